@@ -1,0 +1,186 @@
+"""Command line: ``python main.py audit DATA --score COL --label COL --group COL …``.
+
+Errors go to stderr as a plain message with exit code 2, never a traceback. Every
+subcommand shares the data options (file, sheet, column mapping, label mapping).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from . import __version__
+from .errors import FairDeskError, ValidationError
+
+SUBCOMMANDS: dict = {}  # name -> (help text, setup(parser) returning run(args))
+
+
+def subcommand(name: str, help_text: str):
+    """Register a subcommand: ``func(parser)`` adds its options and returns its runner."""
+    def deco(func):
+        SUBCOMMANDS[name] = (help_text, func)
+        return func
+    return deco
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits 2 too; keep its message short and plain
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: {message}\n")
+        raise SystemExit(2)
+
+
+def add_data_options(p: argparse.ArgumentParser, *, label_required: bool = True) -> None:
+    p.add_argument("data", help="CSV/TSV/TXT, XLSX/XLSM or ODS file")
+    p.add_argument("--sheet", help="sheet name or 0-based index (spreadsheets)")
+    p.add_argument("--score", required=True, help="score column")
+    p.add_argument("--label", required=label_required, help="outcome column")
+    p.add_argument("--group", action="append", default=[],
+                   help="protected-group column; repeat for their Cartesian product")
+    p.add_argument("--positive", help="label value meaning the positive outcome")
+    p.add_argument("--weight", help="frequency-weight column")
+    p.add_argument("--id", dest="id_col", help="person/unit id column")
+    p.add_argument("--household", help="household id column")
+    p.add_argument("--split", help="split column")
+    p.add_argument("--lower-is-riskier", action="store_true",
+                   help="a lower score means more likely positive")
+    p.add_argument("--refuse-invalid", action="store_true",
+                   help="stop on missing, non-numeric or infinite scores instead of excluding them")
+    p.add_argument("--merge", action="append", default=[], metavar="GROUP=INTO",
+                   help="merge group GROUP into group INTO (repeatable)")
+    p.add_argument("--min-group-size", type=int, default=30)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def load_data(args):
+    """Load and validate the file named on the command line; returns (table, data)."""
+    from .io.loading import load_table
+    from .schema import ColumnMapping
+    from .validation import prepare
+
+    sheet = args.sheet
+    if sheet is not None and sheet.isdigit():
+        sheet = int(sheet)
+    table = load_table(args.data, sheet=sheet)
+    merges = {}
+    for m in args.merge:
+        if "=" not in m:
+            raise FairDeskError(f"--merge '{m}': write it as GROUP=INTO.")
+        a, b = m.split("=", 1)
+        merges[a] = b
+    positive = args.positive
+    if positive is not None:
+        positive = _typed(positive)
+    mapping = ColumnMapping(score=args.score, label=args.label, groups=list(args.group),
+                            id=args.id_col, household=args.household, weight=args.weight,
+                            split=args.split, positive_label=positive,
+                            higher_is_positive=not args.lower_is_riskier, group_merges=merges)
+    data = prepare(table.frame, mapping,
+                   invalid_scores="refuse" if args.refuse_invalid else "exclude",
+                   min_group_size=args.min_group_size,
+                   require_label=bool(args.label))
+    return table, data
+
+
+def _typed(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_thresholds(values: list[str], data) -> tuple[list[float], list[str]]:
+    """--threshold values (repeatable, comma-separated, or rules such as 'mean')."""
+    from .audit import default_threshold
+    from .metrics.thresholds import ThresholdRule
+
+    notes = []
+    items = [v for text in values for v in str(text).split(",") if v.strip()]
+    if not items:
+        t, note = default_threshold(data)
+        return [t], [note]
+    return [ThresholdRule.parse(v).resolve(data) for v in items], notes
+
+
+def _fmt(x, pct=True) -> str:
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "undefined"
+    return f"{x:.1%}" if pct else f"{x:.4f}"
+
+
+@subcommand("audit", "per-group error rates, fairness measures, AUC and cross-AUC")
+def _audit_parser(p):
+    add_data_options(p)
+    p.add_argument("--threshold", action="append", default=[],
+                   help="threshold(s): a number, q0.8, mean, oregon_low, oregon_high, top150, "
+                        "ventile16; repeat or separate with commas for tiers")
+
+    def run(args):
+        from .audit import run_audit
+        _, data = load_data(args)
+        thresholds, notes = parse_thresholds(args.threshold, data)
+        result = run_audit(data, thresholds)
+        out = result.to_json()
+        out["warnings"] = notes + [p.message for p in data.problems] + out["warnings"]
+        if args.json:
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+            return 0
+        print(f"FairDesk {__version__} audit of {args.data}")
+        print(f"Rows used: {out['n']:,}; excluded: {out['excluded']:,}; "
+              f"threshold(s): {', '.join(f'{t:g}' for t in thresholds)}")
+        cols = ("n", "prevalence", "selection_rate", "tpr", "fpr", "fnr", "ppv", "npv",
+                "accuracy", "auc")
+        print("\n{:<28}".format("group") + "".join(f"{c:>15}" for c in cols))
+        for name, g in out["groups"].items():
+            print(f"{name[:27]:<28}" + "".join(
+                f"{g[c]:>15,}" if c == "n" else f"{_fmt(g[c], c != 'auc'):>15}" for c in cols))
+        print("\nFairness (minimum pairwise ratio, 1 = balanced):")
+        for k, v in out["fairness"].items():
+            shown = ", ".join(_fmt(x, False) for x in v) if isinstance(v, list) else _fmt(v, False)
+            print(f"  {k:<5} {shown}")
+        for w in out["warnings"]:
+            print(f"note: {w}")
+        return 0
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="fairdesk", description="FairDesk command line")
+    parser.add_argument("--version", action="version", version=f"FairDesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (help_text, setup) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(run=setup(p))
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except ValidationError as err:
+        for p in err.problems:
+            sys.stderr.write(f"{p.severity}: {p.message}\n")
+        return 2
+    except FairDeskError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 2
+    except MemoryError:
+        sys.stderr.write("error: the file is too large for this computer's memory.\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("cancelled\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,121 @@
+"""The validated, analysis-ready data: plain numpy arrays, one entry per row used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .schema import ColumnMapping
+
+
+@dataclass
+class Problem:
+    """One validation finding, written for the analyst.
+
+    ``severity`` is "error" (blocks the analysis) or "warning" (the analysis runs; read it).
+    ``rows`` are the first offending row numbers as the user sees them in the spreadsheet.
+    """
+
+    severity: str
+    code: str
+    message: str
+    column: str | None = None
+    count: int = 0
+    rows: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"severity": self.severity, "code": self.code, "message": self.message,
+                "column": self.column, "count": self.count, "rows": list(self.rows)}
+
+
+@dataclass
+class Exclusion:
+    """Rows left out of the analysis, and why."""
+
+    reason: str
+    column: str | None
+    count: int
+    rows: list[int]
+
+
+@dataclass
+class AnalysisData:
+    """Rows that passed validation, as arrays aligned with each other.
+
+    ``score`` is in the user's units; ``oriented`` is the score turned so that higher means
+    more likely positive (the reverse of ``score`` when the mapping says lower = riskier).
+    Predicted positive means ``oriented >= threshold`` in oriented units.
+    """
+
+    score: np.ndarray  # float64
+    label: np.ndarray | None  # int8, 1 = positive outcome
+    group: np.ndarray  # int32 codes into group_names
+    group_names: list[str]
+    weight: np.ndarray  # float64, ones when unweighted
+    row_numbers: np.ndarray  # int64, spreadsheet row of each used row
+    mapping: ColumnMapping
+    weighted: bool = False
+    ids: np.ndarray | None = None
+    households: np.ndarray | None = None
+    split: np.ndarray | None = None
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    positive_label: object | None = None
+    negative_label: object | None = None
+    n_input_rows: int = 0
+    exclusions: list[Exclusion] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return int(self.score.shape[0])
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.group_names)
+
+    @property
+    def n_excluded(self) -> int:
+        return self.n_input_rows - self.n
+
+    @property
+    def sign(self) -> float:
+        return 1.0 if self.mapping.higher_is_positive else -1.0
+
+    @property
+    def oriented(self) -> np.ndarray:
+        return self.score if self.mapping.higher_is_positive else -self.score
+
+    def to_oriented(self, thresholds):
+        """User-unit thresholds to oriented units (and back: the map is its own inverse)."""
+        return np.asarray(thresholds, dtype=float) * self.sign
+
+    def subset(self, index: np.ndarray) -> "AnalysisData":
+        """Rows ``index`` (positions or a boolean mask), e.g. a subsample or a bootstrap draw."""
+        def take(a):
+            return None if a is None else a[index]
+        return AnalysisData(
+            score=self.score[index], label=take(self.label), group=self.group[index],
+            group_names=self.group_names, weight=self.weight[index],
+            row_numbers=self.row_numbers[index], mapping=self.mapping, weighted=self.weighted,
+            ids=take(self.ids), households=take(self.households), split=take(self.split),
+            extras={k: v[index] for k, v in self.extras.items()},
+            positive_label=self.positive_label, negative_label=self.negative_label,
+            n_input_rows=self.n_input_rows, exclusions=self.exclusions, problems=self.problems)
+
+    def group_summary(self) -> list[dict]:
+        """Per group: rows, weight, positives (weighted) and prevalence."""
+        rows = np.bincount(self.group, minlength=self.n_groups)
+        weight = np.bincount(self.group, weights=self.weight, minlength=self.n_groups)
+        if self.label is not None:
+            positives = np.bincount(self.group, weights=self.weight * self.label,
+                                    minlength=self.n_groups)
+        out = []
+        for g, name in enumerate(self.group_names):
+            item = {"group": name, "n": int(rows[g]), "weight": float(weight[g])}
+            if self.label is not None:
+                pos = float(positives[g])
+                item["positives"] = pos
+                item["prevalence"] = pos / weight[g] if weight[g] > 0 else float("nan")
+            out.append(item)
+        return out

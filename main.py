@@ -1,0 +1,27 @@
+"""FairDesk entry point.
+
+``python main.py``                 opens the application
+``python main.py FILE``            opens the application on a data file or a .fairdesk project
+``python main.py COMMAND …``       runs a command-line subcommand (``python main.py --help``)
+"""
+
+import sys
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    from fairdesk.cli import SUBCOMMANDS, main as cli_main
+
+    if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help", "--version")):
+        return cli_main(argv)
+    try:
+        from fairdesk.gui.app import run_app
+    except ImportError:  # the numeric core works without the GUI installed
+        sys.stderr.write("The FairDesk window is not available here; use a subcommand "
+                         "(python main.py --help).\n")
+        return cli_main(["--help"]) or 2
+    return run_app(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
