@@ -59,6 +59,8 @@ def min_pairwise_ratio(values, axis: int = 0) -> np.ndarray:
     if np.any(v < 0):
         raise ValueError("rates must be non-negative")
     defined = np.sum(~np.isnan(v), axis=axis)
+    if v.shape[axis] == 0:
+        return np.full(defined.shape, np.nan)
     with warnings.catch_warnings():  # all-NaN slices are handled by the defined-count test
         warnings.simplefilter("ignore", RuntimeWarning)
         lo = np.nanmin(v, axis=axis)
