@@ -42,12 +42,14 @@ class GroupScores:
     (then only selection counts are available); ``weight`` defaults to ones.
     """
 
-    def __init__(self, score, label, group, n_groups: int, weight=None):
+    def __init__(self, score, label, group, n_groups: int, weight=None, order=None):
         score = np.asarray(score, dtype=float)
         group = np.asarray(group)
         n = score.shape[0]
         self.n_groups = int(n_groups)
-        self.order = np.lexsort((score, group))  # by group, then score ascending
+        self._inputs = (score, label, group)
+        # by group, then score ascending; a caller re-weighting the same rows passes it back
+        self.order = np.lexsort((score, group)) if order is None else order
         self.sorted_score = score[self.order]
         self.sorted_group = group[self.order]
         w = np.ones(n) if weight is None else np.asarray(weight, dtype=float)[self.order]
@@ -71,6 +73,11 @@ class GroupScores:
     def from_data(cls, data) -> "GroupScores":
         """From :class:`fairdesk.dataset.AnalysisData` (uses its oriented score)."""
         return cls(data.oriented, data.label, data.group, data.n_groups, data.weight)
+
+    def reweighted(self, weight) -> "GroupScores":
+        """The same rows with new weights (e.g. bootstrap multiplicities), reusing the sort."""
+        score, label, group = self._inputs
+        return GroupScores(score, label, group, self.n_groups, weight, order=self.order)
 
     def group_scores(self, g: int) -> np.ndarray:
         """Group g's oriented scores, ascending (a view, not a copy)."""
