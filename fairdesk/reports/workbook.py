@@ -1,0 +1,793 @@
+"""The one Excel writer used by every page of FairDesk (and its CSV sibling).
+
+Analysts take these "decision tables" to meetings, so the workbook is formatted for
+reading and printing, and it is safe:
+
+* the first sheet, "About this workbook", says where the numbers come from (input file,
+  its SHA-256, settings, seeds, when it was written);
+* undefined values are the text "undefined" with the reason as a cell comment and once
+  more in a notes line under the table, never 0, blank, NaN or an Excel error;
+* text is always stored as text: a group called ``=HYPERLINK(...)`` is never a formula
+  (formula injection), and in CSV such text gets a leading ``'`` (see :func:`safe_text`);
+* files are written atomically (temporary file in the same folder, then ``os.replace``),
+  never over the input file, and a workbook open in Excel is reported as such.
+
+No Qt here: openpyxl only, so the same code serves the GUI, the CLI and the tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import decimal
+import errno
+import json
+import math
+import numbers
+import os
+import re
+import stat
+import tempfile
+import time
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from fairdesk.errors import FairDeskError
+from fairdesk.undefined import Undefined
+
+__all__ = [
+    "ABOUT_SHEET",
+    "ChartSpec",
+    "Column",
+    "Table",
+    "safe_text",
+    "sanitize_sheet_name",
+    "write_csv",
+    "write_workbook",
+]
+
+ABOUT_SHEET = "About this workbook"
+UNDEFINED_TEXT = "undefined"
+DEFAULT_UNDEFINED_REASON = "Not computable for this row."
+INFINITE_REASON = "The value is infinite (for example a ratio whose denominator is zero)."
+COMMENT_AUTHOR = "FairDesk"
+
+KINDS = ("text", "int", "float", "percent", "number")
+CHART_KINDS = ("bar", "line", "scatter")
+NUMERIC_KINDS = ("int", "float", "percent", "number")
+
+MIN_WIDTH = 8
+MAX_WIDTH = 60
+ABOUT_VALUE_MAX_WIDTH = 80
+CHART_ROWS = 20  # rows between stacked charts (a chart is 9 cm high, a row ~0.53 cm)
+
+# Characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection"),
+# plus their full-width forms, which some Excel input paths convert.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Excel shows at most 15 significant digits; larger integers (seeds, IDs) go in as text.
+_MAX_EXACT_INT = 10**15
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_CELL_MAX_CHARS = 32767
+
+# Shared style objects: openpyxl stores each distinct style once, and sharing the objects
+# keeps per-cell work to a dictionary look-up.
+_TITLE_FONT = Font(bold=True, size=14)
+_SECTION_FONT = Font(bold=True, size=12)
+_BOLD = Font(bold=True)
+_UNDEFINED_FONT = Font(italic=True, color="808080")
+_NOTE_FONT = Font(italic=True, color="404040")
+_HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
+_HEADER_BORDER = Border(bottom=Side(style="thin", color="000000"))
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="bottom")
+_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+_TOP = Alignment(vertical="top")
+_RIGHT = Alignment(horizontal="right")
+
+
+# --------------------------------------------------------------------------- API types
+
+
+@dataclass
+class Column:
+    key: str  # key in each row dict / DataFrame column
+    header: str  # header text shown
+    kind: str = "text"  # "text" | "int" | "float" | "percent" | "number" (general)
+    decimals: int = 3  # for float / percent
+    width: float | None = None  # None = fit to content
+    note: str | None = None  # definition -> comment on the header cell
+    undefined_reason: str | None = None  # reason for None/NaN cells (default: generic)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"Column {self.key!r}: kind must be one of {KINDS}, not {self.kind!r}")
+        if self.decimals < 0:
+            raise ValueError(f"Column {self.key!r}: decimals must be >= 0")
+
+    @property
+    def number_format(self) -> str:
+        if self.kind == "int":
+            return "#,##0"
+        if self.kind == "float":
+            return "0." + "0" * self.decimals if self.decimals else "0"
+        if self.kind == "percent":
+            return ("0." + "0" * self.decimals if self.decimals else "0") + "%"
+        return "General"
+
+
+@dataclass
+class ChartSpec:
+    kind: str  # "bar" | "line" | "scatter"
+    title: str
+    category_key: str  # column used for categories / x values
+    value_keys: list[str]  # series
+    x_title: str = ""
+    y_title: str = ""
+    percent_axis: bool = False
+    anchor: str | None = None  # cell where the chart goes; default right of the table
+    width_cm: float = 18.0
+    height_cm: float = 9.0
+    scatter_lines: bool = True  # scatter: join the points (curves) or markers only
+
+    def __post_init__(self):
+        if self.kind not in CHART_KINDS:
+            raise ValueError(f"Chart {self.title!r}: kind must be one of {CHART_KINDS}")
+        if isinstance(self.value_keys, str):
+            self.value_keys = [self.value_keys]
+        if not self.value_keys:
+            raise ValueError(f"Chart {self.title!r}: value_keys is empty")
+
+
+@dataclass
+class Table:
+    sheet: str  # sheet name (sanitized, made unique)
+    columns: list[Column]
+    rows: object  # list[dict] | pandas.DataFrame
+    title: str | None = None  # optional title line above the table
+    notes: list[str] = field(default_factory=list)  # lines written under the table
+    charts: list[ChartSpec] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- text safety
+
+
+def safe_text(value: str) -> str:
+    """CSV rule against formula injection: text starting with ``= + - @``, tab or CR
+    (or a full-width ``＝ ＋ － ＠``) gets a leading single quote, as OWASP recommends.
+
+    Only for text: numbers are written as numbers, so ``-3`` stays ``-3``.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _looks_like_formula(text: str) -> bool:
+    return text.startswith(_FORMULA_START)
+
+
+def _xlsx_text(value: str) -> str:
+    """Text as it can be stored in a cell.
+
+    XML turns CR and CRLF into LF when read, so we do it here, deterministically (LF is
+    Excel's own line break in a cell); characters XML cannot hold at all (control
+    characters other than tab/LF) become U+FFFD; Excel's cell limit is 32,767 chars.
+    """
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    if len(value) > _CELL_MAX_CHARS:
+        value = value[: _CELL_MAX_CHARS - 1] + "…"
+    return value
+
+
+def _set_text(cell, text: str) -> None:
+    """Store ``text`` as a literal string: never a formula, never an error code."""
+    cell.value = _xlsx_text(text)
+    cell.data_type = "s"  # openpyxl makes "=..." a formula and "#N/A" an error otherwise
+    if _looks_like_formula(text):
+        # Excel's "leading apostrophe": stays text even if someone edits the cell.
+        cell.quotePrefix = True
+
+
+def sanitize_sheet_name(name: str, used: set[str] | None = None) -> str:
+    """A valid, unique Excel sheet name: at most 31 characters, none of ``[]:*?/\\``,
+    no leading/trailing apostrophe, not "History" (reserved by Excel), unique
+    (case-insensitively) within ``used`` by appending " (2)", " (3)", ...
+    ``used`` holds lower-cased names and is updated.
+    """
+    used = set() if used is None else used
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(name))
+    text = _SHEET_FORBIDDEN.sub("_", text).replace("\n", " ").replace("\t", " ")
+    text = text.strip().strip("'").strip()
+    if not text:
+        text = "Sheet"
+    text = text[:31].rstrip().rstrip("'")
+    candidate, n = text, 1
+    while candidate.lower() in used or candidate.lower() == "history":
+        n += 1
+        suffix = f" ({n})"
+        candidate = text[: 31 - len(suffix)].rstrip().rstrip("'") + suffix
+    used.add(candidate.lower())
+    return candidate
+
+
+# --------------------------------------------------------------------------- values
+
+# Classified values: (tag, payload). Tags: "num", "text", "bool", "date", "undef", "inf".
+
+
+def _classify(value, default_reason: str):
+    t = type(value)
+    if t is float:
+        if value != value:
+            return "undef", default_reason
+        if value in (math.inf, -math.inf):
+            return "inf", value
+        return "num", value
+    if t is int:
+        return ("num", value) if -_MAX_EXACT_INT < value < _MAX_EXACT_INT else ("text", str(value))
+    if t is str:
+        return "text", value
+    if value is None:
+        return "undef", default_reason
+    if isinstance(value, Undefined):
+        return "undef", value.reason or default_reason
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # numpy.bool_
+        return "bool", bool(value)
+    if isinstance(value, numbers.Integral):
+        return _classify(int(value), default_reason)
+    if isinstance(value, (numbers.Real, decimal.Decimal)):
+        try:
+            return _classify(float(value), default_reason)
+        except (TypeError, ValueError):
+            pass
+    if _is_missing_scalar(value):  # pandas.NA, pandas.NaT, numpy.datetime64("NaT")
+        return "undef", default_reason
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:  # Excel has no time zones: keep it readable
+            return "text", value.isoformat()
+        return "date", value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+    if isinstance(value, (_dt.date, _dt.time)):
+        return "date", value
+    if isinstance(value, str):
+        return "text", str(value)
+    if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+        return "text", _readable(value)
+    return "text", str(value)
+
+
+def _is_missing_scalar(value) -> bool:
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        return False
+    try:
+        result = pd.isna(value)
+    except (TypeError, ValueError):
+        return False
+    return result is True or (type(result).__name__ == "bool_" and bool(result))
+
+
+def _plain(value):
+    """JSON-friendly copy of nested data (undefined/NaN/inf made readable)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return [_plain(v) for v in items]
+    tag, payload = _classify(value, "")
+    if tag == "undef":
+        return f"{UNDEFINED_TEXT} ({payload})" if payload else UNDEFINED_TEXT
+    if tag == "inf":
+        return "∞" if payload > 0 else "−∞"
+    if tag == "date":
+        return payload.isoformat()
+    return payload
+
+
+def _readable(value) -> str:
+    return json.dumps(_plain(value), ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
+def _inf_text(value: float) -> str:
+    return "∞" if value > 0 else "−∞"
+
+
+def _display_len(tag: str, payload, col: Column) -> int:
+    """Approximate characters Excel shows for a value (for column widths)."""
+    if tag == "text":
+        return max((len(line) for line in payload.split("\n")), default=0)
+    if tag == "num":
+        try:
+            if col.kind == "int":
+                return len(f"{payload:,.0f}")
+            if col.kind == "float":
+                return len(f"{payload:.{col.decimals}f}")
+            if col.kind == "percent":
+                return len(f"{payload * 100:.{col.decimals}f}") + 1
+        except (OverflowError, ValueError):  # pragma: no cover - huge numbers
+            return MAX_WIDTH
+        return min(len(str(payload)), 11)  # General shows at most ~11 characters
+    if tag == "undef":
+        return len(UNDEFINED_TEXT)
+    if tag == "date":
+        return 19 if isinstance(payload, _dt.datetime) else 10
+    if tag == "bool":
+        return 5
+    return 2
+
+
+def _fit_width(length: float, lo: float = MIN_WIDTH, hi: float = MAX_WIDTH) -> float:
+    return float(min(max(length + 2, lo), hi))
+
+
+def _columns_of(table: Table) -> tuple[int, list[list]]:
+    """Values column by column (column-major), and the number of rows."""
+    rows = table.rows
+    keys = [c.key for c in table.columns]
+    if hasattr(rows, "columns") and hasattr(rows, "__getitem__") and hasattr(rows, "iloc"):
+        missing = [k for k in keys if k not in rows.columns]
+        if missing:
+            raise ValueError(f"Table {table.sheet!r}: no column(s) {missing} in the data")
+        values = []
+        for k in keys:
+            series = rows[k]
+            if getattr(series, "ndim", 1) != 1:
+                raise ValueError(f"Table {table.sheet!r}: column {k!r} appears more than once")
+            values.append(series.tolist())
+        return len(rows), values
+    rows = list(rows or [])
+    return len(rows), [[r.get(k) for r in rows] for k in keys]
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def _comment(text: str) -> Comment:
+    text = _xlsx_text(str(text))
+    lines = sum(1 + len(line) // 40 for line in text.split("\n"))
+    return Comment(text, COMMENT_AUTHOR, height=min(20 + 15 * lines, 400), width=260)
+
+
+def _write_undefined(cell, reason: str) -> None:
+    cell.value = UNDEFINED_TEXT
+    cell.data_type = "s"
+    cell.font = _UNDEFINED_FONT
+    cell.alignment = _RIGHT
+    cell.comment = _comment(reason)
+
+
+def _write_value(cell, tag: str, payload, number_format: str | None) -> None:
+    if tag == "num":
+        cell.value = payload
+        if number_format and number_format != "General":
+            cell.number_format = number_format
+    elif tag == "text":
+        _set_text(cell, payload)
+        if len(payload) > MAX_WIDTH:
+            cell.alignment = _WRAP_TOP
+    elif tag == "undef":
+        _write_undefined(cell, payload)
+    elif tag == "inf":
+        cell.value = _inf_text(payload)
+        cell.data_type = "s"
+        cell.font = _UNDEFINED_FONT
+        cell.alignment = _RIGHT
+        cell.comment = _comment(INFINITE_REASON)
+    elif tag == "bool":
+        cell.value = payload
+    elif tag == "date":
+        cell.value = payload
+        cell.number_format = (
+            "yyyy-mm-dd hh:mm:ss" if isinstance(payload, _dt.datetime)
+            else "hh:mm:ss" if isinstance(payload, _dt.time) else "yyyy-mm-dd"
+        )
+
+
+def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def _write_about(ws, about) -> None:
+    items = list(about.items()) if isinstance(about, Mapping) else [tuple(p) for p in about]
+    if not _has_written(items):
+        written = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        for i, (key, value) in enumerate(items):
+            if str(key).lower() == "application" and isinstance(value, Mapping):
+                items[i] = (key, {**value, "Written": written})
+                break
+        else:
+            items.insert(0, ("Written", written))
+
+    _set_text(ws.cell(row=1, column=1), ABOUT_SHEET)
+    ws.cell(row=1, column=1).font = _TITLE_FONT
+    key_len, value_len = len("Written"), 10
+    row = 3
+
+    def pair(key, value):
+        nonlocal row, key_len, value_len
+        kcell = ws.cell(row=row, column=1)
+        _set_text(kcell, str(key))
+        kcell.font = _BOLD
+        kcell.alignment = _WRAP_TOP
+        key_len = max(key_len, len(str(key)))
+        vcell = ws.cell(row=row, column=2)
+        if value is None:
+            _set_text(vcell, "(none)")
+            vcell.font = _UNDEFINED_FONT
+            value_len = max(value_len, 6)
+        else:
+            tag, payload = _classify(value, DEFAULT_UNDEFINED_REASON)
+            if tag == "bool":
+                tag, payload = "text", "Yes" if payload else "No"
+            if tag == "date":
+                tag, payload = "text", payload.isoformat()
+            _write_value(vcell, tag, payload, None)
+            if tag == "text":
+                vcell.alignment = _WRAP_TOP
+                value_len = max(value_len, _display_len(tag, payload, Column("v", "v")))
+            else:
+                value_len = max(value_len, len(str(payload)) if tag == "num" else 9)
+                if tag == "num":
+                    vcell.alignment = Alignment(horizontal="left", vertical="top")
+        row += 1
+
+    for key, value in items:
+        if isinstance(value, Mapping):
+            if row > 3:
+                row += 1  # blank line between sections
+            hcell = ws.cell(row=row, column=1)
+            _set_text(hcell, str(key))
+            hcell.font = _SECTION_FONT
+            row += 1
+            if not value:
+                pair("(none)", None)
+            for k, v in value.items():
+                pair(k, v)
+        else:
+            pair(key, value)
+
+    ws.column_dimensions["A"].width = _fit_width(key_len, 12, 40)
+    ws.column_dimensions["B"].width = _fit_width(value_len, 20, ABOUT_VALUE_MAX_WIDTH)
+    _print_setup(ws, landscape=False)
+
+
+def _has_written(items) -> bool:
+    for key, value in items:
+        if str(key).lower() == "written":
+            return True
+        if isinstance(value, Mapping) and any(str(k).lower() == "written" for k in value):
+            return True
+    return False
+
+
+def _write_table(ws, table: Table) -> None:
+    columns = list(table.columns)
+    if not columns:
+        raise ValueError(f"Table {table.sheet!r} has no columns")
+    n_rows, values = _columns_of(table)
+
+    row = 1
+    if table.title:
+        cell = ws.cell(row=1, column=1)
+        _set_text(cell, str(table.title))
+        cell.font = _TITLE_FONT
+        row = 2
+    header_row = row
+    first_data = header_row + 1
+    last_row = header_row + n_rows
+
+    reasons: dict[str, None] = {}  # distinct undefined reasons, in order of appearance
+    any_inf = False
+    for c_idx, (col, col_values) in enumerate(zip(columns, values), start=1):
+        hcell = ws.cell(row=header_row, column=c_idx)
+        _set_text(hcell, str(col.header))
+        hcell.font = _BOLD
+        hcell.fill = _HEADER_FILL
+        hcell.border = _HEADER_BORDER
+        hcell.alignment = _HEADER_ALIGN
+        if col.note:
+            hcell.comment = _comment(col.note)
+
+        default_reason = col.undefined_reason or DEFAULT_UNDEFINED_REASON
+        fmt = col.number_format
+        longest = 0
+        r = first_data
+        for value in col_values:
+            tag, payload = _classify(value, default_reason)
+            cell = ws.cell(row=r, column=c_idx)
+            _write_value(cell, tag, payload, fmt)
+            if tag == "undef":
+                reasons.setdefault(payload)
+            elif tag == "inf":
+                any_inf = True
+            if col.width is None:
+                n = _display_len(tag, payload, col)
+                if n > longest:
+                    longest = n
+            r += 1
+
+        letter = get_column_letter(c_idx)
+        if col.width is not None:
+            ws.column_dimensions[letter].width = float(col.width)
+        else:
+            header_len = max(len(line) for line in str(col.header).split("\n") or [""])
+            # +2 for the autofilter button beside the header text
+            ws.column_dimensions[letter].width = _fit_width(max(longest, header_len + 2))
+
+    last_col = get_column_letter(len(columns))
+    ws.freeze_panes = f"A{first_data}"
+    ws.auto_filter.ref = f"A{header_row}:{last_col}{max(last_row, header_row)}"
+
+    notes = [str(n) for n in table.notes]
+    if n_rows == 0:
+        notes.insert(0, "No rows.")
+    notes += [f"{UNDEFINED_TEXT}: {reason}" for reason in reasons]
+    if any_inf:
+        notes.append(f"∞ / −∞: {INFINITE_REASON}")
+    r = last_row + 2
+    for line in notes:
+        cell = ws.cell(row=r, column=1)
+        _set_text(cell, line)
+        cell.font = _NOTE_FONT
+        r += 1
+
+    for i, spec in enumerate(table.charts):
+        _add_chart(ws, spec, columns, header_row, last_row, i)
+
+    _print_setup(ws, landscape=True, title_rows=f"{header_row}:{header_row}")
+
+
+def _add_chart(ws, spec: ChartSpec, columns, header_row: int, last_row: int, index: int):
+    index_of = {c.key: i for i, c in enumerate(columns, start=1)}
+    for key in [spec.category_key, *spec.value_keys]:
+        if key not in index_of:
+            raise ValueError(f"Chart {spec.title!r}: {key!r} is not a column of the table")
+    for key in spec.value_keys:
+        if columns[index_of[key] - 1].kind not in NUMERIC_KINDS:
+            raise ValueError(f"Chart {spec.title!r}: series {key!r} is not a numeric column")
+    cat_col = columns[index_of[spec.category_key] - 1]
+    if spec.kind == "scatter" and cat_col.kind not in NUMERIC_KINDS:
+        raise ValueError(f"Chart {spec.title!r}: scatter x values {spec.category_key!r} "
+                         "must be a numeric column")
+    if last_row <= header_row:
+        return  # nothing to plot
+
+    chart = {"bar": BarChart, "line": LineChart, "scatter": ScatterChart}[spec.kind]()
+    chart.title = spec.title
+    chart.width, chart.height = spec.width_cm, spec.height_cm
+    x_ref = Reference(ws, min_col=index_of[spec.category_key],
+                      min_row=header_row + 1, max_row=last_row)
+    if spec.kind == "scatter":
+        chart.style = 13
+        for key in spec.value_keys:
+            y_ref = Reference(ws, min_col=index_of[key], min_row=header_row, max_row=last_row)
+            series = Series(y_ref, x_ref, title_from_data=True)
+            series.marker.symbol = "circle"
+            series.marker.size = 5
+            if not spec.scatter_lines:
+                series.graphicalProperties.line.noFill = True
+            chart.series.append(series)
+    else:
+        if spec.kind == "bar":
+            chart.type = "col"
+            chart.grouping = "clustered"
+        for key in spec.value_keys:
+            y_ref = Reference(ws, min_col=index_of[key], min_row=header_row, max_row=last_row)
+            chart.add_data(y_ref, titles_from_data=True)
+        chart.set_categories(x_ref)
+    chart.x_axis.title = spec.x_title or None
+    chart.y_axis.title = spec.y_title or None
+    # openpyxl >= 3.1 hides axes unless told otherwise
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    if spec.percent_axis:
+        chart.y_axis.number_format = "0%"
+        chart.y_axis.numFmt.sourceLinked = False
+    if spec.kind == "scatter" and cat_col.kind == "percent":
+        chart.x_axis.number_format = "0%"
+        chart.x_axis.numFmt.sourceLinked = False
+    if len(spec.value_keys) == 1 and spec.kind != "scatter":
+        chart.legend = None
+    anchor = spec.anchor or f"{get_column_letter(len(columns) + 2)}{header_row + CHART_ROWS * index}"
+    ws.add_chart(chart, anchor)
+
+
+# --------------------------------------------------------------------------- atomic files
+
+
+def _open_message(target: Path) -> str:
+    return (f"“{target}” is open in another program (Excel?) or read-only; "
+            "close it or choose another name.")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        try:
+            return os.path.samefile(a, b)
+        except OSError:
+            pass
+    def norm(p: Path) -> str:
+        return os.path.normcase(os.path.realpath(os.path.abspath(p)))
+
+    return norm(a) == norm(b)
+
+
+def _check_target(target: Path, input_paths: Iterable, overwrite: bool) -> None:
+    for p in input_paths or ():
+        if p and _same_file(target, Path(os.fspath(p)).expanduser()):
+            raise FairDeskError(f"“{target}” is the input file. FairDesk never overwrites "
+                                "its input file; choose another name.")
+    folder = target.parent
+    if not folder.is_dir():
+        raise FairDeskError(f"The folder “{folder}” does not exist; choose another folder.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise FairDeskError(f"The folder “{folder}” is not writable; choose another folder.")
+    if target.is_dir():
+        raise FairDeskError(f"“{target}” is a folder; choose a file name.")
+    exists = target.exists()
+    if exists and not overwrite:
+        raise FairDeskError(f"“{target}” already exists; choose another name.")
+    for lock in (folder / f"~${target.name}", folder / f".~lock.{target.name}#"):
+        if lock.exists():
+            raise FairDeskError(_open_message(target) + f" (The lock file “{lock.name}” is "
+                                "beside it; if the file is not open anywhere, delete that "
+                                "lock file.)")
+    if exists:
+        mode = target.stat().st_mode
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+            raise FairDeskError(_open_message(target))
+
+
+def _new_file_mode(target: Path) -> int | None:
+    """Mode for the new file: the old file's, or what the umask gives a new file."""
+    if os.name == "nt":
+        return None
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        pass
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o644
+
+
+@contextmanager
+def _atomic_target(path, input_paths, overwrite: bool, suffix: str) -> Iterator[tuple[int, Path]]:
+    """Yield ``(fd, temp_path)`` in the target's folder; on success move it into place."""
+    target = Path(os.fspath(path)).expanduser().absolute()
+    _check_target(target, input_paths, overwrite)
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=suffix, prefix="~fairdesk-")
+    except OSError as exc:
+        raise FairDeskError(f"Cannot write in the folder “{target.parent}” "
+                            f"({exc.strerror or exc}); choose another folder.") from exc
+    tmp = Path(tmp_name)
+    try:
+        yield fd, tmp
+        mode = _new_file_mode(target)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        for attempt in range(3 if os.name == "nt" else 1):
+            try:
+                os.replace(tmp, target)
+                break
+            except PermissionError:
+                # Windows: Excel's lock, or a virus scanner that has the new file open
+                if attempt == 2 or os.name != "nt":
+                    raise
+                time.sleep(0.3)
+    except PermissionError as exc:
+        _remove(tmp)
+        raise FairDeskError(_open_message(target)) from exc
+    except OSError as exc:
+        _remove(tmp)
+        if exc.errno == errno.ENOSPC:
+            raise FairDeskError(f"Could not write “{target}”: the disk is full.") from exc
+        raise FairDeskError(f"Could not write “{target}”: {exc.strerror or exc}.") from exc
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:  # pragma: no cover - nothing more we can do
+        pass
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def _build_workbook(about, tables: list[Table]) -> Workbook:
+    wb = Workbook()
+    wb.properties.creator = "FairDesk"
+    wb.properties.title = ABOUT_SHEET
+    about_ws = wb.active
+    about_ws.title = ABOUT_SHEET
+    _write_about(about_ws, about)
+    used = {ABOUT_SHEET.lower()}
+    for table in tables:
+        ws = wb.create_sheet(sanitize_sheet_name(table.sheet, used))
+        _write_table(ws, table)
+    return wb
+
+
+def write_workbook(path, *, about, tables: list[Table], input_paths: Iterable = (),
+                   overwrite: bool = True) -> Path:
+    """Write the About sheet and one sheet per table to ``path`` (atomically).
+
+    ``about``: ``{"Section": {"Key": value, ...}, ...}`` or a list of ``(key, value)``
+    pairs; a mapping value makes a section, other values plain rows. "Written" (local
+    ISO date-time) is added when absent. Raises :class:`FairDeskError` with a message for
+    the analyst when the file cannot be written (input file, open in Excel, read-only...).
+    """
+    with _atomic_target(path, input_paths, overwrite, ".xlsx") as (fd, tmp):
+        with os.fdopen(fd, "wb") as fh:
+            wb = _build_workbook(about, tables)
+            wb.save(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return Path(os.fspath(path)).expanduser().absolute()
+
+
+def _csv_value(value, col: Column) -> str:
+    tag, payload = _classify(value, "")
+    if tag == "num":
+        return str(payload)
+    if tag == "text":
+        return safe_text(payload)
+    if tag == "undef":
+        return UNDEFINED_TEXT
+    if tag == "inf":
+        return _inf_text(payload)
+    if tag == "bool":
+        return "TRUE" if payload else "FALSE"
+    if tag == "date":
+        return payload.isoformat()
+    return safe_text(str(payload))  # pragma: no cover
+
+
+def write_csv(path, columns: list[Column], rows, *, input_paths: Iterable = (),
+              overwrite: bool = True) -> Path:
+    """CSV with the same safety and atomic rules; UTF-8 with BOM so Excel reads it right.
+
+    Text starting with a formula character gets a leading ``'`` (:func:`safe_text`);
+    undefined values are the text "undefined"; numbers are written in full precision
+    (percent columns as fractions, 0.25 for 25%).
+    """
+    table = Table(sheet="csv", columns=list(columns), rows=rows)
+    n_rows, values = _columns_of(table)
+    with _atomic_target(path, input_paths, overwrite, ".csv") as (fd, tmp):
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\r\n")
+            writer.writerow([safe_text(str(c.header)) for c in columns])
+            for i in range(n_rows):
+                writer.writerow([_csv_value(vals[i], col) for col, vals in zip(columns, values)])
+            fh.flush()
+            os.fsync(fh.fileno())
+    return Path(os.fspath(path)).expanduser().absolute()
