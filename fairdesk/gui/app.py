@@ -1,0 +1,69 @@
+"""Start the application: logging to the user's data folder, crash dialog, main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtWidgets import QApplication
+
+from .. import __version__
+
+log = logging.getLogger("fairdesk")
+
+
+def data_folder() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or str(Path.home() / ".fairdesk")
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def setup_logging() -> Path:
+    """Log to fairdesk.log in the user's data folder. Log lines carry shapes and column
+    names, never data values."""
+    path = data_folder() / "fairdesk.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("fairdesk")
+    if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
+def install_excepthook(window_getter) -> None:
+    """An unhandled exception in a slot shows the error dialog and is logged; the app lives on."""
+    def hook(exc_type, exc, tb):
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("unhandled exception: %s", details)
+        window = window_getter()
+        if window is not None:
+            from .dialogs import ErrorDialog
+            ErrorDialog(window, f"Something went wrong ({exc_type.__name__}). The application "
+                        "is still usable; the details were written to the log file.", details).exec()
+    sys.excepthook = hook
+
+
+def make_app(argv=None) -> QApplication:
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("FairDesk")
+    app.setOrganizationName("FairDesk")
+    app.setApplicationVersion(__version__)
+    return app
+
+
+def run_app(argv) -> int:
+    app = make_app([sys.argv[0]])
+    setup_logging()
+    from .main_window import MainWindow
+
+    window = MainWindow()
+    install_excepthook(lambda: window)
+    window.show()
+    if argv:
+        window.open_path(argv[0])
+    return app.exec()

@@ -1,0 +1,441 @@
+"""The main window: navigation on the left, the page in the centre, a status bar, menus."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter,
+                               QStackedWidget, QWidget)
+
+from .. import __version__
+from ..errors import FairDeskError, ValidationError
+from ..io.loading import list_sheets
+from ..project import Project, check_input, load_project, save_project
+from ..schema import ColumnMapping
+from . import dialogs, help_dialogs
+from .state import AppState, load_and_propose, validate_and_prepare
+from .worker import Worker
+
+log = logging.getLogger("fairdesk.gui")
+
+DATA_FILTER = ("Data files (*.csv *.tsv *.txt *.xlsx *.xlsm *.ods);;"
+               "FairDesk projects (*.fairdesk);;All files (*)")
+MAX_RECENT = 8
+
+
+class MainWindow(QMainWindow):
+    dataReady = Signal()  # validated data is in the state (tests wait for it)
+
+    def __init__(self, page_classes=None, settings: QSettings | None = None):
+        super().__init__()
+        self.setWindowTitle(f"FairDesk {__version__}")
+        self.setAcceptDrops(True)
+        self.qsettings = settings or QSettings("FairDesk", "FairDesk")
+        self.state = AppState(self)
+        self.worker = Worker(self)
+        self._pending_project: Project | None = None
+
+        self.nav = QListWidget()
+        self.nav.setMaximumWidth(220)
+        self.nav.setMinimumWidth(170)
+        self.stack = QStackedWidget()
+        self.pages = []
+        for cls in (page_classes if page_classes is not None else default_pages()):
+            self.add_page(cls(self.state, self.worker))
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        splitter = QSplitter()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(splitter)
+
+        self._build_status_bar()
+        self._build_menus()
+        self.worker.started.connect(self._job_started)
+        self.worker.progress.connect(self._job_progress)
+        self.worker.finished.connect(self._job_finished)
+        self.worker.failed.connect(self.show_error)
+        self.state.dataChanged.connect(self._update_status)
+        self.state.dataChanged.connect(self._update_nav)
+        self.state.tableChanged.connect(self._update_status)
+        self.state.validationRequested.connect(self.validate)
+        self.state.openRequested.connect(self.open_dialog)
+        self._update_nav()
+        self._update_status()
+        self.nav.setCurrentRow(0)
+        self._restore_window()
+
+    # --- pages ----------------------------------------------------------------------------------
+    def add_page(self, page) -> None:
+        self.pages.append(page)
+        self.stack.addWidget(page)
+        item = QListWidgetItem(page.title)
+        item.setToolTip(page.toolTip() or page.title)
+        self.nav.addItem(item)
+
+    def page(self, key: str):
+        return next(p for p in self.pages if p.key == key)
+
+    def show_page(self, key: str) -> None:
+        self.nav.setCurrentRow([p.key for p in self.pages].index(key))
+
+    def _update_nav(self) -> None:
+        has_data = self.state.data is not None
+        for i, page in enumerate(self.pages):
+            item = self.nav.item(i)
+            enabled = has_data or not page.needs_data
+            flags = item.flags()
+            item.setFlags(flags | Qt.ItemIsEnabled if enabled else flags & ~Qt.ItemIsEnabled)
+
+    # --- status bar and jobs --------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.file_label = QLabel()
+        self.rows_label = QLabel()
+        self.groups_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(260)
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running computation (Esc)")
+        self.cancel_button.setShortcut(QKeySequence(Qt.Key_Escape))
+        self.cancel_button.clicked.connect(self.worker.cancel_all)
+        for w in (self.file_label, self.rows_label, self.groups_label):
+            sb.addWidget(w)
+        box = QWidget()
+        lay = QHBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.cancel_button)
+        sb.addPermanentWidget(box)
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    def _job_started(self, title: str) -> None:
+        self.progress.setValue(0)
+        self.progress.setFormat(title)
+        self.progress.show()
+        self.cancel_button.show()
+
+    def _job_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        if message:
+            self.progress.setFormat(f"{message} (%p%)")
+
+    def _job_finished(self) -> None:
+        if not self.worker.busy:
+            self.progress.hide()
+            self.cancel_button.hide()
+
+    def _update_status(self) -> None:
+        t = self.state.table
+        if t is None:
+            self.file_label.setText("No file open — File ▸ Open, or drop a file here")
+            self.rows_label.setText("")
+            self.groups_label.setText("")
+            return
+        sheet = f" [{t.source.sheet}]" if t.source.sheet else ""
+        self.file_label.setText(f"{Path(t.source.path).name}{sheet}")
+        self.file_label.setToolTip(t.source.path)
+        d = self.state.data
+        if d is None:
+            self.rows_label.setText(f"{t.source.n_rows:,} rows read — map the columns")
+            self.groups_label.setText("")
+        else:
+            self.rows_label.setText(f"{d.n:,} rows used, {d.n_excluded:,} excluded")
+            self.groups_label.setText(f"{d.n_groups} groups: " + ", ".join(d.group_names[:6])
+                                      + (" …" if d.n_groups > 6 else ""))
+
+    # --- menus ----------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        m = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open…", self, shortcut=QKeySequence.Open,
+                                   triggered=self.open_dialog)
+        m.addAction(self.open_action)
+        self.recent_menu = m.addMenu("Open &recent")
+        self._refresh_recent()
+        m.addSeparator()
+        m.addAction(QAction("&Save project", self, shortcut=QKeySequence.Save,
+                            triggered=self.save_project))
+        m.addAction(QAction("Save project &as…", self, shortcut=QKeySequence("Ctrl+Shift+S"),
+                            triggered=lambda: self.save_project(ask=True)))
+        m.addSeparator()
+        self.export_action = QAction("&Export decision tables…", self,
+                                     shortcut=QKeySequence("Ctrl+E"), triggered=self.export_dialog)
+        m.addAction(self.export_action)
+        self.export_rows_action = QAction("Export row-level &decisions…", self,
+                                          shortcut=QKeySequence("Ctrl+Shift+E"),
+                                          triggered=self.export_rows_dialog)
+        m.addAction(self.export_rows_action)
+        m.addSeparator()
+        m.addAction(QAction("&Quit", self, shortcut=QKeySequence.Quit, triggered=self.close))
+        v = self.menuBar().addMenu("&View")
+        for i, page in enumerate(self.pages):
+            act = QAction(page.title, self, shortcut=QKeySequence(f"Ctrl+{i + 1}") if i < 9 else None)
+            act.triggered.connect(lambda _=False, row=i: self.nav.setCurrentRow(row))
+            v.addAction(act)
+        h = self.menuBar().addMenu("&Help")
+        h.addAction(QAction("Metrics &glossary", self, shortcut=QKeySequence.HelpContents,
+                            triggered=lambda: help_dialogs.GlossaryDialog(self).exec()))
+        h.addAction(QAction("Which fairness &measure?", self, triggered=self.which_measure))
+        h.addSeparator()
+        h.addAction(QAction("&About FairDesk", self, triggered=self.about))
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About FairDesk",
+                          f"<b>FairDesk {__version__}</b><p>Turn a risk score into decisions, fairly "
+                          "across groups, and defend the choice.</p><p>Everything runs on this "
+                          "computer: FairDesk never opens a network connection.</p>")
+
+    def which_measure(self) -> None:
+        dlg = help_dialogs.WhichMeasureDialog(self)
+        if dlg.exec() and dlg.recommended_rate:
+            try:
+                self.show_page("audit")
+                self.page("audit").focus_rate(dlg.recommended_rate)
+            except (StopIteration, AttributeError):
+                pass
+
+    # --- recent files and window state ----------------------------------------------------------
+    def _recent(self) -> list[str]:
+        value = self.qsettings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [v for v in (value or []) if v]
+
+    def _add_recent(self, path: str) -> None:
+        items = [path] + [p for p in self._recent() if p != path]
+        self.qsettings.setValue("recent", items[:MAX_RECENT])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        items = self._recent()
+        for i, path in enumerate(items):
+            act = QAction(f"&{i + 1} {Path(path).name}", self)
+            act.setToolTip(path)
+            act.triggered.connect(lambda _=False, p=path: self.open_path(p))
+            self.recent_menu.addAction(act)
+        self.recent_menu.setEnabled(bool(items))
+
+    def _restore_window(self) -> None:
+        geo = self.qsettings.value("geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1280, 800)
+        state = self.qsettings.value("windowState")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event) -> None:
+        self.qsettings.setValue("geometry", self.saveGeometry())
+        self.qsettings.setValue("windowState", self.saveState())
+        self.worker.cancel_all()
+        self.worker.wait(5000)
+        super().closeEvent(event)
+
+    # --- drag and drop --------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_path(files[0])
+
+    # --- opening --------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        start = str(Path(self._recent()[0]).parent) if self._recent() else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open data or project", start, DATA_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str, sheet=None) -> None:
+        """Open a data file (asking for the sheet when there are several) or a project."""
+        if str(path).lower().endswith(".fairdesk"):
+            self.open_project(path)
+            return
+        if self.worker.busy:
+            self.show_error("Please wait for the running job to finish, or cancel it.", "")
+            return
+        if sheet is None and Path(path).suffix.lower() in (".xlsx", ".xlsm", ".ods"):
+            try:
+                sheets = list_sheets(path)
+            except FairDeskError as err:
+                self.show_error(str(err), "")
+                return
+            if len(sheets) > 1:
+                sheet = dialogs.choose_sheet(self, Path(path).name, sheets)
+                if sheet is None:
+                    return
+        self.worker.start(load_and_propose, path, sheet, title=f"Opening {Path(path).name}",
+                          on_result=lambda r, p=path: self._loaded(p, r))
+
+    def _loaded(self, path: str, result) -> None:
+        table, mapping = result
+        pending = self._pending_project
+        if pending is not None:
+            mapping = ColumnMapping.from_dict(pending.mapping)
+            self.state.invalid_scores = pending.invalid_scores
+            self.state.min_group_size = pending.min_group_size
+        self.state.set_table(table, mapping)
+        self._add_recent(str(Path(path).resolve()))
+        log.info("opened file: %d rows x %d columns", table.source.n_rows, table.source.n_columns)
+        self.show_page("data")
+        self.validate()
+
+    def validate(self) -> None:
+        """Validate the table with the current mapping (in the worker)."""
+        if self.state.table is None:
+            return
+        self.worker.start(validate_and_prepare, self.state.table.frame, self.state.mapping,
+                          self.state.invalid_scores, self.state.min_group_size,
+                          title="Checking the data", on_result=self._validated,
+                          on_error=self._validation_failed)
+
+    def _validated(self, result) -> None:
+        data, scores = result
+        pending = self._pending_project
+        self._pending_project = None
+        self.state.set_data(data, scores, keep_thresholds=False)
+        if pending is not None:
+            self._apply_project_settings(pending)
+        self.dataReady.emit()
+
+    def _validation_failed(self, message: str, details: str) -> None:
+        self._pending_project = None
+        self.state.set_data(None)
+        self.show_error(message, details)
+
+    def set_problems_from_error(self, err: ValidationError) -> None:
+        self.state.problems = err.problems
+        self.state.problemsChanged.emit()
+
+    # --- projects -------------------------------------------------------------------------------
+    def current_project(self) -> Project:
+        t = self.state.table
+        if t is None:
+            raise FairDeskError("Open a data file first.")
+        return Project(input_path=t.source.path, input_sha256=t.source.sha256,
+                       mapping=self.state.mapping.to_dict(), sheet=t.source.sheet,
+                       invalid_scores=self.state.invalid_scores,
+                       min_group_size=self.state.min_group_size,
+                       settings={p.key: p.settings() for p in self.pages},
+                       seeds=dict(self.state.seeds))
+
+    def save_project(self, ask: bool = False) -> str | None:
+        try:
+            project = self.current_project()
+        except FairDeskError as err:
+            self.show_error(str(err), "")
+            return None
+        path = self.state.project_path
+        if ask or not path:
+            suggested = str(Path(project.input_path).with_suffix(".fairdesk"))
+            path, _ = QFileDialog.getSaveFileName(self, "Save project", suggested,
+                                                  "FairDesk projects (*.fairdesk)")
+            if not path:
+                return None
+        try:
+            saved = save_project(project, path)
+        except FairDeskError as err:
+            self.show_error(str(err), "")
+            return None
+        self.state.project_path = str(saved)
+        self._add_recent(str(saved))
+        self.statusBar().showMessage(f"Project saved to {saved}", 5000)
+        return str(saved)
+
+    def open_project(self, path: str) -> None:
+        try:
+            project = load_project(path)
+        except FairDeskError as err:
+            self.show_error(str(err), "")
+            return
+        problem = check_input(project)
+        if problem is not None:
+            answer = QMessageBox.warning(
+                self, "Input file changed", problem + "\n\nOpen the file as it is now, with the "
+                "project's settings? (The results will not match the saved analysis.)",
+                QMessageBox.Open | QMessageBox.Cancel, QMessageBox.Cancel)
+            if answer != QMessageBox.Open or not Path(project.input_path).exists():
+                return
+        self._pending_project = project
+        self.state.project_path = str(path)
+        self.state.seeds = dict(project.seeds)
+        self._add_recent(str(Path(path).resolve()))
+        self.open_path(project.input_path, sheet=project.sheet if project.sheet is not None else 0)
+
+    def _apply_project_settings(self, project: Project) -> None:
+        for page in self.pages:
+            if page.key in project.settings:
+                try:
+                    page.apply_settings(project.settings[page.key])
+                except Exception:  # a stale setting must not stop the project from opening
+                    log.exception("could not apply settings of page %s", page.key)
+
+    # --- export ---------------------------------------------------------------------------------
+    def export_dialog(self) -> None:
+        if self.state.data is None:
+            self.show_error("Open and map a data file before exporting.", "")
+            return
+        src = Path(self.state.table.source.path)
+        path, _ = QFileDialog.getSaveFileName(self, "Export decision tables",
+                                              str(src.with_name(src.stem + " decision tables.xlsx")),
+                                              "Excel workbook (*.xlsx)")
+        if path:
+            self.export_workbook(path)
+
+    def export_workbook(self, path: str) -> None:
+        from ..reports.audit_report import write_decision_tables
+
+        if not path.lower().endswith(".xlsx"):
+            path += ".xlsx"
+        tables = []
+        settings = {}
+        for page in self.pages:
+            tables.extend(page.export_tables())
+            s = page.export_settings()
+            if s:
+                settings[page.title] = s
+        self.worker.start(write_decision_tables, path, self.state.table.source, self.state.data,
+                          tables, settings, dict(self.state.seeds), title="Writing the workbook",
+                          on_result=lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
+
+    def export_rows_dialog(self) -> None:
+        if self.state.data is None:
+            self.show_error("Open and map a data file before exporting.", "")
+            return
+        src = Path(self.state.table.source.path)
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export row-level decisions", str(src.with_name(src.stem + " decisions.csv")),
+            "CSV (*.csv);;Excel workbook (*.xlsx)")
+        if path:
+            self.export_rows(path)
+
+    def export_rows(self, path: str) -> None:
+        from ..reports.audit_report import write_row_decisions
+
+        self.worker.start(write_row_decisions, path, self.state.table.source, self.state.data,
+                          self.state.thresholds, self.state.group_specific,
+                          title="Writing row-level decisions",
+                          on_result=lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
+
+    # --- errors ---------------------------------------------------------------------------------
+    def show_error(self, message: str, details: str = "") -> None:
+        dialogs.ErrorDialog(self, message, details).exec()
+
+
+def default_pages():
+    from .pages.audit_page import AuditPage
+    from .pages.data_page import DataPage
+    from .pages.tiers_page import TiersPage
+    return [DataPage, TiersPage, AuditPage]

@@ -1,0 +1,103 @@
+"""The application's shared state: the loaded table, the mapping, the validated data and
+the current thresholds. Pages read it and listen to its signals; they never own data."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from ..audit import default_threshold
+from ..dataset import AnalysisData, Problem
+from ..io.loading import LoadedTable, load_table
+from ..metrics.confusion import GroupScores
+from ..schema import ColumnMapping, propose_mapping
+from ..validation import prepare
+
+
+def load_and_propose(path, sheet=None, *, job):
+    """Worker function: read a file and propose a mapping."""
+    job.progress(0.05, f"Reading {path}")
+    table = load_table(path, sheet=sheet, cancel=job)
+    job.progress(0.8, "Proposing a column mapping")
+    return table, propose_mapping(table.frame)
+
+
+def validate_and_prepare(frame, mapping, invalid_scores, min_group_size, *, job):
+    """Worker function: validate, then sort the scores per group once."""
+    job.progress(0.1, "Checking the data")
+    data = prepare(frame, mapping, invalid_scores=invalid_scores, min_group_size=min_group_size)
+    job.progress(0.6, "Sorting scores per group")
+    return data, GroupScores.from_data(data)
+
+
+class AppState(QObject):
+    tableChanged = Signal()  # a new file was read (data not yet validated)
+    dataChanged = Signal()  # validated data ready, or cleared (data is None)
+    problemsChanged = Signal()
+    thresholdsChanged = Signal()
+    settingsChanged = Signal()
+    validationRequested = Signal()  # a page changed the mapping: validate again
+    openRequested = Signal()  # a page asks for the File ▸ Open dialog
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.table: LoadedTable | None = None
+        self.mapping = ColumnMapping()
+        self.invalid_scores = "exclude"
+        self.min_group_size = 30
+        self.data: AnalysisData | None = None
+        self.scores: GroupScores | None = None
+        self.problems: list[Problem] = []
+        self.thresholds = np.array([0.5])  # user units; (k,) or (n_groups, k)
+        self.group_specific = False
+        self.threshold_rules: list[dict] = []  # how the thresholds were made, for projects
+        self.settings: dict[str, dict] = {}  # page key -> settings
+        self.seeds: dict[str, int] = {}
+        self.project_path: str | None = None
+
+    # --- loading ------------------------------------------------------------------------------
+    def set_table(self, table: LoadedTable, mapping: ColumnMapping | None = None) -> None:
+        self.table = table
+        if mapping is not None:
+            self.mapping = mapping
+        self.data = None
+        self.scores = None
+        self.problems = []
+        self.tableChanged.emit()
+        self.dataChanged.emit()
+        self.problemsChanged.emit()
+
+    def set_data(self, data: AnalysisData | None, scores: GroupScores | None = None,
+                 problems: list[Problem] | None = None, keep_thresholds: bool = False) -> None:
+        self.data = data
+        self.scores = scores if scores is not None or data is None else GroupScores.from_data(data)
+        self.problems = list(problems if problems is not None else (data.problems if data else []))
+        if data is not None and not keep_thresholds:
+            t, _ = default_threshold(data)
+            self.thresholds = np.array([t])
+            self.group_specific = False
+            self.threshold_rules = [{"kind": "fixed", "value": t}]
+        self.problemsChanged.emit()
+        self.dataChanged.emit()
+        self.thresholdsChanged.emit()
+
+    # --- thresholds ---------------------------------------------------------------------------
+    def set_thresholds(self, values, group_specific: bool = False, rules: list[dict] | None = None,
+                       emit: bool = True) -> None:
+        t = np.asarray(values, dtype=float)
+        if group_specific and self.data is not None:
+            t = t.reshape(self.data.n_groups, -1)
+        else:
+            t = np.atleast_1d(t)
+        self.thresholds = t
+        self.group_specific = bool(group_specific)
+        if rules is not None:
+            self.threshold_rules = rules
+        if emit:
+            self.thresholdsChanged.emit()
+
+    def page_settings(self, key: str) -> dict:
+        return self.settings.setdefault(key, {})
+
+    def seed(self, key: str, default: int = 12345) -> int:
+        return int(self.seeds.setdefault(key, default))
