@@ -512,7 +512,11 @@ def test_new_file_gets_normal_permissions(tmp_path):
 # --------------------------------------------------------------------------- size
 
 
-@pytest.mark.parametrize("n", [20_000])
+@pytest.mark.parametrize("n", [
+    20_000,
+    pytest.param(100_000, marks=pytest.mark.skipif(
+        not os.environ.get("FAIRDESK_SLOW_TESTS"), reason="set FAIRDESK_SLOW_TESTS=1")),
+])
 def test_large_table(tmp_path, n):
     df = pd.DataFrame({
         "group": [f"g{i % 7}" for i in range(n)],
@@ -543,3 +547,31 @@ def test_renders_to_pdf_with_libreoffice(tmp_path):
                     str(out)], check=True, timeout=180, capture_output=True)
     pdf = tmp_path / "r.pdf"
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_other_value_types(tmp_path):
+    import datetime as dt
+
+    import numpy as np
+
+    when = dt.datetime(2024, 5, 21, 13, 30)
+    cols = [Column("v", "Value"), Column("i", "I", "int")]
+    data = [
+        {"v": when, "i": np.int64(5)},
+        {"v": dt.datetime(2024, 5, 21, 13, 30, tzinfo=dt.timezone.utc), "i": np.float64(2.0)},
+        {"v": np.True_, "i": pd.NA},
+        {"v": pd.NaT, "i": np.float32("nan")},
+        {"v": "bell\x07", "i": 10**16},
+        {"v": {"a": 1}, "i": True},
+    ]
+    out = write_workbook(tmp_path / "r.xlsx", about=None, tables=[Table("T", cols, data)])
+    ws = load_workbook(out)["T"]
+    assert ws["A2"].value == when and ws["A2"].is_date
+    assert ws["A3"].value == "2024-05-21T13:30:00+00:00"
+    assert ws["A4"].value is True
+    assert ws["A5"].value == "undefined" and ws["B4"].value == "undefined"
+    assert ws["B5"].value == "undefined"
+    assert ws["A6"].value == "bell\ufffd"  # XML cannot hold control characters
+    assert ws["B6"].value == str(10**16)  # beyond Excel's 15 digits: text, exact
+    assert ws["A7"].value == '{"a": 1}'
+    assert ws["B2"].value == 5 and ws["B3"].value == 2

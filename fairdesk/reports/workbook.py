@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
@@ -243,7 +244,7 @@ def _classify(value, default_reason: str):
         return "undef", default_reason
     if isinstance(value, Undefined):
         return "undef", value.reason or default_reason
-    if isinstance(value, bool) or type(value).__name__ == "bool_":  # numpy.bool_
+    if isinstance(value, (bool, np.bool_)):
         return "bool", bool(value)
     if isinstance(value, numbers.Integral):
         return _classify(int(value), default_reason)
@@ -254,6 +255,8 @@ def _classify(value, default_reason: str):
             pass
     if _is_missing_scalar(value):  # pandas.NA, pandas.NaT, numpy.datetime64("NaT")
         return "undef", default_reason
+    if isinstance(value, np.datetime64):
+        value = value.astype("datetime64[us]").item()
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None:  # Excel has no time zones: keep it readable
             return "text", value.isoformat()
@@ -405,6 +408,7 @@ def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
 
 
 def _write_about(ws, about) -> None:
+    about = about or {}
     items = list(about.items()) if isinstance(about, Mapping) else [tuple(p) for p in about]
     if not _has_written(items):
         written = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -637,7 +641,7 @@ def _check_target(target: Path, input_paths: Iterable, overwrite: bool) -> None:
     folder = target.parent
     if not folder.is_dir():
         raise FairDeskError(f"The folder “{folder}” does not exist; choose another folder.")
-    if not os.access(folder, os.W_OK | os.X_OK):
+    if os.name != "nt" and not os.access(folder, os.W_OK | os.X_OK):
         raise FairDeskError(f"The folder “{folder}” is not writable; choose another folder.")
     if target.is_dir():
         raise FairDeskError(f"“{target}” is a folder; choose a file name.")
@@ -681,7 +685,7 @@ def _atomic_target(path, input_paths, overwrite: bool, suffix: str) -> Iterator[
     try:
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=suffix, prefix="~fairdesk-")
     except OSError as exc:
-        raise FairDeskError(f"Cannot write in the folder “{target.parent}” "
+        raise FairDeskError(f"The folder “{target.parent}” is not writable "
                             f"({exc.strerror or exc}); choose another folder.") from exc
     tmp = Path(tmp_name)
     try:
