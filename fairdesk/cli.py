@@ -149,6 +149,54 @@ def _audit_parser(p):
     return run
 
 
+@subcommand("export", "write the audit's Excel decision tables headless")
+def _export_parser(p):
+    add_data_options(p)
+    p.add_argument("--threshold", action="append", default=[],
+                   help="threshold(s), as for audit")
+    p.add_argument("--reference", help="reference group for differences and ratios")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                   help="add bootstrap mean and SD over B resamples")
+    p.add_argument("--seed", type=int, default=12345, help="bootstrap seed")
+    p.add_argument("--rows-out", help="also write row-level decisions (CSV or XLSX)")
+    p.add_argument("--out", required=True, help="workbook to write (.xlsx)")
+
+    def run(args):
+        from .audit import run_audit
+        from .bootstrap import bootstrap_audit
+        from .reports.audit_report import audit_tables, write_decision_tables, write_row_decisions
+
+        table, data = load_data(args)
+        thresholds, notes = parse_thresholds(args.threshold, data)
+        result = run_audit(data, thresholds)
+        reference = 0
+        if args.reference is not None:
+            if args.reference not in data.group_names:
+                raise FairDeskError(f"--reference '{args.reference}' is not a group; the groups are "
+                                    + ", ".join(f"'{g}'" for g in data.group_names) + ".")
+            reference = data.group_names.index(args.reference)
+        boot = None
+        seeds = {}
+        if args.bootstrap:
+            boot = bootstrap_audit(data, thresholds, resamples=args.bootstrap, seed=args.seed)
+            seeds["bootstrap"] = args.seed
+        settings = {"Thresholds": ", ".join(f"{t:g}" for t in thresholds),
+                    "Threshold rules": ", ".join(args.threshold) or notes[0] if notes else
+                    ", ".join(args.threshold),
+                    "Reference group": data.group_names[reference],
+                    "Bootstrap resamples": args.bootstrap or "none",
+                    "Invalid scores": "refused" if args.refuse_invalid else "excluded and listed",
+                    "Minimum group size": args.min_group_size}
+        out = write_decision_tables(args.out, table.source, data,
+                                    audit_tables(result, data, boot, reference, include_tiers=True),
+                                    settings, seeds)
+        print(f"wrote {out}")
+        if args.rows_out:
+            print(f"wrote {write_row_decisions(args.rows_out, table.source, data, thresholds)}")
+        return 0
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="fairdesk", description="FairDesk command line")
     parser.add_argument("--version", action="version", version=f"FairDesk {__version__}")

@@ -1,0 +1,323 @@
+"""Audit results as workbook tables, the About sheet, and the row-level decisions export.
+
+No Qt: the GUI's export, the ``export`` command and the tests all build the same tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..audit import AuditResult
+from ..bootstrap import BootstrapResult
+from ..dataset import AnalysisData
+from ..errors import FairDeskError
+from ..jobs import NO_JOB
+from ..metrics.fairness import DEFINITIONS, THRESHOLD_DEFINITIONS, reference_comparison
+from ..metrics.rates import RATES, undefined_reason
+from ..metrics.thresholds import tier_of
+from ..undefined import Undefined
+from .workbook import ChartSpec, Column, Table, write_csv, write_workbook
+
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
+
+# rates shown per group, in meeting order
+GROUP_RATES = ("prevalence", "selection_rate", "tpr", "fnr", "fpr", "tnr", "ppv", "fdr", "npv",
+               "for", "accuracy", "fn_fp", "cost_ratio")
+
+
+def _v(x, reason: str):
+    """A float, or Undefined(reason) when NaN."""
+    x = float(x)
+    return Undefined(reason) if np.isnan(x) else x
+
+
+def _threshold_text(result: AuditResult, j: int) -> str:
+    if result.group_specific:
+        return "group-specific #" + str(j + 1)
+    return f"{result.thresholds[j]:g}"
+
+
+def _rate_column(key: str) -> Column:
+    info = RATES[key]
+    kind = "float" if key in ("fn_fp", "cost_ratio") else "percent"
+    return Column(key, info.name, kind, 3 if kind == "float" else 1,
+                  note=f"{info.definition} {info.formula}.")
+
+
+def about_sections(source, data: AnalysisData, settings: dict | None = None,
+                   seeds: dict | None = None) -> dict:
+    """The workbook's first sheet: where every number comes from."""
+    m = data.mapping
+    return {
+        "Application": {"Name": "FairDesk", "Version": __version__},
+        "Input": {
+            "File": Path(source.path).name, "Folder": str(Path(source.path).parent),
+            "SHA-256": source.sha256, "Format": source.format, "Sheet": source.sheet or "",
+            "Rows read": source.n_rows, "Rows used": data.n, "Rows excluded": data.n_excluded,
+            "Exclusions": "; ".join(f"{e.count:,} {e.reason} ({e.column})" for e in data.exclusions)
+            or "none",
+        },
+        "Column mapping": {
+            "Score": m.score, "Outcome": m.label or "", "Groups": ", ".join(m.groups) or "(none)",
+            "Person id": m.id or "", "Household": m.household or "", "Weight": m.weight or "",
+            "Split": m.split or "", "Extras": ", ".join(m.extras),
+            "Group merges": ", ".join(f"{a} → {b}" for a, b in m.group_merges.items()) or "none",
+        },
+        "Label mapping": {
+            "Positive outcome": str(data.positive_label), "Negative outcome": str(data.negative_label),
+            "Score orientation": "higher = more likely positive" if m.higher_is_positive
+            else "lower = more likely positive",
+            "Decision rule": "predicted positive when the score is at or above the threshold"
+            if m.higher_is_positive else "predicted positive when the score is at or below the threshold",
+        },
+        "Settings": settings or {},
+        "Random seeds": seeds or {"(none)": "no random step was used"},
+    }
+
+
+def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapResult | None = None,
+                 reference: int = 0, include_tiers: bool = False) -> list[Table]:
+    """Workbook tables of an audit: rates by group, fairness, reference comparison, xAUC
+    (and bootstrap mean/SD, tiers when asked)."""
+    names = result.group_names
+    k = result.k
+    tables = []
+
+    # --- rates by group -------------------------------------------------------------------------
+    rows = []
+    for j in range(k):
+        for g, name in enumerate(names + ["All"]):
+            is_all = g == len(names)
+            c = result.overall_counts if is_all else result.counts
+            gi = 0 if is_all else g
+            rates = result.overall_rates if is_all else result.rates
+            row = {"group": name, "threshold": (_threshold_text(result, j) if not result.group_specific
+                                                else f"{result.thresholds[min(g, len(names) - 1), j]:g}"
+                                                if not is_all else "group-specific"),
+                   "rows": int(c.n[gi, j]), "weight": float(c.tp[gi, j] + c.fp[gi, j] + c.fn[gi, j] + c.tn[gi, j]),
+                   "tp": float(c.tp[gi, j]), "fp": float(c.fp[gi, j]), "fn": float(c.fn[gi, j]),
+                   "tn": float(c.tn[gi, j]), "selected": int(c.n_selected[gi, j])}
+            for r in GROUP_RATES:
+                row[r] = _v(rates[r][gi, j], undefined_reason(r, None if is_all else name))
+            row["auc"] = _v(result.auc_overall if is_all else result.auc[g],
+                            "AUC needs both outcomes in the group")
+            rows.append(row)
+    count_kind = "float" if data.weighted else "int"
+    cols = [Column("group", "Group"), Column("threshold", "Threshold"),
+            Column("rows", "Rows", "int"), Column("weight", "People (weighted)", count_kind, 1),
+            Column("selected", "Rows flagged", "int"),
+            Column("tp", "TP", count_kind, 1, note="True positives: flagged and had the outcome."),
+            Column("fp", "FP", count_kind, 1, note="False positives: flagged, no outcome."),
+            Column("fn", "FN", count_kind, 1, note="False negatives: not flagged, had the outcome."),
+            Column("tn", "TN", count_kind, 1, note="True negatives: not flagged, no outcome.")]
+    cols += [_rate_column(r) for r in GROUP_RATES]
+    cols.append(Column("auc", "AUC", "float", 3,
+                       note="Probability that a random person with the outcome scores higher than "
+                            "one without (ties count half)."))
+    chart_rows = [r for r in rows if r["threshold"] == rows[0]["threshold"] and r["group"] != "All"] \
+        if not result.group_specific else []
+    tables.append(Table(
+        "Rates by group", cols, rows,
+        title="Error rates by group" + (f" at threshold {_threshold_text(result, 0)}" if k == 1 else ""),
+        notes=["A score equal to a threshold counts as flagged (predicted positive).",
+               "Rates are weighted by the frequency weight." if data.weighted else
+               "Every row counts once (no weight column)."],
+        charts=[ChartSpec("bar", "False positive and false negative rates by group", "group",
+                          ["fpr", "fnr", "selection_rate"], y_title="rate", percent_axis=True)]
+        if k == 1 else []))
+    del chart_rows
+
+    # --- fairness -------------------------------------------------------------------------------
+    frows = []
+    for key in THRESHOLD_DEFINITIONS:
+        d = DEFINITIONS[key]
+        for j in range(k):
+            frows.append({"key": key, "name": d.name, "threshold": _threshold_text(result, j),
+                          "rates": " and ".join(RATES[r].name for r in d.rates),
+                          "value": _v(result.fairness[key][j],
+                                      "fewer than two groups have this rate defined"),
+                          "meaning": d.meaning})
+    for i, v in enumerate(result.fairness["CAL"]):
+        frows.append({"key": "CAL", "name": DEFINITIONS["CAL"].name, "threshold": f"tier S{i + 1}",
+                      "rates": "observed outcome rate in the tier",
+                      "value": _v(v, "fewer than two groups have rows in this tier"),
+                      "meaning": DEFINITIONS["CAL"].meaning})
+    tables.append(Table(
+        "Fairness", [Column("key", "Measure"), Column("name", "Definition"),
+                     Column("threshold", "Threshold / tier"), Column("rates", "Rates compared"),
+                     Column("value", "Min. pairwise ratio", "float", 3,
+                            note="Smallest ratio smaller/larger across pairs of groups: 1 = balanced, 0 = "
+                                 "maximally unequal."),
+                     Column("meaning", "What it asks", width=60)],
+        frows, title="Group fairness measures (minimum pairwise ratio across groups)",
+        notes=["ERB and CUAE ask two rates to be equal and report the weaker of the two ratios.",
+               "Groups whose rate is undefined (0/0) are left out of that measure."],
+        charts=[ChartSpec("bar", "Fairness measures (1 = balanced)", "key", ["value"],
+                          y_title="minimum pairwise ratio")] if k == 1 else []))
+
+    # --- versus the reference group ---------------------------------------------------------------
+    ref_name = names[reference]
+    rrows = []
+    for j in range(k):
+        for r in GROUP_RATES:
+            diff, ratio = reference_comparison(result.rates[r][:, j], reference)
+            for g, name in enumerate(names):
+                if g == reference:
+                    continue
+                why = undefined_reason(r, name) if np.isnan(result.rates[r][g, j]) else \
+                    undefined_reason(r, ref_name) if np.isnan(result.rates[r][reference, j]) else \
+                    f"the reference group's {RATES[r].name} is 0"
+                rrows.append({"rate": RATES[r].name, "threshold": _threshold_text(result, j),
+                              "group": name, "value": _v(result.rates[r][g, j], undefined_reason(r, name)),
+                              "reference": _v(result.rates[r][reference, j], undefined_reason(r, ref_name)),
+                              "difference": _v(diff[g], why), "ratio": _v(ratio[g], why)})
+    tables.append(Table(
+        "Vs reference", [Column("rate", "Rate"), Column("threshold", "Threshold"), Column("group", "Group"),
+                         Column("value", "Group value", "float", 4),
+                         Column("reference", f"Reference ({ref_name})", "float", 4),
+                         Column("difference", "Difference (group − reference)", "float", 4),
+                         Column("ratio", "Ratio (group / reference)", "float", 3)],
+        rrows, title=f"Each group compared with the reference group '{ref_name}'"))
+
+    # --- cross-AUC --------------------------------------------------------------------------------
+    xrows = []
+    for a, na in enumerate(names):
+        row = {"positives": na}
+        for b, nb in enumerate(names):
+            row[f"neg{b}"] = _v(result.xauc[a, b], f"group '{na}' has no positives or '{nb}' no negatives")
+        xrows.append(row)
+    tables.append(Table(
+        "Cross-AUC", [Column("positives", "Positives from \\ negatives from")]
+        + [Column(f"neg{b}", nb, "float", 3) for b, nb in enumerate(names)], xrows,
+        title="Cross-AUC: P(a person with the outcome from the row group outscores a person "
+              "without it from the column group)",
+        notes=["The diagonal is each group's own AUC. Ties count half (Kallus & Zhou 2019)."]))
+
+    if bootstrap is not None:
+        tables.append(bootstrap_table(bootstrap, names, result))
+    if include_tiers:
+        tables.append(tier_table(result, data))
+    return tables
+
+
+def bootstrap_table(b: BootstrapResult, names: list[str], result: AuditResult) -> Table:
+    rows = []
+    k = result.k
+    for key, mean in b.mean.items():
+        sd, n_def = b.sd[key], b.defined[key]
+        if key.startswith("rate:"):
+            r = key[5:]
+            for g, name in enumerate(names):
+                for j in range(k):
+                    rows.append({"measure": RATES[r].name, "group": name, "threshold": _threshold_text(result, j),
+                                 "mean": _v(mean[g, j], "undefined in every resample"),
+                                 "sd": _v(sd[g, j], "defined in fewer than two resamples"),
+                                 "defined": int(n_def[g, j])})
+        elif key.startswith("fairness:"):
+            f = key[9:]
+            for j in range(mean.shape[0]):
+                rows.append({"measure": f"{f} ({DEFINITIONS[f].name})", "group": "all groups",
+                             "threshold": f"tier S{j + 1}" if f == "CAL" else _threshold_text(result, j),
+                             "mean": _v(mean[j], "undefined in every resample"),
+                             "sd": _v(sd[j], "defined in fewer than two resamples"),
+                             "defined": int(n_def[j])})
+        elif key == "auc":
+            for g, name in enumerate(names):
+                rows.append({"measure": "AUC", "group": name, "threshold": "",
+                             "mean": _v(mean[g], "undefined in every resample"),
+                             "sd": _v(sd[g], "defined in fewer than two resamples"),
+                             "defined": int(n_def[g])})
+    return Table("Bootstrap", [Column("measure", "Measure"), Column("group", "Group"),
+                               Column("threshold", "Threshold / tier"),
+                               Column("mean", "Mean", "float", 4), Column("sd", "SD", "float", 4),
+                               Column("defined", "Resamples where defined", "int")], rows,
+                 title=f"Bootstrap: mean and standard deviation over {b.resamples:,} resamples "
+                       f"(seed {b.seed})")
+
+
+def tier_table(result: AuditResult, data: AnalysisData) -> Table:
+    names = result.group_names
+    rows = []
+    rate = result.tier_outcome_rate
+    group_rows = result.tier_rows.sum(axis=1)
+    for i in range(result.tier_rows.shape[1]):
+        for g, name in enumerate(names):
+            rows.append({"tier": f"S{i + 1}", "group": name, "rows": int(result.tier_rows[g, i]),
+                         "share": _v(result.tier_rows[g, i] / group_rows[g] if group_rows[g] else np.nan,
+                                     f"group '{name}' has no rows"),
+                         "weight": float(result.tier_weight[g, i]),
+                         "rate": _v(rate[g, i], f"group '{name}' has no one in tier S{i + 1}")})
+    return Table("Tiers", [Column("tier", "Tier"), Column("group", "Group"), Column("rows", "Rows", "int"),
+                           Column("share", "Share of group's rows", "percent", 1),
+                           Column("weight", "People (weighted)", "float", 1),
+                           Column("rate", "Observed outcome rate", "percent", 1)], rows,
+                 title="Risk tiers: share of rows and observed outcome rate per tier and group",
+                 notes=["Tier S1 is the lowest risk. A score equal to a threshold is in the higher tier."])
+
+
+def write_decision_tables(path, source, data: AnalysisData, tables: list[Table],
+                          settings: dict | None = None, seeds: dict | None = None, *, job=NO_JOB) -> str:
+    """Write the decision-table workbook (worker function)."""
+    job.progress(0.1, "Writing the workbook")
+    written = write_workbook(path, about=about_sections(source, data, settings, seeds), tables=tables,
+                             input_paths=[source.path])
+    job.progress(1.0, "Workbook written")
+    return str(written)
+
+
+def row_decisions(data: AnalysisData, thresholds, group_specific: bool = False) -> tuple[list[Column], dict]:
+    """Row-level decisions: row number, id, group, score, outcome, tier and per-threshold flags."""
+    t = np.asarray(thresholds, dtype=float)
+    t = t.reshape(data.n_groups, -1) if group_specific else np.atleast_1d(t)
+    ot = np.sort(data.to_oriented(t), axis=-1)
+    tier = tier_of(data.oriented, data.group, ot) + 1
+    cols = [Column("row", "Spreadsheet row", "int")]
+    values = {"row": data.row_numbers}
+    if data.ids is not None:
+        cols.append(Column("id", data.mapping.id or "id"))
+        values["id"] = data.ids
+    cols.append(Column("group", "Group"))
+    values["group"] = np.asarray(data.group_names, dtype=object)[data.group]
+    cols.append(Column("score", data.mapping.score or "score", "number"))
+    values["score"] = data.score
+    if data.label is not None:
+        cols.append(Column("outcome", "Outcome (1 = positive)", "int"))
+        values["outcome"] = data.label.astype(int)
+    cols.append(Column("tier", "Tier (1 = lowest risk)", "int"))
+    values["tier"] = tier
+    for j in range(ot.shape[-1]):
+        key = f"flag{j + 1}"
+        th = ot[..., j]
+        limit = th[data.group] if group_specific else th
+        cols.append(Column(key, f"Flagged at threshold {j + 1}", "int"))
+        values[key] = (data.oriented >= limit).astype(int)
+    return cols, values
+
+
+def write_row_decisions(path, source, data: AnalysisData, thresholds, group_specific=False, *,
+                        job=NO_JOB) -> str:
+    """Row-level decisions as CSV or XLSX (by the file's extension)."""
+    import pandas as pd
+
+    job.progress(0.05, "Preparing row-level decisions")
+    cols, values = row_decisions(data, thresholds, group_specific)
+    frame = pd.DataFrame(values)
+    job.progress(0.3, "Writing")
+    if str(path).lower().endswith(".xlsx"):
+        if len(frame) > XLSX_MAX_ROWS:
+            raise FairDeskError(f"{len(frame):,} rows do not fit in one Excel sheet "
+                                f"({XLSX_MAX_ROWS:,} at most); export them as CSV instead.")
+        written = write_workbook(path, about=about_sections(source, data), input_paths=[source.path],
+                                 tables=[Table("Decisions", cols, frame, title=None)])
+    else:
+        written = write_csv(path, cols, frame, input_paths=[source.path])
+    job.progress(1.0, "Written")
+    return str(written)
+
+
+def timestamp() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
