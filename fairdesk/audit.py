@@ -17,7 +17,7 @@ from .errors import FairDeskError
 from .metrics.confusion import Counts, GroupScores
 from .metrics.fairness import DEFINITIONS, THRESHOLD_DEFINITIONS, all_measures, min_pairwise_ratio
 from .metrics.rates import RATE_KEYS, compute_rates, undefined_reason
-from .metrics.ranking import group_auc, overall_auc, xauc_matrix
+from .metrics.ranking import pooled_auc, xauc_matrix
 from .metrics.thresholds import tier_counts
 
 JSON_RATES = ("selection_rate", "tpr", "fnr", "fpr", "tnr", "ppv", "fdr", "npv", "for", "accuracy")
@@ -163,9 +163,9 @@ def run_audit(data: AnalysisData, thresholds, *, group_specific: bool = False,
         tier_rate = np.where(t_weight > 0, t_pos / t_weight, np.nan)
     fairness = all_measures(rates, tier_rate)
     if with_ranking:
-        auc = group_auc(gs)
         xm = xauc_matrix(gs)
-        auc_all = overall_auc(data.oriented, data.label, data.weight)
+        auc = np.diag(xm).copy()
+        auc_all = pooled_auc(gs)
     else:
         auc = np.full(data.n_groups, np.nan)
         xm = np.full((data.n_groups, data.n_groups), np.nan)

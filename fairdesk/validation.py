@@ -283,11 +283,18 @@ def _group_codes(frame, mapping, out):
                     f"Column '{col}': {int(miss.sum()):,} row(s) have no group "
                     f"({rows_text(out.rows[np.flatnonzero(miss)[:MAX_ROWS_SHOWN]], int(miss.sum()))}); "
                     f"they form a group of their own, '{MISSING_GROUP}'.", column=col, mask=miss)
-        text = series.astype(object).where(~miss, MISSING_GROUP)
-        # Group names are shown as written in the data; numbers like 1.0 read as "1".
-        codes, uniques = pd.factorize(text.map(_group_text), sort=True)
-        per_col_codes.append(codes.astype(np.int64))
-        per_col_names.append([str(u) for u in uniques])
+        # Factorize the raw values (fast), then name the few distinct values: names are
+        # shown as written in the data, and numbers like 1.0 read as "1".
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        names = [_group_text(u) for u in uniques]
+        if miss.any():
+            codes = np.where(codes < 0, len(names), codes)
+            names.append(MISSING_GROUP)
+        # Distinct raw values may share a name (1 and "1"): merge them, and sort by name.
+        sorted_names = sorted(set(names))
+        lookup = np.array([sorted_names.index(nm) for nm in names], dtype=np.int64)
+        per_col_codes.append(lookup[codes] if len(names) else codes.astype(np.int64))
+        per_col_names.append(sorted_names)
     if len(per_col_codes) == 1:
         return per_col_codes[0], per_col_names[0]
     dims = tuple(len(n_) for n_ in per_col_names)

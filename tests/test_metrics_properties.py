@@ -9,7 +9,7 @@ import reference as ref
 from fairdesk.metrics.confusion import GroupScores
 from fairdesk.metrics.fairness import min_pairwise_ratio
 from fairdesk.metrics.rates import compute_rates
-from fairdesk.metrics.ranking import cross_auc, roc_curve
+from fairdesk.metrics.ranking import cross_auc, pooled_auc, roc_curve, xauc_matrix
 
 # Scores from a small set so that ties (with each other and with thresholds) are common.
 score_values = st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.5, 0.75, 0.9, 1.0, 3.0, -2.0])
@@ -72,11 +72,14 @@ def test_group_specific_thresholds(d, data):
 def test_auc_and_xauc_equal_all_pairs(d):
     s, y, g, w, G = d
     gs = GroupScores(s, y, g, G, w)
+    matrix = xauc_matrix(gs)
     for a in range(G):
         for b in range(G):
             ma, mb = g == a, g == b
             expected = ref.xauc(s[ma], y[ma], w[ma], s[mb], y[mb], w[mb])
             assert close(cross_auc(gs, a, b), expected)
+            assert close(matrix[a, b], expected)
+    assert close(pooled_auc(gs), ref.xauc(s, y, w, s, y, w))
 
 
 @settings(max_examples=100, deadline=None)

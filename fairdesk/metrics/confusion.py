@@ -77,7 +77,10 @@ class GroupScores:
     def reweighted(self, weight) -> "GroupScores":
         """The same rows with new weights (e.g. bootstrap multiplicities), reusing the sort."""
         score, label, group = self._inputs
-        return GroupScores(score, label, group, self.n_groups, weight, order=self.order)
+        new = GroupScores(score, label, group, self.n_groups, weight, order=self.order)
+        if hasattr(self, "_rank_cache"):  # ranks depend on scores and labels only
+            new._rank_cache = self._rank_cache
+        return new
 
     def group_scores(self, g: int) -> np.ndarray:
         """Group g's oriented scores, ascending (a view, not a copy)."""

@@ -37,15 +37,57 @@ def cross_auc(gs: GroupScores, a: int, b: int) -> float:
     return float(np.sum(w[pos] * (below + 0.5 * equal)) / (p_w * n_w))
 
 
+def _ranks(gs: GroupScores):
+    """Index of every sorted row among the distinct scores of all rows (computed once)."""
+    cached = getattr(gs, "_rank_cache", None)
+    if cached is None:
+        uniq, inv = np.unique(gs.sorted_score, return_inverse=True)
+        group_of_row = np.repeat(np.arange(gs.n_groups), gs.n_rows)
+        pos = gs.sorted_label > 0  # zero weights add nothing, so the cache survives reweighting
+        cached = (uniq.size, inv, group_of_row, pos)
+        gs._rank_cache = cached
+    return cached
+
+
+def xauc_matrix(gs: GroupScores) -> np.ndarray:
+    """Matrix M[a, b] = xAUC(a, b); the diagonal is each group's AUC.
+
+    For each group b, the negative weight at each distinct score is histogrammed once;
+    every positive row then reads the weight below and equal to its score. O(G·n).
+    """
+    n_unique, inv, grp, pos = _ranks(gs)
+    w_neg = gs.sorted_weight * (1.0 - gs.sorted_label)
+    inv_pos, grp_pos = inv[pos], grp[pos]
+    w_pos = gs.sorted_weight[pos]
+    out = np.full((gs.n_groups, gs.n_groups), np.nan)
+    for b in range(gs.n_groups):
+        s, e = gs.start[b], gs.end[b]
+        equal = np.bincount(inv[s:e], weights=w_neg[s:e], minlength=n_unique)
+        below = np.concatenate(([0.0], np.cumsum(equal)[:-1]))
+        num = np.bincount(grp_pos, weights=w_pos * (below[inv_pos] + 0.5 * equal[inv_pos]),
+                          minlength=gs.n_groups)
+        den = gs.positives * gs.negatives[b]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[:, b] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return out
+
+
 def group_auc(gs: GroupScores) -> np.ndarray:
     """AUC per group (NaN where a group lacks positives or negatives)."""
     return np.array([cross_auc(gs, g, g) for g in range(gs.n_groups)])
 
 
-def xauc_matrix(gs: GroupScores) -> np.ndarray:
-    """Matrix M[a, b] = xAUC(a, b); the diagonal is each group's AUC."""
-    return np.array([[cross_auc(gs, a, b) for b in range(gs.n_groups)]
-                     for a in range(gs.n_groups)])
+def pooled_auc(gs: GroupScores) -> float:
+    """AUC of all rows together, from the same prepared arrays (no second sort)."""
+    n_unique, inv, _, pos = _ranks(gs)
+    w_neg = gs.sorted_weight * (1.0 - gs.sorted_label)
+    equal = np.bincount(inv, weights=w_neg, minlength=n_unique)
+    below = np.concatenate(([0.0], np.cumsum(equal)[:-1]))
+    P, N = gs.positives.sum(), gs.negatives.sum()
+    if P <= 0 or N <= 0:
+        return float("nan")
+    ip = inv[pos]
+    return float(np.sum(gs.sorted_weight[pos] * (below[ip] + 0.5 * equal[ip])) / (P * N))
 
 
 def overall_auc(score, label, weight=None) -> float:
