@@ -125,3 +125,19 @@ def test_thresholds_equal_to_score_are_positive():
     gs = GroupScores([0.2, 0.5, 0.5, 0.9], [0, 1, 0, 1], [0, 0, 0, 0], 1)
     c = gs.counts(0.5)
     assert (c.tp[0], c.fp[0], c.fn[0], c.tn[0]) == (2.0, 1.0, 0.0, 1.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(datasets())
+def test_xroc_points_equal_naive_counts(d):
+    from fairdesk.metrics.ranking import xroc_curve
+    s, y, g, w, G = d
+    gs = GroupScores(s, y, g, G, w)
+    for a in range(G):
+        for b in range(G):
+            fpr, tpr, thr = xroc_curve(gs, a, b)
+            ma, mb = g == a, g == b
+            for f, t_, th in zip(fpr[1:], tpr[1:], thr[1:]):
+                tp, _, fn, _ = ref.confusion(s[ma], y[ma], w[ma], th)
+                _, fp, _, tn = ref.confusion(s[mb], y[mb], w[mb], th)
+                assert close(t_, ref.div(tp, tp + fn)) and close(f, ref.div(fp, fp + tn))
