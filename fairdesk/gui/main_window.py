@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QL
                                QStackedWidget, QWidget)
 
 from .. import __version__
-from ..errors import FairDeskError, ValidationError
+from ..errors import FairDeskError
 from ..io.loading import list_sheets
 from ..project import Project, check_input, load_project, save_project
 from ..schema import ColumnMapping
@@ -302,10 +302,14 @@ class MainWindow(QMainWindow):
                           on_error=self._validation_failed)
 
     def _validated(self, result) -> None:
-        data, scores = result
+        data, scores, problems = result
         pending = self._pending_project
         self._pending_project = None
-        self.state.set_data(data, scores, keep_thresholds=False)
+        self.state.set_data(data, scores, problems=problems, keep_thresholds=False)
+        if data is None:  # the Data page lists what blocks the analysis
+            self.show_page("data")
+            self.statusBar().showMessage("The data has problems to fix: see the Data page.", 8000)
+            return
         if pending is not None:
             self._apply_project_settings(pending)
         self.dataReady.emit()
@@ -314,10 +318,6 @@ class MainWindow(QMainWindow):
         self._pending_project = None
         self.state.set_data(None)
         self.show_error(message, details)
-
-    def set_problems_from_error(self, err: ValidationError) -> None:
-        self.state.problems = err.problems
-        self.state.problemsChanged.emit()
 
     # --- projects -------------------------------------------------------------------------------
     def current_project(self) -> Project:

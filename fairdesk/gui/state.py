@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..audit import default_threshold
 from ..dataset import AnalysisData, Problem
+from ..errors import ValidationError
 from ..io.loading import LoadedTable, load_table
 from ..metrics.confusion import GroupScores
 from ..schema import ColumnMapping, propose_mapping
@@ -23,11 +24,18 @@ def load_and_propose(path, sheet=None, *, job):
 
 
 def validate_and_prepare(frame, mapping, invalid_scores, min_group_size, *, job):
-    """Worker function: validate, then sort the scores per group once."""
+    """Worker function: validate, then sort the scores per group once.
+
+    Returns (data, scores, problems); data is None when validation found blocking
+    problems, which the Data page then lists (they are not an error of the application).
+    """
     job.progress(0.1, "Checking the data")
-    data = prepare(frame, mapping, invalid_scores=invalid_scores, min_group_size=min_group_size)
+    try:
+        data = prepare(frame, mapping, invalid_scores=invalid_scores, min_group_size=min_group_size)
+    except ValidationError as err:
+        return None, None, err.problems
     job.progress(0.6, "Sorting scores per group")
-    return data, GroupScores.from_data(data)
+    return data, GroupScores.from_data(data), data.problems
 
 
 class AppState(QObject):
