@@ -1,0 +1,1020 @@
+"""The Data page: open a file, map its columns to roles, read the validation report,
+and look at (and merge) the groups.
+
+A thin view over :class:`~fairdesk.gui.state.AppState`: edits change a *working copy* of
+the column mapping; "Apply mapping" copies it into the state and asks the main window to
+validate again (in the worker). Validation, group summaries and merge suggestions all come
+from the core (:mod:`fairdesk.validation`, :mod:`fairdesk.dataset`); this page only formats.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPointF, QSize, Qt
+from PySide6.QtGui import (QBrush, QColor, QFont, QIcon, QKeySequence, QPainter, QPixmap,
+                           QPolygonF, QShortcut)
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFormLayout,
+                               QGroupBox, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
+                               QListWidget, QListWidgetItem, QMessageBox, QPushButton,
+                               QRadioButton, QSpinBox, QSplitter, QStackedWidget, QTableView,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+from ...schema import ROLE_TITLES, ColumnMapping, infer_positive_label
+from ...validation import suggest_merges
+from ..palette import OKABE_ITO
+from .base import Page
+
+PREVIEW_ROWS = 200
+SAMPLE_ROWS = 200  # rows looked at for the sample values and the type of each column
+MAX_LABEL_VALUES = 20
+MERGE_JOIN = " + "
+
+# Okabe–Ito: vermillion for errors, orange for warnings, blue for information.
+ERROR_COLOR = QColor(OKABE_ITO[5])
+WARNING_COLOR = QColor(OKABE_ITO[1])
+INFO_COLOR = QColor(OKABE_ITO[0])
+EMPTY_CELL = QColor(0, 0, 0, 18)
+SMALL_GROUP = QColor(OKABE_ITO[1])
+SMALL_GROUP.setAlpha(60)
+
+ROLE_HELP = {
+    "score": "The risk score the model gave each row: a number. One column only.",
+    "label": "What actually happened (the observed outcome), with two values such as 1/0 or "
+             "yes/no. One column only.",
+    "group": "A protected attribute such as race or sex. Fairness is compared between its "
+             "groups. Several group columns are combined (e.g. 'Group A, Female').",
+    "id": "Identifies the person or unit on each row. At most one column.",
+    "household": "Identifies the household or family, so related rows can be kept together. "
+                 "At most one column.",
+    "weight": "How many people each row stands for (a frequency weight of zero or more). "
+              "At most one column; without it every row counts once.",
+    "split": "Which sample a row belongs to, for example train / test. At most one column.",
+    "extra": "Kept with the data for breakdowns and exports; not used in the fairness measures.",
+    "ignore": "Not used at all.",
+}
+SEVERITY_TEXT = {"error": "Error: this blocks the analysis until it is fixed.",
+                 "warning": "Warning: the analysis runs, but read this.",
+                 "info": "Information."}
+
+
+# ----------------------------------------------------------------------------- formatting
+
+def is_blank(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, (float, np.floating)) and math.isnan(value):
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    return False
+
+
+def format_value(value) -> str:
+    """A cell as the analyst would recognise it (numbers without numpy noise)."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return str(value)
+
+
+def format_number(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def column_type(series: pd.Series) -> str:
+    """A plain-words type for a column, from its dtype and a sample of its values."""
+    if pd.api.types.is_bool_dtype(series):
+        return "yes / no"
+    if pd.api.types.is_integer_dtype(series):
+        return "whole number"
+    if pd.api.types.is_float_dtype(series):
+        s = series.dropna()
+        if len(s) and np.all(np.mod(s.to_numpy(dtype=float), 1) == 0):
+            return "whole number"
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "date / time"
+    sample = series.dropna()
+    if not len(sample):
+        return "empty"
+    numeric = pd.to_numeric(sample, errors="coerce").notna()
+    if numeric.all():
+        return "number (as text)"
+    if numeric.mean() > 0.5:
+        return "mostly numbers, some text"
+    return "text"
+
+
+def sample_values(series: pd.Series, k: int = 4) -> str:
+    seen: list[str] = []
+    for v in series.dropna():
+        text = format_value(v)
+        if text and text not in seen:
+            seen.append(text)
+            if len(seen) > k:
+                break
+    shown = ", ".join(seen[:k])
+    return shown + (", …" if len(seen) > k else "")
+
+
+def same_value(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    try:
+        if a == b:
+            return True
+    except (TypeError, ValueError):
+        pass
+    return format_value(a).strip().lower() == format_value(b).strip().lower()
+
+
+def plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def rows_phrase(problem) -> str:
+    if not problem.rows:
+        return ""
+    shown = ", ".join(str(r) for r in problem.rows)
+    if problem.count > len(problem.rows):
+        return f"rows {shown} and {problem.count - len(problem.rows):,} more"
+    return ("row " if len(problem.rows) == 1 else "rows ") + shown
+
+
+def severity_icon(severity: str, size: int = 16) -> QIcon:
+    """Shape and colour both tell the severity: a circle for errors, a triangle for
+    warnings, a square for information."""
+    pm = QPixmap(size, size)
+    pm.fill(Qt.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.Antialiasing)
+    p.setPen(Qt.NoPen)
+    color = {"error": ERROR_COLOR, "warning": WARNING_COLOR}.get(severity, INFO_COLOR)
+    p.setBrush(color)
+    m = 1.5
+    if severity == "error":
+        p.drawEllipse(QPointF(size / 2, size / 2), size / 2 - m, size / 2 - m)
+    elif severity == "warning":
+        p.drawPolygon(QPolygonF([QPointF(size / 2, m), QPointF(size - m, size - m),
+                                 QPointF(m, size - m)]))
+    else:
+        p.drawRoundedRect(m, m, size - 2 * m, size - 2 * m, 2, 2)
+    p.setPen(QColor("white") if severity != "warning" else QColor("black"))
+    f = QFont()
+    f.setBold(True)
+    f.setPixelSize(int(size * 0.65))
+    p.setFont(f)
+    rect = pm.rect().adjusted(0, 2 if severity == "warning" else 0, 0, 0)
+    p.drawText(rect, Qt.AlignCenter, "!" if severity != "info" else "i")
+    p.end()
+    return QIcon(pm)
+
+
+def merge_names(merges: dict, names: list[str], merged: str) -> dict:
+    """``merges`` (original group name → merged name) after merging the groups now called
+    ``names`` into one group called ``merged``. Groups that are already merges of others
+    stay merged: every original that maps to one of ``names`` now maps to ``merged``."""
+    out = dict(merges)
+    targets = set(names)
+    for original, current in merges.items():
+        if current in targets:
+            out[original] = merged
+    for name in names:
+        out[name] = merged
+    return {k: v for k, v in out.items() if k != v}
+
+
+def merge_components(pairs, order: list[str]) -> list[list[str]]:
+    """Sets of groups joined by (a, b) pairs, each listed in ``order``."""
+    parent: dict[str, str] = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    comps: dict[str, list[str]] = {}
+    for name in order:
+        if name in parent:
+            comps.setdefault(find(name), []).append(name)
+    return [c for c in comps.values() if len(c) > 1]
+
+
+# ----------------------------------------------------------------------------- preview model
+
+class PreviewModel(QAbstractTableModel):
+    """The first rows of the table; the row header shows the spreadsheet row numbers."""
+
+    def __init__(self, frame: pd.DataFrame | None = None, parent=None):
+        super().__init__(parent)
+        self.set_frame(frame)
+
+    def set_frame(self, frame: pd.DataFrame | None, roles: dict[str, str] | None = None) -> None:
+        self.beginResetModel()
+        head = frame.head(PREVIEW_ROWS) if frame is not None else pd.DataFrame()
+        self._columns = [str(c) for c in head.columns]
+        self._rows = list(head.index)
+        self._values = head.to_numpy(dtype=object) if len(head.columns) else np.empty((0, 0))
+        self._roles = roles or {}
+        self.endResetModel()
+
+    def set_roles(self, roles: dict[str, str]) -> None:
+        self._roles = roles
+        if self._columns:
+            self.headerDataChanged.emit(Qt.Horizontal, 0, len(self._columns) - 1)
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._columns)
+
+    def row_of(self, spreadsheet_row: int) -> int | None:
+        try:
+            return self._rows.index(spreadsheet_row)
+        except ValueError:
+            return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        value = self._values[index.row(), index.column()]
+        if role == Qt.DisplayRole:
+            return format_value(value)
+        if role == Qt.BackgroundRole and is_blank(value):
+            return QBrush(EMPTY_CELL)
+        if role == Qt.ToolTipRole:
+            where = f"Row {self._rows[index.row()]}, column '{self._columns[index.column()]}'"
+            return f"{where}: empty cell" if is_blank(value) else where
+        if role == Qt.TextAlignmentRole:
+            if isinstance(value, (int, float, np.integer, np.floating)) and not is_blank(value):
+                return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if orientation == Qt.Vertical:
+            if role == Qt.DisplayRole and section < len(self._rows):
+                return format_value(self._rows[section])
+            if role == Qt.ToolTipRole:
+                return "Row number as in the spreadsheet (the header is row 1)"
+            return None
+        if section >= len(self._columns):
+            return None
+        name = self._columns[section]
+        role_key = self._roles.get(name, "ignore")
+        if role == Qt.DisplayRole:
+            return name
+        if role == Qt.ToolTipRole:
+            return f"Column '{name}': {ROLE_TITLES[role_key]}"
+        if role == Qt.FontRole and role_key != "ignore":
+            f = QFont()
+            f.setBold(True)
+            return f
+        return None
+
+
+# ----------------------------------------------------------------------------- the page
+
+class DataPage(Page):
+    key = "data"
+    title = "Data"
+    needs_data = False
+
+    COL_NAME, COL_ROLE, COL_SAMPLE, COL_TYPE = range(4)
+
+    def __init__(self, state, worker, parent=None):
+        super().__init__(state, worker, parent)
+        self.setToolTip("Open a data file, say which column is which, and check the data")
+        self.working = ColumnMapping()  # the mapping being edited (not yet applied)
+        self._label_values: list = []
+        self._combos: dict[str, QComboBox] = {}
+        self._problems: list = []
+        self._building = False
+        self._build()
+        state.tableChanged.connect(self._table_changed)
+        state.dataChanged.connect(self._data_changed)
+        state.problemsChanged.connect(lambda: self.show_problems(self.state.problems))
+        self._table_changed()
+
+    # --- construction -------------------------------------------------------------------------
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+
+        top = QHBoxLayout()
+        self.open_button = QPushButton("Open…")
+        self.open_button.setToolTip("Open a CSV, Excel (.xlsx) or OpenDocument (.ods) file with "
+                                    "one row per person (Ctrl+O). You can also drop a file on "
+                                    "the window.")
+        self.open_button.clicked.connect(self.state.openRequested.emit)
+        self.file_label = QLabel()
+        self.file_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.file_label.setToolTip("The file being analysed and how it was read")
+        top.addWidget(self.open_button)
+        top.addWidget(self.file_label, 1)
+        outer.addLayout(top)
+
+        self.body = QStackedWidget()
+        outer.addWidget(self.body, 1)
+        self.empty_label = QLabel(
+            "<h3>No data yet</h3><p>Open a spreadsheet of risk scores (CSV, Excel or "
+            "OpenDocument) with <b>Open…</b>, File ▸ Open (Ctrl+O), or by dropping the file on "
+            "this window.</p><p>It needs one row per person or case, a column with the score, a "
+            "column with the observed outcome and one or more protected-group columns.</p>")
+        self.empty_label.setAlignment(Qt.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.body.addWidget(self.empty_label)
+
+        split = QSplitter(Qt.Horizontal)
+        split.setChildrenCollapsible(False)
+        split.addWidget(self._build_left())
+        split.addWidget(self._build_right())
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 5)
+        split.setSizes([540, 520])
+        self.main_split = split
+        self.body.addWidget(split)
+
+    def _build_left(self) -> QWidget:
+        left = QWidget()
+        lay = QVBoxLayout(left)
+        lay.setContentsMargins(0, 0, 0, 0)
+
+        box = QGroupBox("Column roles")
+        box.setToolTip("What each column of the file holds. FairDesk proposed these from the "
+                       "column names and values; check them.")
+        bl = QVBoxLayout(box)
+        self.mapping_table = QTableWidget(0, 4)
+        self.mapping_table.setHorizontalHeaderLabels(["Column", "Role", "Sample values", "Type"])
+        self.mapping_table.verticalHeader().setVisible(False)
+        self.mapping_table.setSelectionMode(QAbstractItemView.NoSelection)
+        self.mapping_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.mapping_table.setWordWrap(False)
+        hh = self.mapping_table.horizontalHeader()
+        hh.setSectionResizeMode(self.COL_NAME, QHeaderView.Interactive)
+        hh.setSectionResizeMode(self.COL_ROLE, QHeaderView.ResizeToContents)
+        hh.setSectionResizeMode(self.COL_SAMPLE, QHeaderView.Stretch)
+        hh.setSectionResizeMode(self.COL_TYPE, QHeaderView.ResizeToContents)
+        for col, tip in ((self.COL_NAME, "The column's name in the file"),
+                         (self.COL_ROLE, "What the column holds; choose from the list"),
+                         (self.COL_SAMPLE, "A few values from the first rows"),
+                         (self.COL_TYPE, "The kind of values, guessed from the first rows")):
+            self.mapping_table.horizontalHeaderItem(col).setToolTip(tip)
+        self.mapping_table.setToolTip("One row per column of the file. Score and outcome are "
+                                      "required; map at least one protected-group column.")
+        bl.addWidget(self.mapping_table)
+        lay.addWidget(box, 1)
+
+        opts = QGroupBox("Outcome and rules")
+        opts.setToolTip("How to read the outcome and the score, and what to do with bad rows")
+        form = QFormLayout(opts)
+        form.setFieldGrowthPolicy(QFormLayout.FieldsStayAtSizeHint)
+        form.setLabelAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        form.setRowWrapPolicy(QFormLayout.DontWrapRows)
+
+        self.positive_combo = QComboBox()
+        self.positive_combo.setMinimumWidth(200)
+        self.positive_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        self.positive_combo.setToolTip("Which value of the outcome column is the event the score "
+                                       "predicts (for example 1 = re-offended, yes = defaulted). "
+                                       "Error rates are computed for this value.")
+        self.positive_combo.currentIndexChanged.connect(self._positive_changed)
+        self.positive_note = QLabel()
+        self.positive_note.setWordWrap(True)
+        self.positive_note.setStyleSheet(f"color: {OKABE_ITO[5]};")
+        form.addRow("Positive outcome is:", self.positive_combo)
+        form.addRow(self.positive_note)
+
+        self.higher_radio = QRadioButton("Higher score = more likely positive")
+        self.higher_radio.setToolTip("The usual case: a high score means the positive outcome is "
+                                     "more likely (e.g. a risk score).")
+        self.lower_radio = QRadioButton("Lower score = more likely positive")
+        self.lower_radio.setToolTip("A low score means the positive outcome is more likely (e.g. "
+                                    "a credit score when the positive outcome is default).")
+        self.orient_group = QButtonGroup(self)
+        self.orient_group.addButton(self.higher_radio)
+        self.orient_group.addButton(self.lower_radio)
+        self.higher_radio.toggled.connect(self._orientation_changed)
+        orient = QWidget()
+        ol = QVBoxLayout(orient)
+        ol.setContentsMargins(0, 0, 0, 0)
+        ol.setSpacing(2)
+        ol.addWidget(self.higher_radio)
+        ol.addWidget(self.lower_radio)
+        form.addRow("Score direction:", orient)
+
+        self.exclude_radio = QRadioButton("Leave them out (and list them)")
+        self.exclude_radio.setToolTip("Rows with a missing, non-numeric or infinite score or "
+                                      "outcome are left out of the analysis and listed under "
+                                      "Checks with their row numbers.")
+        self.refuse_radio = QRadioButton("Refuse the data")
+        self.refuse_radio.setToolTip("Any row with a missing, non-numeric or infinite score or "
+                                     "outcome is an error: fix the file before analysing it.")
+        self.invalid_group = QButtonGroup(self)
+        self.invalid_group.addButton(self.exclude_radio)
+        self.invalid_group.addButton(self.refuse_radio)
+        self.exclude_radio.toggled.connect(self._invalid_changed)
+        invalid = QWidget()
+        il = QHBoxLayout(invalid)
+        il.setContentsMargins(0, 0, 0, 0)
+        il.addWidget(self.exclude_radio)
+        il.addWidget(self.refuse_radio)
+        il.addStretch(1)
+        invalid_label = QLabel("Rows with a missing, non-numeric\nor infinite score or outcome:")
+        invalid_label.setToolTip(self.exclude_radio.toolTip())
+        form.addRow(invalid_label, invalid)
+
+        self.min_spin = QSpinBox()
+        self.min_spin.setRange(1, 1_000_000)
+        self.min_spin.setValue(30)
+        self.min_spin.setSuffix(" rows")
+        self.min_spin.setMinimumWidth(120)
+        self.min_spin.setToolTip("Groups with fewer rows than this are flagged: their rates are "
+                                 "too unreliable to compare. Merge them with a similar group.")
+        self.min_spin.valueChanged.connect(self._min_changed)
+        form.addRow("Minimum group size:", self.min_spin)
+        lay.addWidget(opts)
+
+        bar = QHBoxLayout()
+        self.apply_button = QPushButton("Apply mapping")
+        self.apply_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.apply_button.setToolTip("Use these roles and rules, and check the data again "
+                                     "(Ctrl+Return)")
+        self.apply_button.clicked.connect(self.apply)
+        enter = QShortcut(QKeySequence("Ctrl+Enter"), self)
+        enter.setContext(Qt.WidgetWithChildrenShortcut)
+        enter.activated.connect(self.apply)
+        self.revert_button = QPushButton("Revert")
+        self.revert_button.setToolTip("Undo the changes made since the mapping was last applied")
+        self.revert_button.clicked.connect(self.revert)
+        self.dirty_label = QLabel("● Unapplied changes")
+        self.dirty_label.setStyleSheet(f"color: {OKABE_ITO[5]}; font-weight: bold;")
+        self.dirty_label.setToolTip("The roles or rules above differ from those the checks and "
+                                    "results use. Press Apply mapping (Ctrl+Return) or Revert.")
+        bar.addWidget(self.apply_button)
+        bar.addWidget(self.revert_button)
+        bar.addWidget(self.dirty_label)
+        bar.addStretch(1)
+        lay.addLayout(bar)
+        return left
+
+    def _build_right(self) -> QWidget:
+        right = QSplitter(Qt.Vertical)
+        right.setChildrenCollapsible(False)
+
+        self.tabs = QTabWidget()
+        # Preview
+        self.preview_model = PreviewModel(parent=self)
+        self.preview = QTableView()
+        self.preview.setModel(self.preview_model)
+        self.preview.setToolTip(f"The first {PREVIEW_ROWS} rows as read from the file. Row "
+                                "numbers are those of the spreadsheet; empty cells are grey.")
+        self.preview.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.preview.setWordWrap(False)
+        self.preview.verticalHeader().setDefaultSectionSize(22)
+        self.preview.horizontalHeader().setDefaultSectionSize(90)
+        self.tabs.addTab(self.preview, "Preview")
+        self.tabs.setTabToolTip(0, f"The first {PREVIEW_ROWS} rows of the file")
+
+        # Groups
+        groups = QWidget()
+        gl = QVBoxLayout(groups)
+        gl.setContentsMargins(4, 4, 4, 4)
+        self.groups_note = QLabel()
+        self.groups_note.setWordWrap(True)
+        self.groups_note.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 4)
+        self.groups_note.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        gl.addWidget(self.groups_note)
+        self.group_table = QTableWidget(0, 5)
+        self.group_table.setHorizontalHeaderLabels(["Group", "Rows", "Weight", "Positives",
+                                                    "Prevalence"])
+        for col, tip in enumerate(("The group (several group columns are combined)",
+                                   "Rows of the group used in the analysis",
+                                   "Sum of the frequency weights (= rows when unweighted)",
+                                   "Weighted rows with the positive outcome",
+                                   "Share of the group with the positive outcome")):
+            self.group_table.horizontalHeaderItem(col).setToolTip(tip)
+        self.group_table.verticalHeader().setVisible(False)
+        self.group_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.group_table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.group_table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.group_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        for c in range(1, 5):
+            self.group_table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        self.group_table.setToolTip("Groups as the analysis sees them. Select two or more rows "
+                                    "(Ctrl+click) to merge them.")
+        self.group_table.itemSelectionChanged.connect(self._update_buttons)
+        gl.addWidget(self.group_table, 1)
+        self.merges_label = QLabel()
+        self.merges_label.setWordWrap(True)
+        self.merges_label.setToolTip("Groups merged for the analysis (saved with the project)")
+        gl.addWidget(self.merges_label)
+        gb = QHBoxLayout()
+        self.merge_button = QPushButton("Merge selected groups…")
+        self.merge_button.setToolTip("Combine the selected groups into one group, for example "
+                                     "several small groups. You choose the new group's name.")
+        self.merge_button.clicked.connect(self._merge_selected_clicked)
+        self.suggest_button = QPushButton("Apply suggested merges…")
+        self.suggest_button.setToolTip("FairDesk proposes, for each group below the minimum size, "
+                                       "the group with the most similar prevalence; you confirm "
+                                       "before anything is merged.")
+        self.suggest_button.clicked.connect(self._suggest_clicked)
+        self.clear_merges_button = QPushButton("Clear merges")
+        self.clear_merges_button.setToolTip("Undo every merge: analyse the groups as they are in "
+                                            "the file")
+        self.clear_merges_button.clicked.connect(self.clear_merges)
+        gb.addWidget(self.merge_button)
+        gb.addWidget(self.suggest_button)
+        gb.addWidget(self.clear_merges_button)
+        gb.addStretch(1)
+        gl.addLayout(gb)
+        self.tabs.addTab(groups, "Groups")
+        self.tabs.setTabToolTip(1, "The groups found with the applied mapping, their sizes and "
+                                   "prevalence")
+        right.addWidget(self.tabs)
+
+        checks = QGroupBox("Checks")
+        checks.setToolTip("What FairDesk found when it checked the data with the applied mapping")
+        cl = QVBoxLayout(checks)
+        self.checks_status = QLabel()
+        self.checks_status.setWordWrap(True)
+        self.checks_status.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 4)
+        self.checks_status.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        cl.addWidget(self.checks_status)
+        self.problem_list = QListWidget()
+        self.problem_list.setWordWrap(True)
+        self.problem_list.setResizeMode(QListWidget.Adjust)
+        self.problem_list.setIconSize(QSize(16, 16))
+        self.problem_list.setSpacing(2)
+        self.problem_list.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
+        self.problem_list.setToolTip("Errors (red circle) block the analysis; warnings (orange "
+                                     "triangle) do not. Double-click one to see its first row in "
+                                     "the preview.")
+        self.problem_list.itemActivated.connect(self._problem_activated)
+        cl.addWidget(self.problem_list, 1)
+        right.addWidget(checks)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        right.setSizes([460, 230])
+        return right
+
+    # --- state → view -------------------------------------------------------------------------
+    def _table_changed(self) -> None:
+        table = self.state.table
+        self.body.setCurrentIndex(0 if table is None else 1)
+        self._describe_source()
+        frame = table.frame if table is not None else None
+        self.working = copy.deepcopy(self.state.mapping)
+        self.preview_model.set_frame(frame, self._roles())
+        self.preview.resizeColumnsToContents()
+        for c in range(self.preview_model.columnCount()):
+            self.preview.setColumnWidth(c, min(self.preview.columnWidth(c), 180))
+        self._fill_mapping_table()
+        self._show_rules()
+        self._data_changed()
+        self.show_problems(self.state.problems)
+
+    def _describe_source(self) -> None:
+        table = self.state.table
+        if table is None:
+            self.file_label.setText("No file open")
+            self.file_label.setToolTip("The file being analysed and how it was read")
+            return
+        s = table.source
+        parts = [f"<b>{Path(s.path).name}</b>", s.format.upper()]
+        if s.sheet is not None:
+            parts.append(f"sheet '{s.sheet}'" + (f" (of {len(s.sheets)})" if len(s.sheets) > 1
+                                                 else ""))
+        if s.encoding:
+            parts.append(s.encoding.upper())
+        if s.delimiter:
+            names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+            parts.append(f"{names.get(s.delimiter, repr(s.delimiter))}-separated")
+        parts.append(f"{s.n_rows:,} rows × {s.n_columns:,} columns read")
+        self.file_label.setText(" · ".join(parts))
+        self.file_label.setToolTip(f"{s.path}\nSHA-256 {s.sha256}\nRead with {s.engine}")
+
+    def _roles(self) -> dict[str, str]:
+        table = self.state.table
+        if table is None:
+            return {}
+        return {str(c): self.working.role_of(c) for c in table.frame.columns}
+
+    def _fill_mapping_table(self) -> None:
+        table = self.state.table
+        self._building = True
+        self.mapping_table.setRowCount(0)
+        self._combos = {}
+        if table is None:
+            self._building = False
+            return
+        frame = table.frame
+        head = frame.head(SAMPLE_ROWS)
+        self.mapping_table.setRowCount(len(frame.columns))
+        for row, col in enumerate(frame.columns):
+            name = QTableWidgetItem(str(col))
+            name.setToolTip(f"Column '{col}'")
+            self.mapping_table.setItem(row, self.COL_NAME, name)
+            combo = QComboBox()
+            for i, (key, title) in enumerate(ROLE_TITLES.items()):
+                combo.addItem(title, key)
+                combo.setItemData(i, ROLE_HELP[key], Qt.ToolTipRole)
+            combo.setToolTip(f"What column '{col}' holds")
+            combo.currentIndexChanged.connect(lambda _i, c=col, cb=combo: self._role_changed(c, cb))
+            self._combos[col] = combo
+            self.mapping_table.setCellWidget(row, self.COL_ROLE, combo)
+            samples = sample_values(head[col])
+            s_item = QTableWidgetItem(samples)
+            s_item.setToolTip(samples or "No values in the first rows")
+            if not samples:
+                s_item.setText("(empty)")
+                s_item.setForeground(QBrush(QColor("gray")))
+            self.mapping_table.setItem(row, self.COL_SAMPLE, s_item)
+            kind = column_type(head[col])
+            t_item = QTableWidgetItem(kind)
+            t_item.setToolTip("Guessed from the first rows of the column")
+            self.mapping_table.setItem(row, self.COL_TYPE, t_item)
+        self._building = False
+        self._refresh_combos()
+        self.mapping_table.resizeColumnToContents(self.COL_NAME)
+        self.mapping_table.setColumnWidth(
+            self.COL_NAME, min(max(self.mapping_table.columnWidth(self.COL_NAME) + 8, 90), 200))
+
+    def _refresh_combos(self) -> None:
+        self._building = True
+        keys = list(ROLE_TITLES)
+        for col, combo in self._combos.items():
+            role = self.working.role_of(col)
+            combo.setCurrentIndex(keys.index(role))
+            row = list(self._combos).index(col)
+            item = self.mapping_table.item(row, self.COL_NAME)
+            if item is not None:
+                f = item.font()
+                f.setBold(role != "ignore")
+                item.setFont(f)
+        self._building = False
+        self.preview_model.set_roles(self._roles())
+
+    def _show_rules(self) -> None:
+        """Show the working copy's label and rules (and the state's size and policy)."""
+        self._building = True
+        (self.higher_radio if self.working.higher_is_positive else self.lower_radio).setChecked(True)
+        self._working_invalid = self.state.invalid_scores
+        self._working_min = int(self.state.min_group_size)
+        (self.exclude_radio if self._working_invalid == "exclude" else self.refuse_radio).setChecked(True)
+        self.min_spin.setValue(self._working_min)
+        self._building = False
+        self._fill_positive_combo()
+        self._update_dirty()
+
+    def _fill_positive_combo(self) -> None:
+        self._building = True
+        self.positive_combo.clear()
+        self._label_values = []
+        table = self.state.table
+        label = self.working.label
+        note = ""
+        if table is None or not label or label not in table.frame.columns:
+            self.positive_combo.setEnabled(False)
+            note = "Map a column as the outcome (label) first."
+        else:
+            values = pd.unique(table.frame[label].dropna())
+            values = [v for v in values if not is_blank(v)]
+            if len(values) > MAX_LABEL_VALUES:
+                self.positive_combo.setEnabled(False)
+                note = (f"Column '{label}' has more than {MAX_LABEL_VALUES} different values: too "
+                        "many for an outcome, which needs two. Choose the right outcome column.")
+            else:
+                try:
+                    values = sorted(values)
+                except TypeError:
+                    values = sorted(values, key=format_value)
+                self._label_values = [plain(v) for v in values]
+                self.positive_combo.setEnabled(True)
+                self.positive_combo.addItem("(let FairDesk decide)")
+                for v in self._label_values:
+                    self.positive_combo.addItem(format_value(v))
+                current = 0
+                for i, v in enumerate(self._label_values):
+                    if same_value(v, self.working.positive_label):
+                        current = i + 1
+                self.positive_combo.setCurrentIndex(current)
+                if len(values) != 2:
+                    note = (f"Column '{label}' has {len(values)} different value"
+                            f"{'s' if len(values) != 1 else ''}; an outcome needs exactly two.")
+        self.positive_note.setText(note)
+        self.positive_note.setVisible(bool(note))
+        self._building = False
+
+    def _data_changed(self) -> None:
+        data = self.state.data
+        self.group_table.setRowCount(0)
+        if data is None:
+            self.groups_note.setText("The groups appear here once the data passes the checks."
+                                     if self.state.table is not None else "")
+            self._show_merges()
+            self._update_checks_status()
+            self._update_buttons()
+            self._sync_working_if_clean()
+            return
+        summary = data.group_summary()
+        minimum = int(self.state.min_group_size)
+        small = 0
+        self.group_table.setRowCount(len(summary))
+        for row, item in enumerate(summary):
+            prevalence = item.get("prevalence", float("nan"))
+            cells = [item["group"], f"{item['n']:,}", format_number(item["weight"]),
+                     format_number(item["positives"]) if "positives" in item else "—",
+                     "—" if math.isnan(prevalence) else f"{100 * prevalence:.1f} %"]
+            is_small = item["n"] < minimum
+            small += is_small
+            for col, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                if col > 0:
+                    cell.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                if is_small:
+                    cell.setBackground(QBrush(SMALL_GROUP))
+                    cell.setToolTip(f"Only {item['n']:,} rows (fewer than {minimum}): this group's "
+                                    "rates are unreliable. Consider merging it with a similar "
+                                    "group.")
+                elif col == 4 and text == "—":
+                    cell.setToolTip("Undefined: the group has no weight")
+                if col == 0:
+                    cell.setData(Qt.UserRole, item["group"])
+                    if is_small:
+                        cell.setIcon(severity_icon("warning"))
+                self.group_table.setItem(row, col, cell)
+        weighted = " (weighted)" if data.weighted else ""
+        note = (f"{data.n_groups} group{'s' if data.n_groups != 1 else ''} in "
+                f"{data.n:,} rows{weighted}; positive outcome = {format_value(data.positive_label)}.")
+        if small:
+            note += (f" {small} group{'s are' if small != 1 else ' is'} smaller than {minimum} "
+                     "rows (marked ⚠).")
+        self.groups_note.setText(note)
+        self._show_merges()
+        self._update_checks_status()
+        self._update_buttons()
+        self._sync_working_if_clean()
+
+    def _sync_working_if_clean(self) -> None:
+        """Pick up mapping changes made elsewhere (a project opened) unless the analyst is
+        in the middle of editing."""
+        if self.state.table is None or self.is_dirty():
+            return
+        if self.working.to_dict() != self.state.mapping.to_dict():
+            self.working = copy.deepcopy(self.state.mapping)
+            self._refresh_combos()
+            self._show_rules()
+
+    def _show_merges(self) -> None:
+        merges = self.state.mapping.group_merges
+        if not merges:
+            self.merges_label.setText("No groups are merged.")
+            return
+        by_target: dict[str, list[str]] = {}
+        for original, merged in merges.items():
+            by_target.setdefault(merged, []).append(original)
+        lines = [f"'{t}' = " + " and ".join(f"'{o}'" for o in sorted(origs))
+                 for t, origs in by_target.items()]
+        self.merges_label.setText("Merged: " + "; ".join(lines))
+
+    def show_problems(self, problems) -> None:
+        """List validation problems (errors first, then warnings)."""
+        self._problems = list(problems or [])
+        self.problem_list.clear()
+        order = {"error": 0, "warning": 1}
+        for p in sorted(self._problems, key=lambda p: order.get(p.severity, 2)):
+            item = QListWidgetItem(severity_icon(p.severity), p.message)
+            tip = [SEVERITY_TEXT.get(p.severity, p.severity)]
+            if p.column:
+                tip.append(f"Column: {p.column}")
+            if p.rows:
+                tip.append(f"Spreadsheet {rows_phrase(p)}")
+            item.setToolTip("\n".join(tip))
+            item.setData(Qt.UserRole, p)
+            self.problem_list.addItem(item)
+        self._update_checks_status()
+
+    def _update_checks_status(self) -> None:
+        errors = sum(p.severity == "error" for p in self._problems)
+        warnings = sum(p.severity == "warning" for p in self._problems)
+        data = self.state.data
+        if self.state.table is None:
+            text = ""
+        elif errors:
+            text = (f"<b style='color:{OKABE_ITO[5]}'>{errors} error"
+                    f"{'s block' if errors != 1 else ' blocks'} the analysis.</b> Fix the file or "
+                    "the mapping, then apply it again.")
+        elif data is not None:
+            text = (f"<b>The data can be analysed:</b> {data.n:,} of {data.n_input_rows:,} rows "
+                    f"used, {data.n_excluded:,} left out.")
+            if warnings:
+                text += f" Read the {warnings} warning{'s' if warnings != 1 else ''} below."
+        else:
+            text = ("The data has not passed the checks. Check the roles and press "
+                    "<b>Apply mapping</b>.")
+        self.checks_status.setText(text)
+        if not self._problems and self.problem_list.count() == 0 and self.state.data is not None:
+            item = QListWidgetItem(severity_icon("info"), "No problems found with the applied "
+                                   "mapping.")
+            item.setToolTip("The checks passed without errors or warnings")
+            self.problem_list.addItem(item)
+        elif self._problems or self.state.data is None:
+            for i in reversed(range(self.problem_list.count())):
+                if self.problem_list.item(i).data(Qt.UserRole) is None:
+                    self.problem_list.takeItem(i)
+
+    # --- editing (working copy) ---------------------------------------------------------------
+    def _role_changed(self, column: str, combo: QComboBox) -> None:
+        if self._building:
+            return
+        old_label = self.working.label
+        self.working.set_role(column, combo.currentData())
+        self._refresh_combos()
+        if self.working.label != old_label:
+            self.working.positive_label = None
+            table = self.state.table
+            if self.working.label and table is not None:
+                values = pd.unique(table.frame[self.working.label].dropna())
+                if len(values) <= MAX_LABEL_VALUES:
+                    self.working.positive_label = plain(infer_positive_label(values))
+            self._fill_positive_combo()
+        self._update_dirty()
+
+    def set_role(self, column: str, role: str) -> None:
+        """Give a column a role in the working copy, as if chosen in its combo box."""
+        combo = self._combos[column]
+        combo.setCurrentIndex(list(ROLE_TITLES).index(role))
+
+    def _positive_changed(self, index: int) -> None:
+        if self._building or index < 0:
+            return
+        self.working.positive_label = None if index == 0 else self._label_values[index - 1]
+        self._update_dirty()
+
+    def set_positive_label(self, value) -> None:
+        for i, v in enumerate(self._label_values):
+            if same_value(v, value):
+                self.positive_combo.setCurrentIndex(i + 1)
+                return
+        raise ValueError(f"{value!r} is not a value of the outcome column")
+
+    def _orientation_changed(self) -> None:
+        if self._building:
+            return
+        self.working.higher_is_positive = self.higher_radio.isChecked()
+        self._update_dirty()
+
+    def _invalid_changed(self) -> None:
+        if self._building:
+            return
+        self._working_invalid = "exclude" if self.exclude_radio.isChecked() else "refuse"
+        self._update_dirty()
+
+    def _min_changed(self, value: int) -> None:
+        if self._building:
+            return
+        self._working_min = int(value)
+        self._update_dirty()
+
+    def is_dirty(self) -> bool:
+        if self.state.table is None:
+            return False
+        return (self.working.to_dict() != self.state.mapping.to_dict()
+                or getattr(self, "_working_invalid", self.state.invalid_scores) != self.state.invalid_scores
+                or getattr(self, "_working_min", self.state.min_group_size) != self.state.min_group_size)
+
+    def _update_dirty(self) -> None:
+        dirty = self.is_dirty()
+        self.dirty_label.setVisible(dirty)
+        self.revert_button.setEnabled(dirty)
+        self.apply_button.setEnabled(self.state.table is not None)
+
+    def _update_buttons(self) -> None:
+        has_data = self.state.data is not None
+        selected = len(self._selected_groups())
+        self.merge_button.setEnabled(has_data and selected >= 2)
+        self.suggest_button.setEnabled(has_data)
+        self.clear_merges_button.setEnabled(bool(self.state.mapping.group_merges))
+
+    def apply(self) -> None:
+        """Copy the working mapping and rules into the state and validate again."""
+        if self.state.table is None:
+            return
+        self.state.mapping = copy.deepcopy(self.working)
+        self.state.invalid_scores = self._working_invalid
+        self.state.min_group_size = self._working_min
+        self._update_dirty()
+        self.state.validationRequested.emit()
+
+    def revert(self) -> None:
+        """Back to the mapping last applied."""
+        self.working = copy.deepcopy(self.state.mapping)
+        self._refresh_combos()
+        self._show_rules()
+
+    # --- groups -------------------------------------------------------------------------------
+    def _selected_groups(self) -> list[str]:
+        rows = sorted({i.row() for i in self.group_table.selectedIndexes()})
+        out = []
+        for r in rows:
+            item = self.group_table.item(r, 0)
+            if item is not None:
+                out.append(item.data(Qt.UserRole))
+        return out
+
+    def merge_groups(self, names: list[str], merged: str) -> None:
+        """Merge the groups now called ``names`` into ``merged`` and validate again."""
+        merged = merged.strip()
+        if len(names) < 2 or not merged:
+            return
+        new = merge_names(self.state.mapping.group_merges, names, merged)
+        self._set_merges(new)
+
+    def apply_merge_suggestions(self, suggestions) -> None:
+        """Merge each small group with its suggested partner, as (small, partner, reason)."""
+        order = self.state.data.group_names if self.state.data is not None else []
+        comps = merge_components([(s, p) for s, p, _ in suggestions], order)
+        new = dict(self.state.mapping.group_merges)
+        for comp in comps:
+            new = merge_names(new, comp, MERGE_JOIN.join(comp))
+        self._set_merges(new)
+
+    def clear_merges(self) -> None:
+        self._set_merges({})
+
+    def _set_merges(self, merges: dict) -> None:
+        self.state.mapping.group_merges = dict(merges)
+        self.working.group_merges = dict(merges)
+        self._show_merges()
+        self._update_buttons()
+        self._update_dirty()
+        self.state.validationRequested.emit()
+
+    def _merge_selected_clicked(self) -> None:
+        names = self._selected_groups()
+        if len(names) < 2:
+            return
+        merged, ok = QInputDialog.getText(
+            self, "Merge groups", "Name of the merged group:\n(" + ", ".join(names) + ")",
+            text=MERGE_JOIN.join(names))
+        if ok and merged.strip():
+            self.merge_groups(names, merged)
+
+    def _suggest_clicked(self) -> None:
+        if self.state.data is None:
+            return
+        suggestions = suggest_merges(self.state.data, self.state.min_group_size)
+        if not suggestions:
+            QMessageBox.information(self, "Suggested merges",
+                                    f"Every group has at least {self.state.min_group_size} rows: "
+                                    "there is nothing to merge.")
+            return
+        lines = "".join(f"<li>'{s}' with '{p}' ({reason})</li>" for s, p, reason in suggestions)
+        answer = QMessageBox.question(
+            self, "Suggested merges",
+            f"<p>These groups have fewer than {self.state.min_group_size} rows. FairDesk suggests "
+            f"merging each with the group of most similar prevalence:</p><ul>{lines}</ul>"
+            "<p>Merge them?</p>", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        if answer == QMessageBox.Yes:
+            self.apply_merge_suggestions(suggestions)
+
+    # --- problems → preview -------------------------------------------------------------------
+    def _problem_activated(self, item: QListWidgetItem) -> None:
+        p = item.data(Qt.UserRole)
+        if p is None or not p.rows:
+            return
+        row = self.preview_model.row_of(int(p.rows[0]))
+        if row is None:
+            return
+        col = 0
+        if p.column and p.column in self.preview_model._columns:
+            col = self.preview_model._columns.index(p.column)
+        index = self.preview_model.index(row, col)
+        self.tabs.setCurrentWidget(self.preview)
+        self.preview.setCurrentIndex(index)
+        self.preview.scrollTo(index, QAbstractItemView.PositionAtCenter)
+
+    # --- for tests and scripting --------------------------------------------------------------
+    def column_type_text(self, column: str) -> str:
+        row = list(self._combos).index(column)
+        return self.mapping_table.item(row, self.COL_TYPE).text()
