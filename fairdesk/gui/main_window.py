@@ -40,8 +40,10 @@ class MainWindow(QMainWindow):
         self._pending_project: Project | None = None
 
         self.nav = QListWidget()
-        self.nav.setMaximumWidth(220)
-        self.nav.setMinimumWidth(170)
+        self.nav.setMaximumWidth(230)
+        self.nav.setMinimumWidth(180)
+        self.nav.setStyleSheet("QListWidget { font-size: 11pt; }"
+                               "QListWidget::item { padding: 7px 6px; }")
         self.stack = QStackedWidget()
         self.pages = []
         for cls in (page_classes if page_classes is not None else default_pages()):

@@ -1,0 +1,132 @@
+"""The whole application offscreen: open, map, audit, export, failures, screenshots."""
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from conftest import ROOT  # noqa: E402
+
+SAMPLE = ROOT / "resources" / "sample" / "sample_scores.csv"
+SCREENS = ROOT / "artifacts" / "screens"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    from fairdesk.gui.main_window import MainWindow
+
+    w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    errors = []
+    monkeypatch.setattr(w, "show_error", lambda msg, details="": errors.append((msg, details)))
+    w.errors = errors
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.worker.cancel_all()
+    w.worker.wait(5000)
+
+
+def open_sample(window, qtbot, path=SAMPLE):
+    window.open_path(str(path))
+    qtbot.waitUntil(lambda: window.state.data is not None, timeout=20000)
+
+
+def test_open_sample_validates_and_enables_pages(window, qtbot):
+    open_sample(window, qtbot)
+    d = window.state.data
+    assert d.n == 6000 and d.mapping.score == "score" and d.mapping.label == "outcome"
+    assert "race" in d.mapping.groups
+    for i in range(window.nav.count()):
+        assert window.nav.item(i).flags() & window.nav.item(i).flags().ItemIsEnabled
+    assert "6,000 rows used" in window.rows_label.text()
+
+
+def test_every_page_screenshot(window, qtbot):
+    open_sample(window, qtbot)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for i, page in enumerate(window.pages):
+        window.nav.setCurrentRow(i)
+        qtbot.wait(150)
+        img = window.grab()
+        assert img.width() >= 1200
+        assert img.save(str(SCREENS / f"app_{i + 1}_{page.key}.png"))
+
+
+def test_export_decision_tables_from_window(window, qtbot, tmp_path):
+    open_sample(window, qtbot)
+    out = tmp_path / "tables.xlsx"
+    window.export_workbook(str(out))
+    qtbot.waitUntil(lambda: out.exists() and not window.worker.busy, timeout=20000)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == "About this workbook"
+    assert "Rates by group" in wb.sheetnames and "Fairness" in wb.sheetnames
+    about = {r[0]: r[1] for r in wb["About this workbook"].iter_rows(values_only=True) if r[0]}
+    assert about["File"] == SAMPLE.name and about["Rows used"] == 6000
+    rows = tmp_path / "rows.csv"
+    window.export_rows(str(rows))
+    qtbot.waitUntil(lambda: rows.exists() and not window.worker.busy, timeout=20000)
+    assert len(rows.read_text(encoding="utf-8-sig").splitlines()) == 6001
+    assert not window.errors
+
+
+def test_failing_job_leaves_window_usable(window, qtbot):
+    def boom(*, job):
+        raise RuntimeError("deliberate failure")
+
+    window.worker.start(boom, title="Failing job")
+    qtbot.waitUntil(lambda: bool(window.errors) and not window.worker.busy, timeout=5000)
+    message, details = window.errors[0]
+    assert "still usable" in message and "deliberate failure" in details
+    assert window.progress.isHidden()
+    open_sample(window, qtbot)  # and the window still works
+    assert window.state.data is not None
+
+
+def test_invalid_data_lists_problems_on_data_page(window, qtbot, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("score,outcome,race\n0.1,yes,a\n0.2,no,b\n0.3,maybe,a\n")
+    window.open_path(str(bad))
+    qtbot.waitUntil(lambda: bool(window.state.problems), timeout=10000)
+    assert window.state.data is None
+    # three outcome values: not proposed as the outcome, so the analyst is asked to map one
+    assert any(p.code == "label_unmapped" for p in window.state.problems)
+    window.state.mapping.label = "outcome"
+    window.validate()
+    qtbot.waitUntil(lambda: any(p.code == "label_values" for p in window.state.problems), timeout=10000)
+    assert window.state.data is None
+    assert window.stack.currentWidget().key == "data"
+
+
+def test_bad_file_gives_message_not_traceback(window, qtbot, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    window.open_path(str(empty))
+    qtbot.waitUntil(lambda: bool(window.errors) and not window.worker.busy, timeout=10000)
+    assert "empty" in window.errors[0][0].lower() and window.errors[0][1] == ""
+
+
+def test_project_save_and_reopen(window, qtbot, tmp_path, monkeypatch):
+    from fairdesk.gui.main_window import MainWindow
+
+    open_sample(window, qtbot)
+    window.state.mapping.groups = ["race", "sex"]
+    window.validate()
+    qtbot.waitUntil(lambda: window.state.data is not None and window.state.data.n_groups == 8,
+                    timeout=10000)
+    path = tmp_path / "p.fairdesk"
+    window.state.project_path = str(path)
+    assert window.save_project() == str(path)
+    w2 = MainWindow(settings=QSettings(str(tmp_path / "s2.ini"), QSettings.IniFormat))
+    qtbot.addWidget(w2)
+    monkeypatch.setattr(w2, "show_error", lambda *a: pytest.fail(str(a)))
+    w2.open_path(str(path))
+    qtbot.waitUntil(lambda: w2.state.data is not None, timeout=20000)
+    assert w2.state.data.group_names == window.state.data.group_names
+    w2.worker.wait(5000)
