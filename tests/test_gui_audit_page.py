@@ -29,13 +29,15 @@ from fairdesk.validation import prepare  # noqa: E402
 
 
 def _pad_singleton_refcounts():
-    """Work around PySide6 6.12.0 on CPython < 3.12: every call of a method returning void
-    (QLabel.setText, QTableWidgetItem.setData …) or a bool drops a reference to None/True/
-    False, which kills the interpreter ("none_dealloc") after a few thousand calls. From 3.12
-    on these objects are immortal. Until the environment is fixed (see the report), give
-    them enough references for this test module; this only hides the crash, not a bug of
-    the page."""
-    if sys.implementation.name == "cpython" and sys.version_info < (3, 12):
+    """PySide6 6.12.0 on CPython < 3.12 drops a reference to None/True/False on every call
+    of a method returning void or bool, and the interpreter aborts ("none_dealloc") after a
+    few thousand calls; pyproject pins PySide6 below 6.12 for that reason. Should 6.12 still
+    be installed, give those objects enough references for this module to run (3.12+ makes
+    them immortal). This hides a crash of the binding, not a bug of the page."""
+    import PySide6
+
+    if (sys.implementation.name == "cpython" and sys.version_info < (3, 12)
+            and PySide6.__version__.startswith("6.12.")):
         import ctypes
         for obj in (None, True, False):
             ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40

@@ -29,7 +29,6 @@ TITLE_FONT = "12pt"
 LEGEND_FONT = "10pt"
 MAX_CURVE_POINTS = 2000
 _CLOSE_PATH = re.compile(r"\s*[Zz](?=\s|$)")
-PNG_WIDTH = 1600  # pixels of an exported PNG (print quality at ~15 cm)
 
 
 def group_pen(index: int, width: float = 2.0, style=Qt.SolidLine):
@@ -86,8 +85,12 @@ def decimate(x, y, max_points: int = MAX_CURVE_POINTS):
     return x[idx], y[idx]
 
 
-def save_plot(plot: pg.PlotItem, path) -> Path:
-    """Write ``plot`` to ``path``: SVG when the name ends in .svg, PNG otherwise."""
+def save_plot(plot: pg.PlotItem, path, widget: pg.PlotWidget | None = None) -> Path:
+    """Write ``plot`` to ``path``: SVG when the name ends in .svg, PNG otherwise.
+
+    With ``widget`` (the PlotWidget showing ``plot``) the PNG is the widget as on screen;
+    without it, pyqtgraph's ImageExporter at the plot's own size. SVG is vector (print).
+    """
     path = Path(path)
     if path.suffix.lower() not in (".svg", ".png"):
         path = path.with_suffix(".png")
@@ -99,18 +102,27 @@ def save_plot(plot: pg.PlotItem, path) -> Path:
     try:
         if path.suffix.lower() == ".svg":
             _export_svg(plot, path)
+        elif widget is not None:
+            _render_png(widget, path)
         else:
             exporter = ImageExporter(plot)
             exporter.parameters()["background"] = QColor("white")
-            width = int(exporter.parameters()["width"]) or 1
-            if width < PNG_WIDTH:
-                exporter.parameters()["width"] = PNG_WIDTH
             exporter.export(str(path))
     except OSError as err:
         raise FairDeskError(f"Could not save the plot to {path}: {err.strerror or err}.") from err
     if not path.exists() or path.stat().st_size == 0:
         raise FairDeskError(f"Could not save the plot to {path}: is the folder writable?")
     return path
+
+
+def _render_png(widget: QWidget, path: Path) -> None:
+    """The plot exactly as on screen, at the screen's pixel density (2× on a HiDPI screen).
+
+    Drawing it larger (ImageExporter's width, or a scaled painter) enlarges the tick labels
+    but not the legend nor the line widths, which then look wrong; SVG is there for print.
+    """
+    if not widget.grab().save(str(path), "PNG"):
+        raise OSError(f"cannot write {path}")
 
 
 def _export_svg(plot: pg.PlotItem, path: Path) -> None:
@@ -153,8 +165,8 @@ class PlotPanel(QWidget):
         self.toolbar.setContentsMargins(4, 0, 4, 0)
         self.toolbar.addStretch(1)
         self.save_button = QPushButton("Save plot…")
-        self.save_button.setToolTip("Save this plot as a PNG picture (for documents) or an SVG "
-                                    "drawing (sharp at any size)")
+        self.save_button.setToolTip("Save this plot as a PNG picture (as on screen) or an SVG "
+                                    "drawing (sharp at any size, best for print)")
         self.save_button.clicked.connect(self.save_dialog)
         self.toolbar.addWidget(self.save_button)
         lay.addLayout(self.toolbar)
@@ -177,7 +189,7 @@ class PlotPanel(QWidget):
         self.note.setVisible(bool(text))
 
     def save(self, path) -> Path:
-        return save_plot(self.plot, path)
+        return save_plot(self.plot, path, self.widget)
 
     def save_dialog(self) -> None:
         path, chosen = QFileDialog.getSaveFileName(

@@ -45,8 +45,8 @@ HIST_BINS = 60  # at most
 SYNC_RANKING_ROWS = 300_000  # above this, AUC and cross-AUC are computed in the worker
 UNDEFINED = "undefined"
 GREY = QColor("#7F7F7F")
-# PySide6 6.12: QTableWidgetItem.setData(role, None) decrements None's reference count (and
-# crashes the interpreter after a few thousand calls), so roles are reset with brushes.
+# Roles are reset with explicit brushes, never setData(role, None): PySide6 6.12.0 on Python
+# 3.11 lost a reference to None on each such call (see tests/test_qt_runtime.py).
 TEXT_BRUSH = QBrush(QColor("#000000"))
 NO_BRUSH = QBrush()
 HIGHLIGHT = QColor("#FFF1C1")
