@@ -159,3 +159,36 @@ def test_adult_improves_fairness_and_reports():
     assert set(out["best"][0]["post"]) == {"ANO", "APW", "BLK"}
     tm = r.transitions[r.best[0]["w_index"]]
     assert tm.shape == (3, 4, 4) and tm.sum() == pytest.approx(data.weight.sum())
+
+
+def test_command_line_json_and_workbook(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import openpyxl
+
+    from conftest import ROOT
+    sample = ROOT / "resources" / "sample" / "sample_scores.csv"
+    out = tmp_path / "erb.xlsx"
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "erb", str(sample), "--score", "score",
+                        "--label", "outcome", "--group", "race", "--id", "household_id",
+                        "--weights", "0:1:0.5", "--subsamples", "3", "--audit-subsamples", "3",
+                        "--seed", "5", "--workers", "1", "--json", "--out", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j["definition"] == "ERB" and len(j["thresholds_pre"]) == 3 and j["subsampling"] == "unit"
+    assert len(j["grid"]) == 3 * 3 and {"w", "threshold", "fairness_post_mean", "fairness_post_sd",
+                                        "changed"} <= set(j["grid"][0])
+    b = j["best"][0]
+    assert set(b) >= {"threshold", "w", "post", "fairness_pre", "fairness_post", "changed"}
+    assert set(b["post"]) == {"Group A", "Group B", "Group C", "Group D"}
+    wb = openpyxl.load_workbook(out)
+    assert {"Corrected thresholds", "Thresholds by w", "Trade-off grid", "Assessment", "Transitions"} <= set(wb.sheetnames)
+    about = {row[0]: row[1] for row in wb["About this workbook"].iter_rows(values_only=True) if row[0]}
+    assert str(about["threshold correction"]) == "5"
+    bad = subprocess.run([sys.executable, str(ROOT / "main.py"), "erb", str(sample), "--score", "score",
+                          "--label", "outcome", "--group", "race", "--definition", "XYZ"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Unknown fairness definition" in bad.stderr

@@ -421,9 +421,10 @@ class _SingleThresholdProblem:
             state[rows, closest[rows]] = self.phi_idx[closest[rows]]
         return state
 
-    def start_family(self):
-        """Best, per w, of the states where every group matches the pooled rates at one
-        common threshold (a path through the 'equalized' region), before any descent."""
+    def start_family(self, sweeps: int = 8):
+        """Best, per w, of short single-move descents from states where every group matches
+        the pooled rates at one common threshold — a path through the region where the
+        groups' rates are equal, so that basins far from Φ are found too."""
         if not self.pooled_family:
             return self.start_matched()
         n = len(next(iter(self.pooled_family.values())))
@@ -438,6 +439,9 @@ class _SingleThresholdProblem:
             state = np.argmin(D, axis=2)
             state = np.where(~np.isfinite(np.min(D, axis=2)), self.phi_idx[None, :], state)
             state = self._fix_coverage(state)
+            for _ in range(sweeps):
+                if not any([self.step(state, g) for g in range(self.G)]):
+                    break
             obj = self.objective_with_tie(state)
             if best_state is None:
                 best_state, best_obj = state, obj
@@ -446,6 +450,29 @@ class _SingleThresholdProblem:
                 best_state = np.where(better[:, None], state, best_state)
                 best_obj = np.where(better, obj, best_obj)
         return best_state
+
+    def start_grid(self, budget: int = 20000):
+        """Best, per w, of a joint coarse grid over every group's candidates (m^G points with
+        m^G <= budget): a global look before the local moves, so that the descent does not
+        start in the basin of Φ only. Fairness and Δ of a grid point do not depend on w."""
+        G = self.G
+        m = max(2, int(budget ** (1.0 / G)))
+        idx = []
+        for g in range(G):
+            n_valid = int(self.c.valid[g].sum())
+            idx.append(np.unique(np.linspace(0, n_valid - 1, min(m, n_valid)).round().astype(np.int64)))
+        mesh = np.stack(np.meshgrid(*idx, indexing="ij"), axis=-1).reshape(-1, G)  # (M, G)
+        F = self.fairness(mesh)
+        D = self.delta(mesh)
+        vals = self.c.values[np.arange(G)[None, :], mesh]
+        cov = (vals.min(axis=1) <= self.phi_t) & (self.phi_t <= vals.max(axis=1))
+        tie = self.tie[np.arange(G)[None, :], mesh].sum(axis=1)
+        ok = cov[None, :] & np.all(self.allowed[:, np.arange(G)[None, :], mesh], axis=2)  # (W, M)
+        obj = np.where(ok, (1 - self.w) * (1 - F[None, :]) + self.w * D[None, :] + tie[None, :], np.inf)
+        best = np.argmin(obj, axis=1)
+        state = mesh[best].copy()
+        state[~np.isfinite(obj[np.arange(obj.shape[0]), best])] = self.phi_idx
+        return state
 
     def solve(self, key_weights: int = 11):
         """Full searches (three starts, single and pair moves) at ``key_weights`` evenly spaced
@@ -456,7 +483,7 @@ class _SingleThresholdProblem:
             np.unique(np.linspace(0, W - 1, key_weights).round().astype(int))
         sub = self._subset(keys)
         pool = [np.tile(self.phi_idx, (1, 1))]
-        for start in (sub.start_at_phi(), sub.start_matched(), sub.start_family()):
+        for start in (sub.start_at_phi(), sub.start_matched(), sub.start_family(), sub.start_grid()):
             pool.append(sub.descend(start))
         states = np.unique(np.concatenate(pool), axis=0)  # (P, G)
         F = self.fairness(states)
@@ -623,7 +650,7 @@ def solve_subsample(score, label, group, weight, n_groups: int, phi: np.ndarray,
             f_pre = all_measures(rates_pre, np.where(tw > 0, tp_ / np.where(tw > 0, tw, 1), np.nan))["CAL"]
     else:
         lower = np.full((W, G), -np.inf)
-        grid = np.unique(np.quantile(score, np.linspace(0.01, 0.99, 48)))
+        grid = np.unique(np.quantile(score, np.linspace(0.02, 0.98, 25)))
         pooled = compute_rates(gs.counts(grid, shared=True).total())
         family = {key: pooled[key][0] for key in DEFINITIONS[definition].rates}
         for t in range(k):
