@@ -257,7 +257,8 @@ class AuditPage(Page):
         self.ref_combo = QComboBox()
         self.ref_combo.setToolTip("The group the others are compared with (difference = group − "
                                   "reference, ratio = group ÷ reference)")
-        self.ref_combo.setMinimumWidth(120)
+        self.ref_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.ref_combo.setMinimumContentsLength(15)
         self.ref_combo.currentIndexChanged.connect(self._on_reference_changed)
         rl.addWidget(self.ref_combo)
         top.addWidget(ref_box, 1)
@@ -785,11 +786,13 @@ class AuditPage(Page):
                              "the outcome)")
                 continue
             x, y = decimate(fpr, tpr)
-            label = name if auc is None or _nan(auc[g]) else f"{name} (AUC {auc[g]:.3f})"
+            label = (name if auc is None or _nan(auc[g]) or data.n_groups > 4
+                     else f"{name} (AUC {auc[g]:.3f})")
             plot.addItem(pg.PlotDataItem(x, y, pen=group_pen(g), name=label, antialias=True))
         self.roc_points = pg.ScatterPlotItem(size=11, pen=pg.mkPen("w", width=1.5))
         self.roc_points.setZValue(10)
         plot.addItem(self.roc_points)
+        self._legend_columns(self.roc_legend)
         self.roc_panel.set_note("; ".join(notes))
         plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.04)
 
@@ -808,6 +811,7 @@ class AuditPage(Page):
                                     connect="finite", antialias=True)
             plot.addItem(curve)
             self.metric_curves.append(curve)
+        self._legend_columns(self.metric_legend)
         short = SHORT.get(key, metric_label(key))
         plot.setTitle(f"{metric_label(key)} versus threshold", color="k", size="12pt")
         plot.setLabel("left", short, color="k", **{"font-size": "11pt"})
@@ -841,8 +845,14 @@ class AuditPage(Page):
             dens, _ = np.histogram(x, bins=edges, weights=w, density=True)
             plot.addItem(pg.PlotDataItem(edges, dens, stepMode="center", pen=group_pen(g, 2),
                                          name=f"{name} (n = {int(gs.n_rows[g]):,})"))
+        self._legend_columns(self.dist_legend)
         plot.setXRange(lo, hi, padding=0.02)
         plot.enableAutoRange(axis="y")
+
+    def _legend_columns(self, legend) -> None:
+        """Two columns when there are many groups, so the legend hides less of the plot."""
+        n = self.state.data.n_groups if self.state.data is not None else 0
+        legend.setColumnCount(2 if n > 5 else 1)
 
     def _draw_calibration_axes(self) -> None:
         plot = self.cal_panel.plot
@@ -856,6 +866,7 @@ class AuditPage(Page):
                                     name=name, connect="finite")
             plot.addItem(curve)
             self.cal_curves.append(curve)
+        self._legend_columns(self.cal_legend)
         plot.setYRange(0, 1, padding=0.03)
 
     # ---------------------------------------------------------------- dynamic parts
@@ -873,7 +884,8 @@ class AuditPage(Page):
             self.stack.setCurrentIndex(0)
             return
         if self._ranking is not None and self._ranking[0] is data:
-            res.auc, res.xauc, res.auc_overall = self._ranking[1], self._ranking[2], self._ranking[3]
+            # ranking measures do not depend on the threshold: computed once per data
+            res.auc, res.xauc, res.auc_overall = self._ranking[1:4]
         self.result = res
         self.stack.setCurrentIndex(1)
         self._check_bootstrap()
@@ -943,10 +955,11 @@ class AuditPage(Page):
                 t.setVerticalHeaderItem(c, item)
             else:
                 t.setHorizontalHeaderItem(c, item)
-        self._set_group_headers(t, names + ["All"], horizontal=across)
+        title_width = self._set_group_headers(t, names + ["All"], horizontal=across)
         t.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
         if across:  # share the width; scroll only when the groups do not fit
-            t.horizontalHeader().setMinimumSectionSize(100 if boot else 72)
+            # columns share the width but never clip a group's name (scroll instead)
+            t.horizontalHeader().setMinimumSectionSize(max(100 if boot else 72, title_width))
             t.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         else:
             for c, (kind, k) in enumerate(cols):
@@ -1057,12 +1070,19 @@ class AuditPage(Page):
         self._set_group_headers(table, labels, horizontal=False)
 
     def _set_group_headers(self, table: QTableWidget, labels: list[str],
-                           horizontal: bool) -> None:
-        """Group names (with their plot colour) and a bold “All” as row or column titles."""
+                           horizontal: bool) -> int:
+        """Group names (with their plot colour) and a bold “All” as row or column titles;
+        returns the width the widest column title needs."""
         bold = QFont()
         bold.setBold(True)
+        widest = 0
         for r, name in enumerate(labels):
-            item = QTableWidgetItem(name)
+            # combined groups ("Group A, Female") go on two lines in column titles
+            item = QTableWidgetItem(name.replace(", ", ",\n") if horizontal else name)
+            if horizontal:
+                fm = QFontMetrics(table.horizontalHeader().font())
+                widest = max(widest, max(fm.horizontalAdvance(x)
+                                         for x in item.text().split("\n")) + 34)
             if r < len(labels) - 1 or name != "All":
                 item.setIcon(color_icon(group_color(r)))
                 item.setToolTip(f"Group {name}")
@@ -1073,6 +1093,7 @@ class AuditPage(Page):
                 table.setHorizontalHeaderItem(r, item)
             else:
                 table.setVerticalHeaderItem(r, item)
+        return min(widest, 160)
 
     def _group_value(self, key: str, g: int | None, j: int):
         """Value and undefined reason of ``key`` for group g (None = All) at threshold j."""
