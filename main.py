@@ -10,9 +10,9 @@ import sys
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    from fairdesk.cli import SUBCOMMANDS, main as cli_main
+    from fairdesk.cli import command_names, main as cli_main
 
-    if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help", "--version")):
+    if argv and (argv[0] in command_names() or argv[0] in ("-h", "--help", "--version")):
         return cli_main(argv)
     try:
         from fairdesk.gui.app import run_app

@@ -107,7 +107,7 @@ def parse_thresholds(values: list[str], data) -> tuple[list[float], list[str]]:
     return [ThresholdRule.parse(v).resolve(data) for v in items], notes
 
 
-def _fmt(x, pct=True) -> str:
+def format_value(x, pct=True) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "undefined"
     return f"{x:.1%}" if pct else f"{x:.4f}"
@@ -138,10 +138,10 @@ def _audit_parser(p):
         print("\n{:<28}".format("group") + "".join(f"{c:>15}" for c in cols))
         for name, g in out["groups"].items():
             print(f"{name[:27]:<28}" + "".join(
-                f"{g[c]:>15,}" if c == "n" else f"{_fmt(g[c], c != 'auc'):>15}" for c in cols))
+                f"{g[c]:>15,}" if c == "n" else f"{format_value(g[c], c != 'auc'):>15}" for c in cols))
         print("\nFairness (minimum pairwise ratio, 1 = balanced):")
         for k, v in out["fairness"].items():
-            shown = ", ".join(_fmt(x, False) for x in v) if isinstance(v, list) else _fmt(v, False)
+            shown = ", ".join(format_value(x, False) for x in v) if isinstance(v, list) else format_value(v, False)
             print(f"  {k:<5} {shown}")
         for w in out["warnings"]:
             print(f"note: {w}")
@@ -197,80 +197,23 @@ def _export_parser(p):
     return run
 
 
-def parse_weights(text: str) -> tuple:
-    """'0:1:0.01' (start:stop:step, inclusive) or '0,0.1,0.5'."""
-    try:
-        if ":" in text:
-            a, b, step = (float(x) for x in text.split(":"))
-            if step <= 0:
-                raise ValueError
-            n = int(round((b - a) / step))
-            return tuple(np.round(a + step * np.arange(n + 1), 10).tolist())
-        return tuple(float(x) for x in text.split(",") if x.strip())
-    except ValueError:
-        raise FairDeskError(f"--weights '{text}': write start:stop:step (0:1:0.01) or a list (0,0.5,1).")
+def _load_command_modules() -> None:
+    """Each engine's subcommand lives in fairdesk/commands/<name>.py and registers itself."""
+    import importlib
+    import pkgutil
+
+    from . import commands
+    for m in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{commands.__name__}.{m.name}")
 
 
-@subcommand("erb", "group-specific threshold correction (the Oregon penalized optimizer)")
-def _erb_parser(p):
-    add_data_options(p)
-    p.add_argument("--definition", default="ERB",
-                   help="ERB, CUAE, PP, SP, TE, PE, EO, OAE or CAL (default ERB)")
-    p.add_argument("--weights", default="0:1:0.01", help="penalty weights, start:stop:step or a list")
-    p.add_argument("--subsamples", type=int, default=200)
-    p.add_argument("--audit-subsamples", type=int, default=200)
-    p.add_argument("--subsampling", choices=("auto", "unit", "bootstrap"), default="auto",
-                   help="one random row per id (unit) or bootstrap; auto = unit when ids repeat")
-    p.add_argument("--threshold", action="append", default=[],
-                   help="group-agnostic threshold rules (default: oregon_low, mean, oregon_high)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
-    p.add_argument("--out", help="also write the workbook (.xlsx)")
-
-    def run(args):
-        from .engines.threshold_correction import OREGON_RULES, CorrectionSettings, run_correction
-        from .metrics.thresholds import ThresholdRule
-
-        table, data = load_data(args)
-        rules = tuple(ThresholdRule.parse(v).to_dict() for text in args.threshold
-                      for v in text.split(",") if v.strip()) or OREGON_RULES
-        settings = CorrectionSettings(
-            definition=args.definition.upper(), weights=parse_weights(args.weights),
-            subsamples=args.subsamples, audit_subsamples=args.audit_subsamples, seed=args.seed,
-            subsampling=args.subsampling, rules=rules, workers=args.workers)
-        progress = None if args.json else _stderr_progress
-        from .jobs import Job
-        result = run_correction(data, settings, job=Job(progress))
-        out = result.to_json()
-        if args.out:
-            from .reports.audit_report import write_decision_tables
-            from .reports.correction_report import correction_tables
-            written = write_decision_tables(args.out, table.source, data, correction_tables(result),
-                                            {"Threshold correction": settings.to_dict()},
-                                            {"threshold correction": settings.seed})
-            if not args.json:
-                print(f"wrote {written}")
-        if args.json:
-            print(json.dumps(out, indent=2, ensure_ascii=False))
-            return 0
-        print(f"Definition {out['definition']}; {out['subsamples']} {out['subsampling']} subsamples; "
-              f"seed {out['seed']}")
-        for b in out["best"]:
-            post = ", ".join(f"{g} {v:.4g}" for g, v in b["post"].items())
-            print(f"{b['threshold']}: best w {b['w']:g}; fairness {_fmt(b['fairness_pre']['mean'], False)}"
-                  f" -> {_fmt(b['fairness_post']['mean'], False)}; changed {_fmt(b['changed'])}; {post}")
-        return 0
-    return run
-
-
-def _stderr_progress(fraction: float, message: str) -> None:
-    sys.stderr.write(f"\r{message} ({fraction:.0%})   ")
-    if fraction >= 1:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+def command_names() -> set[str]:
+    _load_command_modules()
+    return set(SUBCOMMANDS)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    _load_command_modules()
     parser = _Parser(prog="fairdesk", description="FairDesk command line")
     parser.add_argument("--version", action="version", version=f"FairDesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

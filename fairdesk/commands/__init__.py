@@ -1,0 +1,1 @@
+"""One module per engine subcommand; each registers itself with fairdesk.cli.subcommand."""

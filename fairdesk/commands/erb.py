@@ -1,0 +1,84 @@
+"""``python main.py erb``: group-specific threshold correction (the Oregon optimizer)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+from ..cli import format_value, add_data_options, load_data, subcommand
+from ..errors import FairDeskError
+
+
+def parse_weights(text: str) -> tuple:
+    """'0:1:0.01' (start:stop:step, inclusive) or '0,0.1,0.5'."""
+    try:
+        if ":" in text:
+            a, b, step = (float(x) for x in text.split(":"))
+            if step <= 0:
+                raise ValueError
+            n = int(round((b - a) / step))
+            return tuple(np.round(a + step * np.arange(n + 1), 10).tolist())
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise FairDeskError(f"--weights '{text}': write start:stop:step (0:1:0.01) or a list (0,0.5,1).")
+
+
+@subcommand("erb", "group-specific threshold correction (the Oregon penalized optimizer)")
+def _erb_parser(p):
+    add_data_options(p)
+    p.add_argument("--definition", default="ERB",
+                   help="ERB, CUAE, PP, SP, TE, PE, EO, OAE or CAL (default ERB)")
+    p.add_argument("--weights", default="0:1:0.01", help="penalty weights, start:stop:step or a list")
+    p.add_argument("--subsamples", type=int, default=200)
+    p.add_argument("--audit-subsamples", type=int, default=200)
+    p.add_argument("--subsampling", choices=("auto", "unit", "bootstrap"), default="auto",
+                   help="one random row per id (unit) or bootstrap; auto = unit when ids repeat")
+    p.add_argument("--threshold", action="append", default=[],
+                   help="group-agnostic threshold rules (default: oregon_low, mean, oregon_high)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--out", help="also write the workbook (.xlsx)")
+
+    def run(args):
+        from ..engines.threshold_correction import OREGON_RULES, CorrectionSettings, run_correction
+        from ..metrics.thresholds import ThresholdRule
+
+        table, data = load_data(args)
+        rules = tuple(ThresholdRule.parse(v).to_dict() for text in args.threshold
+                      for v in text.split(",") if v.strip()) or OREGON_RULES
+        settings = CorrectionSettings(
+            definition=args.definition.upper(), weights=parse_weights(args.weights),
+            subsamples=args.subsamples, audit_subsamples=args.audit_subsamples, seed=args.seed,
+            subsampling=args.subsampling, rules=rules, workers=args.workers)
+        progress = None if args.json else stderr_progress
+        from ..jobs import Job
+        result = run_correction(data, settings, job=Job(progress))
+        out = result.to_json()
+        if args.out:
+            from ..reports.audit_report import write_decision_tables
+            from ..reports.correction_report import correction_tables
+            written = write_decision_tables(args.out, table.source, data, correction_tables(result),
+                                            {"Threshold correction": settings.to_dict()},
+                                            {"threshold correction": settings.seed})
+            if not args.json:
+                print(f"wrote {written}")
+        if args.json:
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+            return 0
+        print(f"Definition {out['definition']}; {out['subsamples']} {out['subsampling']} subsamples; "
+              f"seed {out['seed']}")
+        for b in out["best"]:
+            post = ", ".join(f"{g} {v:.4g}" for g, v in b["post"].items())
+            print(f"{b['threshold']}: best w {b['w']:g}; fairness {format_value(b['fairness_pre']['mean'], False)}"
+                  f" -> {format_value(b['fairness_post']['mean'], False)}; changed {format_value(b['changed'])}; {post}")
+        return 0
+    return run
+
+
+def stderr_progress(fraction: float, message: str) -> None:
+    sys.stderr.write(f"\r{message} ({fraction:.0%})   ")
+    if fraction >= 1:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
