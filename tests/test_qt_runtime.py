@@ -13,6 +13,11 @@ o = O()
 o.s.connect(lambda f, m: None)
 for _ in range(20000):
     o.s.emit(0.5, "progress")
+from PySide6.QtCore import QTimer
+t = QTimer()
+for _ in range(20000):  # methods returning None or bool (6.12.0 lost a reference each)
+    t.setInterval(5)
+    t.isActive()
 print("ok")
 """
 
