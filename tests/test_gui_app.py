@@ -118,8 +118,10 @@ def test_project_save_and_reopen(window, qtbot, tmp_path, monkeypatch):
     open_sample(window, qtbot)
     window.state.mapping.groups = ["race", "sex"]
     window.validate()
+    window.validate()  # a second request: the first result must not win
     qtbot.waitUntil(lambda: window.state.data is not None and window.state.data.n_groups == 8,
                     timeout=10000)
+    window.state.set_thresholds([0.3, 0.6])
     path = tmp_path / "p.fairdesk"
     window.state.project_path = str(path)
     assert window.save_project() == str(path)
@@ -129,4 +131,5 @@ def test_project_save_and_reopen(window, qtbot, tmp_path, monkeypatch):
     w2.open_path(str(path))
     qtbot.waitUntil(lambda: w2.state.data is not None, timeout=20000)
     assert w2.state.data.group_names == window.state.data.group_names
+    assert w2.state.thresholds.tolist() == window.state.thresholds.tolist()
     w2.worker.wait(5000)

@@ -38,6 +38,7 @@ class MainWindow(QMainWindow):
         self.state = AppState(self)
         self.worker = Worker(self)
         self._pending_project: Project | None = None
+        self._validation_generation = 0
 
         self.nav = QListWidget()
         self.nav.setMaximumWidth(230)
@@ -136,6 +137,12 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         t = self.state.table
+        if t is None and self.state.data is not None:
+            d = self.state.data
+            self.file_label.setText("Data set in memory")
+            self.rows_label.setText(f"{d.n:,} rows used, {d.n_excluded:,} excluded")
+            self.groups_label.setText(f"{d.n_groups} groups")
+            return
         if t is None:
             self.file_label.setText("No file open — File ▸ Open, or drop a file here")
             self.rows_label.setText("")
@@ -298,12 +305,18 @@ class MainWindow(QMainWindow):
         """Validate the table with the current mapping (in the worker)."""
         if self.state.table is None:
             return
-        self.worker.start(validate_and_prepare, self.state.table.frame, self.state.mapping,
+        self._validation_generation += 1
+        generation = self._validation_generation
+        self.worker.start(validate_and_prepare, self.state.table.frame,
+                          ColumnMapping.from_dict(self.state.mapping.to_dict()),
                           self.state.invalid_scores, self.state.min_group_size,
-                          title="Checking the data", on_result=self._validated,
+                          title="Checking the data",
+                          on_result=lambda r, n=generation: self._validated(r, n),
                           on_error=self._validation_failed)
 
-    def _validated(self, result) -> None:
+    def _validated(self, result, generation: int | None = None) -> None:
+        if generation is not None and generation != self._validation_generation:
+            return  # an older validation finishing after a newer one was asked for
         data, scores, problems = result
         pending = self._pending_project
         self._pending_project = None
@@ -330,7 +343,10 @@ class MainWindow(QMainWindow):
                        mapping=self.state.mapping.to_dict(), sheet=t.source.sheet,
                        invalid_scores=self.state.invalid_scores,
                        min_group_size=self.state.min_group_size,
-                       settings={p.key: p.settings() for p in self.pages},
+                       settings={**{p.key: p.settings() for p in self.pages},
+                                 "_thresholds": {"values": self.state.thresholds.tolist(),
+                                                 "group_specific": self.state.group_specific,
+                                                 "rules": self.state.threshold_rules}},
                        seeds=dict(self.state.seeds))
 
     def save_project(self, ask: bool = False) -> str | None:
@@ -383,6 +399,14 @@ class MainWindow(QMainWindow):
                     page.apply_settings(project.settings[page.key])
                 except Exception:  # a stale setting must not stop the project from opening
                     log.exception("could not apply settings of page %s", page.key)
+        # the thresholds in force when the project was saved win over any page's defaults
+        saved = project.settings.get("_thresholds")
+        if saved and self.state.data is not None:
+            try:
+                self.state.set_thresholds(saved["values"], saved.get("group_specific", False),
+                                          rules=saved.get("rules"))
+            except (ValueError, KeyError, TypeError):
+                log.warning("could not restore the project's thresholds")
 
     # --- export ---------------------------------------------------------------------------------
     def export_dialog(self) -> None:
