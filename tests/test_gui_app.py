@@ -121,6 +121,7 @@ def test_project_save_and_reopen(window, qtbot, tmp_path, monkeypatch):
     window.validate()  # a second request: the first result must not win
     qtbot.waitUntil(lambda: window.state.data is not None and window.state.data.n_groups == 8,
                     timeout=10000)
+    qtbot.waitUntil(lambda: not window.worker.busy, timeout=10000)
     window.state.set_thresholds([0.3, 0.6])
     path = tmp_path / "p.fairdesk"
     window.state.project_path = str(path)

@@ -320,7 +320,13 @@ class MainWindow(QMainWindow):
         data, scores, problems = result
         pending = self._pending_project
         self._pending_project = None
-        self.state.set_data(data, scores, problems=problems, keep_thresholds=False)
+        old = self.state.data
+        # a new mapping of the same scores keeps the analyst's thresholds
+        keep = (old is not None and data is not None and pending is None
+                and old.mapping.score == data.mapping.score
+                and old.mapping.higher_is_positive == data.mapping.higher_is_positive
+                and (not self.state.group_specific or old.group_names == data.group_names))
+        self.state.set_data(data, scores, problems=problems, keep_thresholds=keep)
         if data is None:  # the Data page lists what blocks the analysis
             self.show_page("data")
             self.statusBar().showMessage("The data has problems to fix: see the Data page.", 8000)
