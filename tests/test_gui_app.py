@@ -134,3 +134,50 @@ def test_project_save_and_reopen(window, qtbot, tmp_path, monkeypatch):
     assert w2.state.data.group_names == window.state.data.group_names
     assert w2.state.thresholds.tolist() == window.state.thresholds.tolist()
     w2.worker.wait(5000)
+
+
+def test_drop_a_file_opens_it(window, qtbot):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(SAMPLE))])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.state.data is not None, timeout=20000)
+    assert window.state.table.source.path.endswith("sample_scores.csv")
+
+
+def test_failed_job_traceback_goes_to_log_without_data(window, qtbot, tmp_path, monkeypatch):
+    import logging
+
+    from fairdesk.gui import app as gui_app
+
+    monkeypatch.setattr(gui_app, "data_folder", lambda: tmp_path)
+    log_path = gui_app.setup_logging()
+    try:
+        def boom(*, job):
+            raise ValueError("shape (3, 4)")
+
+        window.worker.start(boom)
+        qtbot.waitUntil(lambda: bool(window.errors) and not window.worker.busy, timeout=5000)
+        for h in logging.getLogger("fairdesk").handlers:
+            h.flush()
+        text = log_path.read_text()
+        assert "ValueError" in text and "Traceback" in text
+    finally:
+        root = logging.getLogger("fairdesk")
+        for h in list(root.handlers):
+            if isinstance(h, logging.FileHandler):
+                root.removeHandler(h)
+                h.close()
+
+
+def test_recent_files_persist(window, qtbot, tmp_path):
+    open_sample(window, qtbot)
+    from fairdesk.gui.main_window import MainWindow
+
+    w2 = MainWindow(settings=window.qsettings)
+    qtbot.addWidget(w2)
+    assert w2._recent()[0] == str(SAMPLE.resolve())
+    assert w2.recent_menu.actions()[0].text().endswith("sample_scores.csv")
