@@ -1,0 +1,270 @@
+"""Scenarios: named decision rules over the loaded data, compared on the same measures.
+
+A scenario turns every row into a probability of a positive decision (0 or 1 for
+deterministic rules) and, for tiered rules, a tier. Kinds:
+
+- ``thresholds``: group-agnostic thresholds, params ``{"values": [t1, …, tk], "decision": j}``
+  (flagged = at or above threshold j, default the highest);
+- ``group_thresholds``: ``{"values": {GROUP: [t1, …, tk]}, "decision": j}``;
+- ``selection``: a top-K or balanced list, ``{"rows": [spreadsheet row numbers]}``;
+- ``randomized``: fixed randomisation per group, ``{"groups": {GROUP: {"t0", "t1", "p"}}}``
+  (score ≥ t1 → flagged, t0 ≤ score < t1 → flagged with probability p);
+- ``probabilities``: per-row probabilities computed by an engine (``{"engine": "module:function",
+  "settings": {...}}``), e.g. preferential-randomisation curves or a household protocol.
+
+Evaluation uses expected counts (Σ weight × probability), so randomised rules are compared
+without drawing any decision. The baseline (group-agnostic thresholds) is scenario zero.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .dataset import AnalysisData
+from .errors import FairDeskError
+from .jobs import NO_JOB, Job
+from .metrics.confusion import Counts
+from .metrics.fairness import THRESHOLD_DEFINITIONS, all_measures, min_pairwise_ratio
+from .metrics.rates import compute_rates
+
+KINDS = ("thresholds", "group_thresholds", "selection", "randomized", "probabilities")
+COMPARISON_RATES = ("selection_rate", "tpr", "fpr", "fnr", "ppv", "npv", "accuracy")
+
+
+@dataclass
+class Scenario:
+    name: str
+    kind: str
+    params: dict
+    origin: dict = field(default_factory=dict)  # engine, settings, seed
+    notes: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Scenario":
+        return cls(d["name"], d["kind"], dict(d.get("params", {})), dict(d.get("origin", {})),
+                   d.get("notes", ""))
+
+    def describe(self, group_names=None) -> str:
+        p = self.params
+        if self.kind == "thresholds":
+            return "thresholds " + ", ".join(f"{v:g}" for v in p["values"])
+        if self.kind == "group_thresholds":
+            return "; ".join(f"{g}: " + ", ".join(f"{v:g}" for v in vals) for g, vals in p["values"].items())
+        if self.kind == "selection":
+            return f"a list of {len(p['rows']):,} rows"
+        if self.kind == "randomized":
+            return "; ".join(f"{g}: t0 {q['t0']:g}, t1 {q['t1']:g}, p {q['p']:.3g}" for g, q in p["groups"].items())
+        return str(p.get("engine", self.kind))
+
+
+def baseline(values, name: str = "Baseline") -> Scenario:
+    return Scenario(name, "thresholds", {"values": [float(v) for v in np.atleast_1d(values)]},
+                    {"engine": "group-agnostic thresholds"})
+
+
+def parse_scenario(text: str, group_names: list[str]) -> Scenario:
+    """Command-line form: "NAME=0.5" / "NAME=0.3,0.6" (thresholds) or
+    "NAME=GROUP:VALUE,GROUP:VALUE" (one group-specific threshold per group)."""
+    if "=" not in text:
+        raise FairDeskError(f"--scenario '{text}': write NAME=THRESHOLD or NAME=GROUP:VALUE,GROUP:VALUE.")
+    name, spec = text.split("=", 1)
+    name = name.strip()
+    parts = [s.strip() for s in spec.split(",") if s.strip()]
+    if not name or not parts:
+        raise FairDeskError(f"--scenario '{text}' needs a name and at least one threshold.")
+    try:
+        if all(":" not in s for s in parts):
+            return Scenario(name, "thresholds", {"values": sorted(float(s) for s in parts)},
+                            {"engine": "command line"})
+        values = {}
+        for s in parts:
+            g, v = s.rsplit(":", 1)
+            values.setdefault(g.strip(), []).append(float(v))
+    except ValueError:
+        raise FairDeskError(f"--scenario '{text}': thresholds must be numbers.")
+    missing = [g for g in group_names if g not in values]
+    unknown = [g for g in values if g not in group_names]
+    if unknown or missing:
+        raise FairDeskError(f"--scenario '{name}': " + (f"unknown group(s) {', '.join(unknown)}; " if unknown else "")
+                            + (f"no threshold for {', '.join(missing)}; " if missing else "")
+                            + "the groups are " + ", ".join(group_names) + ".")
+    return Scenario(name, "group_thresholds", {"values": {g: sorted(v) for g, v in values.items()}},
+                    {"engine": "command line"})
+
+
+@dataclass
+class Decisions:
+    probability: np.ndarray  # (n,) in [0, 1]
+    tier: np.ndarray | None  # (n,) 0 … k, or None
+    n_tiers: int = 2
+
+
+def decisions(s: Scenario, data: AnalysisData) -> Decisions:
+    """Per-row probability of a positive decision (and tier) under scenario ``s``."""
+    o = data.oriented
+    if s.kind == "thresholds":
+        t = np.sort(data.to_oriented(np.asarray(s.params["values"], dtype=float)))
+        tier = np.searchsorted(t, o, side="right")
+        j = int(s.params.get("decision", len(t) - 1))
+        return Decisions((o >= t[j]).astype(float), tier, len(t) + 1)
+    if s.kind == "group_thresholds":
+        vals = s.params["values"]
+        missing = [g for g in data.group_names if g not in vals]
+        if missing:
+            raise FairDeskError(f"Scenario '{s.name}' has no thresholds for group(s) {', '.join(missing)}.")
+        k = {len(v) for v in vals.values()}
+        if len(k) != 1:
+            raise FairDeskError(f"Scenario '{s.name}' gives the groups different numbers of thresholds.")
+        k = k.pop()
+        table = np.sort(data.to_oriented(np.array([vals[g] for g in data.group_names], dtype=float)), axis=1)
+        j = int(s.params.get("decision", k - 1))
+        # tier = number of the row's group thresholds at or below its score (vectorised per row)
+        tier = np.sum(o[:, None] >= table[data.group], axis=1)
+        return Decisions((o >= table[data.group, j]).astype(float), tier, k + 1)
+    if s.kind == "selection":
+        rows = np.asarray(s.params["rows"], dtype=np.int64)
+        chosen = np.isin(data.row_numbers, rows)
+        return Decisions(chosen.astype(float), chosen.astype(np.int64), 2)
+    if s.kind == "randomized":
+        groups = s.params["groups"]
+        t0 = np.array([groups[g]["t0"] for g in data.group_names], dtype=float) * data.sign
+        t1 = np.array([groups[g]["t1"] for g in data.group_names], dtype=float) * data.sign
+        p = np.array([groups[g]["p"] for g in data.group_names], dtype=float)
+        lo, hi = np.minimum(t0, t1), np.maximum(t0, t1)
+        r_lo, r_hi = lo[data.group], hi[data.group]
+        prob = np.where(o >= r_hi, 1.0, np.where(o >= r_lo, p[data.group], 0.0))
+        tier = (o >= r_lo).astype(np.int64) + (o >= r_hi)
+        return Decisions(prob, tier, 3)
+    if s.kind == "probabilities":
+        module, func = s.params["engine"].split(":")
+        fn = getattr(importlib.import_module(module), func)
+        prob, tier, n_tiers = fn(data, s.params.get("settings", {}))
+        return Decisions(np.clip(np.asarray(prob, dtype=float), 0, 1), tier, n_tiers)
+    raise FairDeskError(f"Scenario '{s.name}' has an unknown kind '{s.kind}'.")
+
+
+@dataclass
+class ScenarioMetrics:
+    name: str
+    rows: np.ndarray  # (G, n_tiers) rows per tier and group
+    people: np.ndarray  # (G, n_tiers) weighted
+    counts: Counts  # expected, (G, 1)
+    rates: dict  # rate -> (G,)
+    overall: dict  # rate -> float
+    fairness: dict  # key -> float; "CAL" -> (n_tiers,)
+    changed: np.ndarray  # (G,) expected share whose decision differs from the baseline
+    changed_overall: float
+    cost: float  # expected cost per person
+    n_tiers: int
+
+
+def _evaluate(dec: Decisions, base: Decisions | None, data: AnalysisData, weight: np.ndarray,
+              cost_fn: float, cost_fp: float, name: str) -> ScenarioMetrics:
+    G = data.n_groups
+    y = data.label.astype(float)
+    p = dec.probability
+    bc = lambda v: np.bincount(data.group, weights=v, minlength=G)  # noqa: E731
+    tp, fp = bc(weight * p * y), bc(weight * p * (1 - y))
+    fn, tn = bc(weight * (1 - p) * y), bc(weight * (1 - p) * (1 - y))
+    n = np.bincount(data.group, minlength=G)
+    c = Counts(tp[:, None], fp[:, None], fn[:, None], tn[:, None], bc(p)[:, None], n[:, None])
+    rates = compute_rates(c)
+    overall = compute_rates(c.total())
+    tier = dec.tier if dec.tier is not None else (p > 0.5).astype(np.int64)
+    nt = dec.n_tiers
+    code = data.group * nt + tier
+    people = np.bincount(code, weights=weight, minlength=G * nt).reshape(G, nt)
+    rows = np.bincount(code, weights=(weight > 0).astype(float), minlength=G * nt).reshape(G, nt)
+    pos = np.bincount(code, weights=weight * y, minlength=G * nt).reshape(G, nt)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tier_rate = np.where(people > 0, pos / np.where(people > 0, people, 1), np.nan)
+    fair = all_measures(rates)
+    fairness = {k: float(fair[k][0]) for k in THRESHOLD_DEFINITIONS}
+    fairness["CAL"] = min_pairwise_ratio(tier_rate, axis=0)
+    if base is not None:
+        diff = np.abs(p - base.probability)
+        wg = bc(weight)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            changed = np.where(wg > 0, bc(weight * diff) / np.where(wg > 0, wg, 1), np.nan)
+        changed_all = float(np.sum(weight * diff) / np.sum(weight))
+    else:
+        changed, changed_all = np.zeros(G), 0.0
+    cost = float((cost_fn * fn.sum() + cost_fp * fp.sum()) / weight.sum())
+    return ScenarioMetrics(name, rows, people, c, {k: v[:, 0] for k, v in rates.items()},
+                           {k: float(v[0, 0]) for k, v in overall.items()}, fairness, changed, changed_all,
+                           cost, nt)
+
+
+@dataclass
+class Comparison:
+    scenarios: list[Scenario]
+    metrics: list[ScenarioMetrics]
+    group_names: list[str]
+    cost_ratio: tuple[float, float]  # (false negative cost, false positive cost)
+    bootstrap: dict | None = None  # key -> (mean, sd) arrays over scenarios
+    seed: int | None = None
+
+    def table_rows(self) -> list[dict]:
+        """Measures as rows, scenarios as columns (the decision table)."""
+        rows = []
+
+        def add(section, measure, group, values, kind="percent"):
+            rows.append({"section": section, "measure": measure, "group": group, "kind": kind,
+                         "values": [float(v) for v in values]})
+        ms = self.metrics
+        for r in COMPARISON_RATES:
+            for g, gname in enumerate(self.group_names):
+                add("Rates by group", r, gname, [m.rates[r][g] for m in ms])
+            add("Rates by group", r, "Overall", [m.overall[r] for m in ms])
+        for k in THRESHOLD_DEFINITIONS:
+            add("Fairness (min. pairwise ratio)", k, "", [m.fairness[k] for m in ms], "float")
+        for g, gname in enumerate(self.group_names):
+            add("Decisions changed vs baseline", "changed", gname, [m.changed[g] for m in ms])
+        add("Decisions changed vs baseline", "changed", "Overall", [m.changed_overall for m in ms])
+        add("Expected cost per person", f"cost {self.cost_ratio[0]:g}:{self.cost_ratio[1]:g} (FN:FP)", "",
+            [m.cost for m in ms], "float")
+        return rows
+
+
+def compare(data: AnalysisData, scenarios: list[Scenario], *, cost_ratio=(1.0, 1.0),
+            bootstrap: int = 0, seed: int = 0, job: Job = NO_JOB) -> Comparison:
+    """Evaluate every scenario on the same data; scenario 0 is the baseline."""
+    if data.label is None:
+        raise FairDeskError("Comparing scenarios needs an outcome (label) column.")
+    if not scenarios:
+        raise FairDeskError("There is no scenario to compare.")
+    decs = [decisions(s, data) for s in scenarios]
+    cfn, cfp = (float(x) for x in cost_ratio)
+    metrics = [_evaluate(d, decs[0] if i else None, data, data.weight, cfn, cfp, s.name)
+               for i, (s, d) in enumerate(zip(scenarios, decs))]
+    comp = Comparison(list(scenarios), metrics, list(data.group_names), (cfn, cfp))
+    if bootstrap:
+        if bootstrap < 2:
+            raise FairDeskError("Use at least 2 bootstrap resamples.")
+        streams = np.random.SeedSequence(seed).spawn(bootstrap)
+        acc: list[list[list[float]]] = []
+        for b, ss in enumerate(streams):
+            job.progress(b / bootstrap, f"Bootstrap resample {b + 1:,} of {bootstrap:,}")
+            rng = np.random.default_rng(ss)
+            mult = np.bincount(rng.integers(0, data.n, data.n), minlength=data.n)
+            w = data.weight * mult
+            ms = [_evaluate(d, decs[0] if i else None, data, w, cfn, cfp, s.name)
+                  for i, (s, d) in enumerate(zip(scenarios, decs))]
+            acc.append([row["values"] for row in Comparison(list(scenarios), ms, comp.group_names,
+                                                              (cfn, cfp)).table_rows()])
+        arr = np.array(acc, dtype=float)  # (B, rows, scenarios)
+        with np.errstate(invalid="ignore"):
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                comp.bootstrap = {"mean": np.nanmean(arr, axis=0), "sd": np.nanstd(arr, axis=0, ddof=1),
+                                  "resamples": bootstrap}
+        comp.seed = seed
+        job.progress(1.0, "Bootstrap done")
+    return comp
