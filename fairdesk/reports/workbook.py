@@ -156,6 +156,7 @@ class Table:
     title: str | None = None  # optional title line above the table
     notes: list[str] = field(default_factory=list)  # lines written under the table
     charts: list[ChartSpec] = field(default_factory=list)
+    one_page: bool = False  # print the whole sheet on one landscape page (print area set)
 
 
 # --------------------------------------------------------------------------- text safety
@@ -556,6 +557,12 @@ def _write_table(ws, table: Table) -> None:
         _add_chart(ws, spec, columns, header_row, last_row, i)
 
     _print_setup(ws, landscape=True, title_rows=f"{header_row}:{header_row}")
+    if table.one_page:
+        ws.page_setup.fitToHeight = 1
+        ws.print_title_rows = None
+        ws.print_area = f"A1:{last_col}{max(r - 1, last_row)}"
+        ws.print_options.horizontalCentered = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
 
 
 def _add_chart(ws, spec: ChartSpec, columns, header_row: int, last_row: int, index: int):

@@ -1,0 +1,93 @@
+"""``python main.py report``: the meeting workbook, from a project or from the command line."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..cli import load_data, subcommand
+from ..errors import FairDeskError
+
+
+def _report_from_project(path, out, bootstrap, seed):
+    from ..io.loading import load_table
+    from ..project import check_input, load_project
+    from ..reports.meeting_report import write_meeting_workbook
+    from ..scenarios import Scenario, baseline, compare
+    from ..schema import ColumnMapping
+    from ..validation import prepare
+
+    project = load_project(path)
+    problem = check_input(project)
+    if problem:
+        raise FairDeskError(problem)
+    table = load_table(project.input_path, sheet=project.sheet)
+    data = prepare(table.frame, ColumnMapping.from_dict(project.mapping),
+                   invalid_scores=project.invalid_scores, min_group_size=project.min_group_size)
+    scenarios = [Scenario.from_dict(d) for d in project.scenarios]
+    if not scenarios or scenarios[0].kind != "thresholds":
+        saved = project.settings.get("_thresholds", {})
+        values = saved.get("values") if saved and not saved.get("group_specific") else None
+        if values is None:
+            from ..audit import default_threshold
+            values = [default_threshold(data)[0]]
+        scenarios.insert(0, baseline(values))
+    settings = project.settings.get("decision", {})
+    cost = tuple(settings.get("cost_ratio", (1.0, 1.0)))
+    comp = compare(data, scenarios, cost_ratio=cost, bootstrap=bootstrap, seed=seed)
+    return write_meeting_workbook(out, table.source, data, comp, settings={"Project": str(path)},
+                                  seeds=project.seeds)
+
+
+@subcommand("report", "the meeting workbook (Summary, Comparison, one sheet per scenario)")
+def _report_parser(p: argparse.ArgumentParser):
+    p.add_argument("data", help="a .fairdesk project, or a data file with the mapping options")
+    p.add_argument("--out", required=True, help="workbook to write (.xlsx)")
+    p.add_argument("--scenario", action="append", default=[], metavar="NAME=RULE",
+                   help="NAME=THRESHOLD[,THRESHOLD…] or NAME=GROUP:VALUE,GROUP:VALUE (repeatable); "
+                        "the first is the baseline unless --baseline is given")
+    p.add_argument("--baseline", help="baseline threshold(s), e.g. 0.5 or 0.3,0.6 (default: first scenario)")
+    p.add_argument("--cost-ratio", default="1:1", help="false-negative : false-positive cost, e.g. 8:1")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="B")
+    p.add_argument("--seed", type=int, default=12345)
+    # the data options, all optional here (a project carries its own mapping)
+    for opt, kw in (("--sheet", {}), ("--score", {}), ("--label", {}), ("--positive", {}), ("--weight", {}),
+                    ("--household", {}), ("--split", {})):
+        p.add_argument(opt, **kw)
+    p.add_argument("--group", action="append", default=[])
+    p.add_argument("--id", dest="id_col")
+    p.add_argument("--lower-is-riskier", action="store_true")
+    p.add_argument("--refuse-invalid", action="store_true")
+    p.add_argument("--merge", action="append", default=[])
+    p.add_argument("--min-group-size", type=int, default=30)
+
+    def run(args):
+        from ..reports.meeting_report import write_meeting_workbook
+        from ..scenarios import baseline, compare, parse_scenario
+
+        try:
+            fn, fp = (float(x) for x in args.cost_ratio.split(":"))
+        except ValueError:
+            raise FairDeskError(f"--cost-ratio '{args.cost_ratio}': write it as FN:FP, e.g. 8:1.")
+        if args.data.lower().endswith(".fairdesk"):
+            out = _report_from_project(args.data, args.out, args.bootstrap, args.seed)
+            print(f"wrote {out}")
+            return 0
+        if not args.score or not args.label:
+            raise FairDeskError("Give --score and --label (and --group) for a data file, or a .fairdesk project.")
+        table, data = load_data(args)
+        scenarios = [parse_scenario(s, data.group_names) for s in args.scenario]
+        if args.baseline:
+            scenarios.insert(0, baseline([float(v) for v in args.baseline.split(",")]))
+        if not scenarios:
+            raise FairDeskError("Give at least one --scenario (or --baseline).")
+        if scenarios[0].kind != "thresholds":
+            raise FairDeskError("The baseline (the first scenario, or --baseline) must be group-agnostic "
+                                "thresholds, e.g. --baseline 0.5.")
+        comp = compare(data, scenarios, cost_ratio=(fn, fp), bootstrap=args.bootstrap, seed=args.seed)
+        out = write_meeting_workbook(args.out, table.source, data, comp,
+                                     settings={"Command line": " ".join(args.scenario)})
+        print(f"wrote {out}")
+        return 0
+    return run
+
+
