@@ -353,7 +353,8 @@ class MainWindow(QMainWindow):
                                  "_thresholds": {"values": self.state.thresholds.tolist(),
                                                  "group_specific": self.state.group_specific,
                                                  "rules": self.state.threshold_rules}},
-                       seeds=dict(self.state.seeds))
+                       seeds=dict(self.state.seeds),
+                       scenarios=[sc.to_dict() for sc in self.state.scenarios])
 
     def save_project(self, ask: bool = False) -> str | None:
         try:
@@ -405,6 +406,11 @@ class MainWindow(QMainWindow):
                     page.apply_settings(project.settings[page.key])
                 except Exception:  # a stale setting must not stop the project from opening
                     log.exception("could not apply settings of page %s", page.key)
+        from ..scenarios import Scenario
+        try:
+            self.state.set_scenarios([Scenario.from_dict(d) for d in project.scenarios])
+        except (KeyError, TypeError):
+            log.warning("could not restore the project's scenarios")
         # the thresholds in force when the project was saved win over any page's defaults
         saved = project.settings.get("_thresholds")
         if saved and self.state.data is not None:

@@ -44,6 +44,7 @@ class AppState(QObject):
     problemsChanged = Signal()
     thresholdsChanged = Signal()
     settingsChanged = Signal()
+    scenariosChanged = Signal()
     validationRequested = Signal()  # a page changed the mapping: validate again
     openRequested = Signal()  # a page asks for the File ▸ Open dialog
 
@@ -62,6 +63,7 @@ class AppState(QObject):
         self.settings: dict[str, dict] = {}  # page key -> settings
         self.seeds: dict[str, int] = {}
         self.project_path: str | None = None
+        self.scenarios: list = []  # fairdesk.scenarios.Scenario, in the analyst's order
 
     # --- loading ------------------------------------------------------------------------------
     def set_table(self, table: LoadedTable, mapping: ColumnMapping | None = None) -> None:
@@ -103,6 +105,22 @@ class AppState(QObject):
             self.threshold_rules = rules
         if emit:
             self.thresholdsChanged.emit()
+
+    # --- scenarios ----------------------------------------------------------------------------
+    def add_scenario(self, scenario) -> str:
+        """Add a scenario (a name already used gets a number); returns the name used."""
+        names = {s.name for s in self.scenarios}
+        base, n = scenario.name, 2
+        while scenario.name in names:
+            scenario.name = f"{base} ({n})"
+            n += 1
+        self.scenarios.append(scenario)
+        self.scenariosChanged.emit()
+        return scenario.name
+
+    def set_scenarios(self, scenarios) -> None:
+        self.scenarios = list(scenarios)
+        self.scenariosChanged.emit()
 
     def page_settings(self, key: str) -> dict:
         return self.settings.setdefault(key, {})
