@@ -439,7 +439,9 @@ class MainWindow(QMainWindow):
             path += ".xlsx"
         tables = []
         settings = {}
-        for page in self.pages:
+        # the decision table's meeting sheets (Summary, Comparison, …) come first
+        ordered = sorted(self.pages, key=lambda p: p.key != "decision")
+        for page in ordered:
             tables.extend(page.export_tables())
             s = page.export_settings()
             if s:
