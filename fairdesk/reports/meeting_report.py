@@ -35,14 +35,14 @@ def summary_table(comp: Comparison, fairness_key: str = HEADLINE_FAIRNESS) -> Ta
                      "fpr": _v(m.overall["fpr"]), "accuracy": _v(m.overall["accuracy"]),
                      "fair": _v(m.fairness[fairness_key], "fewer than two groups have the rates defined"),
                      "changed": m.changed_overall, "notes": s.notes})
-    cols = [Column("name", "Scenario", width=22), Column("rule", "Thresholds / rule", width=46),
+    cols = [Column("name", "Scenario", width=22), Column("rule", "Thresholds / rule", width=34),
             Column("origin", "From", width=18),
             Column("selection", "Flagged", "percent", 1), Column("tpr", "TPR (recall)", "percent", 1),
             Column("fpr", "FPR", "percent", 1), Column("accuracy", "Accuracy", "percent", 1),
             Column("fair", f"{fairness_key} (1 = balanced)", "float", 3,
                    note=DEFINITIONS[fairness_key].meaning),
             Column("changed", "Decisions changed vs baseline", "percent", 1),
-            Column("notes", "Analyst's notes", width=50)]
+            Column("notes", "Analyst's notes", width=36)]
     return Table("Summary", cols, rows, title="Decision options at a glance",
                  notes=["The first scenario is the baseline (group-agnostic thresholds). Rates are overall; "
                         "the Decision table sheet has them by group, with every fairness measure.",

@@ -410,6 +410,7 @@ def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
 
 def _write_about(ws, about) -> None:
     about = about or {}
+    wrapped: list[tuple[int, int]] = []  # (row, text length) of wrapped values
     items = list(about.items()) if isinstance(about, Mapping) else [tuple(p) for p in about]
     if not _has_written(items):
         written = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -446,7 +447,9 @@ def _write_about(ws, about) -> None:
             _write_value(vcell, tag, payload, None)
             if tag == "text":
                 vcell.alignment = _WRAP_TOP
-                value_len = max(value_len, _display_len(tag, payload, Column("v", "v")))
+                length = _display_len(tag, payload, Column("v", "v"))
+                value_len = max(value_len, length)
+                wrapped.append((vcell.row, length))
             else:
                 value_len = max(value_len, len(str(payload)) if tag == "num" else 9)
                 if tag == "num":
@@ -469,7 +472,12 @@ def _write_about(ws, about) -> None:
             pair(key, value)
 
     ws.column_dimensions["A"].width = _fit_width(key_len, 12, 40)
-    ws.column_dimensions["B"].width = _fit_width(value_len, 20, ABOUT_VALUE_MAX_WIDTH)
+    width_b = _fit_width(value_len, 20, ABOUT_VALUE_MAX_WIDTH)
+    ws.column_dimensions["B"].width = width_b
+    for r, length in wrapped:  # not every spreadsheet program sizes wrapped rows itself
+        lines = math.ceil(length / max(width_b - 2, 1))
+        if lines > 1:
+            ws.row_dimensions[r].height = 15 * min(lines, 30)
     _print_setup(ws, landscape=False)
 
 
@@ -591,9 +599,12 @@ def _add_chart(ws, spec: ChartSpec, columns, header_row: int, last_row: int, ind
             y_ref = Reference(ws, min_col=index_of[key], min_row=header_row, max_row=last_row)
             series = Series(y_ref, x_ref, title_from_data=True)
             series.marker.symbol = "circle"
-            series.marker.size = 5
-            if not spec.scatter_lines:
+            series.marker.size = 5 if spec.scatter_lines else 9
+            if not spec.scatter_lines:  # points only: make the markers solid and visible
                 series.graphicalProperties.line.noFill = True
+                series.marker.graphicalProperties.solidFill = "0072B2"
+                series.marker.graphicalProperties.line.solidFill = "0072B2"
+                chart.scatterStyle = "marker"
             chart.series.append(series)
     else:
         if spec.kind == "bar":
