@@ -64,6 +64,8 @@ def load_data(args):
     sheet = args.sheet
     if sheet is not None and sheet.isdigit():
         sheet = int(sheet)
+    from .io.memory import check_fits
+    check_fits(args.data)
     table = load_table(args.data, sheet=sheet)
     merges = {}
     for m in args.merge:

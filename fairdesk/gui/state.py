@@ -10,6 +10,7 @@ from ..audit import default_threshold
 from ..dataset import AnalysisData, Problem
 from ..errors import ValidationError
 from ..io.loading import LoadedTable, load_table
+from ..io.memory import check_fits
 from ..metrics.confusion import GroupScores
 from ..schema import ColumnMapping, propose_mapping
 from ..validation import prepare
@@ -17,7 +18,8 @@ from ..validation import prepare
 
 def load_and_propose(path, sheet=None, *, job):
     """Worker function: read a file and propose a mapping."""
-    job.progress(0.05, f"Reading {path}")
+    job.progress(0.02, f"Reading {path}")
+    check_fits(path)
     table = load_table(path, sheet=sheet, cancel=job)
     job.progress(0.8, "Proposing a column mapping")
     return table, propose_mapping(table.frame)
