@@ -181,3 +181,30 @@ def test_recent_files_persist(window, qtbot, tmp_path):
     qtbot.addWidget(w2)
     assert w2._recent()[0] == str(SAMPLE.resolve())
     assert w2.recent_menu.actions()[0].text().endswith("sample_scores.csv")
+
+
+def test_autosave_and_recovery_after_a_crash(window, qtbot, tmp_path, monkeypatch):
+    from fairdesk.gui import app as gui_app
+    from fairdesk.gui import main_window as mw
+    from fairdesk.gui.main_window import MainWindow
+
+    target = tmp_path / "autosave.fairdesk"
+    monkeypatch.setattr(mw, "autosave_path", lambda: target)
+    monkeypatch.setattr(gui_app, "autosave_path", lambda: target)
+    open_sample(window, qtbot)
+    window.state.set_thresholds([0.42])
+    window.autosave()
+    assert target.exists()
+    # a "crash": a new window finds the autosave and, when the analyst agrees, reopens it
+    w2 = MainWindow(settings=QSettings(str(tmp_path / "s3.ini"), QSettings.IniFormat))
+    qtbot.addWidget(w2)
+    monkeypatch.setattr(w2, "show_error", lambda *a: pytest.fail(str(a)))
+    assert gui_app.offer_recovery(w2, ask=lambda: True)
+    qtbot.waitUntil(lambda: w2.state.data is not None, timeout=20000)
+    assert w2.state.thresholds.tolist() == [0.42] and w2.state.project_path is None
+    w2.worker.wait(5000)
+    # declining removes it; a clean exit removes it too
+    assert not gui_app.offer_recovery(w2, ask=lambda: False) and not target.exists()
+    window.autosave()
+    window.close()
+    assert not target.exists()

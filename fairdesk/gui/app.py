@@ -7,19 +7,12 @@ import sys
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
+from .paths import autosave_path, data_folder
 
 log = logging.getLogger("fairdesk")
-
-
-def data_folder() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or str(Path.home() / ".fairdesk")
-    path = Path(base)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def setup_logging() -> Path:
@@ -64,6 +57,28 @@ def run_app(argv) -> int:
     window = MainWindow()
     install_excepthook(lambda: window)
     window.show()
-    if argv:
+    if not offer_recovery(window) and argv:
         window.open_path(argv[0])
     return app.exec()
+
+
+def offer_recovery(window, ask=None) -> bool:
+    """After a crash the autosaved project is still there: offer to reopen it.
+
+    Returns True when the analysis was reopened. ``ask`` (for tests) replaces the question.
+    """
+    path = autosave_path()
+    if not path.exists():
+        return False
+    if ask is None:
+        def ask():
+            return QMessageBox.question(
+                window, "Reopen the last analysis?",
+                "FairDesk did not close properly last time. Reopen the analysis it saved "
+                "automatically?") == QMessageBox.Yes
+    if ask():
+        window.open_project(str(path))
+        window.state.project_path = None  # "Save" asks where, rather than overwriting the autosave
+        return True
+    path.unlink(missing_ok=True)
+    return False

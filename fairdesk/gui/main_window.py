@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter,
@@ -17,6 +17,7 @@ from ..io.loading import list_sheets
 from ..project import Project, check_input, load_project, save_project
 from ..schema import ColumnMapping
 from . import dialogs, help_dialogs
+from .paths import autosave_path
 from .state import AppState, load_and_propose, validate_and_prepare
 from .worker import Worker
 
@@ -25,6 +26,7 @@ log = logging.getLogger("fairdesk.gui")
 DATA_FILTER = ("Data files (*.csv *.tsv *.txt *.xlsx *.xlsm *.ods);;"
                "FairDesk projects (*.fairdesk);;All files (*)")
 MAX_RECENT = 8
+AUTOSAVE_MINUTES = 3
 
 
 class MainWindow(QMainWindow):
@@ -71,6 +73,11 @@ class MainWindow(QMainWindow):
         self._update_status()
         self.nav.setCurrentRow(0)
         self._restore_window()
+        # autosave every few minutes, so that a crash loses little; removed on a clean exit
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_MINUTES * 60 * 1000)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
 
     # --- pages ----------------------------------------------------------------------------------
     def add_page(self, page) -> None:
@@ -242,7 +249,20 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
 
+    def autosave(self) -> None:
+        """Save the analysis to the user's data folder (silently; failures are logged)."""
+        if self.state.table is None:
+            return
+        try:
+            save_project(self.current_project(), autosave_path())
+        except Exception:  # autosave must never interrupt the analyst
+            log.exception("autosave failed")
+
     def closeEvent(self, event) -> None:
+        try:
+            autosave_path().unlink(missing_ok=True)  # a clean exit: nothing to recover
+        except OSError:
+            pass
         self.qsettings.setValue("geometry", self.saveGeometry())
         self.qsettings.setValue("windowState", self.saveState())
         self.worker.cancel_all()
