@@ -4,7 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench sample clean
+VERSION = $(shell $(PY) -c "import fairdesk; print(fairdesk.__version__)" 2>/dev/null)
+BUILD_STAMP := $(VENV)/.installed-build
+
+.PHONY: run test bench sample clean bundle bundle-test tarball
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +29,26 @@ bench: $(STAMP)
 
 sample: $(STAMP)
 	$(PY) scripts/make_sample.py
+
+$(BUILD_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install -e ".[test,build]"
+	touch $(BUILD_STAMP)
+
+# A one-folder PyInstaller build in dist/FairDesk (FairDesk windowed, fairdesk-cli console).
+bundle: $(BUILD_STAMP)
+	$(PY) -m PyInstaller build/fairdesk.spec --noconfirm --distpath dist --workpath build/pyinstaller-work
+	@du -sh dist/FairDesk
+
+# Build the bundle, then run its self-test and the bundle tests.
+bundle-test: bundle
+	dist/FairDesk/fairdesk-cli --selftest
+	QT_QPA_PLATFORM=offscreen FAIRDESK_BUNDLE=dist/FairDesk $(PY) -m pytest -q -m bundle
+
+# Linux tarball: the bundle plus the .desktop file and a per-user install script.
+tarball: bundle
+	cp installer/fairdesk.desktop installer/install-linux.sh dist/FairDesk/
+	tar czf dist/FairDesk-$(VERSION)-linux.tar.gz -C dist FairDesk
+	@ls -la dist/FairDesk-$(VERSION)-linux.tar.gz
 
 clean:
 	rm -rf $(VENV) build/__pycache__ dist artifacts

@@ -10,6 +10,9 @@ import sys
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["--selftest"]:
+        from fairdesk.selftest import run
+        return run()
     from fairdesk.cli import command_names, main as cli_main
 
     if argv and (argv[0] in command_names() or argv[0] in ("-h", "--help", "--version")):
@@ -24,4 +27,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # worker processes of a frozen (bundled) FairDesk
     raise SystemExit(main())

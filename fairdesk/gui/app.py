@@ -46,6 +46,10 @@ def make_app(argv=None) -> QApplication:
     app.setApplicationName("FairDesk")
     app.setOrganizationName("FairDesk")
     app.setApplicationVersion(__version__)
+    from PySide6.QtGui import QIcon
+
+    from ..resources import resource_path
+    app.setWindowIcon(QIcon(str(resource_path("icons", "fairdesk.png"))))
     return app
 
 

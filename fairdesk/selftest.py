@@ -1,0 +1,146 @@
+"""``fairdesk --selftest``: run every engine briefly on the bundled sample, write a workbook
+to a temporary folder, read it back; one line per check; exit 0 only if all passed.
+
+Used by the frozen bundle's test and by IT staff after installing on a workstation.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+
+def _checks():
+    """(name, function) pairs; each function returns a short detail string or raises."""
+    from . import __version__
+    from .io.loading import load_table
+    from .resources import sample_data
+    from .schema import ColumnMapping
+    from .validation import prepare
+
+    state: dict = {}
+
+    def load():
+        state["table"] = load_table(sample_data())
+        return f"{state['table'].source.n_rows:,} rows from {sample_data().name}"
+
+    def validate():
+        mapping = ColumnMapping(score="score", label="outcome", groups=["race"], id="person_id",
+                                household="household_id", weight="weight", split="split",
+                                extras=["age", "alleged_victim"])
+        state["data"] = prepare(state["table"].frame, mapping)
+        return f"{state['data'].n:,} rows, {state['data'].n_groups} groups"
+
+    def audit():
+        from .audit import run_audit
+        r = run_audit(state["data"], [0.3, 0.5])
+        rates = np.concatenate([v.ravel() for k, v in r.rates.items() if k not in ("fn_fp", "cost_ratio")])
+        assert np.all((rates[~np.isnan(rates)] >= 0) & (rates[~np.isnan(rates)] <= 1))
+        assert 0.5 < r.auc_overall < 1
+        state["audit"] = r
+        return f"AUC {r.auc_overall:.3f}, ERB {r.fairness['ERB'][1]:.3f}"
+
+    def bootstrap():
+        from .bootstrap import bootstrap_audit
+        b = bootstrap_audit(state["data"], [0.5], resamples=5, seed=1)
+        return f"5 resamples, ERB {b.mean['fairness:ERB'][0]:.3f} ± {b.sd['fairness:ERB'][0]:.3f}"
+
+    def correction():
+        from .engines.threshold_correction import CorrectionSettings, run_correction
+        r = run_correction(state["data"], CorrectionSettings(weights=(0.0, 0.5, 1.0), subsamples=2,
+                                                             audit_subsamples=2, workers=1))
+        pre = r.pre_thresholds()
+        assert np.allclose(r.post_thresholds()[-1], pre[:, None])  # w = 1 keeps the thresholds
+        return f"{len(r.best)} thresholds corrected"
+
+    def scenarios():
+        from .scenarios import baseline, compare
+        state["comparison"] = compare(state["data"], [baseline([0.5]), baseline([0.6], "Strict")])
+        return f"{len(state['comparison'].metrics)} scenarios compared"
+
+    def workbook():
+        import openpyxl
+
+        from .reports.audit_report import audit_tables
+        from .reports.meeting_report import write_meeting_workbook
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "selftest.xlsx"
+            write_meeting_workbook(path, state["table"].source, state["data"], state["comparison"],
+                                   audit_tables(state["audit"], state["data"]))
+            wb = openpyxl.load_workbook(path)
+            assert wb.sheetnames[0] == "About this workbook" and "Summary" in wb.sheetnames
+            return f"{len(wb.sheetnames)} sheets written and read back"
+
+    checks = [("version", lambda: __version__), ("load sample", load), ("validate", validate),
+              ("audit", audit), ("bootstrap", bootstrap), ("threshold correction", correction)]
+    checks += [(name, fn) for name, fn in _engine_checks(state)]
+    checks += [("scenarios", scenarios), ("workbook", workbook), ("window (offscreen)", _gui_check)]
+    return checks
+
+
+def _engine_checks(state):
+    """Engines that have a ``selftest(data)`` function of their own."""
+    for module in ("recall_balance", "equalized_odds", "households", "transport", "conformal"):
+        try:
+            mod = importlib.import_module(f"fairdesk.engines.{module}")
+        except ImportError:
+            continue
+        fn = getattr(mod, "selftest", None)
+        if fn is not None:
+            yield module.replace("_", " "), (lambda fn=fn: fn(state["data"]))
+
+
+def _gui_check():
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from .gui.main_window import MainWindow
+    from .resources import sample_data
+    app = QApplication.instance() or QApplication([])
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    settings = QSettings(str(Path(tempfile.gettempdir()) / "fairdesk-selftest.ini"), QSettings.IniFormat)
+    w = MainWindow(settings=settings)
+    errors = []
+    w.show_error = lambda msg, details="": errors.append(msg)
+    w.open_path(str(sample_data()))
+    deadline = time.monotonic() + 60
+    while w.state.data is None and not errors and time.monotonic() < deadline:
+        loop = QEventLoop()
+        QTimer.singleShot(50, loop.quit)
+        loop.exec()
+    if errors:
+        raise RuntimeError(errors[0])
+    if w.state.data is None:
+        raise RuntimeError("the sample did not open within 60 s")
+    for i in range(w.nav.count()):
+        w.nav.setCurrentRow(i)
+    pages = w.nav.count()
+    w.worker.wait(10000)
+    w.close()
+    del app
+    return f"{pages} pages shown"
+
+
+def run(out=sys.stdout) -> int:
+    failed = 0
+    start = time.perf_counter()
+    for name, fn in _checks():
+        t0 = time.perf_counter()
+        try:
+            detail = fn()
+            out.write(f"PASS {name}: {detail} ({time.perf_counter() - t0:.2f} s)\n")
+        except Exception as err:  # report every check, then fail
+            failed += 1
+            out.write(f"FAIL {name}: {type(err).__name__}: {err}\n")
+            out.write("".join("     " + line for line in traceback.format_exc().splitlines(True)[-6:]))
+        out.flush()
+    out.write(f"{'all checks passed' if not failed else f'{failed} check(s) failed'} "
+              f"in {time.perf_counter() - start:.1f} s\n")
+    return 0 if not failed else 1
