@@ -1,0 +1,147 @@
+"""``python main.py households``: household aggregation policies, bin scores and protocols.
+
+    python main.py households DATA --score COL --label COL --group COL --household COL
+        [--flag COL] [--age COL] [--bins 20] [--split COL --reference-split VALUE]
+        [--prebinned] [--cutoff 16] [--membership any|all|majority]
+        [--high-min-score 18 --high-age-below 16 --low-max-score 12 --low-age-at-least 7]
+        [--no-tie-break] [--feature COL …] [--compare A B|others] [--out FILE.xlsx] [--json]
+
+``--json`` prints ``{"policies": [{"policy", "score", "outcome", "auc": {GROUP, "overall"},
+"xauc": {GROUP}, "fpr": {GROUP, "overall"}, …}], "edges": [...], …, "warnings": [...]}``
+(see :mod:`fairdesk.engines.households` for the policy numbering and conventions).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from ..cli import add_data_options, format_value, load_data, subcommand
+from ..errors import FairDeskError
+
+
+def attach_columns(table, data, columns) -> None:
+    """Put ``columns`` of the loaded file into ``data.extras``, row-aligned with ``data``.
+
+    ``prepare`` keeps the rows that passed validation and records their spreadsheet row
+    numbers; with the default index those are the frame's positions plus 2 (the header is
+    row 1), otherwise the index holds them.
+    """
+    frame = table.frame
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise FairDeskError(
+            ", ".join(f"'{c}'" for c in missing) + " " + ("is" if len(missing) == 1 else "are")
+            + " not a column of this file (its columns are: "
+            + ", ".join(f"'{c}'" for c in list(frame.columns)[:20]) + "). Check the spelling.")
+    idx = frame.index
+    if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+        pos = np.asarray(data.row_numbers, dtype=np.int64) - 2
+    else:
+        pos = idx.get_indexer(data.row_numbers)
+        if not idx.is_unique or (pos < 0).any():
+            raise FairDeskError("The rows of this sheet cannot be matched to the extra columns; "
+                                "save it as a CSV file and try again.")
+    for c in columns:
+        if c not in data.extras:
+            data.extras[c] = frame[c].to_numpy()[pos]
+
+
+@subcommand("households", "household aggregation policies, bin scores and protocols "
+                          "(the Allegheny audit)")
+def _households_parser(p):
+    from ..engines.households import MEMBERSHIP
+
+    add_data_options(p)
+    p.add_argument("--flag", help="0/1 column marking flagged members (e.g. alleged victim)")
+    p.add_argument("--age", help="age column, for the protocol rules")
+    p.add_argument("--bins", type=int, default=20, help="number of equal-share bins (default 20)")
+    p.add_argument("--reference-split", metavar="VALUE",
+                   help="split value whose rows define the bin edges (default: every row)")
+    p.add_argument("--prebinned", action="store_true",
+                   help="the score column already holds bin scores 1 … bins")
+    p.add_argument("--cutoff", type=int, default=None,
+                   help="screened in when the bin score is at least this (default: 16 of 20 "
+                        "bins, the bin at 80%% of the scale)")
+    p.add_argument("--membership", choices=tuple(MEMBERSHIP), default="any",
+                   help="a household is in a group when any (default), all or a majority of "
+                        "its members are")
+    p.add_argument("--high-min-score", type=float, default=18)
+    p.add_argument("--high-age-below", type=float, default=16)
+    p.add_argument("--low-max-score", type=float, default=12)
+    p.add_argument("--low-age-at-least", type=float, default=7)
+    p.add_argument("--no-tie-break", action="store_true",
+                   help="rank by the communicated score only (default: ties broken by the "
+                        "underlying probability)")
+    p.add_argument("--feature", action="append", default=[],
+                   help="binary attribute column for the feature disparity (repeatable)")
+    p.add_argument("--compare", nargs=2, metavar=("GROUP_A", "GROUP_B"),
+                   help="groups for the feature disparity; GROUP_B 'others' = everyone else")
+    p.add_argument("--out", help="also write the workbook (.xlsx)")
+
+    def run(args):
+        from ..engines.households import HouseholdSettings, ProtocolRules, audit_households
+
+        table, data = load_data(args)
+        attach_columns(table, data, list(dict.fromkeys(
+            c for c in (args.flag, args.age, *args.feature) if c)))
+        a = b = None
+        if args.compare:
+            a, b = args.compare
+            b = None if b.lower() in ("others", "other", "rest") else b
+        settings = HouseholdSettings(
+            bins=args.bins, reference_split=args.reference_split, prebinned=args.prebinned,
+            flag=args.flag, age=args.age, membership=args.membership, cutoff=args.cutoff,
+            protocol=ProtocolRules(args.high_min_score, args.high_age_below, args.low_max_score,
+                                   args.low_age_at_least),
+            tie_break=not args.no_tie_break, features=tuple(args.feature),
+            feature_group_a=a, feature_group_b=b)
+        result = audit_households(data, settings)
+        out = result.to_json()
+        out["warnings"] = [p.message for p in data.problems] + out["warnings"]
+        if args.out:
+            from ..reports.audit_report import write_decision_tables
+            from ..reports.households_report import households_tables, settings_summary
+            written = write_decision_tables(args.out, table.source, data, households_tables(result),
+                                            {"Household policies": settings_summary(result)})
+            if not args.json:
+                print(f"wrote {written}")
+        if args.json:
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+            return 0
+        print_text(out, args.data)
+        return 0
+    return run
+
+
+def print_text(out: dict, source) -> None:
+    groups = out["groups"]
+    print(f"FairDesk household policies for {source}")
+    edges = "pre-binned scores" if out["prebinned"] else f"edges from {out['reference']}"
+    print(f"{out['n_people']:,} people in {out['n_households']:,} households; "
+          f"{out['bins']} bins ({edges}); screened in at bin ≥ {out['cutoff']} "
+          f"or High-risk protocol; households in a group: {out['membership']} member(s)")
+    if out["edges"]:
+        print("edges: " + ", ".join(f"{e:.4g}" for e in out["edges"]))
+    width = max([len(g) for g in groups] + [8]) + 2
+    print()
+    print(f"{'Policy':<40}{'group':<{width}}{'units':>9}{'AUC':>8}{'xAUC':>8}{'FPR':>9}")
+    for p in out["policies"]:
+        name = f"{p['policy']}. {p['score']} score, {p['outcome']} outcome"
+        if not p["available"]:
+            print(f"{name:<40}not computed: it {p['reason']}")
+            continue
+        print(f"{name:<40}{'overall':<{width}}{p['n']['overall']:>9,}"
+              f"{format_value(p['auc']['overall'], False):>8}{'':>8}"
+              f"{format_value(p['fpr']['overall']):>9}")
+        for g in groups:
+            print(f"{'':<40}{g[:width - 1]:<{width}}{p['n'][g]:>9,}"
+                  f"{format_value(p['auc'][g], False):>8}{format_value(p['xauc'][g], False):>8}"
+                  f"{format_value(p['fpr'][g]):>9}")
+    for f in out["features"]:
+        print(f"feature {f['feature']}: risk ratio {format_value(f['ratio'], False)} "
+              f"({out['feature_groups'][0]} vs {out['feature_groups'][1]})")
+    for w in out["warnings"]:
+        print(f"note: {w}")
