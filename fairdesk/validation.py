@@ -18,6 +18,22 @@ from .schema import ColumnMapping, infer_positive_label
 MISSING_GROUP = "(missing)"
 GROUP_JOIN = ", "
 MAX_ROWS_SHOWN = 5
+MAX_VALUE_CHARS = 60  # a value quoted in a message is cut after this many characters
+
+
+def cut(text) -> str:
+    """Text for a message, cut if very long (a 200,000-character cell stays readable)."""
+    text = str(text)
+    if len(text) <= MAX_VALUE_CHARS:
+        return text
+    return f"{text[:MAX_VALUE_CHARS]}… ({len(text):,} characters)"
+
+
+def shown(value) -> str:
+    """A cell value as quoted in a message: like repr, long text cut."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return f"'{cut(value)}'" if isinstance(value, str) and len(value) > MAX_VALUE_CHARS \
+        else repr(value)
 
 
 def rows_text(rows, count: int | None = None) -> str:
@@ -156,7 +172,7 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
         examples = raw[not_number].astype(str).unique()[:3].tolist()
         out.add("error", "score_not_numeric",
                 f"Column '{mapping.score}' does not hold numeric scores: {int(not_number.sum()):,} of "
-                f"{present:,} values are text (e.g. {', '.join(repr(e) for e in examples)}; "
+                f"{present:,} values are text (e.g. {', '.join(shown(e) for e in examples)}; "
                 f"{rows_text(user_rows[np.flatnonzero(not_number)[:MAX_ROWS_SHOWN]], int(not_number.sum()))}). "
                 "Choose the column with the model's score as the score.",
                 column=mapping.score, mask=not_number)
@@ -175,14 +191,14 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
         counts = lab[~lmissing].value_counts()
         values = counts.index.tolist()
         if len(values) > 2:
-            shown = ", ".join(f"{v!r} ({c:,} rows)" for v, c in counts.head(8).items())
+            listed = ", ".join(f"{shown(v)} ({c:,} rows)" for v, c in counts.head(8).items())
             out.add("error", "label_values",
                     f"Column '{mapping.label}' must hold two outcome values, but it has {len(values)}: "
-                    f"{shown}{' …' if len(values) > 8 else ''}. Choose the right outcome column, "
+                    f"{listed}{' …' if len(values) > 8 else ''}. Choose the right outcome column, "
                     "or recode it to two values (for example 1 = event happened, 0 = did not).",
                     column=mapping.label)
         elif len(values) < 2:
-            only = repr(values[0]) if values else "nothing"
+            only = shown(values[0]) if values else "nothing"
             out.add("error", "label_one_value",
                     f"Column '{mapping.label}' holds only {only}: error rates need rows of both "
                     "outcomes. Check that you chose the outcome column and the whole file.",
@@ -191,8 +207,8 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
             positive = mapping.positive_label
             if positive is not None and not any(_same_value(v, positive) for v in values):
                 out.add("error", "positive_label",
-                        f"The positive outcome {positive!r} does not occur in column "
-                        f"'{mapping.label}', whose values are {values[0]!r} and {values[1]!r}. "
+                        f"The positive outcome {shown(positive)} does not occur in column "
+                        f"'{mapping.label}', whose values are {shown(values[0])} and {shown(values[1])}. "
                         "Choose one of these as the positive outcome.", column=mapping.label)
             else:
                 if positive is None:
@@ -200,7 +216,7 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
                     if positive is None:
                         positive = sorted(values, key=str)[-1]
                         out.add("warning", "positive_assumed",
-                                f"FairDesk assumed {positive!r} is the positive outcome in column "
+                                f"FairDesk assumed {shown(positive)} is the positive outcome in column "
                                 f"'{mapping.label}'. If it is the other value, change it in the label "
                                 "mapping.", column=mapping.label)
                 pos_value = next(v for v in values if _same_value(v, positive))
@@ -323,8 +339,17 @@ def _apply_merges(codes, names, merges):
 
 def _group_warnings(data: AnalysisData, out: _Collector, min_group_size: int) -> None:
     summary = data.group_summary()
+    columns = data.mapping.groups
+    if columns and data.n_groups == 1:
+        which = (f"Column '{columns[0]}' holds" if len(columns) == 1 else
+                 "Columns " + ", ".join(f"'{c}'" for c in columns) + " together give")
+        out.add("warning", "one_group",
+                f"{which} one group only ('{cut(data.group_names[0])}') in the rows analysed, so "
+                "there are no groups to compare and every fairness measure is undefined. Map a "
+                "column with at least two groups (for example race or sex), or check that the "
+                "whole file was loaded.", column=columns[0])
     for item in summary:
-        name = item["group"]
+        name = cut(item["group"])
         if data.label is not None:
             pos = item["positives"]
             neg = item["weight"] - pos
@@ -341,8 +366,9 @@ def _group_warnings(data: AnalysisData, out: _Collector, min_group_size: int) ->
         if item["n"] < min_group_size:
             hint = ""
             for small, target, _ in suggest_merges(data, min_group_size):
-                if small == name:
-                    hint = f" FairDesk suggests merging it with '{target}', the group of most similar prevalence."
+                if small == item["group"]:
+                    hint = (f" FairDesk suggests merging it with '{cut(target)}', the group of "
+                            "most similar prevalence.")
             out.add("warning", "group_small",
                     f"Group '{name}' has only {item['n']:,} rows (fewer than {min_group_size}); its "
                     f"rates are unreliable.{hint}")

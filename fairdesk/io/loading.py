@@ -43,6 +43,7 @@ _SNIFF_BYTES = 64 * 1024
 _BOMB_RATIO = 1000
 _BOMB_ENTRY_BYTES = 100 * 1024 * 1024
 _XML_HEAD_BYTES = 4096
+_XML_PROLOG_BYTES = 1024 * 1024  # an XML part's prolog (before the root element) at most
 _MAX_LISTED = 5  # offending rows/columns named in a message
 _DEFAULT_MAX_UNCOMPRESSED = 2_000_000_000
 # C0 control characters that never occur in a text table (tab, CR, LF, VT, FF and the
@@ -291,6 +292,9 @@ def _decode(raw: bytes, name: str) -> tuple[bytes, str]:
         try:
             text, encoding, data = raw.decode("utf-8"), "utf-8", raw
         except UnicodeDecodeError:
+            # Binary data is said to be binary, not "not valid cp1252 text" (below).
+            if b"\x00" in raw or _CONTROL.search(raw[:_SNIFF_BYTES].decode("latin-1")):
+                raise _binary_data(name) from None
             # Not UTF-8: assume the Windows Western European code page, the usual
             # encoding of CSV files saved by Excel outside UTF-8.
             encoding = "cp1252"
@@ -298,11 +302,15 @@ def _decode(raw: bytes, name: str) -> tuple[bytes, str]:
             data = text.encode("utf-8")
     # NUL anywhere, or other control characters near the start, mean binary data.
     if "\x00" in text or _CONTROL.search(text, 0, _SNIFF_BYTES):
-        raise DataError(
-            f"'{name}' does not contain readable text (it contains binary data). "
-            f"Make sure it is a table saved as {_SUPPORTED}."
-        )
+        raise _binary_data(name)
     return data, encoding
+
+
+def _binary_data(name: str) -> DataError:
+    return DataError(
+        f"'{name}' does not contain readable text (it contains binary data). "
+        f"Make sure it is a table saved as {_SUPPORTED}."
+    )
 
 
 def _strict_decode(raw: bytes, encoding: str, name: str) -> str:
@@ -557,20 +565,64 @@ def _check_zip_container(raw: bytes, name: str, kind: str, max_uncompressed: int
         for member in members:
             if member.filename.lower().endswith((".xml", ".rels")):
                 with archive.open(member) as part:
-                    head = part.read(_XML_HEAD_BYTES)
-                if _declares_entities(head):
+                    problem = _prolog_problem(part)
+                if problem:
                     raise DataError(
                         f"'{name}' was refused for safety: its part '{member.filename}' "
-                        "declares XML entities (<!DOCTYPE>/<!ENTITY>), which spreadsheets "
-                        "never need and which can be used to exhaust memory. Open the file "
-                        "in Excel or LibreOffice, save it again, and load the new copy."
+                        f"{problem}, which spreadsheets never need and which can be used to "
+                        "exhaust memory. Open the file in Excel or LibreOffice, save it "
+                        "again, and load the new copy."
                     )
 
 
-def _declares_entities(head: bytes) -> bool:
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        head = head.decode("utf-16", errors="ignore").encode("utf-8")
-    return b"<!DOCTYPE" in head or b"<!ENTITY" in head
+def _prolog_problem(part) -> str | None:
+    """Why the XML prolog of a zip part is refused, or None.
+
+    The prolog is everything before the root element: the XML declaration, processing
+    instructions, comments and the only place a <!DOCTYPE> (with <!ENTITY> declarations)
+    may stand. It is read token by token as far as the root element, so a declaration
+    after a long comment is found too; a prolog longer than _XML_PROLOG_BYTES is refused.
+    """
+    head = part.read(_XML_HEAD_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif head.startswith(b"<\x00"):
+        encoding = "utf-16-le"
+    elif head.startswith(b"\x00<"):
+        encoding = "utf-16-be"
+    else:
+        encoding = "utf-8"  # the markup characters read the same in any 8-bit encoding
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    eof = len(head) < _XML_HEAD_BYTES
+    text, pos, consumed = decoder.decode(head, final=eof), 0, len(head)
+    ends = {"<?": "?>", "<!--": "-->"}
+    declares = "declares XML entities (<!DOCTYPE>/<!ENTITY>)"
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n\ufeff":
+            pos += 1
+        token = text[pos:pos + 9]  # long enough to tell '<!DOCTYPE' from a comment
+        opener = next((o for o in ends if token.startswith(o)), None)
+        end = text.find(ends[opener], pos + len(opener)) if opener else -1
+        if not eof and (end < 0 if opener else len(token) < 9):
+            if consumed >= _XML_PROLOG_BYTES:
+                return (f"has more than {_XML_PROLOG_BYTES // 1024:,} KB of comments or "
+                        "declarations before its content")
+            chunk = part.read(_XML_HEAD_BYTES * 16)
+            consumed += len(chunk)
+            eof = len(chunk) < _XML_HEAD_BYTES * 16
+            text, pos = text[pos:] + decoder.decode(chunk, final=eof), 0
+            continue
+        if token.upper().startswith(("<!DOCTYPE", "<!ENTITY")):
+            return declares
+        if opener is None:
+            # the root element, or text that is not XML (the parser rejects it); a '<!'
+            # that is not a comment can only be a declaration
+            return declares if token.startswith("<!") else None
+        if end < 0:
+            return None  # the part ends inside its prolog: the parser reports the damage
+        pos = end + len(ends[opener])
 
 
 def _refuse_encrypted_ods(archive: zipfile.ZipFile, name: str) -> None:
