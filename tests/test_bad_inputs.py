@@ -254,6 +254,30 @@ def test_zip_bomb_declared_size_is_honest():
     assert head.startswith(b"<worksheet") and b"<sheetData>" in head
 
 
+def test_zip_bomb_lying_about_its_size_stops_at_the_declared_size():
+    """The bomb checks trust the sizes the zip declares; a zip that understates them is
+    cut off by the readers at the declared size (and fails its checksum)."""
+    import python_calamine
+
+    path = BAD / "zip_bomb_lying_size.xlsx"
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    assert info.file_size == 10_000_000 and info.compress_size > 100_000  # really 120 MB
+    workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
+    with pytest.raises(Exception, match="larger than its declared uncompressed size"):
+        workbook.get_sheet_by_name("Scores").to_python()
+    tracemalloc.start()
+    try:
+        message = load_error("zip_bomb_lying_size.xlsx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert_words(message, [
+        "Could not read 'zip_bomb_lying_size.xlsx': Bad CRC-32 for file "
+        "'xl/worksheets/sheet1.xml'. The file may be damaged"])
+    assert peak < 60 * 1024 * 1024  # at most the declared 10 MB were inflated
+
+
 def test_zip_bomb_total_size_limit_also_applies():
     message = load_error("zip_bomb.xlsx", max_uncompressed_bytes=50_000_000)
     assert_words(message, ["'zip_bomb.xlsx' was refused for safety: it would expand to 126 MB "

@@ -202,6 +202,23 @@ def zip_with_bomb(entries, bomb) -> bytes:
     return buffer.getvalue()
 
 
+def understate_size(raw: bytes, member: str, declared: int) -> bytes:
+    """The zip with ``member``'s uncompressed size rewritten as ``declared`` (a lie)."""
+    data = bytearray(raw)
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        info = archive.getinfo(member)
+        position = archive.start_dir
+    assert data[info.header_offset:info.header_offset + 4] == b"PK\x03\x04"
+    struct.pack_into("<I", data, info.header_offset + 22, declared)  # local header
+    while True:  # the member's central directory record
+        assert data[position:position + 4] == b"PK\x01\x02"
+        n_name, n_extra, n_comment = struct.unpack_from("<HHH", data, position + 28)
+        if data[position + 46:position + 46 + n_name].decode() == member:
+            struct.pack_into("<I", data, position + 24, declared)
+            return bytes(data)
+        position += 46 + n_name + n_extra + n_comment
+
+
 def _cfb(streams: dict[str, bytes]) -> bytes:
     """A minimal Compound File Binary (OLE2, version 3) with root-level streams.
 
@@ -448,6 +465,14 @@ def corpus() -> list[tuple[str, bytes, str, str]]:
         "loader's default limits before anything is inflated",
         "'zip_bomb.xlsx' was refused for safety: its part 'xl/worksheets/sheet1.xml' is "
         "compressed more than 1000 times (126 MB when expanded) …")
+    lying = BombEntry("xl/worksheets/sheet1.xml", sheet_start, b" ", 120_000_000,
+                      b"</sheetData></worksheet>")
+    add("zip_bomb_lying_size.xlsx",
+        understate_size(zip_with_bomb(others, lying), lying.name, 10_000_000),
+        "a zip bomb whose directory claims its worksheet expands to 10 MB (it expands to "
+        "120 MB): the readers stop at the declared size",
+        "Could not read 'zip_bomb_lying_size.xlsx': Bad CRC-32 for file "
+        "'xl/worksheets/sheet1.xml'. The file may be damaged …")
     ods_start = ods_content([HEADER]).split(b"</table:table>")[0]
     ods_bomb = BombEntry("content.xml", ods_start, b" ", 126_000_000,
                                   b"</table:table></office:spreadsheet></office:body>"
