@@ -1,0 +1,286 @@
+"""The Households page (pytest-qt, offscreen): results match the engine, settings re-run
+it, missing columns and bad input give messages, export, settings round trip, plots,
+screenshots at 1280×800."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from fairdesk.engines.households import (HouseholdSettings, ProtocolRules,  # noqa: E402
+                                         audit_households)
+from fairdesk.gui.main_window import MainWindow  # noqa: E402
+from fairdesk.io.loading import load_table  # noqa: E402
+from fairdesk.gui.pages.households_page import HouseholdsPage  # noqa: E402
+from fairdesk.schema import ColumnMapping  # noqa: E402
+from fairdesk.validation import prepare  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "resources" / "sample" / "sample_scores.csv"
+SCREENS = ROOT / "artifacts" / "screens"
+MAPPING = dict(score="score", label="outcome", groups=["race"], household="household_id",
+               split="split", extras=["age", "alleged_victim"])
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return pd.read_csv(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def data(frame):
+    return prepare(frame, ColumnMapping(**MAPPING))
+
+
+def make_window(qtbot, tmp_path, data, errors=None, name="s.ini"):
+    window = MainWindow(page_classes=[HouseholdsPage],
+                        settings=QSettings(str(tmp_path / name), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    if errors is not None:
+        window.show_error = lambda message, details="": errors.append((message, details))
+    if data is not None:
+        window.state.set_data(data)
+    return window
+
+
+@pytest.fixture
+def errors():
+    return []
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, data, errors):
+    return make_window(qtbot, tmp_path, data, errors)
+
+
+@pytest.fixture
+def page(window):
+    return window.page("households")
+
+
+def wait_result(qtbot, page, previous=None):
+    qtbot.waitUntil(lambda: page.result is not None and page.result is not previous
+                    and page._job is None, timeout=20000)
+    return page.result
+
+
+def cell(page, measure, group, policy):
+    t = page.policy_table
+    heads = [t.horizontalHeaderItem(c).text().split("\n")[0] for c in range(t.columnCount())]
+    col = heads.index(str(policy))
+    current = None
+    for r in range(t.rowCount()):
+        if t.item(r, 0) is not None and t.item(r, 0).text():
+            current = t.item(r, 0).text()
+        if current == measure and t.item(r, 1).text() == group:
+            return t.item(r, col)
+    raise KeyError((measure, group))
+
+
+# ------------------------------------------------------------------ results
+
+def test_guesses_columns_and_matches_the_engine(qtbot, page, data):
+    res = wait_result(qtbot, page)
+    assert page.flag_combo.currentData() == "alleged_victim"
+    assert page.age_combo.currentData() == "age"
+    assert page.ref_combo.currentData() == "train"  # a "train" split is the natural reference
+    expected = audit_households(data, HouseholdSettings(flag="alleged_victim", age="age",
+                                                        reference_split="train", features=()))
+    assert [p.number for p in res.policies] == [1, 2, 3, 4, 5, 6]
+    for p, q in zip(res.policies, expected.policies):
+        assert p.auc_overall == pytest.approx(q.auc_overall)
+        np.testing.assert_allclose(p.fpr, q.fpr)
+        np.testing.assert_allclose(p.xauc, q.xauc)
+    # the table shows the numbers
+    p3 = expected.policy(3)
+    g = expected.group_names.index("Group B")
+    assert cell(page, "AUC", "overall", 3).text() == f"{p3.auc_overall:.3f}"
+    assert cell(page, "xAUC", "Group B", 3).text() == f"{p3.xauc[g]:.3f}"
+    assert cell(page, "FPR", "Group B", 3).text() == f"{100 * p3.fpr[g]:.1f}%"
+    assert cell(page, "Units", "overall", 3).text() == f"{expected.n_households:,}"
+    t = page.policy_table
+    tips = {t.item(r, 0).text(): t.item(r, 0).toolTip() for r in range(t.rowCount())}
+    assert "Cross-AUC" in tips["xAUC"] and "False positive rate" in tips["FPR"]
+    assert t.horizontalHeaderItem(2 + 3).text() == "4\nFlagged\nperson"
+    assert "Maximum over flagged members" in t.horizontalHeaderItem(2 + 3).toolTip()
+    assert "household" in t.horizontalHeaderItem(2 + 4).toolTip()
+    np.testing.assert_allclose(res.edges, expected.edges)
+    assert page.edges_table.rowCount() == 20
+    assert page.edges_table.item(1, 1).text() == f"{expected.edges[0]:.6g}"
+
+
+def test_settings_rerun_the_engine(qtbot, page, data):
+    first = wait_result(qtbot, page)
+    page.ref_combo.setCurrentIndex(page.ref_combo.findData(None))  # all rows
+    page.bins_spin.setValue(10)
+    assert page.cutoff_spin.value() == 8  # the default cutoff follows the scale
+    res = wait_result(qtbot, page, first)
+    assert res.settings.bins == 10 and res.settings.cutoff_value() == 8
+    assert res.reference == "all rows" and len(res.edges) == 9
+    exp = audit_households(data, HouseholdSettings(bins=10, cutoff=8, flag="alleged_victim",
+                                                   age="age", features=()))
+    assert res.policy(2).fpr_overall == pytest.approx(exp.policy(2).fpr_overall)
+    # protocol rules: High-risk from 9 of 10 with anyone under 16, Low-risk up to 5
+    page.high_score.setValue(9)
+    page.low_score.setValue(5)
+    res2 = wait_result(qtbot, page, res)
+    exp2 = audit_households(data, HouseholdSettings(
+        bins=10, cutoff=8, flag="alleged_victim", age="age", features=(),
+        protocol=ProtocolRules(9, 16, 5, 7)))
+    assert res2.policy(6).fpr_overall == pytest.approx(exp2.policy(6).fpr_overall)
+    assert res2.policy(6).distribution[-1].tolist() == exp2.policy(6).distribution[-1].tolist()
+    page.allegheny_preset()
+    assert (page.high_score.value(), page.high_age.value(), page.low_score.value(),
+            page.low_age.value()) == (18, 16, 12, 7)
+    res3 = wait_result(qtbot, page, res2)
+    page.member_combo.setCurrentIndex(page.member_combo.findData("all"))
+    res4 = wait_result(qtbot, page, res3)
+    assert res4.settings.membership == "all"
+    assert res4.policy(3).n.sum() < res3.policy(3).n.sum()  # mixed households drop out
+
+
+def test_without_flag_and_age_policies_are_marked(qtbot, page):
+    first = wait_result(qtbot, page)
+    page.flag_combo.setCurrentIndex(page.flag_combo.findData(None))
+    page.age_combo.setCurrentIndex(page.age_combo.findData(None))
+    res = wait_result(qtbot, page, first)
+    assert [p.available for p in res.policies] == [True, True, True, False, False, False]
+    it = cell(page, "AUC", "overall", 4)
+    assert it.text() == "—" and "flag column" in it.toolTip()
+    assert "Policy 6 not computed" in page.summary.text()
+    assert page.score_policy.findData(4) < 0  # only computed policies can be drawn
+
+
+def test_bad_flag_column_gives_a_message_not_a_dialog(qtbot, page, errors, frame):
+    first = wait_result(qtbot, page)
+    page.flag_combo.addItem("age (not 0/1)", "age")  # as if a non-binary column were chosen
+    page.flag_combo.setCurrentIndex(page.flag_combo.count() - 1)
+    qtbot.waitUntil(lambda: not page.message.isHidden(), timeout=20000)
+    assert "'age'" in page.message.text() and "0/1" in page.message.text()
+    assert "row" in page.message.text()
+    assert page.result is None and errors == []
+    page.flag_combo.setCurrentIndex(page.flag_combo.findData("alleged_victim"))
+    wait_result(qtbot, page, first)
+    assert page.message.isHidden()
+
+
+def test_messages_without_households_or_data(qtbot, tmp_path, frame):
+    window = make_window(qtbot, tmp_path, None, [], "n.ini")
+    page = window.page("households")
+    assert page.stack.currentWidget() is page.empty
+    assert "Open a data file" in page.empty.text()
+    no_hh = prepare(frame, ColumnMapping(score="score", label="outcome", groups=["race"]))
+    window.state.set_data(no_hh)
+    assert page.stack.currentWidget() is page.empty
+    assert "household id" in page.empty.text()
+    assert page.export_tables() == []
+
+
+def test_feature_disparity_tab(qtbot, page, frame):
+    wait_result(qtbot, page)
+    page.fa_combo.setCurrentIndex(page.fa_combo.findData("Group B"))
+    page.fb_combo.setCurrentIndex(page.fb_combo.findData("Group A"))
+    assert page.feature_table.rowCount() == 1
+    assert page.feature_table.item(0, 0).text() == "alleged_victim"
+    b = frame.loc[frame["race"] == "Group B", "alleged_victim"].mean()
+    a = frame.loc[frame["race"] == "Group A", "alleged_victim"].mean()
+    assert page.feature_table.item(0, 3).text() == f"{b / a:.2f}"
+    assert "age" in page.feature_note.text()  # not 0/1, left out
+
+
+# ------------------------------------------------------------------ export and settings
+
+def test_export_workbook(qtbot, window, page, tmp_path, data):
+    wait_result(qtbot, page)
+    window.state.set_table(load_table(SAMPLE), ColumnMapping(**MAPPING))  # as File ▸ Open does
+    window.state.set_data(data)
+    wait_result(qtbot, page)
+    page.score_policy.setCurrentIndex(page.score_policy.findData(6))
+    tables = page.export_tables()
+    sheets = [t.sheet for t in tables]
+    assert sheets[0] == "Household policies"
+    assert "Scores, policy 6" in sheets and "Feature disparity" in sheets
+    assert page.export_settings()["Flag column"] == "alleged_victim"
+    path = tmp_path / "tables.xlsx"
+    with qtbot.waitSignal(window.worker.finished, timeout=20000):
+        window.export_workbook(str(path))
+    wb = openpyxl.load_workbook(path)
+    assert "Household policies" in wb.sheetnames and "Bin edges" in wb.sheetnames
+    about = [c.value for row in wb["About this workbook"].iter_rows() for c in row]
+    assert "Households" in about  # the page's settings have a section
+
+
+def test_settings_round_trip(qtbot, tmp_path, page, data):
+    wait_result(qtbot, page)
+    page.bins_spin.setValue(10)
+    page.cutoff_spin.setValue(9)
+    page.member_combo.setCurrentIndex(page.member_combo.findData("majority"))
+    page.tie_check.setChecked(False)
+    page.low_age.setValue(6)
+    page.plot_tabs.setCurrentIndex(1)
+    page.size_mode.setCurrentIndex(1)
+    saved = page.settings()
+    assert saved["bins"] == 10 and saved["cutoff"] == 9 and saved["membership"] == "majority"
+    other = make_window(qtbot, tmp_path, data, [], "o.ini").page("households")
+    other.apply_settings(saved)
+    res = wait_result(qtbot, other)
+    assert other.settings() == {**saved, "chart_policy": other.score_policy.currentData(),
+                                "size_score": other.size_score.currentData()}
+    assert res.settings.protocol.low_all_age_at_least == 6 and res.settings.tie_break is False
+    # settings arriving before the data wait for it
+    late = make_window(qtbot, tmp_path, None, [], "l.ini").page("households")
+    late.apply_settings(saved)
+    late.state.set_data(data)
+    res = wait_result(qtbot, late)
+    assert res.settings.bins == 10 and res.settings.membership == "majority"
+
+
+def test_plots_draw_and_save(qtbot, page, tmp_path):
+    res = wait_result(qtbot, page)
+    bars = [i for i in page.score_panel.plot.items if type(i).__name__ == "BarGraphItem"]
+    assert len(bars) == len(res.group_names)
+    page.score_policy.setCurrentIndex(page.score_policy.findData(6))
+    ticks = page.score_panel.plot.getAxis("bottom")._tickLevels[0]
+    assert [t[1] for t in ticks] == ["Low-risk", "No protocol", "High-risk"]
+    page.size_mode.setCurrentIndex(page.size_mode.findData("ratio"))
+    lines = [i for i in page.size_panel.plot.items if type(i).__name__ == "PlotDataItem"]
+    assert len(lines) >= 1
+    s = res.sizes[page.size_score.currentData()]
+    y = lines[0].getData()[1]
+    np.testing.assert_allclose(y, s.ratio[0][np.isfinite(s.ratio[0])])
+    for name in ("scores.png", "scores.svg"):
+        assert page.score_panel.save(tmp_path / name).stat().st_size > 0
+    assert page.size_panel.save(tmp_path / "size.png").stat().st_size > 0
+
+
+# ------------------------------------------------------------------ screenshots
+
+def test_screenshots(qtbot, window, page):
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    window.show()
+    qtbot.waitExposed(window)
+    wait_result(qtbot, page)
+    qtbot.wait(200)
+    assert window.grab().save(str(SCREENS / "households_1_policies.png"))
+    page.plot_tabs.setCurrentIndex(1)
+    page.score_policy.setCurrentIndex(page.score_policy.findData(6))
+    page.table_tabs.setCurrentIndex(1)
+    qtbot.wait(100)
+    assert window.grab().save(str(SCREENS / "households_2_size_edges.png"))
+    page.plot_tabs.setCurrentIndex(0)
+    page.table_tabs.setCurrentIndex(2)
+    page.size_mode.setCurrentIndex(1)
+    qtbot.wait(100)
+    assert window.grab().save(str(SCREENS / "households_3_protocol_features.png"))
+    page.plot_tabs.setCurrentIndex(1)
+    qtbot.wait(100)
+    assert page.size_panel.grab().save(str(SCREENS / "households_4_size_ratio.png"))
+    assert not math.isnan(page.result.policy(1).auc_overall)
