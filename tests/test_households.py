@@ -567,6 +567,19 @@ def test_cli_json_on_the_sample(tmp_path):
     assert "Household policies" in wb.sheetnames and "Bin edges" in wb.sheetnames
 
 
+def test_cli_reference_split_finds_the_split_column():
+    """The issue's command line names the reference split value only."""
+    r = run_cli("households", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race",
+                "--household", "household_id", "--reference-split", "test", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    frame = pd.read_csv(SAMPLE)
+    np.testing.assert_allclose(out["edges"], naive_edges(frame["score"][frame["split"] == "test"],
+                                                         20))
+    assert out["reference"] == "split = test"
+    assert any("column 'split'" in w for w in out["warnings"])
+
+
 def test_cli_text_and_errors():
     r = run_cli("households", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race",
                 "--household", "household_id", "--bins", "10", "--cutoff", "8")
@@ -576,8 +589,11 @@ def test_cli_text_and_errors():
                 "--household", "household_id", "--flag", "no_such_column")
     assert r.returncode == 2 and "no_such_column" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("households", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race",
-                "--household", "household_id", "--reference-split", "train")
-    assert r.returncode == 2 and "split" in r.stderr
+                "--household", "household_id", "--reference-split", "validation")
+    assert r.returncode == 2 and "'validation'" in r.stderr and "split" in r.stderr
+    r = run_cli("households", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race",
+                "--household", "household_id", "--split", "split", "--reference-split", "dev")
+    assert r.returncode == 2 and "'test', 'train'" in r.stderr
     r = run_cli("households", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race")
     assert r.returncode == 2 and "household" in r.stderr
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,31 @@ def attach_columns(table, data, columns) -> None:
     for c in columns:
         if c not in data.extras:
             data.extras[c] = frame[c].to_numpy()[pos]
+
+
+SPLIT_NAMES = re.compile(r"^(split|fold|partition|set|sample|subset|dataset)$")
+
+
+def find_split_column(table, value) -> str:
+    """The column holding split ``value`` when --split was not given: one named like a
+    split (split, fold, partition, set, sample) that has the value."""
+    from ..engines.households import split_text
+
+    frame = table.frame
+    named = [c for c in frame.columns
+             if SPLIT_NAMES.match(re.sub(r"[^a-z0-9]+", "_", str(c).strip().lower()).strip("_"))]
+    having = [c for c in named if (split_text(frame[c].to_numpy()) == str(value)).any()]
+    if len(having) == 1:
+        return having[0]
+    if not named:
+        raise FairDeskError(f"--reference-split '{value}': no column is named like a split "
+                            "column; name it with --split COL.")
+    if not having:
+        raise FairDeskError(f"--reference-split '{value}': no row has this value in "
+                            + ", ".join(f"'{c}'" for c in named)
+                            + ". Check the value, or name the split column with --split COL.")
+    raise FairDeskError(f"--reference-split '{value}': several columns hold it ("
+                        + ", ".join(f"'{c}'" for c in having) + "); choose one with --split COL.")
 
 
 @subcommand("households", "household aggregation policies, bin scores and protocols "
@@ -87,6 +113,13 @@ def _households_parser(p):
         table, data = load_data(args)
         attach_columns(table, data, list(dict.fromkeys(
             c for c in (args.flag, args.age, *args.feature) if c)))
+        notes = []
+        if args.reference_split is not None and data.split is None:
+            col = find_split_column(table, args.reference_split)
+            attach_columns(table, data, [col])
+            data.split = data.extras.pop(col)
+            notes.append(f"The bin edges come from the rows with '{args.reference_split}' in "
+                         f"column '{col}' (give --split COL to choose another column).")
         a = b = None
         if args.compare:
             a, b = args.compare
@@ -100,7 +133,7 @@ def _households_parser(p):
             feature_group_a=a, feature_group_b=b)
         result = audit_households(data, settings)
         out = result.to_json()
-        out["warnings"] = [p.message for p in data.problems] + out["warnings"]
+        out["warnings"] = notes + [p.message for p in data.problems] + out["warnings"]
         if args.out:
             from ..reports.audit_report import write_decision_tables
             from ..reports.households_report import households_tables, settings_summary
@@ -117,19 +150,21 @@ def _households_parser(p):
 
 
 def print_text(out: dict, source) -> None:
+    from ..engines.households import MEMBERSHIP, SCORE_SHORT
+
     groups = out["groups"]
     print(f"FairDesk household policies for {source}")
     edges = "pre-binned scores" if out["prebinned"] else f"edges from {out['reference']}"
     print(f"{out['n_people']:,} people in {out['n_households']:,} households; "
           f"{out['bins']} bins ({edges}); screened in at bin ≥ {out['cutoff']} "
-          f"or High-risk protocol; households in a group: {out['membership']} member(s)")
+          f"or High-risk protocol; {MEMBERSHIP[out['membership']]}")
     if out["edges"]:
         print("edges: " + ", ".join(f"{e:.4g}" for e in out["edges"]))
     width = max([len(g) for g in groups] + [8]) + 2
     print()
     print(f"{'Policy':<40}{'group':<{width}}{'units':>9}{'AUC':>8}{'xAUC':>8}{'FPR':>9}")
     for p in out["policies"]:
-        name = f"{p['policy']}. {p['score']} score, {p['outcome']} outcome"
+        name = f"{p['policy']}. {SCORE_SHORT[p['score']]} / {p['outcome']} outcome"
         if not p["available"]:
             print(f"{name:<40}not computed: it {p['reason']}")
             continue
