@@ -1,0 +1,1052 @@
+"""Recall balancing: a program that can take only K people (Rodolfa et al., LA City Attorney).
+
+The harm to avoid is leaving out people with need, so the page balances recall — the share
+of each group's people with the outcome who are on the list — equally, or in proportion to
+each group's prevalence relative to a reference group, either within K people (current
+scale) or by adding people to the top K (expanded scale). The five scenarios of the paper's
+Figure 4 are computed together; the "policy to examine" choices pick the one shown by group
+and highlighted in the table and charts. The engine is fairdesk.engines.recall_balance; this
+page only asks for settings and shows its results.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QKeySequence, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
+                               QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView,
+                               QLabel, QPushButton, QSpinBox, QSplitter, QStackedWidget,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser,
+                               QVBoxLayout, QWidget)
+
+from ...engines.recall_balance import (DESCRIPTIONS, RecallResult, RecallSettings, run_recall)
+from ...errors import FairDeskError
+from ..palette import group_color
+from ..plots import PlotPanel, add_legend, group_pen
+from .base import Page
+
+GREY = QColor("#6F6F6F")
+HIGHLIGHT = QColor("#FFF1C1")
+BAND = QColor(255, 214, 102, 70)
+ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
+SHORT = {"top_k": "Top K", "expanded_equal": "Expanded\nequal",
+         "expanded_proportional": "Expanded\nprop.", "current_equal": "Current\nequal",
+         "current_proportional": "Current\nprop.", "recall_equal": "Equal\nrecall",
+         "recall_proportional": "Prop.\nrecall"}
+AXIS = {"top_k": "Top K", "expanded_equal": "Exp. equal", "expanded_proportional": "Exp. prop.",
+        "current_equal": "Cur. equal", "current_proportional": "Cur. prop.",
+        "recall_equal": "Equal", "recall_proportional": "Proportional"}
+TIP = {
+    "size": "List size: the number of people on the list (frequency weights count as people).",
+    "precision": "Precision: the share of the people on the list who have the outcome "
+                 "(TP ÷ people on the list). Higher = fewer places go to people without need.",
+    "cost": "Precision cost: how many percentage points of precision this list gives up "
+            "compared with the plain top K (precision of top K − precision of this list). "
+            "Negative = a gain.",
+    "recall_all": "Recall of all groups together: the share of everyone with the outcome who "
+                  "is on the list.",
+    "people": "People of this group on the list.",
+    "recall": "Recall: the share of this group's people with the outcome who are on the list "
+              "(TP ÷ (TP + FN)). Undefined when the group has no one with the outcome.",
+    "threshold": "Implied threshold: the score of the group's last person on the list, in the "
+                 "units of the score column. People tied with it are ranked in a random order "
+                 "fixed by the seed.",
+    "target": "The recall the rule aimed at for this group.",
+    "ratio": "Prevalence ratio: the group's prevalence ÷ the reference group's prevalence. "
+             "Under proportional recall, a group's recall target is this ratio times the "
+             "reference group's recall.",
+    "prevalence": "Prevalence: the share of the group's people who have the outcome.",
+}
+
+
+def _nan(x) -> bool:
+    try:
+        return x is None or math.isnan(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def fmt_pct(x: float, decimals: int = 1) -> str:
+    return f"{100 * x:.{decimals}f}%"
+
+
+def fmt_people(x: float) -> str:
+    return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.2f}"
+
+
+def fmt_score(v: float) -> str:
+    if abs(v) >= 1e4:
+        return f"{v:,.0f}" if v == round(v) else f"{v:,.1f}"
+    return f"{v:.4g}"
+
+
+def color_icon(color: QColor, size: int = 12) -> QIcon:
+    pm = QPixmap(size, size)
+    pm.fill(color)
+    return QIcon(pm)
+
+
+def default_k(total_people: float) -> int:
+    """150 as in the LA program when there are enough people; else a tenth of them."""
+    if total_people >= 1500:
+        return 150
+    return max(1, int(round(total_people / 10)))
+
+
+class RecallPage(Page):
+    key = "recall"
+    title = "Recall balancing"
+
+    def __init__(self, state, worker, parent=None):
+        super().__init__(state, worker, parent)
+        self.result: RecallResult | None = None
+        self._result_data = None  # the AnalysisData the result belongs to
+        self._ranked = None  # RankedGroups reused while the data and seed stay the same
+        self._job = None
+        self._rerun = False
+        self._dirty = True
+        self._error = ""
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(300)
+        self._timer.timeout.connect(self.run)
+        self._build_ui()
+        state.dataChanged.connect(self._on_data_changed)
+        self._on_data_changed()
+
+    def toolTip(self) -> str:  # the navigation entry's tooltip
+        return ("Recall balancing for a program that can take only K people: equal recall or "
+                "recall proportional to prevalence, at the current or an expanded list size")
+
+    # ================================================================ layout
+    def _build_ui(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setSpacing(4)
+        head = QLabel(f"<b style='font-size:15px'>{self.title}</b>")
+        intro = QLabel("A program can take only K people. To avoid leaving out people with need "
+                       "in some groups more than in others, balance <b>recall</b> — the share of "
+                       "each group's people with the outcome who are on the list — equally or in "
+                       "proportion to prevalence (Rodolfa et al., LA City Attorney).")
+        intro.setWordWrap(True)
+        intro.setStyleSheet("color:#444")
+        outer.addWidget(head)
+        outer.addWidget(intro)
+
+        controls = QHBoxLayout()
+        controls.setSpacing(6)
+        outer.addLayout(controls)
+
+        prog = QGroupBox("Program")
+        prog.setToolTip("How many people the program can take, and the group proportional "
+                        "recall is measured against")
+        pl = QGridLayout(prog)
+        pl.setContentsMargins(6, 2, 6, 4)
+        pl.setVerticalSpacing(3)
+        self.target_combo = QComboBox()
+        self.target_combo.addItem("List size K", "k")
+        self.target_combo.addItem("Recall target", "recall")
+        self.target_combo.setToolTip("List size K: the program takes K people (the five "
+                                     "scenarios of the paper).\nRecall target: each group's "
+                                     "list goes down its ranking until its recall would exceed "
+                                     "the target.")
+        self.k_spin = QSpinBox()
+        self.k_spin.setRange(1, 2_000_000_000)
+        self.k_spin.setValue(150)
+        self.k_spin.setGroupSeparatorShown(True)
+        self.k_spin.setMinimumWidth(96)
+        self.k_spin.setToolTip("K: how many people the program can take (frequency weights count "
+                               "as people). The LA program took 150.")
+        self.recall_spin = QDoubleSpinBox()
+        self.recall_spin.setRange(0.1, 100.0)
+        self.recall_spin.setDecimals(1)
+        self.recall_spin.setSingleStep(5.0)
+        self.recall_spin.setValue(30.0)
+        self.recall_spin.setSuffix(" %")
+        self.recall_spin.setMinimumWidth(96)
+        self.recall_spin.setToolTip("Recall target: the share of each group's people with the "
+                                    "outcome to reach (each group stops before exceeding it)")
+        self.ref_combo = QComboBox()
+        self.ref_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.ref_combo.setMinimumContentsLength(14)
+        self.ref_combo.setToolTip("Reference group for recall proportional to prevalence: each "
+                                  "group's recall target is its prevalence ÷ this group's "
+                                  "prevalence times this group's recall")
+        pl.addWidget(QLabel("Target"), 0, 0)
+        pl.addWidget(self.target_combo, 0, 1)
+        pl.addWidget(self.k_spin, 0, 2)
+        pl.addWidget(self.recall_spin, 0, 2)
+        pl.addWidget(QLabel("Reference group"), 1, 0)
+        pl.addWidget(self.ref_combo, 1, 1, 1, 2)
+        controls.addWidget(prog, 3)
+
+        pol = QGroupBox("Policy to examine")
+        pol.setToolTip("Every scenario is computed; these choose the one shown by group and "
+                       "highlighted in the table and charts")
+        gl = QGridLayout(pol)
+        gl.setContentsMargins(6, 2, 6, 4)
+        gl.setVerticalSpacing(3)
+        self.balance_combo = QComboBox()
+        self.balance_combo.addItem("Equal recall", "equal")
+        self.balance_combo.addItem("Proportional to prevalence", "proportional")
+        self.balance_combo.setToolTip("Equal: every group reaches the same recall.\n"
+                                      "Proportional: each group's recall is its prevalence ratio "
+                                      "(to the reference group) times the reference's recall.")
+        self.scale_combo = QComboBox()
+        self.scale_combo.addItem("Current (K people)", "current")
+        self.scale_combo.addItem("Expanded (top K + more)", "expanded")
+        self.scale_combo.setToolTip("Current: K people in all, shared between the groups.\n"
+                                    "Expanded: keep the top K and add the fewest people needed "
+                                    "for every group to reach its target recall.")
+        gl.addWidget(QLabel("Balance"), 0, 0)
+        gl.addWidget(self.balance_combo, 0, 1)
+        gl.addWidget(QLabel("Scale"), 1, 0)
+        gl.addWidget(self.scale_combo, 1, 1)
+        controls.addWidget(pol, 3)
+
+        ties = QGroupBox("Ties")
+        ties.setToolTip("People with the same score are ranked in a random order; the seed "
+                        "fixes it, so the same seed always gives the same lists")
+        tl = QGridLayout(ties)
+        tl.setContentsMargins(6, 2, 6, 4)
+        tl.setVerticalSpacing(3)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2_147_483_647)
+        self.seed_spin.setValue(self.state.seed("recall", 0))
+        self.seed_spin.setToolTip("Random seed of the order of tied scores. It is saved in the "
+                                  "project and written on the workbook's About sheet.")
+        self.run_button = QPushButton("Balance")
+        self.run_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.run_button.setToolTip("Compute every scenario now (Ctrl+Return). The page also "
+                                   "recomputes by itself when you change a setting.")
+        self.run_button.clicked.connect(self.run)
+        tl.addWidget(QLabel("Seed"), 0, 0)
+        tl.addWidget(self.seed_spin, 0, 1)
+        tl.addWidget(self.run_button, 1, 0, 1, 2)
+        controls.addWidget(ties, 1)
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.RichText)
+        self.summary.setToolTip("The policy to examine in a sentence: list size, precision and "
+                                "what it costs against the plain top K")
+        outer.addWidget(self.summary)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.hide()
+        outer.addWidget(self.error_label)
+
+        self.stack = QStackedWidget()
+        outer.addWidget(self.stack, 1)
+        self.empty = QLabel("Open a data file and map its columns (score, outcome, group) to "
+                            "balance recall.")
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color: #404040; font-size: 13pt;")
+        self.stack.addWidget(self.empty)
+        content = QWidget()
+        self.stack.addWidget(content)
+        cl = QVBoxLayout(content)
+        cl.setContentsMargins(0, 0, 0, 0)
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        cl.addWidget(self.splitter)
+        self.table_tabs = QTabWidget()
+        self.table_tabs.setDocumentMode(True)
+        self.plot_tabs = QTabWidget()
+        self.plot_tabs.setDocumentMode(True)
+        self.splitter.addWidget(self.table_tabs)
+        self.splitter.addWidget(self.plot_tabs)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self._split_done = False
+        self._build_tables()
+        self._build_plots()
+
+        self.k_spin.valueChanged.connect(lambda _v: self.k_spin.setProperty("user_set", True))
+        for w in (self.k_spin, self.seed_spin):
+            w.valueChanged.connect(self._settings_edited)
+        self.recall_spin.valueChanged.connect(self._settings_edited)
+        self.ref_combo.currentIndexChanged.connect(self._settings_edited)
+        self.target_combo.currentIndexChanged.connect(self._target_changed)
+        self.balance_combo.currentIndexChanged.connect(lambda _i: self._refresh_chosen())
+        self.scale_combo.currentIndexChanged.connect(lambda _i: self._refresh_chosen())
+        self._target_changed(emit=False)
+
+    def _table(self, tip: str) -> QTableWidget:
+        t = QTableWidget()
+        t.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        t.setSelectionMode(QAbstractItemView.NoSelection)
+        t.setWordWrap(False)
+        t.setToolTip(tip)
+        t.verticalHeader().setDefaultSectionSize(23)
+        t.horizontalHeader().setDefaultAlignment(Qt.AlignCenter)
+        t.horizontalHeader().setHighlightSections(False)
+        return t
+
+    def _build_tables(self) -> None:
+        w = QWidget()
+        v = QVBoxLayout(w)
+        v.setContentsMargins(2, 4, 2, 2)
+        self.scen_table = self._table("The scenarios of the paper's Figure 4 side by side: list "
+                                      "size, precision, and people and recall by group. Hover a "
+                                      "title for its definition.")
+        self.scen_table.verticalHeader().hide()
+        v.addWidget(self.scen_table, 1)
+        self.scen_note = QLabel()
+        self.scen_note.setWordWrap(True)
+        self.scen_note.setStyleSheet("color: #404040;")
+        v.addWidget(self.scen_note)
+        buttons = QHBoxLayout()
+        self.csv_button = QPushButton("Export lists (CSV)…")
+        self.csv_button.setToolTip("Save who is on each scenario's list (id or spreadsheet row, "
+                                   "group, score, outcome, one 1/0 column per scenario) as CSV. "
+                                   "The Excel workbook (File ▸ Export) holds the same lists and "
+                                   "the scenario table.")
+        self.csv_button.clicked.connect(self._export_csv_dialog)
+        self.xlsx_button = QPushButton("Export workbook…")
+        self.xlsx_button.setToolTip("Write the Excel decision tables of every page, with the "
+                                    "scenario table, the charts' data and the lists of people")
+        self.xlsx_button.clicked.connect(self._export_workbook_dialog)
+        buttons.addStretch(1)
+        buttons.addWidget(self.csv_button)
+        buttons.addWidget(self.xlsx_button)
+        v.addLayout(buttons)
+        self.table_tabs.addTab(w, "Scenarios")
+        self.table_tabs.setTabToolTip(0, "The five scenarios (Top K, Expanded and Current, Equal "
+                                         "and Proportional) in one table")
+
+        w = QWidget()
+        v = QVBoxLayout(w)
+        v.setContentsMargins(2, 4, 2, 2)
+        self.detail_title = QLabel()
+        self.detail_title.setWordWrap(True)
+        v.addWidget(self.detail_title)
+        self.detail_table = self._table("The policy to examine, group by group")
+        v.addWidget(self.detail_table, 1)
+        self.table_tabs.addTab(w, "Policy by group")
+        self.table_tabs.setTabToolTip(1, "Targets, recall, precision and the implied score "
+                                         "threshold of each group under the chosen policy")
+
+        self.notes = QTextBrowser()
+        self.notes.setOpenLinks(False)
+        self.notes.setToolTip("What to know about these results: groups left out, targets, "
+                              "ties and edge cases")
+        self.table_tabs.addTab(self.notes, "Notes")
+        self.table_tabs.setTabToolTip(2, "Edge cases and how each scenario was reached")
+
+    def _build_plots(self) -> None:
+        err = self._show_error
+        self.recall_panel = PlotPanel("Recall by group", "", "Recall (%)", name="recall_by_group",
+                                      on_error=err)
+        self.recall_panel.widget.setToolTip("Recall of each group (bars, in group colours) under "
+                                            "each scenario; the shaded scenario is the policy to "
+                                            "examine. Recall = share of the group's people with "
+                                            "the outcome who are on the list.")
+        self.recall_legend = add_legend(self.recall_panel.plot)
+        self.plot_tabs.addTab(self.recall_panel, "Recall by group")
+        self.counts_panel = PlotPanel("People on the list by group", "", "People",
+                                      name="counts_by_group", on_error=err)
+        self.counts_panel.widget.setToolTip("How many people of each group are on each "
+                                            "scenario's list; the shaded scenario is the policy "
+                                            "to examine")
+        self.counts_legend = add_legend(self.counts_panel.plot)
+        self.plot_tabs.addTab(self.counts_panel, "Counts by group")
+
+        self.log_check = QCheckBox("Log scale")
+        self.log_check.setToolTip("A logarithmic k axis shows small lists (K much smaller than "
+                                  "the number of people) in detail")
+        self.log_check.toggled.connect(lambda _on: self._draw_curves())
+        self.at_k_panel = PlotPanel("Recall@k by group", "k: people on the plain top list",
+                                    "Recall (%)", name="recall_at_k", on_error=err)
+        self.at_k_panel.widget.setToolTip("Recall of each group in the plain top-k list as k "
+                                          "grows; the black line marks K. Drag it to try "
+                                          "another K.")
+        self.at_k_legend = add_legend(self.at_k_panel.plot, offset=(10, 10))  # recall rises
+        self.at_k_panel.add_control(self.log_check)
+        self.plot_tabs.addTab(self.at_k_panel, "Recall@k")
+        self.prec_panel = PlotPanel("Precision@k by group", "k: people on the plain top list",
+                                    "Precision (%)", name="precision_at_k", on_error=err)
+        self.prec_panel.widget.setToolTip("Precision of each group's part of the plain top-k "
+                                          "list as k grows (dashed: all groups); the black line "
+                                          "marks K. Drag it to try another K.")
+        self.prec_legend = add_legend(self.prec_panel.plot, offset=(10, -10))  # precision falls
+        self.plot_tabs.addTab(self.prec_panel, "Precision@k")
+        self.plot_tabs.setTabToolTip(0, "The paper's Figure 3: recall by group per scenario")
+        self.plot_tabs.setTabToolTip(1, "The paper's Figure 4: counts by group per scenario")
+        self.plot_tabs.setTabToolTip(2, "Recall of each group as the plain top list grows")
+        self.plot_tabs.setTabToolTip(3, "Precision of each group as the plain top list grows")
+        self.k_lines = []
+        for panel, where in ((self.at_k_panel, 0.55), (self.prec_panel, 0.06)):
+            line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("k", width=2),
+                                   hoverPen=pg.mkPen("#D55E00", width=3.5), label="K",
+                                   labelOpts={"position": where, "color": "k",
+                                              "fill": pg.mkBrush(255, 255, 255, 220)})
+            line.setZValue(20)
+            line.sigPositionChangeFinished.connect(self._k_line_released)
+            line.sigPositionChanged.connect(self._k_line_moved)
+            panel.plot.addItem(line)
+            self.k_lines.append(line)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._split_done:
+            QTimer.singleShot(0, self._initial_split)
+        if self._dirty and self.state.data is not None:
+            self._timer.start(0)
+
+    def _initial_split(self) -> None:
+        total = sum(self.splitter.sizes())
+        if self._split_done or total < 400 or not self.splitter.isVisible():
+            return
+        self._split_done = True
+        left = int(total * 0.57)
+        self.splitter.setSizes([left, total - left])
+
+    # ================================================================ state
+    def _show_error(self, message: str, details: str = "") -> None:
+        win = self.window()
+        if hasattr(win, "show_error"):
+            win.show_error(message, details)
+
+    @property
+    def mode(self) -> str:
+        return self.target_combo.currentData()
+
+    @property
+    def chosen_key(self) -> str:
+        if self.result is None:
+            return ""
+        bal = self.balance_combo.currentData()
+        if self.result.mode == "recall":
+            return f"recall_{bal}"
+        return f"{self.scale_combo.currentData()}_{bal}"
+
+    def current_settings(self) -> RecallSettings:
+        ref = self.ref_combo.currentData()
+        if self.mode == "k":
+            return RecallSettings(k=float(self.k_spin.value()), recall=None, reference=ref,
+                                  seed=int(self.seed_spin.value()))
+        return RecallSettings(k=None, recall=self.recall_spin.value() / 100, reference=ref,
+                              seed=int(self.seed_spin.value()))
+
+    def _target_changed(self, *_args, emit: bool = True) -> None:
+        k = self.mode == "k"
+        self.k_spin.setVisible(k)
+        self.recall_spin.setVisible(not k)
+        self.scale_combo.setEnabled(k)
+        self.scale_combo.setToolTip(self.scale_combo.toolTip().split("\n\n")[0] + (
+            "" if k else "\n\nWith a recall target there is no K to keep or expand."))
+        if emit:
+            self._settings_edited()
+
+    def _settings_edited(self, *_args) -> None:
+        self.state.seeds["recall"] = int(self.seed_spin.value())
+        self._dirty = True
+        if self.state.data is not None and self.isVisible():
+            self._timer.start()
+
+    def _on_data_changed(self) -> None:
+        d = self.state.data
+        self._ranked = None
+        self.result = None
+        self._result_data = None
+        self._dirty = True
+        self._set_error("")
+        if d is None:
+            self.empty.setText("Open a data file and map its columns (score, outcome, group) to "
+                               "balance recall.")
+            self.stack.setCurrentIndex(0)
+            self.summary.setText("")
+            return
+        if d.label is None:
+            self.empty.setText("Recall balancing needs an outcome (label) column: map one on "
+                               "the Data page.")
+            self.stack.setCurrentIndex(0)
+            self.summary.setText("")
+            return
+        summary = d.group_summary()
+        with QSignalBlocker(self.ref_combo):
+            previous = self.ref_combo.currentData()
+            self.ref_combo.clear()
+            best, best_people = None, -1.0
+            for g, item in enumerate(summary):
+                self.ref_combo.addItem(color_icon(group_color(g)), item["group"], item["group"])
+                i = self.ref_combo.count() - 1
+                if item.get("positives", 0) <= 0:
+                    self.ref_combo.model().item(i).setEnabled(False)
+                    self.ref_combo.setItemData(i, "No one in this group has the outcome: its "
+                                                  "prevalence is 0", Qt.ToolTipRole)
+                elif item["weight"] > best_people:
+                    best, best_people = item["group"], item["weight"]
+            i = self.ref_combo.findData(previous) if previous is not None else -1
+            if i < 0 or not self.ref_combo.model().item(i).isEnabled():
+                i = self.ref_combo.findData(best)
+            self.ref_combo.setCurrentIndex(max(i, 0))
+        total = float(d.weight.sum())
+        with QSignalBlocker(self.k_spin):
+            if self.k_spin.property("user_set") is not True:
+                self.k_spin.setValue(default_k(total))
+        with QSignalBlocker(self.log_check):
+            self.log_check.setChecked(self.k_spin.value() < total / 20)
+        self.empty.setText("Balancing recall…")
+        self.stack.setCurrentIndex(0)
+        if self.isVisible():
+            self._timer.start(0)
+
+    def _set_error(self, text: str) -> None:
+        self._error = text
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    # ================================================================ running
+    def run(self) -> None:
+        data = self.state.data
+        if data is None or data.label is None:
+            return
+        if self._job is not None:
+            self._rerun = True
+            return
+        self._timer.stop()
+        self._dirty = False
+        settings = self.current_settings()
+        ranked = self._ranked if (self._ranked is not None and self._ranked[0] is data
+                                  and self._ranked[1] == settings.seed) else None
+        self._job = self.worker.start(run_recall, data, settings,
+                                      ranked=None if ranked is None else ranked[2],
+                                      title="Balancing recall",
+                                      on_result=lambda res, d=data: self._done(res, d),
+                                      on_error=self._failed, on_cancel=self._cancelled)
+
+    def _finish_job(self) -> None:
+        self._job = None
+        if self._rerun:
+            self._rerun = False
+            self._timer.start(0)
+
+    def _done(self, res: RecallResult, data) -> None:
+        self._finish_job()
+        self._apply_result(res, data)
+
+    def _apply_result(self, res: RecallResult, data) -> None:
+        if data is not self.state.data:
+            return
+        self._ranked = (data, res.settings.seed, res.ranked)
+        self.result = res
+        self._result_data = data
+        self._set_error("")
+        self.stack.setCurrentIndex(1)
+        if not self._split_done:
+            QTimer.singleShot(0, self._initial_split)
+        self._refresh_all()
+
+    def _failed(self, message: str, details: str) -> None:
+        self._finish_job()
+        if details:  # a bug, not a message for the analyst: the main window shows it
+            self._show_error(message, details)
+            return
+        self._set_error(message)
+
+    def _cancelled(self) -> None:
+        self._finish_job()
+        self._dirty = True
+        self._set_error("Cancelled: press Balance to compute the scenarios again.")
+
+    def ensure_result(self) -> RecallResult | None:
+        """The result for the current data and settings, computed now if needed (export)."""
+        data = self.state.data
+        if data is None or data.label is None:
+            return None
+        if self.result is None or self._result_data is not data or self._dirty:
+            ranked = self._ranked[2] if (self._ranked is not None and self._ranked[0] is data
+                                         and self._ranked[1] == self.seed_spin.value()) else None
+            try:
+                res = run_recall(data, self.current_settings(), ranked=ranked)
+            except FairDeskError as err:
+                self._set_error(str(err))
+                return None
+            self._apply_result(res, data)
+            self._dirty = False
+        return self.result
+
+    # ================================================================ showing results
+    def _refresh_all(self) -> None:
+        self._fill_scenarios()
+        self._draw_bars()
+        self._draw_curves()
+        self._fill_notes()
+        self._refresh_chosen()
+
+    def _refresh_chosen(self) -> None:
+        if self.result is None:
+            return
+        self._highlight_scenario()
+        self._fill_detail()
+        self._draw_bands()
+        self._fill_summary()
+
+    def _fill_summary(self) -> None:
+        res = self.result
+        s = res.scenarios[self.chosen_key]
+        top = res.scenarios["top_k"]
+        parts = [f"<b>{html.escape(s.title)}</b>: {fmt_people(s.size)} people on the list"]
+        if not _nan(s.precision_all):
+            parts.append(f"precision {fmt_pct(s.precision_all)}")
+        if s.key != "top_k" and not _nan(s.precision_cost):
+            c = 100 * s.precision_cost
+            top_text = f"the plain top {fmt_people(top.size)} ({fmt_pct(top.precision_all)})"
+            parts.append(f"as precise as {top_text}" if abs(c) < 0.05 else
+                         f"{abs(c):.1f} points {'below' if c > 0 else 'above'} {top_text}")
+        recalls = [f"<span style='color:{group_color(g).name()}'>■</span> "
+                   f"{html.escape(n)} {'undefined' if _nan(s.recall[g]) else fmt_pct(s.recall[g])}"
+                   for g, n in enumerate(res.group_names)]
+        self.summary.setText(" · ".join(parts) + "<br><span style='color:#444'>Recall: "
+                             + ", ".join(recalls) + "</span>")
+
+    def _item(self, text: str, tip: str = "", align=Qt.AlignRight | Qt.AlignVCenter,
+              grey: bool = False, bold: bool = False) -> QTableWidgetItem:
+        it = QTableWidgetItem(text)
+        it.setTextAlignment(align)
+        it.setToolTip(tip)
+        if grey or bold:
+            f = QFont(it.font())
+            f.setItalic(grey)
+            f.setBold(bold)
+            it.setFont(f)
+        if grey:
+            it.setForeground(QBrush(GREY))
+        return it
+
+    def _fill_scenarios(self) -> None:
+        res = self.result
+        t = self.scen_table
+        keys = res.keys
+        self._scen_keys = keys
+        names = res.group_names
+        rows = [("section", "All groups", None), ("size", "List size", None)]
+        if res.weighted:
+            rows.append(("rows", "Rows", None))
+        rows += [("precision", "Precision", None), ("cost", "Cost vs top K", None),
+                 ("recall_all", "Recall", None)]
+        for g, n in enumerate(names):
+            rows += [("people", n, g), ("recall", "recall", g)]
+        self._scen_rows = rows
+        t.clear()
+        t.clearSpans()
+        t.setRowCount(len(rows))
+        t.setColumnCount(len(keys) + 1)
+        head = QTableWidgetItem("Group / measure")
+        head.setToolTip("Each group has two rows: the people on the list, then the group's "
+                        "recall")
+        t.setHorizontalHeaderItem(0, head)
+        for c, key in enumerate(keys, start=1):
+            s = res.scenarios[key]
+            item = QTableWidgetItem(SHORT[key])
+            item.setToolTip(f"<b>{s.title}</b><br>{DESCRIPTIONS[key]}"
+                            + ("<br><i>" + html.escape(s.notes[0]) + "</i>" if s.notes else ""))
+            t.setHorizontalHeaderItem(c, item)
+        bold = QFont()
+        bold.setBold(True)
+        for r, (kind, label, g) in enumerate(rows):
+            if kind == "section":
+                it = self._item(label, "Measures of the whole list", Qt.AlignLeft | Qt.AlignVCenter,
+                                bold=True)
+                t.setItem(r, 0, it)
+                t.setSpan(r, 0, 1, len(keys) + 1)
+                continue
+            if kind == "people":
+                it = self._item(label, f"Group {label}: people on the list (first row) and "
+                                       "recall (second row)", Qt.AlignLeft | Qt.AlignVCenter,
+                                bold=True)
+                it.setIcon(color_icon(group_color(g)))
+            elif kind == "recall":
+                it = self._item("    recall", TIP["recall"], Qt.AlignLeft | Qt.AlignVCenter,
+                                grey=True)
+            else:
+                it = self._item("    " + label, TIP[{"rows": "size"}.get(kind, kind)],
+                                Qt.AlignLeft | Qt.AlignVCenter)
+            t.setItem(r, 0, it)
+            for c, key in enumerate(keys, start=1):
+                t.setItem(r, c, self._scenario_cell(res.scenarios[key], kind, g))
+        hh = t.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        for c in range(1, len(keys) + 1):
+            hh.setSectionResizeMode(c, QHeaderView.Stretch)
+        # the scenario columns share the width but never clip their titles (scroll instead)
+        fm = QFontMetrics(hh.font())
+        widest = max(fm.horizontalAdvance(line) for k in keys for line in SHORT[k].split("\n"))
+        hh.setMinimumSectionSize(max(64, widest + 14))
+        note = ("prop. = recall proportional to prevalence. Cost vs top K: precision points "
+                "given up against the plain top K. Hover a value for how it was reached; "
+                "“undefined” means 0/0.")
+        self.scen_note.setText(note)
+
+    def _scenario_cell(self, s, kind: str, g) -> QTableWidgetItem:
+        res = self.result
+        if kind == "size":
+            return self._item(fmt_people(s.size), f"{s.title}: {fmt_people(s.size)} people on the "
+                                                  f"list. {TIP['size']}")
+        if kind == "rows":
+            return self._item(f"{s.n_rows:,}", f"{s.title}: {s.n_rows:,} rows on the list")
+        if kind == "precision":
+            if _nan(s.precision_all):
+                return self._item("undefined", "Undefined: the list is empty (0/0)", grey=True)
+            return self._item(fmt_pct(s.precision_all),
+                              f"{s.title}: {fmt_people(s.tp.sum())} of {fmt_people(s.size)} "
+                              f"people on the list have the outcome. {TIP['precision']}")
+        if kind == "cost":
+            if s.key == "top_k":
+                return self._item("—", "The plain top K is the comparison", grey=True)
+            if _nan(s.precision_cost):
+                return self._item("undefined", "Undefined: a list is empty", grey=True)
+            c = 100 * s.precision_cost
+            return self._item("0.0 pts" if abs(c) < 0.05 else f"{c:+.1f} pts", f"{TIP['cost']}\nTop K {fmt_pct(s.precision_top_k)}"
+                                               f" − this list {fmt_pct(s.precision_all)}.")
+        if kind == "recall_all":
+            if _nan(s.recall_all):
+                return self._item("undefined", "Undefined: no one has the outcome", grey=True)
+            return self._item(fmt_pct(s.recall_all), TIP["recall_all"])
+        name = res.group_names[g]
+        if kind == "people":
+            tip = f"{s.title}: {fmt_people(s.people[g])} people of group {name} on the list"
+            if not _nan(s.threshold[g]):
+                tip += f"; implied threshold {fmt_score(s.threshold[g])}"
+            return self._item(fmt_people(s.people[g]), tip + ".", bold=False)
+        # recall
+        if _nan(s.recall[g]):
+            return self._item("undefined", f"Undefined: group {name} has no one with the outcome "
+                                           "(0/0), so it is left out of the balancing.", grey=True)
+        tip = (f"{s.title}: {fmt_people(s.tp[g])} of the {fmt_people(res.positives[g])} people "
+               f"of group {name} with the outcome are on the list.")
+        if not _nan(s.target[g]):
+            tip += f" Target: {fmt_pct(s.target[g])}."
+        it = self._item(fmt_pct(s.recall[g]), tip)
+        it.setForeground(QBrush(QColor("#303030")))
+        return it
+
+    def _highlight_scenario(self) -> None:
+        t = self.scen_table
+        key = self.chosen_key
+        if not hasattr(self, "_scen_keys"):
+            return
+        for c, k in enumerate(self._scen_keys, start=1):
+            on = k == key
+            for r, (kind, _l, _g) in enumerate(self._scen_rows):
+                it = t.item(r, c)
+                if it is not None:
+                    it.setBackground(QBrush(HIGHLIGHT) if on else QBrush())
+
+    def _fill_detail(self) -> None:
+        res = self.result
+        s = res.scenarios[self.chosen_key]
+        ref = res.group_names[res.reference]
+        self.detail_title.setText(f"<b>{html.escape(s.title)}</b> — {html.escape(DESCRIPTIONS[s.key])}"
+                                  f" Reference group for proportional recall: "
+                                  f"<b>{html.escape(ref)}</b>.")
+        cols = [("prevalence", "Prevalence", TIP["prevalence"]),
+                ("ratio", "Ratio\n(÷ ref.)", TIP["ratio"]),
+                ("target", "Target\nrecall", TIP["target"]),
+                ("selected", "On the\nlist", TIP["people"]),
+                ("recall", "Recall", TIP["recall"]), ("precision", "Precision", TIP["precision"]),
+                ("threshold", "Threshold", TIP["threshold"])]
+        t = self.detail_table
+        t.clear()
+        t.setColumnCount(len(cols))
+        t.setRowCount(len(res.group_names) + 1)
+        for c, (_k, title, tip) in enumerate(cols):
+            h = QTableWidgetItem(title)
+            h.setToolTip(tip)
+            t.setHorizontalHeaderItem(c, h)
+        for g, name in enumerate(res.group_names + ["All"]):
+            head = QTableWidgetItem(name)
+            if g < len(res.group_names):
+                head.setIcon(color_icon(group_color(g)))
+            t.setVerticalHeaderItem(g, head)
+            for c, (key, _t, tip) in enumerate(cols):
+                t.setItem(g, c, self._detail_cell(s, key, g, tip))
+        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        t.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+
+    def _detail_cell(self, s, key: str, g: int, tip: str) -> QTableWidgetItem:
+        res = self.result
+        G = len(res.group_names)
+        if g == G:  # all groups
+            value = {"people": res.total_people, "positives": float(res.positives.sum()),
+                     "prevalence": float(res.positives.sum() / res.total_people)
+                     if res.total_people > 0 else math.nan,
+                     "selected": s.size, "recall": s.recall_all, "precision": s.precision_all}.get(key)
+            if value is None:
+                return self._item("", "")
+        else:
+            value = {"people": res.people[g], "positives": res.positives[g],
+                     "prevalence": res.prevalence[g], "ratio": res.ratio[g],
+                     "target": s.target[g], "selected": s.people[g], "recall": s.recall[g],
+                     "precision": s.precision[g], "threshold": s.threshold[g]}[key]
+        if _nan(value):
+            why = {"recall": "the group has no one with the outcome (0/0)",
+                   "ratio": "the group has no one with the outcome",
+                   "target": "the group is left out of the balancing, or the rule aims at no "
+                             "recall for it",
+                   "precision": "no one of the group is on the list (0/0)",
+                   "threshold": "no one of the group is on the list"}.get(key, "0/0")
+            return self._item("undefined" if key != "target" else "—", f"Undefined: {why}",
+                              grey=True)
+        if key == "prevalence":
+            text = fmt_pct(value)
+            pos = res.positives.sum() if g == G else res.positives[g]
+            ppl = res.total_people if g == G else res.people[g]
+            tip = f"{tip}\n{fmt_people(pos)} of {fmt_people(ppl)} people have the outcome."
+        elif key in ("target", "recall", "precision"):
+            text = fmt_pct(value)
+        elif key == "ratio":
+            text = f"{value:.3f}"
+        elif key == "threshold":
+            text = fmt_score(value)
+            tip = f"{tip}\nExact value: {value!r}"
+            if s.ties_left[g] > 0:
+                text += " *"
+                tip += (f"\n* {int(s.ties_left[g]):,} more people of the group have exactly this "
+                        "score but are not on the list (random order of ties, fixed by the seed).")
+        else:
+            text = fmt_people(value)
+        return self._item(text, tip)
+
+    def _fill_notes(self) -> None:
+        res = self.result
+        items = [f"<li>{html.escape(n)}</li>" for n in res.notes]
+        for s in res.scenarios.values():
+            for n in s.notes:
+                items.append(f"<li><b>{html.escape(s.title)}</b>: {html.escape(n)}</li>")
+        items.append("<li>Ties: people with the same score are ranked in a random order fixed by "
+                     f"seed {res.settings.seed}; the same seed always gives the same lists.</li>")
+        self.notes.setHtml("<ul style='margin-left:-20px'>" + "".join(items) + "</ul>")
+        n_notes = sum(len(s.notes) for s in res.scenarios.values()) + len(res.notes)
+        self.table_tabs.setTabText(2, f"Notes ({n_notes})")
+
+    # ---------------------------------------------------------------- charts
+    def _bar_chart(self, panel: PlotPanel, legend, values: np.ndarray, percent: bool) -> None:
+        res = self.result
+        plot = panel.plot
+        plot.clear()
+        legend.clear()
+        keys = res.keys
+        S, G = len(keys), len(res.group_names)
+        width = 0.84 / max(G, 1)
+        top = 0.0
+        for g, name in enumerate(res.group_names):
+            x = np.arange(S) + (g - (G - 1) / 2) * width
+            h = values[:, g] * (100 if percent else 1)
+            ok = np.isfinite(h)
+            color = group_color(g)
+            bar = pg.BarGraphItem(x=x[ok], height=h[ok], width=width * 0.9,
+                                  brush=pg.mkBrush(color), pen=pg.mkPen(color.darker(130)))
+            plot.addItem(bar)
+            legend.addItem(bar, name)
+            if ok.any():
+                top = max(top, float(h[ok].max()))
+        per_row = 3 if max(len(n) for n in res.group_names) <= 10 else 2  # legend fits the plot
+        legend.setColumnCount(min(G, per_row))
+        rows_legend = math.ceil(G / per_row)
+        ymax = (100.0 if percent and top > 60 else max(top, 1e-9)) * (1.12 + 0.09 * rows_legend)
+        band = pg.BarGraphItem(x=[0], height=[ymax], width=0.96, brush=pg.mkBrush(BAND),
+                               pen=pg.mkPen(None))
+        band.setZValue(-10)
+        plot.addItem(band)
+        panel._band = band
+        ax = plot.getAxis("bottom")
+        ax.setTicks([[(i, AXIS[k]) for i, k in enumerate(keys)]])
+        plot.setXRange(-0.6, S - 0.4, padding=0)
+        plot.setYRange(0, ymax, padding=0)
+        missing = [res.group_names[g] for g in range(G) if not np.all(np.isfinite(values[:, g]))]
+        panel.set_note("No bar for " + ", ".join(missing) + ": recall is undefined there (no one "
+                       "with the outcome)." if missing and percent else "")
+
+    def _draw_bars(self) -> None:
+        res = self.result
+        keys = res.keys
+        rec = np.array([res.scenarios[k].recall for k in keys])
+        ppl = np.array([res.scenarios[k].people for k in keys])
+        self._bar_chart(self.recall_panel, self.recall_legend, rec, True)
+        self._bar_chart(self.counts_panel, self.counts_legend, ppl, False)
+
+    def _draw_bands(self) -> None:
+        if self.result is None:
+            return
+        i = self.result.keys.index(self.chosen_key)
+        for panel in (self.recall_panel, self.counts_panel):
+            band = getattr(panel, "_band", None)
+            if band is not None:
+                band.setOpts(x=[i])
+
+    def _draw_curves(self) -> None:
+        res = self.result
+        if res is None:
+            return
+        c = res.curves
+        ok = c["size"] > 0
+        x = c["size"][ok]
+        log = self.log_check.isChecked()
+        for panel, legend, key in ((self.at_k_panel, self.at_k_legend, "recall"),
+                                   (self.prec_panel, self.prec_legend, "precision")):
+            plot = panel.plot
+            plot.clear()
+            legend.clear()
+            plot.setLogMode(x=log, y=False)
+            for g, name in enumerate(res.group_names):
+                y = c[key][g][ok] * 100
+                if not np.any(np.isfinite(y)):
+                    continue
+                plot.addItem(pg.PlotDataItem(x, y, pen=group_pen(g), name=name, connect="finite",
+                                             antialias=True))
+            if key == "precision":
+                plot.addItem(pg.PlotDataItem(x, c["precision_all"][ok] * 100,
+                                             pen=pg.mkPen("#333333", width=2, style=Qt.DashLine),
+                                             name="All groups", antialias=True))
+            legend.setColumnCount(2 if len(res.group_names) > 5 else 1)
+            plot.setYRange(0, 100, padding=0.03)
+            lo, hi = float(x.min()) if x.size else 1.0, float(x.max()) if x.size else 1.0
+            if log:
+                plot.setXRange(math.log10(max(lo, 1e-9)), math.log10(max(hi, 1e-9)), padding=0.02)
+            else:
+                plot.setXRange(0, hi, padding=0.02)
+        for panel, line in zip((self.at_k_panel, self.prec_panel), self.k_lines):
+            panel.plot.addItem(line)
+        self._place_k_lines()
+
+    def _place_k_lines(self) -> None:
+        res = self.result
+        if res is None:
+            return
+        k = max(res.k, 1e-9)
+        log = self.log_check.isChecked()
+        for line in self.k_lines:
+            with QSignalBlocker(line):
+                line.setValue(math.log10(k) if log else k)
+            line.label.setFormat(f"K = {fmt_people(res.k)}")
+            line.setMovable(res.mode == "k")
+
+    def _k_from_line(self, line) -> float:
+        v = float(line.value())
+        return 10 ** v if self.log_check.isChecked() else v
+
+    def _k_line_moved(self, line) -> None:
+        k = max(1, int(round(self._k_from_line(line))))
+        line.label.setFormat(f"K = {k:,}")
+        for other in self.k_lines:
+            if other is not line:
+                with QSignalBlocker(other):
+                    other.setValue(line.value())
+                other.label.setFormat(f"K = {k:,}")
+
+    def _k_line_released(self, line) -> None:
+        if self.result is None or self.result.mode != "k":
+            return
+        k = max(1, int(round(self._k_from_line(line))))
+        self.k_spin.setProperty("user_set", True)
+        self.k_spin.setValue(k)  # recomputes
+
+    # ================================================================ export
+    def _export_csv_dialog(self) -> None:
+        res = self.ensure_result()
+        if res is None or self.state.table is None:
+            return
+        src = Path(self.state.table.source.path)
+        path, _ = QFileDialog.getSaveFileName(self, "Export the lists of people",
+                                              str(src.with_name(src.stem + " recall lists.csv")),
+                                              "CSV (*.csv)")
+        if path:
+            self.export_lists_csv(path)
+
+    def export_lists_csv(self, path: str):
+        from ...reports.recall_report import write_selection_csv
+
+        res = self.ensure_result()
+        if res is None:
+            return None
+        source = self.state.table.source.path if self.state.table is not None else None
+        return self.worker.start(write_selection_csv, path, res, self.state.data, source,
+                                 title="Writing the lists",
+                                 on_result=lambda p: self._status(f"Saved {p}"))
+
+    def _export_workbook_dialog(self) -> None:
+        win = self.window()
+        if hasattr(win, "export_dialog"):
+            win.export_dialog()
+
+    def _status(self, text: str) -> None:
+        win = self.window()
+        if hasattr(win, "statusBar"):
+            win.statusBar().showMessage(text, 8000)
+
+    # ================================================================ settings
+    def settings(self) -> dict:
+        return {"target": self.mode, "k": int(self.k_spin.value()),
+                "recall": float(self.recall_spin.value()) / 100,
+                "reference": self.ref_combo.currentData(),
+                "balance": self.balance_combo.currentData(),
+                "scale": self.scale_combo.currentData(), "seed": int(self.seed_spin.value()),
+                "log_k": bool(self.log_check.isChecked()),
+                "table_tab": self.table_tabs.currentIndex(),
+                "plot_tab": self.plot_tabs.currentIndex()}
+
+    def apply_settings(self, settings: dict) -> None:
+        s = settings or {}
+        widgets = (self.target_combo, self.k_spin, self.recall_spin, self.ref_combo,
+                   self.balance_combo, self.scale_combo, self.seed_spin, self.log_check)
+        blockers = [QSignalBlocker(w) for w in widgets]
+        if "target" in s:
+            self.target_combo.setCurrentIndex(max(0, self.target_combo.findData(s["target"])))
+        if s.get("k") is not None:
+            self.k_spin.setValue(int(s["k"]))
+            self.k_spin.setProperty("user_set", True)
+        if s.get("recall") is not None:
+            self.recall_spin.setValue(100 * float(s["recall"]))
+        if s.get("reference") is not None:
+            i = self.ref_combo.findData(s["reference"])
+            if i >= 0:
+                self.ref_combo.setCurrentIndex(i)
+        for combo, key in ((self.balance_combo, "balance"), (self.scale_combo, "scale")):
+            if key in s:
+                combo.setCurrentIndex(max(0, combo.findData(s[key])))
+        if "seed" in s:
+            self.seed_spin.setValue(int(s["seed"]))
+        if "log_k" in s:
+            self.log_check.setChecked(bool(s["log_k"]))
+        for b in blockers:
+            b.unblock()
+        if "table_tab" in s:
+            self.table_tabs.setCurrentIndex(int(s["table_tab"]))
+        if "plot_tab" in s:
+            self.plot_tabs.setCurrentIndex(int(s["plot_tab"]))
+        self._target_changed(emit=False)
+        self.state.seeds["recall"] = int(self.seed_spin.value())
+        self._dirty = True
+        if self.state.data is not None and self.isVisible():
+            self._timer.start(0)
+        elif self.result is not None:
+            self._refresh_chosen()
+
+    def export_settings(self) -> dict:
+        res = self.ensure_result() if self.state.data is not None else None
+        if res is None:
+            return {}
+        from ...reports.recall_report import settings_text
+
+        out = settings_text(res)
+        out["Policy examined"] = res.scenarios[self.chosen_key].title
+        return out
+
+    def export_tables(self) -> list:
+        res = self.ensure_result() if self.state.data is not None else None
+        if res is None:
+            return []
+        from ...reports.recall_report import recall_tables
+
+        return recall_tables(res, self.state.data)
