@@ -497,5 +497,6 @@ class MainWindow(QMainWindow):
 def default_pages():
     from .pages.audit_page import AuditPage
     from .pages.data_page import DataPage
+    from .pages.recall_page import RecallPage
     from .pages.tiers_page import TiersPage
-    return [DataPage, TiersPage, AuditPage]
+    return [DataPage, TiersPage, AuditPage, RecallPage]
