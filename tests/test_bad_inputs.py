@@ -36,6 +36,7 @@ from fairdesk.validation import prepare
 DATA = Path(__file__).resolve().parent / "data"
 BAD = DATA / "bad"
 SAMPLE = ROOT / "resources" / "sample" / "sample_scores.csv"
+SCREENS = ROOT / "artifacts" / "screens"
 
 
 def _corpus_module():
@@ -736,6 +737,15 @@ def test_window_shows_the_message_and_keeps_no_partial_data(window, qtbot, name,
         _open_and_settle(window, qtbot, path)
     message, details = window.errors[-1]
     assert words in message and details == ""  # an explained problem, not a traceback
+    # the dialog the analyst would see (saved to look at; it is plain text, not HTML)
+    from fairdesk.gui.dialogs import ErrorDialog
+
+    dialog = ErrorDialog(window, message, details)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    assert dialog.grab().save(str(SCREENS / f"bad_input_{name.replace('.', '_')}.png"))
+    dialog.close()
     assert window.state.table is None and window.state.data is None
     assert window.state.scores is None
     _open_sample(window, qtbot)  # the window stays usable
@@ -764,6 +774,11 @@ def test_window_lists_validation_problems_without_partial_data(window, qtbot):
     problem = only(window.state.problems, "weight_invalid")
     assert "(rows 5, 32)" in problem.message
     assert window.errors == []  # listed on the Data page, not as an error dialog
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    assert window.grab().save(str(SCREENS / "bad_input_negative_weights_data_page.png"))
     _open_sample(window, qtbot)
 
 
