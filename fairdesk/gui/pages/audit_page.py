@@ -309,6 +309,11 @@ class AuditPage(Page):
         lay.addWidget(self.splitter, 1)
         self.table_tabs = QTabWidget()
         self.table_tabs.setDocumentMode(True)
+        self.scenario_button = QPushButton("Add as scenario…")
+        self.scenario_button.setToolTip("Add the thresholds in force to the Decision table as a "
+                                        "scenario, to compare with other options")
+        self.scenario_button.clicked.connect(self.add_as_scenario)
+        self.table_tabs.setCornerWidget(self.scenario_button, Qt.TopRightCorner)
         self.plot_tabs = QTabWidget()
         self.plot_tabs.setDocumentMode(True)
         self.splitter.addWidget(self.table_tabs)
@@ -1537,6 +1542,38 @@ class AuditPage(Page):
             self._clear_bootstrap("Bootstrap results cleared: the "
                                   + ("data" if data_changed else "thresholds")
                                   + " changed. Run it again (Ctrl+B).")
+
+    def add_as_scenario(self) -> str | None:
+        """Add the thresholds in force to the Decision table as a scenario (asks for a
+        name); returns the name used, or None."""
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        from ...scenarios import Scenario
+
+        data = self.state.data
+        if data is None:
+            return None
+        t = np.asarray(self.state.thresholds, dtype=float)
+        if self.state.group_specific:
+            t = np.sort(t.reshape(data.n_groups, -1), axis=1)
+            kind = "group_thresholds"
+            params = {"values": {n: [float(v) for v in t[g]]
+                                 for g, n in enumerate(data.group_names)}}
+            default = "Audit: per group"
+        else:
+            t = np.sort(np.ravel(t))
+            kind, params = "thresholds", {"values": [float(v) for v in t]}
+            default = "Audit: " + ", ".join(f"{v:.4g}" for v in t[:4]) + (" …" if t.size > 4 else "")
+        name, ok = QInputDialog.getText(self, "Add as scenario", "Name of the scenario:",
+                                        QLineEdit.Normal, default)
+        name = " ".join(str(name).split())
+        if not ok or not name:
+            return None
+        used = self.state.add_scenario(Scenario(name, kind, params, {"engine": "Audit page"}))
+        win = self.window()
+        if hasattr(win, "statusBar"):
+            win.statusBar().showMessage(f"Scenario “{used}” added: see the Decision table", 6000)
+        return used
 
     # --------------------------------------------------------------------- public API
     def focus_rate(self, rate_key: str) -> None:

@@ -18,7 +18,8 @@ from PySide6.QtCore import QRegularExpression, QSignalBlocker, Qt
 from PySide6.QtGui import (QBrush, QColor, QFont, QKeySequence, QRegularExpressionValidator,
                            QShortcut)
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QMessageBox,
+                               QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit, QMenu,
+                               QMessageBox,
                                QPushButton, QSpinBox, QSplitter,
                                QStyledItemDelegate, QTableWidget, QTableWidgetItem, QToolButton,
                                QVBoxLayout, QWidget)
@@ -387,8 +388,14 @@ class TiersPage(Page):
         QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.apply)
         self.pending_label = QLabel()
         self.pending_label.setStyleSheet("color:#6b4e00")
+        self.scenario_button = QPushButton("Add as scenario…")
+        self.scenario_button.setToolTip("Add these thresholds (as edited here, applied or not) "
+                                        "to the Decision table as a scenario, to compare with "
+                                        "the baseline")
+        self.scenario_button.clicked.connect(self.add_as_scenario)
         al = QHBoxLayout()
         al.addWidget(self.pending_label, 1)
+        al.addWidget(self.scenario_button)
         al.addWidget(self.apply_button)
 
         left = QWidget()
@@ -715,6 +722,38 @@ class TiersPage(Page):
             return False
         self.state.set_thresholds(values, group_specific, rules=[r.to_dict() for r in rules])
         return True
+
+    def add_as_scenario(self) -> str | None:
+        """Add the editor's thresholds to the Decision table as a scenario (asks for a
+        name); returns the name used, or None."""
+        from ...scenarios import Scenario
+
+        try:
+            values, group_specific, rules = self._draft_thresholds()
+        except FairDeskError as err:
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(html.escape(str(err)))
+            self.message.show()
+            return None
+        names = self.state.data.group_names
+        if group_specific:
+            kind = "group_thresholds"
+            params = {"values": {n: [float(v) for v in values[g]] for g, n in enumerate(names)}}
+            default = "Tiers per group"
+        else:
+            kind, params = "thresholds", {"values": [float(v) for v in values]}
+            default = "Tiers: " + _short_list(values, 4)
+        name, ok = QInputDialog.getText(self, "Add as scenario", "Name of the scenario:",
+                                        QLineEdit.Normal, default)
+        name = " ".join(str(name).split())
+        if not ok or not name:
+            return None
+        used = self.state.add_scenario(Scenario(
+            name, kind, params, {"engine": "Tiers page", "rules": [r.to_dict() for r in rules]}))
+        win = self.window()
+        if hasattr(win, "statusBar"):
+            win.statusBar().showMessage(f"Scenario “{used}” added: see the Decision table", 6000)
+        return used
 
     def _update_pending(self) -> None:
         try:
