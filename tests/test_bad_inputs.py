@@ -317,7 +317,7 @@ def test_xml_prolog_scan_edge_cases():
     assert problem(comment * 3 + root) is None
     assert problem(comment * 3 + b"<!ENTITY a 'b'>" + root)
     long_prolog = problem(b"<!-- " + b"x" * (2 * loading._XML_PROLOG_BYTES) + b" -->" + root)
-    assert long_prolog and "1,024 KB of comments or declarations" in long_prolog
+    assert long_prolog and "1,024 KB of declarations, comments or blank space before its content" in long_prolog
     utf16 = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x []>'
              '<worksheet/>').encode("utf-16")
     assert problem(utf16)

@@ -607,8 +607,8 @@ def _prolog_problem(part) -> str | None:
         end = text.find(ends[opener], pos + len(opener)) if opener else -1
         if not eof and (end < 0 if opener else len(token) < 9):
             if consumed >= _XML_PROLOG_BYTES:
-                return (f"has more than {_XML_PROLOG_BYTES // 1024:,} KB of comments or "
-                        "declarations before its content")
+                return (f"has more than {_XML_PROLOG_BYTES // 1024:,} KB of declarations, "
+                        "comments or blank space before its content")
             chunk = part.read(_XML_HEAD_BYTES * 16)
             consumed += len(chunk)
             eof = len(chunk) < _XML_HEAD_BYTES * 16
