@@ -1,0 +1,167 @@
+"""``python main.py transport``: score (and feature) transport onto a reference group,
+conformal prediction sets and Berk-style confusion tables (Berk, Kuchibhotla & Tchetgen
+Tchetgen 2021)."""
+
+from __future__ import annotations
+
+import json
+
+from ..cli import add_data_options, format_value, load_data, subcommand
+from ..errors import FairDeskError
+
+
+def _values(text: str | None, default):
+    if text is None:
+        return list(default)
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def _proportions(text: str | None):
+    if text is None:
+        return None
+    try:
+        p = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        p = ()
+    if len(p) != 3 or any(x < 0 for x in p) or sum(p) <= 0:
+        raise FairDeskError(f"--split-proportions '{text}': write three numbers train,calibration,"
+                            "test, e.g. 0.4,0.3,0.3.")
+    return p
+
+
+@subcommand("transport", "optimal transport onto a reference group, conformal prediction sets "
+                         "and Berk-style confusion tables")
+def _transport_parser(p):
+    add_data_options(p, label_required=False)
+    p.add_argument("--reference", required=True, help="the reference (more privileged) group")
+    p.add_argument("--threshold", default=None,
+                   help="threshold for selection rates and confusion tables: a number, q0.8, "
+                        "mean, … (default 0.5 for probabilities, else the mean)")
+    p.add_argument("--alpha", type=float, default=0.1, help="1 − coverage of the prediction sets")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random step")
+    p.add_argument("--ties", choices=("together", "random"), default="together",
+                   help="tied scores move together (default) or are broken in a seeded random "
+                        "order (exact prediction parity for discrete scores)")
+    p.add_argument("--fit-on", choices=("all", "train"), default="all",
+                   help="fit the transport maps on all rows or on the split's training rows")
+    p.add_argument("--probability", choices=("auto", "score", "logistic", "isotonic"),
+                   default="auto", help="p̂(1): the score itself (auto when it is in [0, 1]) or a "
+                                        "calibration fitted on the reference group's training split")
+    p.add_argument("--split-train", help="split-column values meaning train (comma-separated)")
+    p.add_argument("--split-calibration", help="split-column values meaning calibration")
+    p.add_argument("--split-test", help="split-column values meaning test")
+    p.add_argument("--split-proportions", help="without a split column: train,calibration,test "
+                                               "shares of the seeded random split")
+    p.add_argument("--cost-ratio", type=float, default=8.0,
+                   help="target cost ratio FP:FN on the reference group (default 8, i.e. 8 to 1)")
+    p.add_argument("--feature", action="append", default=[],
+                   help="numeric column to transport as a feature (repeat or separate with commas)")
+    p.add_argument("--standardize", action="store_true",
+                   help="divide each feature by its standard deviation before the cost "
+                        "(default: raw features, as in the paper)")
+    p.add_argument("--batch-size", type=int, default=2000)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--neighbours", type=int, default=5)
+    p.add_argument("--out", help="also write the workbook (.xlsx)")
+    p.add_argument("--rows-out", help="write transported scores, prediction sets and features "
+                                      "per row (.csv or .xlsx)")
+
+    def run(args):
+        from ..engines.conformal import DEFAULT_SPLIT_VALUES, SET_KEYS
+        from ..engines.transport import (FeatureSettings, TransportSettings,
+                                         run_feature_transport, run_transport)
+        from ..jobs import Job
+        from ..metrics.thresholds import ThresholdRule
+        from ..validation import prepare
+
+        table, data = load_data(args)
+        features = [f.strip() for text in args.feature for f in text.split(",") if f.strip()]
+        if features:  # the features are extras: validate again with them mapped
+            mapping = data.mapping
+            mapping.extras = list(dict.fromkeys(mapping.extras + features))
+            data = prepare(table.frame, mapping,
+                           invalid_scores="refuse" if args.refuse_invalid else "exclude",
+                           min_group_size=args.min_group_size, require_label=bool(args.label))
+        if args.reference not in data.group_names:
+            raise FairDeskError(f"--reference '{args.reference}' is not a group; the groups are "
+                                + ", ".join(f"'{g}'" for g in data.group_names) + ".")
+        threshold = None
+        if args.threshold is not None:
+            threshold = ThresholdRule.parse(args.threshold).resolve(data)
+        settings = TransportSettings(
+            reference=args.reference, threshold=threshold, ties=args.ties, fit_on=args.fit_on,
+            alpha=args.alpha, probability=args.probability,
+            split_values={"train": _values(args.split_train, DEFAULT_SPLIT_VALUES["train"]),
+                          "calibration": _values(args.split_calibration,
+                                                 DEFAULT_SPLIT_VALUES["calibration"]),
+                          "test": _values(args.split_test, DEFAULT_SPLIT_VALUES["test"])},
+            split_proportions=_proportions(args.split_proportions), seed=args.seed,
+            target_cost_ratio=args.cost_ratio)
+        from .erb import stderr_progress
+        progress = None if args.json else stderr_progress
+        result = run_transport(data, settings, job=Job(progress))
+        fres = None
+        if features:
+            fsettings = FeatureSettings(features=tuple(features), reference=args.reference,
+                                        batch_size=args.batch_size, rounds=args.rounds,
+                                        neighbours=args.neighbours, standardize=args.standardize,
+                                        seed=args.seed)
+            fres = run_feature_transport(data, fsettings, job=Job(progress))
+        out = result.to_json()
+        out["warnings"] = [p.message for p in data.problems] + out["warnings"]
+        if fres is not None:
+            out["features"] = fres.to_json()
+            out["warnings"] += fres.warnings
+        written = []
+        if args.out:
+            from ..reports.audit_report import write_decision_tables
+            from ..reports.transport_report import feature_tables, transport_tables
+            tables = transport_tables(result, data)
+            recorded = {"Transport": settings.to_dict()}
+            seeds = {"transport": settings.seed}
+            if fres is not None:
+                tables += feature_tables(fres, data)
+                recorded["Feature transport"] = fres.settings.to_dict()
+                seeds["feature transport"] = fres.settings.seed
+            written.append(write_decision_tables(args.out, table.source, data, tables, recorded,
+                                                 seeds))
+        if args.rows_out:
+            from ..reports.transport_report import write_transported_rows
+            written.append(write_transported_rows(args.rows_out, table.source, data, result, fres))
+        if args.json:
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+            return 0
+        print(f"Transport onto '{out['reference']}' at threshold {result.threshold:g} "
+              f"(ties {settings.ties}, seed {settings.seed})")
+        print("\n{:<28}{:>16}{:>16}{:>16}".format("group", "selected before", "selected after",
+                                                  "largest gap"))
+        for name, v in out["selection_rate"].items():
+            gap = out["max_selection_gap"][name]["after"]
+            print(f"{name[:27]:<28}{format_value(v['before']):>16}{format_value(v['after']):>16}"
+                  f"{format_value(gap):>16}")
+        if out["conformal"] is not None:
+            c = out["coverage"]
+            print(f"\nConformal prediction sets, coverage {1 - args.alpha:.0%} "
+                  f"({out['conformal_details']['calibration']}):")
+            print("{:<28}{:<13}".format("group", "scores") + "".join(f"{k:>9}" for k in SET_KEYS))
+            for name, v in out["conformal"].items():
+                for key in ("original", "transported"):
+                    print(f"{name[:27]:<28}{key:<13}" + "".join(
+                        f"{format_value(v[key][k]):>9}" for k in SET_KEYS))
+            print(f"Coverage on the test split of '{out['reference']}': "
+                  f"{format_value(c['value'])} (95% CI {format_value(c['low'])} to "
+                  f"{format_value(c['high'])})")
+            cr = out["cost_ratio_threshold"]
+            if cr and cr["threshold"] is not None:
+                print(f"Cost ratio {cr['target']:g} to 1 on '{out['reference']}': threshold "
+                      f"{cr['threshold']:.4g} gives {cr['achieved']:.2f} to 1")
+        if fres is not None:
+            print(f"\nFeatures transported: {', '.join(features)} "
+                  f"({sum(fres.batches.values())} assignment problems)")
+        for path in written:
+            print(f"wrote {path}")
+        for w in out["warnings"]:
+            print(f"note: {w}")
+        return 0
+    return run
+
