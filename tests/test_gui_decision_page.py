@@ -283,7 +283,10 @@ def test_differences_are_tinted(window, page, data):
 def test_scenario_the_data_cannot_use_is_listed_not_compared(window, page, data):
     window.state.add_scenario(Scenario("Old groups", "group_thresholds", {"values": {"X": [0.5]}}))
     window.state.add_scenario(Scenario("Fine", "thresholds", {"values": [0.4]}))
+    window.state.add_scenario(Scenario("Engine gone", "probabilities",
+                                       {"engine": "fairdesk.no_such_engine:rule"}))
     assert [s.name for s in page.comp.scenarios] == ["Baseline", "Fine"]
+    assert "not available" in page.excluded["Engine gone"]
     assert "Old groups" in page.excluded and "Group A" in page.excluded["Old groups"]
     assert "Not compared: Old groups" in page.status.text()
     assert page.list.item(1, 1).text().startswith("⚠ not compared")
@@ -403,6 +406,21 @@ def test_bootstrap_through_the_worker(qtbot, window, page, data):
     qtbot.waitUntil(lambda: page.comp.bootstrap is not None and not window.worker.busy,
                     timeout=60000)
     np.testing.assert_array_equal(page.comp.bootstrap["sd"], expected.bootstrap["sd"][:, order])
+
+
+def test_cancelled_bootstrap_keeps_the_table(qtbot, window, page, data):
+    window.state.add_scenario(four_scenarios(data)[0])
+    before = [r["values"] for r in page.value_rows]
+    page.boot_b.setValue(100_000)
+    page.compare_now()
+    assert not page.compare_button.isEnabled()
+    qtbot.wait(200)
+    window.worker.cancel_all()
+    qtbot.waitUntil(lambda: not window.worker.busy, timeout=30000)
+    assert "Cancelled" in page.status.text() and page.compare_button.isEnabled()
+    assert page.comp.bootstrap is None
+    assert [r["values"] for r in page.value_rows] == before
+    assert not window.errors
 
 
 def test_large_data_compares_in_the_worker(qtbot, window, page, data, monkeypatch):
