@@ -466,8 +466,12 @@ class MainWindow(QMainWindow):
             s = page.export_settings()
             if s:
                 settings[page.title] = s
+        seeds = dict(self.state.seeds)
+        for sc in self.state.scenarios:  # every random step behind a scenario, recorded
+            if isinstance(sc.origin, dict) and "seed" in sc.origin:
+                seeds[f"scenario {sc.name}"] = sc.origin["seed"]
         self.worker.start(write_decision_tables, path, self.state.table.source, self.state.data,
-                          tables, settings, dict(self.state.seeds), title="Writing the workbook",
+                          tables, settings, seeds, title="Writing the workbook",
                           on_result=lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
 
     def export_rows_dialog(self) -> None:
@@ -498,5 +502,6 @@ def default_pages():
     from .pages.audit_page import AuditPage
     from .pages.data_page import DataPage
     from .pages.recall_page import RecallPage
+    from .pages.decision_page import DecisionPage
     from .pages.tiers_page import TiersPage
-    return [DataPage, TiersPage, AuditPage, RecallPage]
+    return [DataPage, TiersPage, AuditPage, RecallPage, DecisionPage]
