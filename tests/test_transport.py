@@ -405,6 +405,33 @@ def test_feature_transport_moves_the_group_onto_the_reference():
     assert np.mean(res.batch_cost["G1"]) < np.mean(((X[oth][:500] - X[ref][:500]) ** 2).sum(1))
 
 
+def test_feature_transport_approximates_the_known_gaussian_map():
+    """Between two Gaussians the optimal transport map is known and linear:
+    T(x) = m₂ + A(x − m₁), A = S₁^{-1/2}(S₁^{1/2} S₂ S₁^{1/2})^{1/2} S₁^{-1/2}."""
+    from scipy.linalg import sqrtm
+
+    rng = np.random.default_rng(12)
+    S1 = np.array([[2.0, -0.8], [-0.8, 1.0]])
+    S2 = np.array([[1.0, 0.7], [0.7, 1.5]])
+    m1, m2 = np.array([1.0, -1.0]), np.array([0.0, 0.5])
+    ref = rng.multivariate_normal(m2, S2, 4000)
+    oth = rng.multivariate_normal(m1, S1, 2000)
+    X = np.vstack([ref, oth])
+    group = np.repeat([0, 1], [4000, 2000])
+    data = make_data(rng.random(6000), group, extras={"a": X[:, 0], "b": X[:, 1]})
+    r = np.real(sqrtm(S1))
+    ri = np.linalg.inv(r)
+    A = ri @ np.real(sqrtm(r @ S2 @ r)) @ ri
+    true = m2 + (oth - m1) @ A.T
+    res = run_feature_transport(data, FeatureSettings(features=("a", "b"), reference="G0",
+                                                      batch_size=1000, rounds=3, seed=5))
+    est = res.transported[group == 1]
+    rmse = np.sqrt(((est - true) ** 2).sum(1).mean())
+    shift_only = np.sqrt(((oth - m1 + m2 - true) ** 2).sum(1).mean())  # means moved, no more
+    spread = np.sqrt(((true - true.mean(0)) ** 2).sum(1).mean())
+    assert rmse < 0.15 * spread and rmse < 0.25 * shift_only
+
+
 def test_feature_transport_standardized_and_weighted():
     data, X = gaussian_features(800, 600, seed=1)
     data.extras["x2"] = data.extras["x2"] * 1000  # very different units

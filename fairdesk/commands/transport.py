@@ -61,7 +61,8 @@ def _transport_parser(p):
                         "(default: raw features, as in the paper)")
     p.add_argument("--batch-size", type=int, default=2000)
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--neighbours", type=int, default=5)
+    p.add_argument("--neighbours", type=int, default=1,
+                   help="nearest matched rows averaged to extend the map to every row (default 1)")
     p.add_argument("--out", help="also write the workbook (.xlsx)")
     p.add_argument("--rows-out", help="write transported scores, prediction sets and features "
                                       "per row (.csv or .xlsx)")

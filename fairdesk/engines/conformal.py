@@ -199,7 +199,11 @@ def fit_logistic(x, y, w, iterations: int = 100) -> tuple[float, float]:
 
 def fit_isotonic(x, y, w) -> tuple[np.ndarray, np.ndarray]:
     """Non-decreasing weighted least-squares fit of y on x (pool adjacent violators)."""
-    from scipy.optimize import isotonic_regression
+    try:
+        from scipy.optimize import isotonic_regression  # SciPy 1.12 and later
+    except ImportError:  # pragma: no cover - older SciPy
+        raise FairDeskError("The isotonic calibration needs SciPy 1.12 or later; choose the "
+                            "logistic calibration instead.") from None
 
     x = np.asarray(x, dtype=float)
     ux, inv = np.unique(x, return_inverse=True)

@@ -32,7 +32,11 @@ draws a reference batch of the same size for each, and matches them; a row's tra
 features are the average of the reference rows it was matched to over the rounds. The map is
 then extended to any row — including rows never drawn and new rows — by a nearest-neighbour
 regression (k nearest matched rows in the original feature space, ``scipy.spatial.cKDTree``,
-averaged). By default the cost uses the raw features, as the paper does; ``standardize=True``
+averaged). The default k = 1 keeps a matched row's own average (and gives rows with the same
+features the same transported features); a larger k smooths the map, which on Gaussian test
+data brings it slightly closer to the exact map but shrinks the spread of the transported
+features (about 14% at k = 5, 4% at k = 1 with three rounds), and the point of transport is
+that the transported features are distributed as the reference group's. By default the cost uses the raw features, as the paper does; ``standardize=True``
 divides each feature by its standard deviation over all rows first, so that a feature
 measured in large units does not dominate. Frequency weights: batches are drawn with
 probabilities proportional to the weights (with replacement) when the data are weighted.
@@ -517,7 +521,7 @@ class FeatureSettings:
     reference: str | None = None
     batch_size: int = 2000
     rounds: int = 3
-    neighbours: int = 5
+    neighbours: int = 1
     standardize: bool = False
     seed: int = 0
     workers: int | None = None  # threads solving batches; None = one per core

@@ -1,0 +1,347 @@
+"""The Transport & conformal page (pytest-qt, offscreen): it shows the engine's numbers,
+follows the data, the reference group and the threshold, reports bad splits inline, runs the
+feature transport through the worker, exports, keeps its settings, and looks right at
+1280×800 (screenshots in artifacts/screens/transport_*.png)."""
+
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from conftest import SHARED  # noqa: E402
+from fairdesk.engines.conformal import SET_KEYS  # noqa: E402
+from fairdesk.engines.transport import (TransportSettings, run_transport,  # noqa: E402
+                                        weighted_stats)
+from fairdesk.gui.main_window import MainWindow  # noqa: E402
+from fairdesk.gui.pages.transport_page import TransportPage, hist_edges  # noqa: E402
+from fairdesk.io.loading import load_table  # noqa: E402
+from fairdesk.schema import ColumnMapping  # noqa: E402
+from fairdesk.validation import prepare  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "resources" / "sample" / "sample_scores.csv"
+SCREENS = ROOT / "artifacts" / "screens"
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return pd.read_csv(SAMPLE)
+
+
+def sample_mapping(**kw):
+    m = dict(score="score", label="outcome", groups=["race"], weight="weight", split="split",
+             extras=["age", "alleged_victim"])
+    m.update(kw)
+    return ColumnMapping(**m)
+
+
+@pytest.fixture(scope="module")
+def data(frame):
+    return prepare(frame, sample_mapping())
+
+
+def make_window(qtbot, tmp_path, monkeypatch, name="s.ini"):
+    window = MainWindow(page_classes=[TransportPage],
+                        settings=QSettings(str(tmp_path / name), QSettings.IniFormat))
+    errors = []
+    monkeypatch.setattr(window, "show_error", lambda m, d="": errors.append((m, d)))
+    window.errors = errors
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, data):
+    w = make_window(qtbot, tmp_path, monkeypatch)
+    w.state.set_table(load_table(SAMPLE))
+    w.state.set_data(data)
+    yield w
+    w.worker.cancel_all()
+    w.worker.wait(10000)
+
+
+@pytest.fixture
+def page(window, qtbot):
+    p = window.page("transport")
+    wait_result(qtbot, p)
+    return p
+
+
+def wait_result(qtbot, page, timeout=30000):
+    qtbot.waitUntil(lambda: page.result is not None and not page.busy, timeout=timeout)
+
+
+def cell(table, r, c):
+    it = table.item(r, c)
+    return it.text() if it is not None else ""
+
+
+# ------------------------------------------------------------------ results
+
+def test_shows_the_engine_numbers(page, data, window):
+    res = page.result
+    ref = res.reference
+    # the largest group starts as the reference
+    assert res.reference_name == max(data.group_summary(), key=lambda s: s["weight"])["group"]
+    expected = run_transport(data, page.current_settings())
+    np.testing.assert_array_equal(res.transported, expected.transported)
+    t = page.rate_table
+    assert t.columnCount() == 2 * data.n_groups and t.rowCount() == 8
+    for g in range(data.n_groups):
+        assert cell(t, 0, 2 * g) == f"{100 * expected.rates_before['selection_rate'][g]:.1f}%"
+        assert cell(t, 0, 2 * g + 1) == f"{100 * expected.rates_after['selection_rate'][g]:.1f}%"
+        assert cell(t, 2, 2 * g + 1) == f"{100 * expected.rates_after['tpr'][g]:.1f}%"
+    # after transport every group is flagged at about the reference group's rate
+    sel = res.rates_after["selection_rate"]
+    assert np.all(np.abs(sel - sel[ref]) <= res.gap_after + 1e-12)
+    # prediction sets: two rows per group, shares as the engine's
+    c = res.conformal
+    ct = page.conf_table
+    assert ct.rowCount() == 2 * data.n_groups
+    for g in range(data.n_groups):
+        for i, k in enumerate(SET_KEYS):
+            assert cell(ct, 2 * g, 1 + i) == f"{100 * c.shares_original[g, i]:.1f}%"
+            assert cell(ct, 2 * g + 1, 1 + i) == f"{100 * c.shares_transported[g, i]:.1f}%"
+    assert f"{100 * c.coverage['value']:.1f}%" in page.coverage_label.text()
+    # the split column: train and test rows; the reference's training rows are split in half
+    assert "Splits from column 'split'" in page.split_note.text()
+    # one Berk table per group with the engine's counts
+    assert len(page.confusion_widgets) == data.n_groups
+    first = page.confusion_widgets[0]
+    assert cell(first, 0, 1) == f"{res.tables_before.fp[0]:,.0f}"
+    assert cell(first, 1, 0) == f"{res.tables_before.fn[0]:,.0f}"
+    page.conf_scores.setCurrentIndex(1)
+    assert cell(page.confusion_widgets[0], 0, 1) == f"{res.tables_after.fp[0]:,.0f}"
+    page.conf_at.setCurrentIndex(1)
+    assert cell(page.confusion_widgets[0], 0, 1) == f"{res.tables_cost_after.fp[0]:,.0f}"
+    # the plots are drawn
+    assert len(page.before_panel.plot.listDataItems()) == 3
+    assert len(page.map_panel.plot.listDataItems()) == data.n_groups + 1
+    assert len(page.sel_panel.plot.listDataItems()) == 2 * data.n_groups - 1
+    assert window.errors == []
+
+
+def test_reference_and_threshold(page, window, qtbot):
+    old = page.result.reference_name
+    other = next(i for i in range(page.ref_combo.count()) if page.ref_combo.itemText(i) != old)
+    page.ref_combo.setCurrentIndex(other)
+    qtbot.waitUntil(lambda: page.result.reference_name != old and not page.busy, timeout=20000)
+    assert page.result.reference_name == page.ref_combo.itemText(other)
+    # the threshold follows the application's threshold …
+    window.state.set_thresholds([0.3])
+    qtbot.waitUntil(lambda: page.result.threshold == 0.3 and not page.busy, timeout=20000)
+    assert page.threshold_edit.text() == "0.3"
+    # … until the analyst types one
+    page.threshold_edit.clear()
+    qtbot.keyClicks(page.threshold_edit, "0.65")
+    qtbot.waitUntil(lambda: page.result.threshold == 0.65 and not page.busy, timeout=20000)
+    window.state.set_thresholds([0.2])
+    qtbot.wait(400)
+    assert page.threshold_edit.text() == "0.65" and page.result.threshold == 0.65
+    # the cost-ratio threshold can be taken over
+    page.table_tabs.setCurrentIndex(2)
+    page.use_cost.click()
+    target = page.result.cost_ratio.threshold
+    qtbot.waitUntil(lambda: not page.busy and page.result.threshold == pytest.approx(target),
+                    timeout=20000)
+    assert window.errors == []
+
+
+def test_bad_split_values_are_explained_inline(qtbot, tmp_path, monkeypatch, frame):
+    bad = frame.copy()
+    bad.loc[[3, 10], "split"] = "fold3"
+    w = make_window(qtbot, tmp_path, monkeypatch)
+    w.state.set_data(prepare(bad, sample_mapping()))
+    page = w.page("transport")
+    qtbot.waitUntil(lambda: page.message.isVisible() and not page.busy, timeout=20000)
+    text = page.message.text()
+    assert "'split'" in text and "'fold3'" in text and "rows 5, 12" in text
+    assert w.errors == []  # no dialog for an explained problem
+    page.split_edits["test"].setText("test, fold3")
+    page.split_edits["test"].editingFinished.emit()
+    wait_result(qtbot, page)
+    assert not page.message.isVisible()
+
+
+def test_without_outcome(qtbot, tmp_path, monkeypatch, frame):
+    w = make_window(qtbot, tmp_path, monkeypatch)
+    w.state.set_data(prepare(frame, sample_mapping(label=None), require_label=False))
+    page = w.page("transport")
+    wait_result(qtbot, page)
+    assert page.rate_table.rowCount() == 2  # selection rate and largest gap only
+    assert "need the observed outcome" in page.coverage_label.text()
+    assert "outcome" in page.cost_label.text()
+    assert page.result.conformal is None and w.errors == []
+
+
+def test_random_split_without_split_column(qtbot, tmp_path, monkeypatch, frame):
+    w = make_window(qtbot, tmp_path, monkeypatch)
+    w.state.set_data(prepare(frame, sample_mapping(split=None)))
+    page = w.page("transport")
+    wait_result(qtbot, page)
+    assert page.split_stack.currentIndex() == 1
+    assert "seeded random split" in page.split_note.text()
+    assert not page.prop_spins["test"].isEnabled()  # automatic proportions
+    page.prop_auto.setChecked(False)
+    page.prop_spins["train"].setValue(0)
+    page.prop_spins["calibration"].setValue(60)
+    page.prop_spins["test"].setValue(40)
+    qtbot.waitUntil(lambda: not page.busy and page.result.settings.split_proportions
+                    == (0.0, 60.0, 40.0), timeout=20000)
+    n = page.result.conformal.n_split.sum(axis=1)
+    assert page.result.conformal.n_split[:, 2] == pytest.approx(0.4 * n, abs=1)
+
+
+# ------------------------------------------------------------------ features
+
+def test_feature_transport_and_exports(page, window, qtbot, tmp_path, data):
+    page.tabs.setCurrentIndex(1)
+    assert page.checked_features() == ["age", "alleged_victim"]
+    page.f_batch.setValue(400)
+    page.f_rounds.setValue(2)
+    page.run_features()
+    qtbot.waitUntil(lambda: page.features is not None, timeout=60000)
+    fres = page.features
+    assert fres.features == ["age", "alleged_victim"]
+    ref = fres.reference
+    g = int(page.marg_group.currentData())
+    m = data.group == g
+    mean_t, sd_t, corr_t = weighted_stats(fres.transported[m], data.weight[m])
+    assert cell(page.summary_table, 0, 2) == f"{mean_t[0]:,.3f}"
+    assert cell(page.corr_tables[2], 0, 1) == f"{corr_t[0, 1]:+.2f}"
+    # transported features are averages of matched reference rows: inside their range
+    mr = data.group == ref
+    assert np.all(fres.transported[m] >= fres.original[mr].min(axis=0) - 1e-9)
+    assert np.all(fres.transported[m] <= fres.original[mr].max(axis=0) + 1e-9)
+    assert len(page.marg_panel.plot.listDataItems()) == 3
+    # transported rows, to rescore with the agency's model
+    out = tmp_path / "rows.csv"
+    page.export_rows(str(out))
+    qtbot.waitUntil(lambda: out.exists() and not window.worker.busy, timeout=20000)
+    rows = pd.read_csv(out, encoding="utf-8-sig")
+    np.testing.assert_allclose(rows["age (transported)"], fres.transported[:, 0])
+    np.testing.assert_allclose(rows["Transported score"], page.result.transported)
+    # the workbook: score and feature sheets, settings and seeds
+    xlsx = tmp_path / "tables.xlsx"
+    window.export_workbook(str(xlsx))
+    qtbot.waitUntil(lambda: xlsx.exists() and not window.worker.busy, timeout=20000)
+    wb = openpyxl.load_workbook(xlsx)
+    for sheet in ("Transport rates", "Conformal sets", "Confusion tables", "Feature transport",
+                  "Feature correlations"):
+        assert sheet in wb.sheetnames
+    about = [r for r in wb["About this workbook"].iter_rows(values_only=True) if r and r[0]]
+    assert any(r[0] == "feature transport" for r in about)
+    assert window.errors == []
+
+
+def test_settings_round_trip(page, qtbot, tmp_path, monkeypatch, data):
+    page.ties_combo.setCurrentIndex(1)
+    page.coverage_spin.setValue(80.0)
+    page.seed_spin.setValue(17)
+    page.prob_combo.setCurrentIndex(page.prob_combo.findData("isotonic"))
+    page.cost_spin.setValue(4.0)
+    page.f_standardize.setChecked(True)
+    page.set_checked_features(["age"])
+    page.threshold_edit.setText("0.4")
+    page._threshold_typed("0.4")
+    wait_result(qtbot, page)
+    qtbot.waitUntil(lambda: page.result.settings.seed == 17, timeout=20000)
+    saved = page.settings()
+    assert saved["alpha"] == pytest.approx(0.2) and saved["ties"] == "random"
+    w2 = make_window(qtbot, tmp_path, monkeypatch, name="s2.ini")
+    w2.state.set_data(data)
+    p2 = w2.page("transport")
+    wait_result(qtbot, p2)
+    p2.apply_settings(saved)
+    wait_result(qtbot, p2)
+    qtbot.waitUntil(lambda: p2.result.settings.seed == 17 and not p2.busy, timeout=20000)
+    assert p2.settings() == saved
+    assert p2.result.settings.to_dict() == page.result.settings.to_dict()
+    exp = p2.export_settings()
+    assert exp["Seed"] == 17 and exp["Ties"] == "random"
+
+
+def test_save_plots(page, tmp_path):
+    for panel in (page.before_panel, page.after_panel, page.map_panel, page.sel_panel):
+        out = panel.save(tmp_path / f"{panel.name}.png")
+        assert out.exists() and out.stat().st_size > 1000
+    assert page.map_panel.save(tmp_path / "map.svg").stat().st_size > 1000
+
+
+def test_histogram_bins():
+    np.testing.assert_allclose(hist_edges(np.array([1, 2, 3, 5.0])), [0.5, 1.5, 2.5, 4, 6])
+    edges = hist_edges(np.arange(18, 97, dtype=float))  # ages: whole-number bins
+    assert np.all(np.diff(edges) == 2) and edges[0] == 17.5
+    assert len(hist_edges(np.random.default_rng(0).random(1000))) == 41
+
+
+def test_cancel_a_long_run(qtbot, tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    g = rng.integers(0, 4, n)
+    frame = pd.DataFrame({"score": rng.beta(2 + g, 5), "outcome": rng.integers(0, 2, n),
+                          "race": np.array(["A", "B", "C", "D"])[g]})
+    data = prepare(frame, ColumnMapping(score="score", label="outcome", groups=["race"]))
+    w = make_window(qtbot, tmp_path, monkeypatch)
+    page = w.page("transport")
+    w.state.set_data(data)
+    assert page._job is not None
+    w.worker.cancel_all()
+    qtbot.waitUntil(lambda: not w.worker.busy, timeout=60000)
+    if page.result is None:  # cancelled before it finished (the usual case)
+        assert "Cancelled" in page.status.text()
+    page.run()
+    wait_result(qtbot, page, timeout=120000)
+    assert page.result.gap_after.max() < 1e-3
+    assert w.errors == []
+
+
+# ------------------------------------------------------------------ screenshots
+
+def test_screenshots(qtbot, tmp_path, monkeypatch, frame):
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    w = make_window(qtbot, tmp_path, monkeypatch)
+    w.state.set_data(prepare(frame, sample_mapping()))
+    page = w.page("transport")
+    wait_result(qtbot, page)
+    for i, (tname, pname) in enumerate((("rates", "distributions"), ("sets", "selection"),
+                                        ("confusion", "maps"))):
+        page.table_tabs.setCurrentIndex(i)
+        page.plot_tabs.setCurrentIndex(i)
+        qtbot.wait(200)
+        img = w.grab()
+        assert (img.width(), img.height()) == (1280, 800)
+        assert img.save(str(SCREENS / f"transport_{i + 1}_{tname}_{pname}.png"))
+    page.tabs.setCurrentIndex(1)
+    page.f_batch.setValue(500)
+    page.run_features()
+    qtbot.waitUntil(lambda: page.features is not None, timeout=60000)
+    for i, name in enumerate(("marginals", "correlations")):
+        page.feature_tabs.setCurrentIndex(i)
+        qtbot.wait(200)
+        assert w.grab().save(str(SCREENS / f"transport_{4 + i}_features_{name}.png"))
+    # COMPAS: six groups, decile scores, the calibration path
+    compas = pd.read_csv(SHARED / "compas_two_year.csv")
+    w.state.set_data(prepare(compas, ColumnMapping(score="decile_score", label="two_year_recid",
+                                                   groups=["race"], extras=["age", "priors_count"])))
+    wait_result(qtbot, page)
+    page.tabs.setCurrentIndex(0)
+    i = page.ref_combo.findText("Caucasian")
+    page.ref_combo.setCurrentIndex(i)
+    qtbot.waitUntil(lambda: page.result.reference_name == "Caucasian" and not page.busy,
+                    timeout=20000)
+    for i, (tname, pname) in enumerate((("sets", "maps"), ("confusion", "distributions"))):
+        page.table_tabs.setCurrentIndex(1 + i)
+        page.plot_tabs.setCurrentIndex((2, 0)[i])
+        qtbot.wait(200)
+        assert w.grab().save(str(SCREENS / f"transport_compas_{i + 1}_{tname}_{pname}.png"))
+    assert w.errors == []
