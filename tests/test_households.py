@@ -431,6 +431,41 @@ def test_person_level_auc_matches_scikit_learn():
     assert res.policy(3).auc_overall == pytest.approx(metrics.roc_auc_score(hh["y"], hh["score"]))
 
 
+def test_fpr_and_selection_against_fairlearn():
+    """Person level (policy 2) by group, and household level (policy 5) with "any member is
+    in Group C" as the sensitive feature, against fairlearn's MetricFrame."""
+    fl = pytest.importorskip("fairlearn.metrics")
+    frame = pd.read_csv(SAMPLE)
+    data = prepare(frame, ColumnMapping(score="score", label="outcome", groups=["race"],
+                                        household="household_id", weight="weight",
+                                        extras=["alleged_victim"]))
+    res = audit_households(data, HouseholdSettings(flag="alleged_victim"))
+    frame["bin"] = np.searchsorted(naive_edges(frame["score"], 20, frame["weight"]),
+                                   frame["score"], side="right") + 1
+    frame["hh_max"] = frame.groupby("household_id")["bin"].transform("max")
+    mf = fl.MetricFrame(metrics={"fpr": fl.false_positive_rate, "sel": fl.selection_rate},
+                        y_true=frame["outcome"], y_pred=(frame["hh_max"] >= 16).astype(int),
+                        sensitive_features=frame["race"],
+                        sample_params={"fpr": {"sample_weight": frame["weight"]},
+                                       "sel": {"sample_weight": frame["weight"]}})
+    p2 = res.policy(2)
+    for g, name in enumerate(res.group_names):
+        assert p2.fpr[g] == pytest.approx(mf.by_group.loc[name, "fpr"])
+        assert p2.screen_in[g] == pytest.approx(mf.by_group.loc[name, "sel"])
+    assert p2.fpr_overall == pytest.approx(mf.overall["fpr"])
+    # flagged maximum per household, the household maximum when no one is flagged
+    flagged_bin = frame["bin"].where(frame["alleged_victim"] == 1)
+    hh = frame.assign(fb=flagged_bin).groupby("household_id").agg(
+        fb=("fb", "max"), mx=("bin", "max"), y=("outcome", "max"),
+        c=("race", lambda r: "Group C" in set(r)))
+    hh["shown"] = hh["fb"].fillna(hh["mx"])
+    mf = fl.MetricFrame(metrics=fl.false_positive_rate, y_true=hh["y"],
+                        y_pred=(hh["shown"] >= 16).astype(int), sensitive_features=hh["c"])
+    c = res.group_names.index("Group C")
+    assert res.policy(5).fpr[c] == pytest.approx(mf.by_group.loc[True])
+    assert res.policy(5).fpr_overall == pytest.approx(mf.overall)
+
+
 def test_fpr_and_screen_in_against_pandas_on_the_sample():
     frame = pd.read_csv(SAMPLE)
     data = prepare(frame, ColumnMapping(score="score", label="outcome", groups=["race"],
