@@ -51,7 +51,7 @@ from ..dataset import AnalysisData
 from ..errors import FairDeskError
 from ..jobs import NO_JOB, Job
 from ..metrics.confusion import GroupScores
-from .preferential import (ALL_FAMILIES, CURVE_FAMILIES, FAMILY_TITLES, MONOTONE_P,
+from .preferential import (ALL_FAMILIES, CURVE_FAMILIES, MONOTONE_P,
                            GroupMoments, is_monotone, lipschitz, phi, search_curves,
                            single_threshold)
 from .roc_geometry import (GroupROC, Intersection, band_rates, best_band, equal_opportunity_optimum,
@@ -156,6 +156,11 @@ class FamilyResult:
         d = np.maximum(np.abs(fpr[:, None] - fpr[None, :]), np.abs(tpr[:, None] - tpr[None, :]))
         return d.max(axis=1) if d.size else np.zeros(0)
 
+    def tpr_gap(self, rocs) -> np.ndarray:
+        """Per group: the largest TPR difference with any other group (equal opportunity)."""
+        _, tpr, _ = self.rates(rocs)
+        return np.abs(tpr[:, None] - tpr[None, :]).max(axis=1) if tpr.size else np.zeros(0)
+
     def single(self) -> np.ndarray:
         return np.array([single_threshold(self.family, a, b, p) is not None
                          for a, b, p in zip(self.t0, self.t1, self.p)])
@@ -250,6 +255,7 @@ class EOddsResult:
         fixed = self.fixed
         f_fpr, f_tpr, f_acc = fixed.rates(self.rocs)
         f_gap = fixed.eo_gap(self.rocs)
+        f_tgap = fixed.tpr_gap(self.rocs)
         groups = {}
         for g, name in enumerate(self.group_names):
             r = self.rocs[g]
@@ -261,7 +267,7 @@ class EOddsResult:
                 "accuracy": float(f_acc[g]), "selection_rate": float(sel),
                 "target_fpr": float(self.targets[g, 0]), "target_tpr": float(self.targets[g, 1]),
                 "target_gap": float(fixed.target_gap[g]), "eo_gap": float(f_gap[g]),
-                "single_threshold": bool(fixed.single()[g]),
+                "tpr_gap": float(f_tgap[g]), "single_threshold": bool(fixed.single()[g]),
             }
         curves, summary = {}, {}
         if self.evaluated is not None:
@@ -272,6 +278,7 @@ class EOddsResult:
         for fname, fam in fams:
             fpr, tpr, acc = fam.rates(self.rocs)
             gap = fam.eo_gap(self.rocs)
+            tgap = fam.tpr_gap(self.rocs)
             ind = fam.individual_odds()
             entry = {}
             for g, name in enumerate(self.group_names):
@@ -282,12 +289,14 @@ class EOddsResult:
                     "p": float(fam.p[g]),
                     "lipschitz": num(L, f"curves['{fname}'][…].lipschitz", jump),
                     "fpr": float(fpr[g]), "tpr": float(tpr[g]), "accuracy": float(acc[g]),
-                    "eo_gap": float(gap[g]), "target_gap": float(fam.target_gap[g]),
+                    "eo_gap": float(gap[g]), "tpr_gap": float(tgap[g]),
+                    "target_gap": float(fam.target_gap[g]),
                     "monotone": bool(fam.monotone[g]), "individual_odds": bool(ind),
                 }
             curves[fname] = entry
             finite = fam.lipschitz[np.isfinite(fam.lipschitz)]
             summary[fname] = {"eo_gap": float(gap.max()) if gap.size else 0.0,
+                              "tpr_gap": float(tgap.max()) if tgap.size else 0.0,
                               "accuracy": fam.accuracy(self.rocs),
                               "expected_cost": self.realised_cost(fam),
                               "individual_odds": bool(ind),
@@ -306,6 +315,7 @@ class EOddsResult:
             "accuracy": fixed.accuracy(self.rocs),
             "expected_cost": self.realised_cost(fixed),
             "eo_gap": float(f_gap.max()) if f_gap.size else 0.0,
+            "tpr_gap": float(f_tgap.max()) if f_tgap.size else 0.0,
             "groups": groups,
             "curves": curves,
             "curve_summary": summary,
@@ -433,7 +443,8 @@ def baseline_threshold(data: AnalysisData, settings: EOddsSettings, order=None) 
     return {"threshold": t * data.sign if math.isfinite(t) else None,
             "accuracy": float((tp[i] + N - fp[i]) / W),
             "expected_cost": float((c_fp * fp[i] + c_fn * (P - tp[i])) / W),
-            "eo_gap": float(max(fpr.max() - fpr.min(), tpr.max() - tpr.min()))}
+            "eo_gap": float(max(fpr.max() - fpr.min(), tpr.max() - tpr.min())),
+            "tpr_gap": float(tpr.max() - tpr.min())}
 
 
 def sorted_scores(data: AnalysisData) -> tuple[GroupScores, np.ndarray]:
@@ -476,14 +487,15 @@ def run_equalized_odds(data: AnalysisData, settings: EOddsSettings | None = None
     missed = [(name, fixed.target_gap[g], rocs[g].fpr.size - 1)
               for g, name in enumerate(data.group_names) if fixed.target_gap[g] > 1e-4]
     if missed:
-        worst = max(m[1] for m in missed)
+        missed.sort(key=lambda m: -m[1])
         fewest = min(m[2] for m in missed)
+        shown = ", ".join(f"'{n}' by {gap:.2g}" for n, gap, _ in missed[:3])
+        more = f" and {len(missed) - 3} more" if len(missed) > 3 else ""
         warnings.append(
             f"{len(missed)} group(s) cannot reach the target exactly with two thresholds and one "
-            f"probability (their scores take as few as {fewest:,} distinct values): "
-            + ", ".join(f"'{n}' misses by {gap:.2g}" for n, gap, _ in missed)
-            + f" in FPR or TPR. The largest miss is {worst:.2g}; the continuous curves can do "
-            "better (see their gaps).")
+            f"probability (their scores take as few as {fewest:,} distinct values); the closest "
+            f"bands miss it in FPR or TPR: {shown}{more}. The continuous curves may come closer: "
+            "see their gaps.")
     res = EOddsResult(settings=settings, group_names=list(data.group_names), sign=data.sign,
                       rocs=rocs, intersection=inter, targets=targets, point=point, fixed=fixed,
                       warnings=warnings)

@@ -437,7 +437,8 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
     task, seed and neighbour is one array operation per round (never a loop over rows or
     candidates). Among candidates that meet the target (Chebyshev distance ≤ 1e-5) the smallest
     Lipschitz constant wins; if none does, the smallest gap. ``prefer_smooth`` widens "meets"
-    to ``tol``, trading a small equalized-odds gap for a gentler curve. The winner is chosen on exact, row-by-row figures among each task's best four.
+    to ``tol``, trading a small equalized-odds gap for a gentler curve. The winner is chosen
+    on exact, row-by-row figures among each task's best four.
     """
     mm = MultiMoments(groups)
     nt = len(tasks)

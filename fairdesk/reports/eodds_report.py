@@ -37,6 +37,8 @@ NOTES = {
     "target_gap": "Largest difference, in FPR or TPR, between the group's rates and its target point.",
     "eo_gap": "Equalized-odds gap: the largest difference in FPR or TPR between this group and any "
               "other group.",
+    "tpr_gap": "Equal-opportunity gap: the largest difference in TPR between this group and any "
+               "other group.",
     "lipschitz": "Largest slope of the probability curve, in probability per score unit: two "
                  "people whose scores differ by d have odds differing by at most L·d. A step "
                  "(fixed randomisation) or single threshold jumps: infinite.",
@@ -66,6 +68,7 @@ def _odds_text(o) -> str:
 def family_rows(result: EOddsResult, fam: FamilyResult) -> list[dict]:
     fpr, tpr, acc = fam.rates(result.rocs)
     gap = fam.eo_gap(result.rocs)
+    tgap = fam.tpr_gap(result.rocs)
     odds = fam.odds()
     ind = "yes" if fam.individual_odds() else "no"
     rows = []
@@ -77,6 +80,7 @@ def family_rows(result: EOddsResult, fam: FamilyResult) -> list[dict]:
             "lipschitz": _v(fam.lipschitz[g], "the rule jumps (step or single threshold): infinite"),
             "fpr": float(fpr[g]), "tpr": float(tpr[g]), "accuracy": float(acc[g]),
             "target_gap": float(fam.target_gap[g]), "eo_gap": float(gap[g]),
+            "tpr_gap": float(tgap[g]),
             "monotone": "yes" if fam.monotone[g] else "no", "odds": _odds_text(odds[g]),
             "individual_odds": ind})
     return rows
@@ -92,6 +96,7 @@ def _family_columns() -> list[Column]:
             Column("accuracy", "Accuracy", "percent", 2, note=NOTES["accuracy"]),
             Column("target_gap", "Gap to target", "float", 5, note=NOTES["target_gap"]),
             Column("eo_gap", "Equalized-odds gap", "float", 5, note=NOTES["eo_gap"]),
+            Column("tpr_gap", "TPR gap", "float", 5, note=NOTES["tpr_gap"]),
             Column("monotone", "Monotone", note=NOTES["monotone"]),
             Column("odds", "Odds a person can get"),
             Column("individual_odds", "Equal individual odds", note=NOTES["individual_odds"])]
