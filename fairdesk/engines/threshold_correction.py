@@ -147,12 +147,15 @@ class _Candidates:
     def __init__(self, gs: GroupScores, phi: np.ndarray, max_candidates: int):
         G = gs.n_groups
         lists = []
+        # one candidate above every score and every Φ ("flag no one in this group"), so the
+        # last threshold always has a value above the one before it (orderliness)
+        top = np.nextafter(max(float(gs.sorted_score.max(initial=-np.inf)), float(phi.max())), np.inf)
         for g in range(G):
             s = gs.group_scores(g)
             u = np.unique(s)
             if u.size > max_candidates:
                 u = u[np.unique(np.linspace(0, u.size - 1, max_candidates).round().astype(int))]
-            lists.append(np.unique(np.concatenate([u, phi])))
+            lists.append(np.unique(np.concatenate([u, phi, [top]])))
         C = max(len(c) for c in lists)
         self.values = np.full((G, C), np.inf)
         self.valid = np.zeros((G, C), dtype=bool)
