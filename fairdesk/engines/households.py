@@ -325,8 +325,15 @@ def equal_share_edges(values, n_bins: int = 20, weight=None) -> np.ndarray:
     if int(n_bins) < 2:
         raise FairDeskError("Use at least two bins.")
     order = np.argsort(v, kind="stable")
-    sv = v[order]
-    w = np.ones(v.size) if weight is None else np.asarray(weight, dtype=float)[order]
+    w = None if weight is None else np.asarray(weight, dtype=float)[order]
+    return _edges_of_sorted(v[order], int(n_bins), w)
+
+
+def _edges_of_sorted(sv, n_bins: int, w=None) -> np.ndarray:
+    """:func:`equal_share_edges` of values already sorted ascending (weights aligned)."""
+    if sv.size == 0:
+        raise FairDeskError("The reference set for the bin edges is empty.")
+    w = np.ones(sv.size) if w is None else w
     first = np.flatnonzero(np.r_[True, sv[1:] != sv[:-1]])  # first row of each distinct value
     below = np.concatenate(([0.0], np.cumsum(w)))[first]  # weight strictly below each value
     target = np.arange(1, int(n_bins)) / int(n_bins) * float(w.sum())
@@ -464,37 +471,76 @@ def communicated_scores(bins, households, flagged=None, age=None,
 
 # ------------------------------------------------------------------------------ ranking
 
-def rank_auc(key, n_keys: int, label, weight, member):
+class _Units:
+    """The units of a policy (people or households): outcome, weight and group membership,
+    with each group's positions and positive/negative weights taken once."""
+
+    def __init__(self, label, weight, member, index=None):
+        self.y = np.asarray(label) > 0
+        self.w = np.asarray(weight, dtype=float)
+        self.member = np.asarray(member, dtype=float)  # (G, n) 0/1
+        self.pw = np.where(self.y, self.w, 0.0)
+        self.nw = self.w - self.pw
+        self.index = [np.flatnonzero(m > 0) for m in self.member] if index is None else index
+        self.pw_g = [self.pw[ix] for ix in self.index]
+        self.nw_g = [self.nw[ix] for ix in self.index]
+        self.P, self.N = float(self.pw.sum()), float(self.nw.sum())
+
+
+def rank_auc(key, n_keys: int, label, weight, member, index=None):
     """AUC overall, AUC per group and xAUC per group from integer ranks.
 
     ``key``: each unit's rank (0 … n_keys − 1, higher = riskier; equal keys are ties, which
-    count half); ``member``: (G, n) 0/1 floats, unit in group g. xAUC[g] = P(a positive of
-    g outranks a negative outside g). NaN where a denominator is zero.
+    count half); ``member``: (G, n) 0/1, unit in group g (``index``: the positions of each
+    group's units, if already known). xAUC[g] = P(a positive of g outranks a negative
+    outside g). NaN where a denominator is zero.
     """
-    key = np.asarray(key, dtype=np.int64)
-    y = np.asarray(label) > 0
-    w = np.asarray(weight, dtype=float)
-    neg_w = np.where(y, 0.0, w)
-    neg_all = np.bincount(key, neg_w, n_keys)
-    below_all = np.cumsum(neg_all) - neg_all
-    kp, wp = key[y], w[y]
-    P, N = float(wp.sum()), float(neg_all.sum())
-    overall = _ratio(np.sum(wp * (below_all[kp] + 0.5 * neg_all[kp])), P * N)
-    G = member.shape[0]
+    return _rank_auc(np.asarray(key, dtype=np.int64), int(n_keys),
+                     _Units(label, weight, member, index))
+
+
+def _rank_auc(key, n_keys: int, u: _Units):
+    """Positive and negative weights are histogrammed over the ranks; the number of
+    (positive, negative) pairs ranked in order is then Σ_k pos[k]·(neg below k + ½·neg at
+    k), dot products over the ranks: O(n + G·n_keys), no per-unit look-ups. The
+    negatives outside group g are all negatives minus g's."""
+    neg_all = np.bincount(key, u.nw, n_keys)
+    pos_all = np.bincount(key, u.pw, n_keys)
+    below_all = np.cumsum(neg_all)
+    below_all -= neg_all
+    overall = _ratio(np.dot(pos_all, below_all) + 0.5 * np.dot(pos_all, neg_all), u.P * u.N)
+    G = len(u.index)
     auc, xauc = np.full(G, np.nan), np.full(G, np.nan)
-    for g in range(G):  # a loop over groups, vectorised over units
-        m = member[g]
-        neg_g = np.bincount(key, neg_w * m, n_keys)
-        below_g = np.cumsum(neg_g) - neg_g
-        wpg = wp * m[y]
-        Pg = float(wpg.sum())
-        Ng = float(np.dot(neg_w, m))
-        Nout = float(np.dot(neg_w, 1.0 - m))
-        auc[g] = _ratio(np.sum(wpg * (below_g[kp] + 0.5 * neg_g[kp])), Pg * Ng)
-        neg_out = np.maximum(neg_all - neg_g, 0.0)
-        below_out = np.maximum(below_all - below_g, 0.0)
-        xauc[g] = _ratio(np.sum(wpg * (below_out[kp] + 0.5 * neg_out[kp])), Pg * Nout)
+    for g, ix in enumerate(u.index):  # a loop over groups, vectorised over ranks
+        kg = key[ix]
+        neg_g = np.bincount(kg, u.nw_g[g], n_keys)
+        pos_g = np.bincount(kg, u.pw_g[g], n_keys)
+        below_g = np.cumsum(neg_g)
+        below_g -= neg_g
+        Pg, Ng = float(u.pw_g[g].sum()), float(u.nw_g[g].sum())
+        Nout = u.N - Ng
+        if Nout <= 1e-9 * max(u.N, 1e-300):  # no negatives outside g (up to round-off)
+            Nout = 0.0
+        within = np.dot(pos_g, below_g) + 0.5 * np.dot(pos_g, neg_g)
+        auc[g] = _ratio(within, Pg * Ng)
+        across = np.dot(pos_g, below_all) + 0.5 * np.dot(pos_g, neg_all) - within
+        xauc[g] = _ratio(max(across, 0.0), Pg * Nout)
     return overall, auc, xauc
+
+
+def dense_rank(values, bound: int | None = None) -> tuple[np.ndarray, int]:
+    """Ranks 0 … k − 1 of the distinct values (equal values share a rank), and k.
+
+    Non-negative integers below ``bound`` are ranked in O(n + bound) without sorting.
+    """
+    values = np.asarray(values)
+    if bound is not None and values.dtype.kind in "iu":
+        present = np.zeros(int(bound), dtype=bool)
+        present[values] = True
+        dense = np.cumsum(present, dtype=np.int64) - 1
+        return dense[values], int(dense[-1] + 1) if bound else 0
+    uniq, inv = np.unique(values, return_inverse=True)
+    return inv.reshape(-1).astype(np.int64), int(uniq.size)
 
 
 def _ratio(num, den) -> float:
@@ -741,8 +787,12 @@ def audit_households(data: AnalysisData, settings: HouseholdSettings | None = No
                     "weights apply to the person-level policies only.")
 
     # --- bin scores --------------------------------------------------------------------
-    job.progress(0.08, "Bin scores")
+    job.progress(0.08, "Sorting the scores")
     ref_mask, ref_text = reference_mask(data, s.reference_split)
+    oriented = data.oriented
+    order = np.argsort(oriented, kind="stable")  # one sort: the ranks and the edges
+    sorted_scores = oriented[order]
+    job.progress(0.12, "Bin scores")
     if s.prebinned:
         if not data.mapping.higher_is_positive:
             raise FairDeskError("Pre-binned scores must have the highest bin as the riskiest: "
@@ -759,7 +809,10 @@ def audit_households(data: AnalysisData, settings: HouseholdSettings | None = No
         bins = b.astype(np.int64)
         edges_or = np.zeros(0)
     else:
-        bins, edges_or = ventile_scores(data.oriented, s.bins, ref_mask, data.weight)
+        in_ref = slice(None) if ref_mask is None else ref_mask[order]
+        w_ref = None if not data.weighted else data.weight[order][in_ref]
+        edges_or = _edges_of_sorted(sorted_scores[in_ref], s.bins, w_ref)
+        bins = assign_bins(oriented, edges_or).astype(np.int64)
     edges_user = data.to_oriented(edges_or) if edges_or.size else edges_or
     ref_w = data.weight if ref_mask is None else data.weight[ref_mask]
     ref_b = bins if ref_mask is None else bins[ref_mask]
@@ -771,10 +824,11 @@ def audit_households(data: AnalysisData, settings: HouseholdSettings | None = No
                     "are empty: tied scores span an edge"
                     + (" (an edge no score reaches is null)." if np.isinf(edges_or).any() else "."))
     job.progress(0.15, "Ranking the probabilities")
-    if s.tie_break:
-        _, rank = np.unique(data.oriented, return_inverse=True)
-        rank = rank.reshape(-1).astype(np.int64)
-        n_ranks = int(rank.max(initial=-1)) + 1
+    if s.tie_break:  # dense rank of each person's probability, from the same sort
+        new = np.r_[True, sorted_scores[1:] != sorted_scores[:-1]] if n else np.zeros(0, bool)
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.cumsum(new) - 1
+        n_ranks = int(new.sum())
     else:
         rank, n_ranks = bins - 1, s.bins
 
@@ -809,8 +863,34 @@ def audit_households(data: AnalysisData, settings: HouseholdSettings | None = No
     household_member = np.ascontiguousarray(hmember.T).astype(float)  # (G, H)
     y_h = hh.max(y_s)
     w_h = np.ones(H)
+    persons = _Units(y_s, w_s, person_member, [np.flatnonzero(g_s == g) for g in range(G)])
+    households = _Units(y_h, w_h, household_member,
+                        [np.flatnonzero(hmember[:, g]) for g in range(G)])
 
     # --- policies ------------------------------------------------------------------------
+    keys_cache: dict = {}
+
+    def household_keys(score):
+        """(shown level, rank key, number of keys) per household, once per score policy.
+
+        The key ranks by the shown score and breaks its ties by the aggregated probability;
+        bins never decrease as the probability grows, so for bin scores this is the rank of
+        the probability itself. Ranks are made dense over the households (fewer keys).
+        """
+        if score not in keys_cache:
+            level, rank = {"household_max": (prep.hh_max_bin, prep.hh_max_rank),
+                           "flagged_max": (prep.flag_bin, prep.flag_rank),
+                           "protocol": (prep.protocol, prep.hh_max_rank)}[score]
+            if s.tie_break:
+                raw = level * prep.n_ranks + rank if score == "protocol" else rank
+                bound = 3 * prep.n_ranks if score == "protocol" else prep.n_ranks
+                keys_cache[score] = (level, *dense_rank(raw, bound))
+            elif score == "protocol":
+                keys_cache[score] = (level, level, 3)
+            else:
+                keys_cache[score] = (level, level - 1, s.bins)
+        return keys_cache[score]
+
     results = []
     for i, number in enumerate(s.policies):
         job.progress(0.3 + 0.55 * i / len(s.policies), f"Policy {number}")
@@ -829,17 +909,19 @@ def audit_households(data: AnalysisData, settings: HouseholdSettings | None = No
                           "the age column")
             results.append(res)
             continue
-        level_h, rank_h = {
-            "individual": (None, None), "household_max": (prep.hh_max_bin, prep.hh_max_rank),
-            "flagged_max": (prep.flag_bin, prep.flag_rank),
-            "protocol": (prep.protocol, prep.hh_max_rank)}[score]
+        if score == "individual":
+            level_h = None
+            key, n_keys = (prep.rank, prep.n_ranks) if s.tie_break else (bins_s - 1, s.bins)
+        else:
+            level_h, key_h, n_keys = household_keys(score)
         if res.unit == "person":
             level = bins_s if score == "individual" else level_h[hh.hh]
-            r = prep.rank if score == "individual" else rank_h[hh.hh]
-            y, w, member = y_s, w_s, person_member
+            if score != "individual":
+                key = key_h[hh.hh]
+            units = persons
         else:
-            level, r, y, w, member = level_h, rank_h, y_h, w_h, household_member
-        _fill_policy(res, level, r, prep.n_ranks, y, w, member, s)
+            level, key, units = level_h, key_h, households
+        _fill_policy(res, level, key, n_keys, units, s)
         results.append(res)
 
     # --- household size --------------------------------------------------------------------
@@ -883,42 +965,36 @@ def audit_households(data: AnalysisData, settings: HouseholdSettings | None = No
         household_counts=hmember.sum(axis=0).astype(np.int64))
 
 
-def _fill_policy(res: PolicyResult, level, rank, n_ranks, y, w, member, s: HouseholdSettings):
+def _fill_policy(res: PolicyResult, level, key, n_keys, u: _Units, s: HouseholdSettings):
+    """Rates, AUCs and the score distribution of one policy over its units."""
     if res.score == "protocol":
         res.levels = list(PROTOCOL_LABELS)
         lev = level
         flagged = level == HIGH
-        key = level * n_ranks + rank if s.tie_break else level
-        n_keys = 3 * n_ranks if s.tie_break else 3
     else:
         res.levels = [str(i) for i in range(1, s.bins + 1)]
         lev = level - 1
         flagged = level >= s.cutoff_value()
-        # bins never decrease as the probability grows: (bin, probability) order = probability
-        key = rank if s.tie_break else lev
-        n_keys = n_ranks if s.tie_break else s.bins
     L = len(res.levels)
-    res.n_units = int(y.shape[0])
-    pos = y > 0
-    pw = np.where(pos, w, 0.0)
-    nw = w - pw
-    res.n = member.sum(axis=1).round().astype(np.int64)
-    res.weight = member @ w
-    res.positives = member @ pw
-    res.negatives = member @ nw
-    fp, tp, sel = nw * flagged, pw * flagged, w * flagged
+    res.n_units = int(u.y.shape[0])
+    member = u.member
+    res.n = np.array([ix.size for ix in u.index], dtype=np.int64)
+    res.weight = member @ u.w
+    res.positives = member @ u.pw
+    res.negatives = member @ u.nw
+    fp, tp, sel = u.nw * flagged, u.pw * flagged, u.w * flagged
     with np.errstate(invalid="ignore", divide="ignore"):
         res.fpr = np.where(res.negatives > 0, (member @ fp) / res.negatives, np.nan)
         res.tpr = np.where(res.positives > 0, (member @ tp) / res.positives, np.nan)
         res.screen_in = np.where(res.weight > 0, (member @ sel) / res.weight, np.nan)
-    res.fpr_overall = _ratio(fp.sum(), nw.sum())
-    res.tpr_overall = _ratio(tp.sum(), pw.sum())
-    res.screen_in_overall = _ratio(sel.sum(), w.sum())
-    res.auc_overall, res.auc, res.xauc = rank_auc(key, n_keys, y, w, member)
-    dist = np.empty((member.shape[0] + 1, L))
-    for g in range(member.shape[0]):
-        dist[g] = np.bincount(lev, w * member[g], L)
-    dist[-1] = np.bincount(lev, w, L)
+    res.fpr_overall = _ratio(fp.sum(), u.N)
+    res.tpr_overall = _ratio(tp.sum(), u.P)
+    res.screen_in_overall = _ratio(sel.sum(), u.w.sum())
+    res.auc_overall, res.auc, res.xauc = _rank_auc(key, n_keys, u)
+    dist = np.empty((len(u.index) + 1, L))
+    for g, ix in enumerate(u.index):
+        dist[g] = np.bincount(lev[ix], u.w[ix], L)
+    dist[-1] = np.bincount(lev, u.w, L)
     res.distribution = dist
 
 
