@@ -503,5 +503,6 @@ def default_pages():
     from .pages.data_page import DataPage
     from .pages.recall_page import RecallPage
     from .pages.decision_page import DecisionPage
+    from .pages.eodds_page import EqualizedOddsPage
     from .pages.tiers_page import TiersPage
-    return [DataPage, TiersPage, AuditPage, RecallPage, DecisionPage]
+    return [DataPage, TiersPage, AuditPage, RecallPage, EqualizedOddsPage, DecisionPage]
