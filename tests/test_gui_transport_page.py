@@ -156,6 +156,13 @@ def test_reference_and_threshold(page, window, qtbot):
     assert window.errors == []
 
 
+def test_group_specific_thresholds_use_their_median(page, window, qtbot):
+    window.state.set_thresholds([0.3, 0.4, 0.5, 0.7], group_specific=True)
+    qtbot.waitUntil(lambda: not page.busy and page.result.threshold == pytest.approx(0.45),
+                    timeout=20000)
+    assert "group-specific" in page.rate_note.text()
+
+
 def test_bad_split_values_are_explained_inline(qtbot, tmp_path, monkeypatch, frame):
     bad = frame.copy()
     bad.loc[[3, 10], "split"] = "fold3"

@@ -182,10 +182,11 @@ def transport_tables(res: TransportResult, data: AnalysisData) -> list[Table]:
             at = f"cost ratio {cr.target:g}:1 ({_fmt(cr.threshold * res.sign)})"
             rows += confusion_rows(res.tables_cost_before, "original", at) + \
                 confusion_rows(res.tables_cost_after, "transported", at)
-        cnotes = ["Rows: the observed outcome; columns: the forecast (flagged = at or beyond "
-                  "the threshold). Classification error is conditioned on the truth (FPR for "
-                  "outcome 0, FNR for outcome 1); forecasting error on the forecast (FOR for "
-                  "not flagged, FDR for flagged). Counts are weighted.",
+        cnotes = ["One row per group, scores and threshold: the four cells of the table (the "
+                  "observed outcome by the forecast; flagged = at or beyond the threshold). "
+                  "Classification error is conditioned on the truth (FPR for outcome 0, FNR "
+                  "for outcome 1); forecasting error on the forecast (FOR for not flagged, FDR "
+                  "for flagged). Counts are weighted.",
                   "Cost ratio FP : FN = false positives per false negative."]
         if cr is not None:
             if math.isnan(cr.threshold):
@@ -196,33 +197,42 @@ def transport_tables(res: TransportResult, data: AnalysisData) -> list[Table]:
                               f"threshold {_fmt(cr.threshold * res.sign)} gives {cr.achieved:.2f} "
                               f"to 1 ({cr.fp:,.0f} FP, {cr.fn:,.0f} FN), the closest on a log "
                               "scale among the reference group's distinct scores.")
-        tables.append(Table("Confusion tables", [
-            Column("group", "Group"), Column("scores", "Scores"), Column("at", "Threshold"),
-            Column("row", "Truth \\ forecast"),
-            Column("no", "Not flagged", "number"), Column("yes", "Flagged", "number"),
-            Column("err", "Classification error", "percent", 1,
-                   note="Conditioned on the truth: FPR for outcome 0, FNR for outcome 1; in "
-                        "the last row, the overall error."),
-            Column("ratio", "Cost ratio FP : FN", "float", 2, note=TABLE_RATES["cost_ratio"][2])],
-            rows, title="Berk-style confusion tables per group (original and transported scores)",
-            notes=cnotes))
+        tables.append(Table("Confusion tables", CONFUSION_COLUMNS, rows,
+                            title="Berk-style confusion tables per group (original and "
+                                  "transported scores)", notes=cnotes))
     return tables
 
 
 def confusion_rows(t: ConfusionTables, scores: str, at: str) -> list[dict]:
+    """One row per group: the four cells of Berk's table and its error rates."""
     r = t.rates()
     rows = []
     for g, name in enumerate(t.group_names):
-        def u(key):
-            return _v(r[key][g], t.undefined_reason(key, name))
-        base = {"group": name, "scores": scores, "at": at}
-        rows.append(dict(base, row="Outcome 0", no=float(t.tn[g]), yes=float(t.fp[g]), err=u("fpr"),
-                         ratio=u("cost_ratio")))
-        rows.append(dict(base, row="Outcome 1", no=float(t.fn[g]), yes=float(t.tp[g]), err=u("fnr"),
-                         ratio=""))
-        rows.append(dict(base, row="Forecasting error", no=u("for"), yes=u("fdr"), err=u("error"),
-                         ratio=""))
+        row = {"group": name, "scores": scores, "at": at, "tn": float(t.tn[g]),
+               "fp": float(t.fp[g]), "fn": float(t.fn[g]), "tp": float(t.tp[g])}
+        for key in ("fpr", "fnr", "for", "fdr", "error", "cost_ratio"):
+            row[key] = _v(r[key][g], t.undefined_reason(key, name))
+        rows.append(row)
     return rows
+
+
+CONFUSION_COLUMNS = [
+    Column("group", "Group"), Column("scores", "Scores"), Column("at", "Threshold"),
+    Column("tn", "Outcome 0, not flagged (TN)", "number"),
+    Column("fp", "Outcome 0, flagged (FP)", "number"),
+    Column("fn", "Outcome 1, not flagged (FN)", "number"),
+    Column("tp", "Outcome 1, flagged (TP)", "number"),
+    Column("fpr", "Classification error, outcome 0 (FPR)", "percent", 1,
+           note=TABLE_RATES["fpr"][2]),
+    Column("fnr", "Classification error, outcome 1 (FNR)", "percent", 1,
+           note=TABLE_RATES["fnr"][2]),
+    Column("for", "Forecasting error, not flagged (FOR)", "percent", 1,
+           note=TABLE_RATES["for"][2]),
+    Column("fdr", "Forecasting error, flagged (FDR)", "percent", 1,
+           note=TABLE_RATES["fdr"][2]),
+    Column("error", "Overall error", "percent", 1, note=TABLE_RATES["error"][2]),
+    Column("cost_ratio", "Cost ratio FP : FN", "float", 2, note=TABLE_RATES["cost_ratio"][2]),
+]
 
 
 # ------------------------------------------------------------------------------------------

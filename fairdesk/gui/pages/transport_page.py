@@ -1011,6 +1011,10 @@ class TransportPage(Page):
         notes = [f"Threshold {fmt_score(res.threshold)}: flagged when the score is "
                  + ("at or above" if res.sign > 0 else "at or below") + " it. “After” = the "
                  f"scores transported onto {res.reference_name}."]
+        if self.state.group_specific and not self._threshold_edited:
+            notes.append("The application's thresholds are group-specific; this page applies "
+                         "one threshold to everyone (the median of the groups' thresholds). "
+                         "Type another in the Threshold box.")
         notes += [w for w in res.warnings if "differs" in w or "label" in w.lower()]
         self.rate_note.setText(" ".join(notes))
 
