@@ -140,8 +140,10 @@ class Calibrator:
         if self.method == "score":
             return "the score itself is the probability p̂(1)"
         if self.method == "logistic":
+            a = f"{self.a:.4g}".replace("-", "−")
+            op = "+" if self.b >= 0 else "−"
             return (f"logistic calibration on the reference group's training split: "
-                    f"p̂(1) = 1 / (1 + exp(−({self.a:.4g} + {self.b:.4g} × score)))"
+                    f"p̂(1) = 1 / (1 + exp(−({a} {op} {abs(self.b):.4g} × score)))"
                     + (" (score with its sign reversed: lower = riskier)" if self.sign < 0 else ""))
         return (f"isotonic calibration on the reference group's training split "
                 f"({self.knots_x.size} distinct scores)")
