@@ -281,3 +281,34 @@ def test_screenshots(window, qtbot):
         page.table_tabs.setCurrentIndex(1)
         qtbot.wait(200)
         assert window.grab().save(str(SCREENS / "recall_6_compas_policy_recall_at_k.png"))
+
+
+def test_add_as_scenario_selection_matches_the_list(qtbot, tmp_path):
+    import numpy as np
+    import pandas as pd
+    from PySide6.QtCore import QSettings
+
+    from fairdesk.gui.main_window import MainWindow
+    from fairdesk.gui.pages.recall_page import RecallPage
+    from fairdesk.scenarios import compare, baseline
+    from fairdesk.schema import ColumnMapping
+    from fairdesk.validation import prepare
+    from conftest import ROOT
+
+    data = prepare(pd.read_csv(ROOT / "resources" / "sample" / "sample_scores.csv"),
+                   ColumnMapping(score="score", label="outcome", groups=["race"]))
+    w = MainWindow(page_classes=[RecallPage], settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(w)
+    w.show_error = lambda *a: None
+    w.show()
+    qtbot.waitExposed(w)
+    w.state.set_data(data)  # the page computes while it is visible
+    page = w.pages[0]
+    qtbot.waitUntil(lambda: page.result is not None and page._job is None, timeout=30000)
+    name = page.add_as_scenario()
+    sc = w.state.scenarios[-1]
+    assert sc.name == name and sc.kind == "selection"
+    key = page.chosen_key
+    comp = compare(data, [baseline([0.5]), sc])
+    assert comp.metrics[1].counts.n_selected.sum() == len(page.result.selected_rows(key))
+    w.worker.wait(5000)

@@ -315,6 +315,11 @@ class RecallPage(Page):
         self.xlsx_button.setToolTip("Write the Excel decision tables of every page, with the "
                                     "scenario table, the charts' data and the lists of people")
         self.xlsx_button.clicked.connect(self._export_workbook_dialog)
+        self.scenario_button = QPushButton("Add as scenario")
+        self.scenario_button.setToolTip("Add the list of the policy examined (the highlighted column) "
+                                        "to the Decision table, to compare it with other options")
+        self.scenario_button.clicked.connect(self.add_as_scenario)
+        buttons.addWidget(self.scenario_button)
         buttons.addStretch(1)
         buttons.addWidget(self.csv_button)
         buttons.addWidget(self.xlsx_button)
@@ -1050,3 +1055,18 @@ class RecallPage(Page):
         from ...reports.recall_report import recall_tables
 
         return recall_tables(res, self.state.data)
+
+    def add_as_scenario(self) -> str | None:
+        """The examined policy's list as a Decision-table scenario (a selection of rows)."""
+        from ...scenarios import Scenario
+
+        res, data = self.result, self.state.data
+        if res is None or data is None:
+            return None
+        key = self.chosen_key
+        s = res.scenarios[key]
+        rows = data.row_numbers[res.selected_rows(key)]
+        scenario = Scenario(f"Recall: {s.title}", "selection", {"rows": [int(r) for r in rows]},
+                            {"engine": "Recall balancing", "scenario": key,
+                             "settings": res.settings.to_dict(), "seed": res.settings.seed})
+        return self.state.add_scenario(scenario)
