@@ -238,3 +238,33 @@ def test_screenshots(window, qtbot):
     assert window.grab().save(str(SCREENS / "eodds_6_compas_equal_opportunity.png"))
     assert not window.errors
     assert math.isfinite(page.result.point[0])
+
+
+def test_add_as_scenario_equals_row_probabilities(qtbot, tmp_path):
+    import numpy as np
+    import pandas as pd
+    from PySide6.QtCore import QSettings
+
+    from conftest import ROOT
+    from fairdesk.engines.equalized_odds import row_probabilities
+    from fairdesk.gui.main_window import MainWindow
+    from fairdesk.gui.pages.eodds_page import EqualizedOddsPage
+    from fairdesk.scenarios import decisions
+    from fairdesk.schema import ColumnMapping
+    from fairdesk.validation import prepare
+
+    data = prepare(pd.read_csv(ROOT / "resources" / "sample" / "sample_scores.csv"),
+                   ColumnMapping(score="score", label="outcome", groups=["race"]))
+    w = MainWindow(page_classes=[EqualizedOddsPage], settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(w)
+    w.show_error = lambda *a: None
+    w.show()
+    qtbot.waitExposed(w)
+    w.state.set_data(data)
+    page = w.pages[0]
+    qtbot.waitUntil(lambda: page.result is not None and page.result.family(page.family_combo.currentData())
+                    is not None and not w.worker.busy, timeout=60000)
+    assert page.add_as_scenario()
+    sc = w.state.scenarios[-1]
+    expected = row_probabilities(data, page.result, page.family_combo.currentData())
+    np.testing.assert_allclose(decisions(sc, data).probability, expected, atol=1e-9)

@@ -608,6 +608,23 @@ def row_probabilities(data: AnalysisData, result: EOddsResult, family) -> np.nda
     return out
 
 
+def scenario_probabilities(data: AnalysisData, settings: dict):
+    """Decision-table hook (fairdesk.scenarios, kind "probabilities"): settings
+    ``{"family": name, "params": {GROUP: {"t0", "t1", "p"}}}`` in the score's own units.
+    Returns (probability per row, tier per row: 0 below t0, 1 between, 2 at or above t1, 3)."""
+    params = parse_params(settings["params"], data)
+    family = settings.get("family", "fixed")
+    out = np.zeros(data.n)
+    tier = np.zeros(data.n, dtype=np.int64)
+    s = data.oriented
+    for g in range(data.n_groups):  # per group, vectorised over its rows
+        m = data.group == g
+        t0, t1, p = params[g]
+        out[m] = phi(family, t0, t1, p, s[m])
+        tier[m] = (s[m] >= t0).astype(np.int64) + (s[m] >= t1)
+    return np.clip(out, 0.0, 1.0), tier, 3
+
+
 def realize_decisions(probabilities, seed: int) -> np.ndarray:
     """0/1 decisions drawn with the given probabilities from ``seed`` (numpy SeedSequence):
     the same seed and probabilities give the same decisions."""

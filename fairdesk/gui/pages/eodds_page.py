@@ -216,6 +216,11 @@ class EqualizedOddsPage(Page):
 
         bottom = QHBoxLayout()
         bottom.setSpacing(6)
+        self.scenario_button = QPushButton("Add as scenario")
+        self.scenario_button.setToolTip("Add the chosen randomisation (its per-group t0, t1, p) to the "
+                                        "Decision table, compared on expected counts")
+        self.scenario_button.clicked.connect(self.add_as_scenario)
+        bottom.addWidget(self.scenario_button)
         self.export_rows_button = QPushButton("Export row probabilities…")
         self.export_rows_button.setToolTip(
             "Write every row's probability of a positive decision under the chosen "
@@ -938,3 +943,25 @@ class EqualizedOddsPage(Page):
         except FairDeskError:
             return []
         return eodds_tables(self.result, data, self.family)
+
+    def add_as_scenario(self) -> str | None:
+        """The chosen family's per-group parameters as a Decision-table scenario."""
+        from ...scenarios import Scenario
+
+        res, data = self.result, self.state.data
+        family = self.family_combo.currentData()
+        fam = res.family(family) if res is not None else None
+        if fam is None or data is None:
+            return None
+        params = {}
+        for g, name in enumerate(data.group_names):
+            t0, t1 = float(fam.t0[g]) * data.sign, float(fam.t1[g]) * data.sign
+            if data.sign < 0:
+                t0, t1 = t1, t0
+            params[name] = {"t0": t0 if np.isfinite(t0) else None, "t1": t1 if np.isfinite(t1) else None,
+                            "p": float(fam.p[g])}
+        scenario = Scenario(f"Equalized odds ({family})", "probabilities",
+                            {"engine": "fairdesk.engines.equalized_odds:scenario_probabilities",
+                             "settings": {"family": family, "params": params}},
+                            {"engine": "ROC & equalized odds", "settings": res.settings.to_dict()})
+        return self.state.add_scenario(scenario)
