@@ -505,4 +505,5 @@ def default_pages():
     from .pages.decision_page import DecisionPage
     from .pages.eodds_page import EqualizedOddsPage
     from .pages.tiers_page import TiersPage
-    return [DataPage, TiersPage, AuditPage, RecallPage, EqualizedOddsPage, DecisionPage]
+    from .pages.transport_page import TransportPage
+    return [DataPage, TiersPage, AuditPage, RecallPage, EqualizedOddsPage, TransportPage, DecisionPage]
