@@ -352,3 +352,31 @@ def test_screenshots(qtbot, tmp_path, monkeypatch, frame):
         qtbot.wait(200)
         assert w.grab().save(str(SCREENS / f"transport_compas_{i + 1}_{tname}_{pname}.png"))
     assert w.errors == []
+
+
+def test_add_as_scenario_flags_transported_scores(qtbot, tmp_path):
+    import numpy as np
+    import pandas as pd
+    from PySide6.QtCore import QSettings
+
+    from conftest import ROOT
+    from fairdesk.gui.main_window import MainWindow
+    from fairdesk.gui.pages.transport_page import TransportPage
+    from fairdesk.scenarios import decisions
+    from fairdesk.schema import ColumnMapping
+    from fairdesk.validation import prepare
+
+    data = prepare(pd.read_csv(ROOT / "resources" / "sample" / "sample_scores.csv"),
+                   ColumnMapping(score="score", label="outcome", groups=["race"]))
+    w = MainWindow(page_classes=[TransportPage], settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(w)
+    w.show_error = lambda *a: None
+    w.show()
+    qtbot.waitExposed(w)
+    w.state.set_data(data)
+    page = w.pages[0]
+    qtbot.waitUntil(lambda: page.result is not None and not w.worker.busy, timeout=60000)
+    assert page.add_as_scenario()
+    sc = w.state.scenarios[-1]
+    expected = (page.result.transported >= page.result.threshold).astype(float)
+    np.testing.assert_array_equal(decisions(sc, data).probability, expected)

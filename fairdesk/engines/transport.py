@@ -760,3 +760,12 @@ def run_feature_transport(data: AnalysisData, settings: FeatureSettings, *,
                          reference=ref, original=X, transported=out, scale=scale,
                          batches=batches, batch_cost=batch_cost, matched_rows=matched_rows,
                          warnings=warnings)
+
+
+def scenario_probabilities(data: AnalysisData, settings: dict):
+    """Decision-table hook (fairdesk.scenarios, kind "probabilities"): flag every row whose
+    transported score is at or above the threshold (``settings``: TransportSettings as a
+    dict, its threshold in the score's own units). Returns (0/1 per row, tier, 2)."""
+    result = run_transport(data, TransportSettings.from_dict(settings))
+    flagged = (result.transported * data.sign >= result.threshold * data.sign)
+    return flagged.astype(float), flagged.astype(np.int64), 2

@@ -318,7 +318,12 @@ class TransportPage(Page):
         self.run_button.clicked.connect(self.run)
         self.status = self._note("")
         self.status.setMinimumWidth(150)
+        self.scenario_button = QPushButton("Add as scenario")
+        self.scenario_button.setToolTip("Add 'flag when the transported score is at or above the "
+                                        "threshold' to the Decision table")
+        self.scenario_button.clicked.connect(self.add_as_scenario)
         run_box.addWidget(self.run_button)
+        run_box.addWidget(self.scenario_button)
         run_box.addWidget(self.status, 1)
         top.addLayout(run_box, 2)
 
@@ -1602,6 +1607,21 @@ class TransportPage(Page):
             tables += feature_tables(self.features, data)
         return tables
 
+    def add_as_scenario(self) -> str | None:
+        """Transported scores at the threshold, as a Decision-table scenario."""
+        from ...scenarios import Scenario
+
+        res = self.result
+        if res is None or self.state.data is None:
+            return None
+        settings = res.settings.to_dict()
+        settings["threshold"] = float(res.threshold)
+        scenario = Scenario(f"Transported onto {res.reference_name} ≥ {res.threshold:g}", "probabilities",
+                            {"engine": "fairdesk.engines.transport:scenario_probabilities",
+                             "settings": settings},
+                            {"engine": "Transport & conformal", "seed": res.settings.seed})
+        return self.state.add_scenario(scenario)
+
 
 def _plain(text: str) -> str:
     """p̂ and q̂ as p and q: the combining hat is drawn misplaced in Qt's rich text."""
@@ -1614,4 +1634,3 @@ def _icon(color: QColor):
     pm = QPixmap(12, 12)
     pm.fill(color)
     return QIcon(pm)
-
