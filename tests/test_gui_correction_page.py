@@ -326,16 +326,24 @@ def test_apply_after_data_change_refuses(ran, window):
 
 
 def test_cancel_leaves_page_usable_without_stale_result(page, window, qtbot):
+    SCREENS.mkdir(parents=True, exist_ok=True)
     small_settings(page, step=0.01, I=200, J=200)
+    assert window.grab().save(str(SCREENS / "correction_0_before_run.png"))
     page.run()
     qtbot.waitUntil(lambda: page.progress.value() > 0, timeout=60000)
+    assert window.grab().save(str(SCREENS / "correction_0_running.png"))
     assert page.cancel_button.isEnabled() and not page.run_button.isEnabled()
     page.cancel()
+    # until the job has really stopped, Run waits (no second job competing for the cores)
+    assert not page.running and not page.cancel_button.isEnabled()
+    if window.worker.busy:
+        assert not page.run_button.isEnabled() and "Cancelling" in page.status.text()
     qtbot.waitUntil(lambda: not window.worker.busy, timeout=120000)
     qtbot.wait(100)
     assert page.result is None and not page.running
     assert page.stack.currentIndex() == 0 and "Cancelled" in page.placeholder.text()
     assert page.run_button.isEnabled() and not page.progress.isVisible()
+    assert page.status.text() == "Cancelled."
     assert window.errors == []
     # still usable: a small run works
     small_settings(page)
@@ -591,3 +599,29 @@ def test_calibration_uses_one_w_for_all_thresholds(page, window, qtbot):
     np.testing.assert_allclose(gain.pre, f.mean(axis=1))
     np.testing.assert_allclose(gain.post, 1 - res.objective[:, 0, 0] / (res.k + 1))
     assert window.errors == []
+
+
+def test_audit_page_shows_applied_thresholds(qtbot, tmp_path, monkeypatch):
+    from fairdesk.gui.pages.audit_page import AuditPage
+    win = MainWindow(page_classes=[CorrectionPage, AuditPage],
+                     settings=QSettings(str(tmp_path / "a.ini"), QSettings.IniFormat))
+    errors = []
+    monkeypatch.setattr(win, "show_error", lambda msg, details="": errors.append(msg))
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    win.state.set_data(make_data())
+    page = win.page("correction")
+    page.workers = 1
+    small_settings(page)
+    run_page(page, qtbot)
+    page.apply_corrected()
+    audit = win.page("audit")
+    qtbot.waitUntil(lambda: audit.result is not None and audit.result.group_specific, timeout=30000)
+    np.testing.assert_array_equal(audit.result.thresholds,
+                                  cf.chosen_thresholds(page.result, page.chosen))
+    win.show_page("audit")
+    qtbot.wait(100)
+    assert errors == []
+    win.worker.cancel_all()
+    win.worker.wait(30000)

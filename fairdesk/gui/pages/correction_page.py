@@ -124,6 +124,7 @@ class CorrectionPage(Page):
         self._pending_chosen: list | None = None  # w values from a project, for the next run
         self._job = None
         self._run_id = 0
+        self._cancelling: int | None = None  # run id of a cancelled job not yet stopped
         self._started = 0.0
         self._transitions: tuple | None = None  # (chosen key, matrix)
         self._strip = None  # (rows, x, y) of the scores-by-group plot
@@ -237,7 +238,8 @@ class CorrectionPage(Page):
         self.w_step.setMinimum(0.001)
         self.w_count = QLabel()
         self.w_count.setStyleSheet("color:#404040")
-        self.w_count.setMinimumWidth(70)
+        self.w_count.setMinimumWidth(QFontMetrics(self.w_count.font()).horizontalAdvance(
+            "= 1,001 values") + 6)
         row2.addWidget(self._label("Penalty weights w", W_TIP))
         for widget in (QLabel("from"), self.w_start, QLabel("to"), self.w_stop,
                        QLabel("step"), self.w_step, self.w_count):
@@ -666,7 +668,7 @@ class CorrectionPage(Page):
         d = self.state.data
         usable = d is not None and d.label is not None and d.n_groups >= 2
         self.settings_box.setEnabled(d is not None)
-        self.run_button.setEnabled(usable and not self.running)
+        self.run_button.setEnabled(usable and not self.running and self._cancelling is None)
         self.cancel_button.setEnabled(self.running)
         if self.running:
             return
@@ -726,7 +728,7 @@ class CorrectionPage(Page):
             workers=self.workers)
 
     def run(self) -> None:
-        if self.running:
+        if self.running or self._cancelling is not None:
             return
         d = self.state.data
         try:
@@ -758,12 +760,17 @@ class CorrectionPage(Page):
         self._update_idle()
 
     def cancel(self) -> None:
-        if self._job is not None:
-            self._job.cancel()
+        """Stop the running correction. Its result, should it still arrive, is dropped; Run is
+        available again once the job has really stopped (with several processes, a batch of
+        subsamples already under way finishes first)."""
+        if self._job is None:
+            return
+        self._job.cancel()
         self._job = None
+        self._cancelling = self._run_id
         self._run_id += 1  # whatever the cancelled job still sends is ignored
         self.progress.hide()
-        self.status.setText("Cancelled.")
+        self.status.setText("Cancelling… (subsamples already under way finish first)")
         self._idle_message = "Cancelled. "
         self._update_idle()
 
@@ -777,17 +784,29 @@ class CorrectionPage(Page):
         self._job = None
         self.progress.hide()
 
+    def _job_over(self, rid: int) -> bool:
+        """True when ``rid`` is the running job; a cancelled job's end only frees Run."""
+        if rid == self._cancelling:
+            self._cancelling = None
+            self.status.setText("Cancelled.")
+            self._update_idle()
+            return False
+        return rid == self._run_id and self._job is not None
+
     def _on_result(self, rid: int, data, run_settings: dict, res) -> None:
-        if rid != self._run_id or data is not self.state.data:
-            return  # cancelled, replaced by a newer run, or the data changed meanwhile
+        if not self._job_over(rid):
+            return  # cancelled or replaced by a newer run
         self._end_job()
+        if data is not self.state.data:
+            self._update_idle()
+            return  # the data changed meanwhile
         self._run_seconds = time.perf_counter() - self._started
         self._run_data = data
         self._run_settings = run_settings
         self.set_result(res)
 
     def _on_failed(self, rid: int, message: str, details: str) -> None:
-        if rid != self._run_id:
+        if not self._job_over(rid):
             return
         self._end_job()
         self.status.setText("The correction stopped: " + message)
@@ -796,9 +815,9 @@ class CorrectionPage(Page):
         self._show_error(message, details)
 
     def _on_cancelled(self, rid: int) -> None:
-        if rid != self._run_id:
+        if not self._job_over(rid):
             return
-        self._end_job()
+        self._end_job()  # cancelled from the status bar
         self.status.setText("Cancelled.")
         self._idle_message = "Cancelled. "
         self._update_idle()
@@ -1211,7 +1230,7 @@ class CorrectionPage(Page):
         hh = tb.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.Stretch)
         tb.verticalHeader().setDefaultSectionSize(22)
-        ws = sorted({fmt_w(float(res.weights[wi])) for wi in self.chosen.values()})
+        ws = [fmt_w(w) for w in sorted({float(res.weights[wi]) for wi in self.chosen.values()})]
         self.transitions_note.setText(
             f"All {len(self._run_data.score):,} rows (weighted counts). Rows: tier with the "
             "group-agnostic thresholds; columns: tier with the corrected thresholds at w = "
@@ -1469,7 +1488,7 @@ class CorrectionPage(Page):
         self._strip_post.setData(seg_x, seg_y)
         sample = (f"a random sample of {rows.size:,} of {d.n:,} rows" if rows.size < d.n
                   else f"all {d.n:,} rows")
-        ws = sorted({fmt_w(float(res.weights[wi])) for wi in self.chosen.values()})
+        ws = [fmt_w(w) for w in sorted({float(res.weights[wi]) for wi in self.chosen.values()})]
         self.strip_panel.set_note(f"Showing {sample}; tiers after correction at w = "
                                   + ", ".join(ws) + ". Dashed: group-agnostic thresholds; "
                                   "vermillion: each group's corrected thresholds.")
