@@ -100,12 +100,18 @@ def test_top_k_and_ties():
     assert top_k_threshold(s, 10) == 0.1
 
 
-def test_bins_edge_goes_to_higher_bin():
+def test_bins_edge_goes_to_higher_bin_and_bins_hold_equal_shares():
     v = np.arange(1, 21, dtype=float)
     edges = bin_edges(v, 20)
-    assert edges.tolist() == list(np.arange(1, 20, dtype=float))
-    assert assign_bins([1, 1.5, 2, 20], edges).tolist() == [2, 2, 3, 20]
-    assert np.bincount(assign_bins(np.arange(0.5, 20, 1.0), edges)).tolist()[1:] == [1] * 20
+    assert edges.tolist() == list(np.arange(2, 21, dtype=float))
+    assert assign_bins([1, 1.5, 2, 20], edges).tolist() == [1, 1, 2, 20]
+    assert np.bincount(assign_bins(v, edges)).tolist()[1:] == [1] * 20
+    rng = np.random.default_rng(0)
+    scores = rng.random(2000)
+    counts = np.bincount(assign_bins(scores, bin_edges(scores, 20)), minlength=21)[1:]
+    assert counts.tolist() == [100] * 20  # exactly 5 % each
+    w = rng.integers(1, 4, 2000)  # weights count as repeated rows
+    np.testing.assert_array_equal(bin_edges(scores, 10, w), bin_edges(np.repeat(scores, w), 10))
 
 
 def test_tiers_group_specific():

@@ -192,3 +192,23 @@ def test_command_line_json_and_workbook(tmp_path):
                           "--label", "outcome", "--group", "race", "--definition", "XYZ"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Unknown fairness definition" in bad.stderr
+
+
+def test_rule_names_follow_risk_order_and_cancel_with_workers():
+    from fairdesk.errors import Cancelled
+    from fairdesk.jobs import Job
+
+    s, y, g, w = synthetic(n=400, seed=8)
+    f = pd.DataFrame({"s": s, "y": y.astype(int), "g": g})
+    data = prepare(f, ColumnMapping(score="s", label="y", groups=["g"]))
+    rules = (OREGON_RULES[2], OREGON_RULES[0], OREGON_RULES[1])  # high, low, mean: out of order
+    r = run_correction(data, CorrectionSettings(weights=(0.0, 1.0), subsamples=2, audit_subsamples=2,
+                                                workers=1, rules=rules))
+    names = r.threshold_names()
+    assert "low" in names[0] and names[1] == "mean score" and "high" in names[2]
+    assert np.all(np.diff(r.pre_thresholds()) > 0)
+    # cancelling a multi-process run stops it without waiting for every subsample
+    seen = []
+    job = Job(lambda f_, m: (seen.append(m), job.cancel() if len(seen) == 2 else None))
+    with pytest.raises(Cancelled):
+        run_correction(data, CorrectionSettings(subsamples=40, audit_subsamples=2, workers=2), job=job)

@@ -29,7 +29,7 @@ import copy
 import math
 import os
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
@@ -779,11 +779,6 @@ def _num(x):
     return None if math.isnan(x) else x
 
 
-def _chunks(n, parts):
-    bounds = np.linspace(0, n, parts + 1).round().astype(int)
-    return [list(range(bounds[i], bounds[i + 1])) for i in range(parts) if bounds[i + 1] > bounds[i]]
-
-
 def run_correction(data: AnalysisData, settings: CorrectionSettings, *, job: Job = NO_JOB) -> CorrectionResult:
     """The full procedure: I subsamples × W weights, bagging, then the assessment."""
     if data.label is None:
@@ -799,6 +794,13 @@ def run_correction(data: AnalysisData, settings: CorrectionSettings, *, job: Job
     w = np.asarray(settings.weights, dtype=float)
     if w.size == 0 or np.any((w < 0) | (w > 1)):
         raise FairDeskError("Penalty weights must lie between 0 and 1.")
+    # Φ is sorted by risk on each subsample: order the rules the same way (on all rows) so
+    # that threshold t keeps its rule's name whatever order the rules were given in
+    full = group_agnostic_thresholds(data.score, data.weight, settings.rules, data.sign)
+    if len(full) == len(settings.rules):
+        order = np.argsort([group_agnostic_thresholds(data.score, data.weight, [r], data.sign)[0]
+                            for r in settings.rules], kind="stable")
+        settings.rules = tuple(settings.rules[i] for i in order)
     mode = subsample_mode(data, settings.subsampling)
     codes = unit_codes(data) if mode == "unit" else None
     arrays = {"score": data.oriented.astype(float), "label": data.label.astype(float),
@@ -821,14 +823,18 @@ def run_correction(data: AnalysisData, settings: CorrectionSettings, *, job: Job
                 results[idx] = sol
             job.progress(0.8 * len(results) / I, f"Subsample {len(results):,} of {I:,}")
     else:
-        chunks = _chunks(I, workers * 4)
+        # one subsample per task: progress after every subsample, and Cancel is checked
+        # twice a second while the workers run (a running subsample finishes, the rest never start)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
                                  initargs=(arrays,)) as pool:
-            futures = [pool.submit(_run_chunk, c, [seed_ints[i] for i in c], sd) for c in chunks]
+            pending = {pool.submit(_run_chunk, [i], [seed_ints[i]], sd) for i in range(I)}
             try:
-                for fut in as_completed(futures):
-                    for idx, sol in fut.result():
-                        results[idx] = sol
+                job.progress(0.0, f"Starting {workers} worker processes")
+                while pending:
+                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        for idx, sol in fut.result():
+                            results[idx] = sol
                     job.progress(0.8 * len(results) / I, f"Subsample {len(results):,} of {I:,}")
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)

@@ -504,6 +504,9 @@ def default_pages():
     from .pages.recall_page import RecallPage
     from .pages.decision_page import DecisionPage
     from .pages.eodds_page import EqualizedOddsPage
+    from .pages.correction_page import CorrectionPage
+    from .pages.households_page import HouseholdsPage
     from .pages.tiers_page import TiersPage
     from .pages.transport_page import TransportPage
-    return [DataPage, TiersPage, AuditPage, RecallPage, EqualizedOddsPage, TransportPage, DecisionPage]
+    return [DataPage, TiersPage, AuditPage, CorrectionPage, RecallPage, EqualizedOddsPage,
+            HouseholdsPage, TransportPage, DecisionPage]

@@ -82,11 +82,22 @@ def top_k_threshold(oriented, k: int, weight=None) -> float:
 def bin_edges(values, n_bins: int = 20, weight=None) -> np.ndarray:
     """Edges of ``n_bins`` bins holding equal shares of ``values`` (ventiles for 20).
 
-    Edge j is the j/n_bins weighted quantile, j = 1 … n_bins − 1.
+    Edge j (j = 1 … n_bins − 1) is the smallest value with at least j/n_bins of the weight
+    strictly below it, so that, with a value equal to an edge going to the higher bin,
+    every bin holds its share exactly when the values allow it (ties cannot be split).
     """
     if n_bins < 2:
         raise FairDeskError("Use at least two bins.")
-    return weighted_quantile(values, np.arange(1, n_bins) / n_bins, weight)
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        raise FairDeskError("No scores to bin.")
+    w = np.ones(v.size) if weight is None else np.asarray(weight, dtype=float)
+    u, inv = np.unique(v, return_inverse=True)
+    wu = np.bincount(inv, weights=w, minlength=u.size)
+    below = np.cumsum(wu) - wu  # weight strictly below each distinct value
+    targets = np.arange(1, n_bins) / n_bins * wu.sum() * (1 - 1e-12)
+    idx = np.clip(np.searchsorted(below, targets, side="left"), 0, u.size - 1)
+    return u[idx]
 
 
 def assign_bins(values, edges) -> np.ndarray:
