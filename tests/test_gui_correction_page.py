@@ -315,6 +315,22 @@ def test_apply_sets_group_specific_thresholds(ran, window):
     assert window.errors == []
 
 
+def test_add_as_scenario_equals_applied_thresholds(ran, window):
+    from fairdesk.audit import run_audit
+    from fairdesk.scenarios import baseline, compare
+
+    page = ran
+    name = page.add_as_scenario()
+    sc = window.state.scenarios[-1]
+    assert sc.name == name and sc.kind == "group_thresholds" and sc.origin["seed"] == 7
+    page.apply_corrected()
+    st = window.state
+    comp = compare(st.data, [baseline([0.5]), sc])
+    audit = run_audit(st.data, st.thresholds, group_specific=True)
+    # the scenario flags at the highest threshold: the audit's last threshold
+    np.testing.assert_allclose(comp.metrics[1].rates["fpr"], audit.rates["fpr"][:, -1])
+
+
 def test_apply_after_data_change_refuses(ran, window):
     page = ran
     res = page.result

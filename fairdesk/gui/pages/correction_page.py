@@ -368,6 +368,11 @@ class CorrectionPage(Page):
         self.apply_button.setStyleSheet("QPushButton { font-weight: bold; padding: 5px 12px; }")
         self.apply_button.clicked.connect(self.apply_corrected)
         row.addWidget(self.apply_button)
+        self.scenario_button = QPushButton("Add as scenario")
+        self.scenario_button.setToolTip("Add the corrected thresholds at the chosen w's to the "
+                                        "Decision table, to compare them with other options")
+        self.scenario_button.clicked.connect(self.add_as_scenario)
+        row.addWidget(self.scenario_button)
         return row
 
     @staticmethod
@@ -1516,6 +1521,24 @@ class CorrectionPage(Page):
         self.state.set_thresholds(values, group_specific=True, rules=[rule])
         ws = ", ".join(fmt_w(w) for w in rule["w"])
         self._status_message(f"Corrected thresholds applied (w = {ws}): the Audit page shows them.")
+
+    def add_as_scenario(self) -> str | None:
+        """The corrected thresholds at the chosen w's as a Decision-table scenario."""
+        from ...scenarios import Scenario
+
+        res, d = self.result, self.state.data
+        if res is None or d is None or self._run_data is not d:
+            self._show_error("Run the correction on the current data first.")
+            return None
+        values = np.asarray(cf.chosen_thresholds(res, self.chosen), dtype=float).reshape(d.n_groups, -1)
+        c = cf.full_choice(res, self.chosen)
+        ws = [float(res.weights[c[t]]) for t in range(res.k)]
+        scenario = Scenario(
+            f"{res.settings.definition} correction (w = {', '.join(fmt_w(w) for w in ws)})", "group_thresholds",
+            {"values": {g: sorted(float(v) for v in values[i]) for i, g in enumerate(d.group_names)}},
+            {"engine": "Error-rate balance", "definition": res.settings.definition, "w": ws,
+             "subsamples": int(res.theta.shape[0]), "seed": res.settings.seed})
+        return self.state.add_scenario(scenario)
 
     # ================================================================== settings and export
     def settings(self) -> dict:
