@@ -284,3 +284,31 @@ def test_screenshots(qtbot, window, page):
     qtbot.wait(100)
     assert page.size_panel.grab().save(str(SCREENS / "households_4_size_ratio.png"))
     assert not math.isnan(page.result.policy(1).auc_overall)
+
+
+def test_add_as_scenario_screens_in_by_the_shown_score(qtbot, page, data):
+    import numpy as np
+
+    from fairdesk.engines.households import HIGH, HouseholdSettings, communicated_scores
+    from fairdesk.metrics.thresholds import assign_bins, bin_edges
+    from fairdesk.scenarios import decisions
+
+    wait_result(qtbot, page)
+    hs = page.current_settings()
+    for key in ("household_max", "protocol"):
+        page.scenario_policy.setCurrentIndex(page.scenario_policy.findData(key))
+        assert page.add_as_scenario()
+        sc = page.state.scenarios[-1]
+        got = decisions(sc, data).probability
+        # by hand: bins on the reference rows, then what each household is shown
+        ref = np.ones(data.n, bool) if hs.reference_split is None else (data.split.astype(str) == hs.reference_split)
+        bins = assign_bins(data.oriented, bin_edges(data.oriented[ref], hs.bins))
+        flag = np.asarray(data.extras[hs.flag], dtype=float) > 0 if hs.flag else None
+        age = np.asarray(data.extras[hs.age], dtype=float) if hs.age else None
+        shown = communicated_scores(bins, data.households, flag, age, hs.protocol)
+        if key == "protocol":
+            from fairdesk.engines.households import PROTOCOL_LABELS
+            expected = (shown["protocol"] == PROTOCOL_LABELS[HIGH]).astype(float)
+        else:
+            expected = (shown[key] >= hs.cutoff_value()).astype(float)
+        np.testing.assert_array_equal(got, expected)

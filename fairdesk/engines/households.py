@@ -103,7 +103,7 @@ import pandas as pd
 from ..dataset import AnalysisData
 from ..errors import FairDeskError
 from ..jobs import NO_JOB, Job
-from ..metrics.thresholds import assign_bins
+from ..metrics.thresholds import assign_bins, bin_edges
 from ..validation import rows_text
 
 SCORE_POLICIES = {
@@ -1068,3 +1068,41 @@ def feature_disparity(data: AnalysisData, columns, group_a: str | None = None,
     # largest ratio first (∞: group B has no one with the attribute); undefined last
     out.sort(key=lambda r: (1, 0.0) if math.isnan(r["ratio"]) else (0, -r["ratio"]))
     return out, (a_name, b_name), skipped
+
+
+def scenario_probabilities(data: AnalysisData, settings: dict):
+    """Decision-table hook (fairdesk.scenarios, kind "probabilities"): who is screened in
+    when every person's household is shown ``settings["score"]`` (one of SCORE_POLICIES):
+    a bin score at or above the cutoff, or the High-risk protocol. ``settings["household"]``
+    holds the HouseholdSettings. Returns (0/1 per person, tier = shown score or protocol, tiers)."""
+    s = HouseholdSettings.from_dict(settings.get("household"))
+    s.validate()
+    policy = settings.get("score", "household_max")
+    if policy not in SCORE_POLICIES:
+        raise FairDeskError(f"Unknown household score policy '{policy}'; choose "
+                            + ", ".join(SCORE_POLICIES) + ".")
+    if data.households is None:
+        raise FairDeskError("This scenario needs a household id column: map one on the Data page.")
+    if s.prebinned:
+        bins = data.score.astype(np.int64)
+    else:
+        ref_mask, _ = reference_mask(data, s.reference_split)
+        ref = slice(None) if ref_mask is None else ref_mask
+        edges = bin_edges(data.oriented[ref], s.bins, data.weight[ref] if data.weighted else None)
+        bins = assign_bins(data.oriented, edges).astype(np.int64)
+    flag = age = None
+    if s.flag:
+        flag, _ = binary_column(_extra(data, s.flag, "flag"), s.flag, data.row_numbers, "flag")
+    if s.age:
+        age = numeric_column(_extra(data, s.age, "age"), s.age, data.row_numbers, "age")
+    shown = communicated_scores(bins, data.households, flag, age, s.protocol)
+    if shown[policy] is None:
+        raise FairDeskError(f"The '{policy}' policy needs a {'flag' if policy == 'flagged_max' else 'age'} "
+                            "column: choose it on the Households page.")
+    if policy == "protocol":
+        code = np.zeros(data.n, dtype=np.int64)
+        for i, label in enumerate(PROTOCOL_LABELS):  # three labels, vectorised over people
+            code[shown[policy] == label] = i
+        return (code == HIGH).astype(float), code, len(PROTOCOL_LABELS)
+    score = np.asarray(shown[policy], dtype=np.int64)
+    return (score >= s.cutoff_value()).astype(float), score - 1, int(s.bins)

@@ -319,6 +319,22 @@ class HouseholdsPage(Page):
         self.summary = self._note()
         self.summary.setTextFormat(Qt.RichText)
         v.addWidget(self.summary)
+        row = QHBoxLayout()
+        self.scenario_policy = QComboBox()
+        for key, title in (("household_max", "household maximum"), ("flagged_max", "maximum over flagged"),
+                           ("individual", "each person's own score"), ("protocol", "protocol (High-risk)")):
+            self.scenario_policy.addItem(title, key)
+        self.scenario_policy.setToolTip("The score shown to screeners in the scenario: people are "
+                                        "screened in at the cutoff, or under the High-risk protocol")
+        self.scenario_button = QPushButton("Add as scenario")
+        self.scenario_button.setToolTip("Add 'screen in when the shown score reaches the cutoff' "
+                                        "(or the High-risk protocol) to the Decision table")
+        self.scenario_button.clicked.connect(self.add_as_scenario)
+        row.addWidget(QLabel("Scenario shows:"))
+        row.addWidget(self.scenario_policy)
+        row.addWidget(self.scenario_button)
+        row.addStretch(1)
+        v.addLayout(row)
         self.table_tabs.addTab(w, "Policies")
         self.table_tabs.setTabToolTip(0, "The audit's Tables 4 and 5: AUC, cross-AUC, false "
                                          "positive rate and screen-in rate of every policy")
@@ -949,6 +965,30 @@ class HouseholdsPage(Page):
         self.feature_note.setText(note)
 
     # ================================================================== settings and export
+    def add_as_scenario(self) -> str | None:
+        """The chosen score policy at the cutoff as a Decision-table scenario."""
+        from ...engines.households import scenario_probabilities
+        from ...errors import FairDeskError
+        from ...scenarios import Scenario
+
+        if self.state.data is None:
+            return None
+        hs = self.current_settings()
+        policy = self.scenario_policy.currentData()
+        settings = {"household": hs.to_dict(), "score": policy}
+        try:
+            scenario_probabilities(self.state.data, settings)  # refuse now, not in the table
+        except FairDeskError as err:
+            self.window().show_error(str(err), "")
+            return None
+        title = self.scenario_policy.currentText()
+        name = (f"Households: {title}" if policy == "protocol"
+                else f"Households: {title} ≥ {hs.cutoff_value()}")
+        scenario = Scenario(name, "probabilities",
+                            {"engine": "fairdesk.engines.households:scenario_probabilities",
+                             "settings": settings}, {"engine": "Households"})
+        return self.state.add_scenario(scenario)
+
     def settings(self) -> dict:
         s = self.current_settings().to_dict()
         s.pop("features", None)
