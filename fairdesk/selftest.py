@@ -54,8 +54,9 @@ def _checks():
 
     def correction():
         from .engines.threshold_correction import CorrectionSettings, run_correction
-        r = run_correction(state["data"], CorrectionSettings(weights=(0.0, 0.5, 1.0), subsamples=2,
-                                                             audit_subsamples=2, workers=1))
+        r = state["correction"] = run_correction(
+            state["data"], CorrectionSettings(weights=(0.0, 0.5, 1.0), subsamples=2, audit_subsamples=2,
+                                              workers=1))
         pre = r.pre_thresholds()
         assert np.allclose(r.post_thresholds()[-1], pre[:, None])  # w = 1 keeps the thresholds
         return f"{len(r.best)} thresholds corrected"
@@ -69,13 +70,30 @@ def _checks():
         import openpyxl
 
         from .reports.audit_report import audit_tables
+        from .reports.correction_report import correction_tables
+        from .reports.eodds_report import eodds_tables
+        from .reports.households_report import households_tables
         from .reports.meeting_report import write_meeting_workbook
+        from .reports.recall_report import recall_tables
+        from .reports.transport_report import transport_tables
+        d = state["data"]
+        tables = audit_tables(state["audit"], d)
+        if "correction" in state:
+            tables += correction_tables(state["correction"])
+        if "recall" in state:
+            tables += recall_tables(state["recall"], d)
+        if "eodds" in state:
+            tables += eodds_tables(state["eodds"], d)
+        if "households" in state:
+            tables += households_tables(state["households"])
+        if "transport" in state:
+            tables += transport_tables(state["transport"], d)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "selftest.xlsx"
-            write_meeting_workbook(path, state["table"].source, state["data"], state["comparison"],
-                                   audit_tables(state["audit"], state["data"]))
+            write_meeting_workbook(path, state["table"].source, d, state["comparison"], tables)
             wb = openpyxl.load_workbook(path)
             assert wb.sheetnames[0] == "About this workbook" and "Summary" in wb.sheetnames
+            assert len(wb.sheetnames) >= len(tables) + 4
             return f"{len(wb.sheetnames)} sheets written and read back"
 
     checks = [("version", lambda: __version__), ("load sample", load), ("validate", validate),
@@ -86,15 +104,36 @@ def _checks():
 
 
 def _engine_checks(state):
-    """Engines that have a ``selftest(data)`` function of their own."""
-    for module in ("recall_balance", "equalized_odds", "households", "transport", "conformal"):
-        try:
-            mod = importlib.import_module(f"fairdesk.engines.{module}")
-        except ImportError:
-            continue
-        fn = getattr(mod, "selftest", None)
-        if fn is not None:
-            yield module.replace("_", " "), (lambda fn=fn: fn(state["data"]))
+    """Every other engine, briefly, with a property that must hold."""
+    def recall():
+        from .engines.recall_balance import RecallSettings, run_recall
+        r = state["recall"] = run_recall(state["data"], RecallSettings(k=300, seed=1))
+        cur = r.scenarios["current_equal"]
+        assert abs(cur.size - 300) <= 2  # weights 1 and 2: within one person's weight of K
+        return f"5 scenarios, equal-recall list of {cur.size:g} people"
+
+    def eodds():
+        from .engines.equalized_odds import EOddsSettings, run_equalized_odds
+        r = state["eodds"] = run_equalized_odds(state["data"], EOddsSettings(), curves=False)
+        fam = r.family("fixed")
+        gap = float(np.nanmax(fam.eo_gap(r.rocs)))
+        assert gap < 0.05, gap
+        return f"common point FPR {r.point[0]:.3f}, TPR {r.point[1]:.3f}"
+
+    def households():
+        from .engines.households import HouseholdSettings, audit_households
+        r = state["households"] = audit_households(state["data"],
+                                                   HouseholdSettings(flag="alleged_victim", age="age"))
+        return f"{len(r.policies)} policies audited"
+
+    def transport():
+        from .engines.transport import TransportSettings, run_transport
+        r = state["transport"] = run_transport(state["data"], TransportSettings(seed=1))
+        assert np.all(r.gap_after <= r.gap_before + 1e-9)
+        return f"onto {r.reference_name}; largest selection-rate gap {np.nanmax(r.gap_after):.3f}"
+
+    return [("recall balancing", recall), ("equalized odds", eodds), ("households", households),
+            ("transport and conformal", transport)]
 
 
 def _gui_check():
