@@ -36,8 +36,18 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "gethostbyname", refuse)
 
 
+def test_selftest_offline(no_network):
+    """Every engine, the workbook and the window (the self-test) with the network refused."""
+    import io
+
+    from fairdesk.selftest import run
+    out = io.StringIO()
+    assert run(out) == 0, out.getvalue()
+    assert "FAIL" not in out.getvalue()
+
+
 def test_whole_workflow_offline(no_network, tmp_path):
-    """Load, every engine present, export — with sockets and DNS patched to raise."""
+    """Load, audit, bootstrap, correction, scenarios, export — with sockets and DNS refused."""
     import openpyxl
 
     from fairdesk.audit import run_audit
