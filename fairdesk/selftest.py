@@ -6,7 +6,6 @@ Used by the frozen bundle's test and by IT staff after installing on a workstati
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import tempfile

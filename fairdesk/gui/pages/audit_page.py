@@ -25,7 +25,7 @@ from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetrics, QIcon, QKeySeque
                            QPixmap)
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
-                               QSplitter, QStackedWidget, QStyledItemDelegate, QTableWidget,
+                               QSplitter, QStyledItemDelegate, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from ...audit import AuditResult, run_audit
@@ -213,19 +213,8 @@ class AuditPage(Page):
     def _build_ui(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
-        self.stack = QStackedWidget()
-        outer.addWidget(self.stack)
-        self.empty = QLabel("Open a data file and map its columns (score, outcome, group) to "
+        lay = self.add_empty_stack(outer, "Open a data file and map its columns (score, outcome, group) to "
                             "see the audit.")
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: #404040; font-size: 13pt;")
-        self.stack.addWidget(self.empty)
-        content = QWidget()
-        self.stack.addWidget(content)
-        lay = QVBoxLayout(content)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(4)
         top = QHBoxLayout()
         top.setSpacing(6)
         lay.addLayout(top)

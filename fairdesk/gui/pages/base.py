@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+EMPTY_STYLE = "color: #404040; font-size: 13pt;"
 
 
 class Page(QWidget):
@@ -14,6 +17,24 @@ class Page(QWidget):
         super().__init__(parent)
         self.state = state
         self.worker = worker
+
+    def add_empty_stack(self, layout, text: str = "") -> QVBoxLayout:
+        """Add to ``layout`` the page's two states: a centred message (``self.empty``) while
+        there is nothing to show, and the content, whose zero-margin layout is returned.
+        ``self.stack.setCurrentIndex(0 or 1)`` switches between them."""
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.empty = QLabel(text)
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet(EMPTY_STYLE)
+        self.stack.addWidget(self.empty)
+        content = QWidget()
+        self.stack.addWidget(content)
+        lay = QVBoxLayout(content)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
+        return lay
 
     def settings(self) -> dict:
         """This page's settings, saved in projects (JSON-able)."""

@@ -26,7 +26,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QKeySequen
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QProgressBar, QPushButton, QSlider, QSpinBox, QSplitter,
-                               QStackedWidget, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from ...engines.threshold_correction import (ASSESS_RATES, CorrectionSettings, run_correction,
@@ -293,18 +293,8 @@ class CorrectionPage(Page):
         status_row.addWidget(self.progress)
         outer.addLayout(status_row)
 
-        self.stack = QStackedWidget()
-        outer.addWidget(self.stack, 1)
-        self.placeholder = QLabel()
-        self.placeholder.setAlignment(Qt.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setStyleSheet("color:#404040; font-size: 13pt;")
-        self.stack.addWidget(self.placeholder)
-        results = QWidget()
-        self.stack.addWidget(results)
-        rl = QVBoxLayout(results)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.setSpacing(4)
+        rl = self.add_empty_stack(outer)
+        self.placeholder = self.empty
         rl.addLayout(self._build_choice_row())
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.setChildrenCollapsible(False)

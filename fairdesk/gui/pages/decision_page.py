@@ -31,7 +31,7 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
-                               QPushButton, QSpinBox, QSplitter, QStackedWidget, QTableWidget,
+                               QPushButton, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout,
                                QWidget)
 
@@ -257,18 +257,7 @@ class DecisionPage(Page):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
-        self.stack = QStackedWidget()
-        outer.addWidget(self.stack)
-        self.empty = QLabel()
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: #404040; font-size: 13pt;")
-        self.stack.addWidget(self.empty)
-        content = QWidget()
-        self.stack.addWidget(content)
-        lay = QVBoxLayout(content)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(4)
+        lay = self.add_empty_stack(outer)
 
         title = QLabel(f"<b style='font-size:15px'>{self.title}</b>")
         intro = QLabel("Every option on the same data and the same measures. The baseline "

@@ -22,7 +22,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QPen, QPixmap, QP
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
                                QFileDialog, QGraphicsPolygonItem, QGridLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
-                               QSplitter, QStackedWidget, QTableWidget, QTableWidgetItem,
+                               QSplitter, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from ...engines.equalized_odds import (CONSTRAINT_TITLES, OBJECTIVE_TITLES, EOddsResult,
@@ -139,19 +139,8 @@ class EqualizedOddsPage(Page):
     def _build_ui(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
-        self.stack = QStackedWidget()
-        outer.addWidget(self.stack)
-        self.empty = QLabel("Open a data file and map its columns (score, outcome, group) to "
+        lay = self.add_empty_stack(outer, "Open a data file and map its columns (score, outcome, group) to "
                             "see the ROC regions and equalized odds.")
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: #404040; font-size: 13pt;")
-        self.stack.addWidget(self.empty)
-        content = QWidget()
-        self.stack.addWidget(content)
-        lay = QVBoxLayout(content)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(4)
         lay.addWidget(self._build_settings())
         self.summary = QLabel()
         self.summary.setWordWrap(True)

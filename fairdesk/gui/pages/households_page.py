@@ -21,11 +21,11 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
-                               QSplitter, QStackedWidget, QTableWidget, QTableWidgetItem,
+                               QSplitter, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from ...engines.households import (EDGE_CONVENTION, MEMBERSHIP, OUTCOME_LEVELS,
-                                   PROTOCOL_LABELS, SCORE_POLICIES, SCORE_SHORT,
+                                   SCORE_POLICIES, SCORE_SHORT,
                                    HouseholdResult, HouseholdSettings, ProtocolRules,
                                    audit_households, feature_disparity, is_binary, split_text)
 from ...errors import FairDeskError
@@ -117,18 +117,7 @@ class HouseholdsPage(Page):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
-        self.stack = QStackedWidget()
-        outer.addWidget(self.stack)
-        self.empty = QLabel()
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: #404040; font-size: 13pt;")
-        self.stack.addWidget(self.empty)
-        content = QWidget()
-        self.stack.addWidget(content)
-        lay = QVBoxLayout(content)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(4)
+        lay = self.add_empty_stack(outer)
 
         head = QLabel(f"<b style='font-size:15px'>{self.title}</b> &nbsp; "
                       "<span style='color:#444'>A tool that scores each person may show the "

@@ -21,7 +21,7 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
                                QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QSpinBox, QSplitter, QStackedWidget,
+                               QLabel, QPushButton, QSpinBox, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser,
                                QVBoxLayout, QWidget)
 
@@ -243,18 +243,8 @@ class RecallPage(Page):
         self.error_label.hide()
         outer.addWidget(self.error_label)
 
-        self.stack = QStackedWidget()
-        outer.addWidget(self.stack, 1)
-        self.empty = QLabel("Open a data file and map its columns (score, outcome, group) to "
-                            "balance recall.")
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: #404040; font-size: 13pt;")
-        self.stack.addWidget(self.empty)
-        content = QWidget()
-        self.stack.addWidget(content)
-        cl = QVBoxLayout(content)
-        cl.setContentsMargins(0, 0, 0, 0)
+        cl = self.add_empty_stack(outer, "Open a data file and map its columns (score, outcome, "
+                                         "group) to balance recall.")
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         cl.addWidget(self.splitter)
