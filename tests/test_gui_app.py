@@ -53,7 +53,9 @@ def test_every_page_screenshot(window, qtbot):
     SCREENS.mkdir(parents=True, exist_ok=True)
     for i, page in enumerate(window.pages):
         window.nav.setCurrentRow(i)
-        qtbot.wait(150)
+        qtbot.wait(150)  # a page computes when first shown: wait for it
+        qtbot.waitUntil(lambda: not window.worker.busy, timeout=120000)
+        qtbot.wait(300)
         img = window.grab()
         assert img.width() >= 1200
         assert img.save(str(SCREENS / f"app_{i + 1}_{page.key}.png"))

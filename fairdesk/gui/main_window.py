@@ -108,7 +108,8 @@ class MainWindow(QMainWindow):
         self.rows_label = QLabel()
         self.groups_label = QLabel()
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(260)
+        self.progress.setMaximumWidth(320)
+        self.progress.setMinimumWidth(240)
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
@@ -164,8 +165,9 @@ class MainWindow(QMainWindow):
             self.groups_label.setText("")
         else:
             self.rows_label.setText(f"{d.n:,} rows used, {d.n_excluded:,} excluded")
-            self.groups_label.setText(f"{d.n_groups} groups: " + ", ".join(d.group_names[:6])
-                                      + (" …" if d.n_groups > 6 else ""))
+            shown = ", ".join(d.group_names[:3]) + (" …" if d.n_groups > 3 else "")
+            self.groups_label.setText(f"{d.n_groups} groups: {shown}")
+            self.groups_label.setToolTip("\n".join(d.group_names))
 
     # --- menus ----------------------------------------------------------------------------------
     def _build_menus(self) -> None:
