@@ -1227,8 +1227,10 @@ class DecisionPage(Page):
         hh = tbl.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.Interactive)
         tbl.setColumnWidth(0, 128)
-        tbl.setColumnWidth(1, 86)
         fm = tbl.fontMetrics()
+        # the group column fits the longest group name (icon and padding included), within reason
+        longest = max([fm.horizontalAdvance(str(n)) for n in comp.group_names] + [40])
+        tbl.setColumnWidth(1, min(max(86, longest + 36), 220))
         for j in range(S):
             tbl.resizeColumnToContents(2 + j)
             title = wrap_title(comp.scenarios[j].name).split("\n")
