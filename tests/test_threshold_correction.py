@@ -212,3 +212,22 @@ def test_rule_names_follow_risk_order_and_cancel_with_workers():
     job = Job(lambda f_, m: (seen.append(m), job.cancel() if len(seen) == 2 else None))
     with pytest.raises(Cancelled):
         run_correction(data, CorrectionSettings(subsamples=40, audit_subsamples=2, workers=2), job=job)
+
+
+@pytest.mark.skipif(not (SHARED / "compas_two_year.csv").exists(), reason="shared data not present")
+def test_compas_with_race_in_four_levels():
+    """The issue's second check: COMPAS, race grouped into at most four levels."""
+    df = pd.read_csv(SHARED / "compas_two_year.csv")
+    merges = {"Asian": "Other", "Native American": "Other"}
+    data = prepare(df, ColumnMapping(score="decile_score", label="two_year_recid", groups=["race"], id="id",
+                                     group_merges=merges))
+    assert data.group_names == ["African-American", "Caucasian", "Hispanic", "Other"]
+    r = run_correction(data, CorrectionSettings(weights=(0.0, 0.2, 1.0), subsamples=4, audit_subsamples=6,
+                                                workers=1, seed=3))
+    for i in range(r.theta.shape[0]):  # every subsample's solution meets the constraints
+        check_constraints(r.theta[i], r.phi[i])
+    a = r.assessment
+    for t in range(3):  # w = 1 keeps the decile thresholds; w = 0 balances error rates better
+        assert a["fairness_post_mean"][-1, t] == pytest.approx(a["fairness_pre_mean"][t])
+        assert a["fairness_post_mean"][0, t] >= a["fairness_pre_mean"][t]
+    assert r.mode == "bootstrap"  # one row per person in this file: bootstrap subsamples
