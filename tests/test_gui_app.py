@@ -159,14 +159,17 @@ def test_failed_job_traceback_goes_to_log_without_data(window, qtbot, tmp_path, 
     log_path = gui_app.setup_logging()
     try:
         def boom(*, job):
-            raise ValueError("shape (3, 4)")
+            raise ValueError("could not convert 'Jane Doe, 1984-02-03' to float")
 
         window.worker.start(boom)
         qtbot.waitUntil(lambda: bool(window.errors) and not window.worker.busy, timeout=5000)
+        logging.getLogger("fairdesk.test").error("opened %s: %d rows", "secret-name.csv", 12)
         for h in logging.getLogger("fairdesk").handlers:
             h.flush()
         text = log_path.read_text()
-        assert "ValueError" in text and "Traceback" in text
+        assert "ValueError" in text and "Traceback" in text and "in boom" in text
+        assert "Jane Doe" not in text and "secret-name" not in text and "12 rows" in text
+        assert "Jane Doe" in window.errors[0][1]  # the dialog's details still show it
     finally:
         root = logging.getLogger("fairdesk")
         for h in list(root.handlers):

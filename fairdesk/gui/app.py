@@ -15,12 +15,31 @@ from .paths import autosave_path, data_folder
 log = logging.getLogger("fairdesk")
 
 
+class SafeFormatter(logging.Formatter):
+    """Log lines without data values: text arguments become <text> (numbers — shapes,
+    counts — are kept), and a traceback keeps its frames and the exception's type but not
+    its message, which may quote a cell."""
+
+    def format(self, record):
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(a if isinstance(a, (int, float)) else "<text>" for a in args)
+        return super().format(record)
+
+    def formatException(self, ei):
+        exc_type, _, tb = ei
+        frames = traceback.extract_tb(tb)
+        lines = [f'  File "{f.filename}", line {f.lineno}, in {f.name}' for f in frames]
+        return "Traceback (most recent call last):\n" + "\n".join(lines) + \
+            f"\n{exc_type.__name__} (message not logged: it may contain data)"
+
+
 def setup_logging() -> Path:
     """Log to fairdesk.log in the user's data folder. Log lines carry shapes and column
     names, never data values."""
     path = data_folder() / "fairdesk.log"
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("fairdesk")
     if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
         root.addHandler(handler)
@@ -32,7 +51,7 @@ def install_excepthook(window_getter) -> None:
     """An unhandled exception in a slot shows the error dialog and is logged; the app lives on."""
     def hook(exc_type, exc, tb):
         details = "".join(traceback.format_exception(exc_type, exc, tb))
-        log.error("unhandled exception: %s", details)
+        log.error("unhandled exception", exc_info=(exc_type, exc, tb))
         window = window_getter()
         if window is not None:
             from .dialogs import ErrorDialog

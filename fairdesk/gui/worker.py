@@ -44,8 +44,8 @@ class _Task(QRunnable):
             self.signals.error.emit("This computer ran out of memory for that job. Close other "
                                     "programs, or use a smaller file or fewer resamples.", "")
         except Exception as err:  # a bug: keep the app alive, log the traceback (no data)
-            details = traceback.format_exc()
-            log.error("job failed: %s", details)
+            details = traceback.format_exc()  # shown in the dialog; the log gets no message
+            log.error("job failed", exc_info=True)
             self.signals.error.emit(f"Something went wrong ({type(err).__name__}). The application "
                                     "is still usable; the details were written to the log file.",
                                     details)
