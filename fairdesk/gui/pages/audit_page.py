@@ -175,6 +175,7 @@ class BalanceDelegate(QStyledItemDelegate):
 
 
 class AuditPage(Page):
+    split_fraction = 0.56
     key = "audit"
     title = "Audit"
 
@@ -312,20 +313,6 @@ class AuditPage(Page):
         self._split_done = False
         self._build_tables()
         self._build_plots()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self._split_done:
-            QTimer.singleShot(0, self._initial_split)
-
-    def _initial_split(self) -> None:
-        """Tables get a bit more than half the width, once (later the user decides)."""
-        total = sum(self.splitter.sizes())
-        if self._split_done or total < 400 or not self.splitter.isVisible():
-            return
-        self._split_done = True
-        left = int(total * 0.56)
-        self.splitter.setSizes([left, total - left])
 
     def _table(self, tip: str) -> QTableWidget:
         t = QTableWidget()
@@ -544,13 +531,6 @@ class AuditPage(Page):
     @property
     def metric(self) -> str:
         return self.metric_combo.currentData() or "fpr"
-
-    def _show_error(self, message: str, details: str = "") -> None:
-        win = self.window()
-        if hasattr(win, "show_error"):
-            win.show_error(message, details)
-        else:
-            log.error("%s", message)
 
     def _line_group(self) -> int:
         return max(self.line_group_combo.currentIndex(), 0)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import logging
+
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+log = logging.getLogger("fairdesk.gui")
 
 EMPTY_STYLE = "color: #404040; font-size: 13pt;"
 
@@ -17,6 +21,33 @@ class Page(QWidget):
         super().__init__(parent)
         self.state = state
         self.worker = worker
+
+    split_fraction = 0.5  # share of ``self.splitter``'s width given to its first pane
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if hasattr(self, "splitter") and not getattr(self, "_split_done", False):
+            QTimer.singleShot(0, self._initial_split)
+
+    def _initial_split(self) -> None:
+        """Once, when the page is first shown at its real size (later the analyst decides)."""
+        total = sum(self.splitter.sizes())
+        if getattr(self, "_split_done", False) or total < 400 or not self.splitter.isVisible():
+            return
+        self._split_done = True
+        self.apply_initial_split(total)
+
+    def apply_initial_split(self, total: int) -> None:
+        left = int(total * self.split_fraction)
+        self.splitter.setSizes([left, total - left])
+
+    def _show_error(self, message: str, details: str = "") -> None:
+        """The main window's error dialog (the log gets no message: it may hold data)."""
+        win = self.window()
+        if win is not self and hasattr(win, "show_error"):
+            win.show_error(message, details)
+        else:
+            log.error("page %s: an error could not be shown", self.key)
 
     def add_empty_stack(self, layout, text: str = "") -> QVBoxLayout:
         """Add to ``layout`` the page's two states: a centred message (``self.empty``) while

@@ -110,6 +110,7 @@ def tier_colors(n: int) -> list[QColor]:
 
 
 class CorrectionPage(Page):
+    split_fraction = 0.5
     key = "correction"
     title = "Error-rate balance"
 
@@ -523,27 +524,7 @@ class CorrectionPage(Page):
             line.sigPositionChanged.connect(self._line_moved)
             self.w_lines.append(line)
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self._split_done:
-            QTimer.singleShot(0, self._initial_split)
-
-    def _initial_split(self) -> None:
-        total = sum(self.splitter.sizes())
-        if self._split_done or total < 400 or not self.splitter.isVisible():
-            return
-        self._split_done = True
-        left = int(total * 0.5)
-        self.splitter.setSizes([left, total - left])
-
     # ================================================================== helpers
-    def _show_error(self, message: str, details: str = "") -> None:
-        win = self.window()
-        if hasattr(win, "show_error"):
-            win.show_error(message, details)
-        else:
-            log.error("%s", message)
-
     def _status_message(self, text: str) -> None:
         win = self.window()
         if hasattr(win, "statusBar"):

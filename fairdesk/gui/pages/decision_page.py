@@ -532,13 +532,6 @@ class DecisionPage(Page):
         self.tabs.setTabToolTip(2, "Rows and people per tier and group, and calibration per "
                                    "tier, of the scenario selected on the left")
 
-    def _show_error(self, message: str, details: str = "") -> None:
-        win = self.window()
-        if hasattr(win, "show_error"):
-            win.show_error(message, details)
-        else:
-            log.error("%s", message)
-
     # ================================================================ the scenarios
     def cost_ratio(self) -> tuple[float, float]:
         return float(self.cost_fn.value()), float(self.cost_fp.value())

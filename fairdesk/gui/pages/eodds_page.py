@@ -369,16 +369,7 @@ class EqualizedOddsPage(Page):
         t.horizontalHeader().setHighlightSections(False)
         return t
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self._split_done:
-            QTimer.singleShot(0, self._initial_split)
-
-    def _initial_split(self) -> None:
-        total = sum(self.splitter.sizes())
-        if self._split_done or total < 400 or not self.splitter.isVisible():
-            return
-        self._split_done = True
+    def apply_initial_split(self, total: int) -> None:
         left = int(total * 0.58)
         self.splitter.setSizes([left, total - left])
         self._fit_split()
@@ -394,13 +385,6 @@ class EqualizedOddsPage(Page):
                 + t.horizontalScrollBar().sizeHint().height() + self.group_title.sizeHint().height() + 10)
         top = int(min(max(need, 0.3 * total), 0.6 * total))
         self.left_splitter.setSizes([top, total - top])
-
-    def _show_error(self, message: str, details: str = "") -> None:
-        win = self.window()
-        if hasattr(win, "show_error"):
-            win.show_error(message, details)
-        else:
-            log.error("%s", message)
 
     # ------------------------------------------------------------------------ settings
     @property

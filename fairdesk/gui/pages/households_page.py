@@ -405,17 +405,8 @@ class HouseholdsPage(Page):
         self.plot_tabs.addTab(self.size_panel, "Household size")
         self.plot_tabs.setTabToolTip(1, "Screen-in rate and disparity by household size")
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self._split_done:
-            QTimer.singleShot(0, self._initial_split)
-
-    def _initial_split(self) -> None:
-        """Once: the policy table gets the width it needs (50–65%), the plots the rest."""
-        total = sum(self.splitter.sizes())
-        if self._split_done or total < 400 or not self.splitter.isVisible():
-            return
-        self._split_done = True
+    def apply_initial_split(self, total: int) -> None:
+        """The policy table gets the width it needs (50–65%), the plots the rest."""
         self._fit_split()
 
     def _fit_split(self) -> None:

@@ -100,6 +100,7 @@ def default_k(total_people: float) -> int:
 
 
 class RecallPage(Page):
+    split_fraction = 0.57
     key = "recall"
     title = "Recall balancing"
 
@@ -391,26 +392,11 @@ class RecallPage(Page):
             self.k_lines.append(line)
 
     def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self._split_done:
-            QTimer.singleShot(0, self._initial_split)
+        super().showEvent(event)  # the first split, in Page
         if self._dirty and self.state.data is not None:
             self._timer.start(0)
 
-    def _initial_split(self) -> None:
-        total = sum(self.splitter.sizes())
-        if self._split_done or total < 400 or not self.splitter.isVisible():
-            return
-        self._split_done = True
-        left = int(total * 0.57)
-        self.splitter.setSizes([left, total - left])
-
     # ================================================================ state
-    def _show_error(self, message: str, details: str = "") -> None:
-        win = self.window()
-        if hasattr(win, "show_error"):
-            win.show_error(message, details)
-
     @property
     def mode(self) -> str:
         return self.target_combo.currentData()

@@ -147,6 +147,7 @@ def corr_color(v: float) -> QColor:
 
 
 class TransportPage(Page):
+    split_fraction = 0.54
     key = "transport"
     title = "Transport & conformal"
 
@@ -686,26 +687,6 @@ class TransportPage(Page):
         split.addWidget(right)
         split.setStretchFactor(1, 1)
         return w
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self._split_done:
-            QTimer.singleShot(0, self._initial_split)
-
-    def _initial_split(self) -> None:
-        total = sum(self.splitter.sizes())
-        if self._split_done or total < 400 or not self.splitter.isVisible():
-            return
-        self._split_done = True
-        left = int(total * 0.54)
-        self.splitter.setSizes([left, total - left])
-
-    def _show_error(self, message: str, details: str = "") -> None:
-        win = self.window()
-        if hasattr(win, "show_error"):
-            win.show_error(message, details)
-        else:
-            log.error("%s", message)
 
     # ================================================================ state
     def _group_names(self) -> list[str]:
