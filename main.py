@@ -11,8 +11,9 @@ import sys
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["--selftest"]:
+        from fairdesk.gui.selftest_window import window_check
         from fairdesk.selftest import run
-        return run()
+        return run(extra_checks=[("window (offscreen)", window_check)])
     from fairdesk.cli import command_names, main as cli_main
 
     if argv and (argv[0] in command_names() or argv[0] in ("-h", "--help", "--version")):

@@ -1,12 +1,12 @@
 """``fairdesk --selftest``: run every engine briefly on the bundled sample, write a workbook
 to a temporary folder, read it back; one line per check; exit 0 only if all passed.
 
-Used by the frozen bundle's test and by IT staff after installing on a workstation.
+Used by the frozen bundle's test and by IT staff after installing on a workstation. The
+window check is added by the caller (``fairdesk.gui.selftest_window``): this module has no Qt.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
@@ -98,7 +98,7 @@ def _checks():
     checks = [("version", lambda: __version__), ("load sample", load), ("validate", validate),
               ("audit", audit), ("bootstrap", bootstrap), ("threshold correction", correction)]
     checks += [(name, fn) for name, fn in _engine_checks(state)]
-    checks += [("scenarios", scenarios), ("workbook", workbook), ("window (offscreen)", _gui_check)]
+    checks += [("scenarios", scenarios), ("workbook", workbook)]
     return checks
 
 
@@ -135,41 +135,12 @@ def _engine_checks(state):
             ("transport and conformal", transport)]
 
 
-def _gui_check():
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
-    from .gui.main_window import MainWindow
-    from .resources import sample_data
-    app = QApplication.instance() or QApplication([])
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
-    settings = QSettings(str(Path(tempfile.gettempdir()) / "fairdesk-selftest.ini"), QSettings.IniFormat)
-    w = MainWindow(settings=settings)
-    errors = []
-    w.show_error = lambda msg, details="": errors.append(msg)
-    w.open_path(str(sample_data()))
-    deadline = time.monotonic() + 60
-    while w.state.data is None and not errors and time.monotonic() < deadline:
-        loop = QEventLoop()
-        QTimer.singleShot(50, loop.quit)
-        loop.exec()
-    if errors:
-        raise RuntimeError(errors[0])
-    if w.state.data is None:
-        raise RuntimeError("the sample did not open within 60 s")
-    for i in range(w.nav.count()):
-        w.nav.setCurrentRow(i)
-    pages = w.nav.count()
-    w.worker.wait(10000)
-    w.close()
-    del app
-    return f"{pages} pages shown"
-
-
-def run(out=sys.stdout) -> int:
+def run(out=sys.stdout, extra_checks=()) -> int:
+    """Run the checks (plus ``extra_checks``: (name, function) pairs, e.g. the window's,
+    which lives in fairdesk.gui so that this module stays free of Qt)."""
     failed = 0
     start = time.perf_counter()
-    for name, fn in _checks():
+    for name, fn in [*_checks(), *extra_checks]:
         t0 = time.perf_counter()
         try:
             detail = fn()

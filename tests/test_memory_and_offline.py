@@ -40,9 +40,11 @@ def test_selftest_offline(no_network):
     """Every engine, the workbook and the window (the self-test) with the network refused."""
     import io
 
+    from fairdesk.gui.selftest_window import window_check
     from fairdesk.selftest import run
     out = io.StringIO()
-    assert run(out) == 0, out.getvalue()
+    assert run(out, extra_checks=[("window (offscreen)", window_check)]) == 0, out.getvalue()
+    assert "PASS window" in out.getvalue()
     assert "FAIL" not in out.getvalue()
 
 

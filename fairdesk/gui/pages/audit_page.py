@@ -36,7 +36,7 @@ from ...metrics.rates import RATES, compute_rates, undefined_reason
 from ...metrics.ranking import group_auc, overall_auc, roc_curve, xauc_matrix
 from ..palette import group_color
 from ..plots import PlotPanel, add_legend, decimate, group_pen
-from .base import Page
+from .base import Page, note_label, readonly_table
 
 log = logging.getLogger("fairdesk.gui.audit")
 
@@ -315,25 +315,11 @@ class AuditPage(Page):
         self._build_plots()
 
     def _table(self, tip: str) -> QTableWidget:
-        t = QTableWidget()
-        t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        t.setSelectionBehavior(QAbstractItemView.SelectRows)
-        t.setSelectionMode(QAbstractItemView.SingleSelection)
-        t.setAlternatingRowColors(True)
-        t.setWordWrap(False)
-        t.setToolTip(tip)
-        t.verticalHeader().setDefaultSectionSize(24)
-        t.horizontalHeader().setDefaultAlignment(Qt.AlignCenter)
-        t.horizontalHeader().setHighlightSections(False)
-        t.verticalHeader().setHighlightSections(False)
-        return t
+        return readonly_table(tip)
 
     @staticmethod
     def _note(text: str) -> QLabel:
-        label = QLabel(text)
-        label.setWordWrap(True)
-        label.setStyleSheet("color: #404040;")
-        return label
+        return note_label(text)
 
     def _build_tables(self) -> None:
         # per group

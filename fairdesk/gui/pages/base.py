@@ -5,11 +5,42 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QLabel, QStackedWidget, QTableWidget,
+                               QVBoxLayout, QWidget)
 
 log = logging.getLogger("fairdesk.gui")
 
 EMPTY_STYLE = "color: #404040; font-size: 13pt;"
+NOTE_STYLE = "QLabel {color:#404040;}"
+
+
+def readonly_table(tip: str, *, select_rows: bool = True, alternate: bool = True,
+                   row_header: bool = True, row_height: int = 24) -> QTableWidget:
+    """A read-only results table as every page shows them (values set by the page)."""
+    t = QTableWidget()
+    t.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    if select_rows:
+        t.setSelectionBehavior(QAbstractItemView.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SingleSelection)
+    else:
+        t.setSelectionMode(QAbstractItemView.NoSelection)
+    t.setAlternatingRowColors(alternate)
+    t.setWordWrap(False)
+    t.setToolTip(tip)
+    t.verticalHeader().setVisible(row_header)
+    t.verticalHeader().setDefaultSectionSize(row_height)
+    t.horizontalHeader().setDefaultAlignment(Qt.AlignCenter)
+    t.horizontalHeader().setHighlightSections(False)
+    t.verticalHeader().setHighlightSections(False)
+    return t
+
+
+def note_label(text: str = "") -> QLabel:
+    """A wrapped grey explanatory line."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet(NOTE_STYLE)
+    return label
 
 
 class Page(QWidget):

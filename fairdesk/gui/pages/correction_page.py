@@ -23,7 +23,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox,
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QProgressBar, QPushButton, QSlider, QSpinBox, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget,
@@ -38,7 +38,7 @@ from ...metrics.thresholds import ThresholdRule
 from ...reports import correction_figures as cf
 from ..palette import group_color
 from ..plots import PlotPanel, add_legend, group_pen
-from .base import Page
+from .base import Page, note_label, readonly_table
 
 log = logging.getLogger("fairdesk.gui.correction")
 
@@ -374,24 +374,11 @@ class CorrectionPage(Page):
 
     @staticmethod
     def _table(tip: str) -> QTableWidget:
-        t = QTableWidget()
-        t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        t.setSelectionBehavior(QAbstractItemView.SelectRows)
-        t.setSelectionMode(QAbstractItemView.SingleSelection)
-        t.setWordWrap(False)
-        t.setToolTip(tip)
-        t.verticalHeader().setDefaultSectionSize(24)
-        t.horizontalHeader().setDefaultAlignment(Qt.AlignCenter)
-        t.horizontalHeader().setHighlightSections(False)
-        t.verticalHeader().setHighlightSections(False)
-        return t
+        return readonly_table(tip, alternate=False)
 
     @staticmethod
     def _note(text: str = "") -> QLabel:
-        label = QLabel(text)
-        label.setWordWrap(True)
-        label.setStyleSheet("color:#404040")
-        return label
+        return note_label(text)
 
     def _tab(self, table: QTableWidget, note: QLabel, title: QLabel | None = None) -> QWidget:
         w = QWidget()

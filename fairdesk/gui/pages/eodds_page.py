@@ -19,7 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QPen, QPixmap, QPolygonF
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox,
                                QFileDialog, QGraphicsPolygonItem, QGridLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
                                QSplitter, QTableWidget, QTableWidgetItem,
@@ -31,7 +31,7 @@ from ...engines.preferential import ALL_FAMILIES, FAMILY_TITLES, phi
 from ...errors import FairDeskError
 from ..palette import group_color
 from ..plots import PlotPanel, add_legend, decimate, group_pen
-from .base import Page
+from .base import Page, readonly_table
 
 log = logging.getLogger("fairdesk.gui.eodds")
 
@@ -356,18 +356,7 @@ class EqualizedOddsPage(Page):
         return w
 
     def _table(self, tip: str) -> QTableWidget:
-        t = QTableWidget()
-        t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        t.setSelectionBehavior(QAbstractItemView.SelectRows)
-        t.setSelectionMode(QAbstractItemView.SingleSelection)
-        t.setAlternatingRowColors(True)
-        t.setWordWrap(False)
-        t.setToolTip(tip)
-        t.verticalHeader().setVisible(False)
-        t.verticalHeader().setDefaultSectionSize(24)
-        t.horizontalHeader().setDefaultAlignment(Qt.AlignCenter)
-        t.horizontalHeader().setHighlightSections(False)
-        return t
+        return readonly_table(tip, row_header=False)
 
     def apply_initial_split(self, total: int) -> None:
         left = int(total * 0.58)

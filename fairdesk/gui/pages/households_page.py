@@ -31,12 +31,11 @@ from ...engines.households import (EDGE_CONVENTION, MEMBERSHIP, OUTCOME_LEVELS,
 from ...errors import FairDeskError
 from ..palette import group_color
 from ..plots import PlotPanel, add_legend
-from .base import Page
+from .base import Page, note_label, readonly_table
 
 UNDEFINED = "undefined"
 GREY = QColor("#777777")
 ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
-NOTE_STYLE = "QLabel {color:#404040;}"
 MEMBERSHIP_TEXT = {"any": "any member is", "all": "all members are",
                    "majority": "most members are"}
 PROTOCOL_TICKS = ("Low-risk", "No protocol", "High-risk")  # PROTOCOL_LABELS, shorter
@@ -277,24 +276,11 @@ class HouseholdsPage(Page):
         return box
 
     def _table(self, tip: str) -> QTableWidget:
-        t = QTableWidget()
-        t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        t.setSelectionBehavior(QAbstractItemView.SelectRows)
-        t.setSelectionMode(QAbstractItemView.SingleSelection)
-        t.setWordWrap(False)
-        t.setToolTip(tip)
-        t.verticalHeader().hide()
-        t.verticalHeader().setDefaultSectionSize(23)
-        t.horizontalHeader().setDefaultAlignment(Qt.AlignCenter)
-        t.horizontalHeader().setHighlightSections(False)
-        return t
+        return readonly_table(tip, alternate=False, row_header=False, row_height=23)
 
     @staticmethod
     def _note(text: str = "") -> QLabel:
-        label = QLabel(text)
-        label.setWordWrap(True)
-        label.setStyleSheet(NOTE_STYLE)
-        return label
+        return note_label(text)
 
     def _build_tables(self) -> None:
         # policy table

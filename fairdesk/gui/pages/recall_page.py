@@ -19,7 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox,
                                QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView,
                                QLabel, QPushButton, QSpinBox, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser,
@@ -29,7 +29,7 @@ from ...engines.recall_balance import (DESCRIPTIONS, RecallResult, RecallSetting
 from ...errors import FairDeskError
 from ..palette import group_color
 from ..plots import PlotPanel, add_legend, group_pen
-from .base import Page
+from .base import Page, readonly_table
 
 GREY = QColor("#6F6F6F")
 HIGHLIGHT = QColor("#FFF1C1")
@@ -272,15 +272,7 @@ class RecallPage(Page):
         self._target_changed(emit=False)
 
     def _table(self, tip: str) -> QTableWidget:
-        t = QTableWidget()
-        t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        t.setSelectionMode(QAbstractItemView.NoSelection)
-        t.setWordWrap(False)
-        t.setToolTip(tip)
-        t.verticalHeader().setDefaultSectionSize(23)
-        t.horizontalHeader().setDefaultAlignment(Qt.AlignCenter)
-        t.horizontalHeader().setHighlightSections(False)
-        return t
+        return readonly_table(tip, select_rows=False, alternate=False, row_height=23)
 
     def _build_tables(self) -> None:
         w = QWidget()

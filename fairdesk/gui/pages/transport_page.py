@@ -28,7 +28,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRegularExpression, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QRegularExpressionValidator
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox,
                                QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPushButton, QScrollArea, QSpinBox,
@@ -44,13 +44,12 @@ from ...errors import FairDeskError
 from ...metrics.rates import RATES, undefined_reason
 from ..palette import group_color
 from ..plots import PlotPanel, add_legend, decimate, group_pen
-from .base import Page
+from .base import Page, note_label, readonly_table
 
 log = logging.getLogger("fairdesk.gui.transport")
 
 FLOAT_RE = QRegularExpression(r"^\s*[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?\s*$")
 ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
-NOTE_STYLE = "QLabel {color:#404040;}"
 GREY = QColor("#7F7F7F")
 OVERLAP_BRUSH = QColor(120, 120, 120, 90)
 MAX_BINS = 40
@@ -193,23 +192,10 @@ class TransportPage(Page):
                                    "reference group's joint distribution (Algorithm 2)")
 
     def _note(self, text: str = "") -> QLabel:
-        label = QLabel(text)
-        label.setWordWrap(True)
-        label.setStyleSheet(NOTE_STYLE)
-        return label
+        return note_label(text)
 
     def _table(self, tip: str) -> QTableWidget:
-        t = QTableWidget()
-        t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        t.setSelectionMode(QAbstractItemView.NoSelection)
-        t.setAlternatingRowColors(True)
-        t.setWordWrap(False)
-        t.setToolTip(tip)
-        t.verticalHeader().setDefaultSectionSize(24)
-        t.horizontalHeader().setDefaultAlignment(Qt.AlignCenter)
-        t.horizontalHeader().setHighlightSections(False)
-        t.verticalHeader().setHighlightSections(False)
-        return t
+        return readonly_table(tip, select_rows=False)
 
     def _build_scores_tab(self) -> QWidget:
         w = QWidget()
