@@ -33,10 +33,12 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def add_data_options(p: argparse.ArgumentParser, *, label_required: bool = True) -> None:
-    p.add_argument("data", help="CSV/TSV/TXT, XLSX/XLSM or ODS file")
+def add_data_options(p: argparse.ArgumentParser, *, label_required: bool = True,
+                     score_required: bool = True, with_json: bool = True,
+                     data_help: str = "CSV/TSV/TXT, XLSX/XLSM or ODS file") -> None:
+    p.add_argument("data", help=data_help)
     p.add_argument("--sheet", help="sheet name or 0-based index (spreadsheets)")
-    p.add_argument("--score", required=True, help="score column")
+    p.add_argument("--score", required=score_required, help="score column")
     p.add_argument("--label", required=label_required, help="outcome column")
     p.add_argument("--group", action="append", default=[],
                    help="protected-group column; repeat for their Cartesian product")
@@ -52,7 +54,8 @@ def add_data_options(p: argparse.ArgumentParser, *, label_required: bool = True)
     p.add_argument("--merge", action="append", default=[], metavar="GROUP=INTO",
                    help="merge group GROUP into group INTO (repeatable)")
     p.add_argument("--min-group-size", type=int, default=30)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    if with_json:
+        p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def load_data(args):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import load_data, subcommand
+from ..cli import add_data_options, load_data, subcommand
 from ..errors import FairDeskError
 
 
@@ -40,7 +40,8 @@ def _report_from_project(path, out, bootstrap, seed):
 
 @subcommand("report", "the meeting workbook (Summary, Comparison, one sheet per scenario)")
 def _report_parser(p: argparse.ArgumentParser):
-    p.add_argument("data", help="a .fairdesk project, or a data file with the mapping options")
+    add_data_options(p, label_required=False, score_required=False, with_json=False,
+                     data_help="a .fairdesk project, or a data file with the mapping options")
     p.add_argument("--out", required=True, help="workbook to write (.xlsx)")
     p.add_argument("--scenario", action="append", default=[], metavar="NAME=RULE",
                    help="NAME=THRESHOLD[,THRESHOLD…] or NAME=GROUP:VALUE,GROUP:VALUE (repeatable); "
@@ -49,16 +50,6 @@ def _report_parser(p: argparse.ArgumentParser):
     p.add_argument("--cost-ratio", default="1:1", help="false-negative : false-positive cost, e.g. 8:1")
     p.add_argument("--bootstrap", type=int, default=0, metavar="B")
     p.add_argument("--seed", type=int, default=12345)
-    # the data options, all optional here (a project carries its own mapping)
-    for opt, kw in (("--sheet", {}), ("--score", {}), ("--label", {}), ("--positive", {}), ("--weight", {}),
-                    ("--household", {}), ("--split", {})):
-        p.add_argument(opt, **kw)
-    p.add_argument("--group", action="append", default=[])
-    p.add_argument("--id", dest="id_col")
-    p.add_argument("--lower-is-riskier", action="store_true")
-    p.add_argument("--refuse-invalid", action="store_true")
-    p.add_argument("--merge", action="append", default=[])
-    p.add_argument("--min-group-size", type=int, default=30)
 
     def run(args):
         from ..reports.meeting_report import write_meeting_workbook
