@@ -103,7 +103,7 @@ import pandas as pd
 from ..dataset import AnalysisData
 from ..errors import FairDeskError
 from ..jobs import NO_JOB, Job
-from ..metrics.thresholds import assign_bins, bin_edges
+from ..metrics.thresholds import assign_bins
 from ..validation import rows_text
 
 SCORE_POLICIES = {
@@ -749,6 +749,33 @@ def reference_mask(data: AnalysisData, value) -> tuple[np.ndarray | None, str]:
     return mask, f"split = {_text(value)}"
 
 
+def person_bins(data: AnalysisData, s: HouseholdSettings, ref_mask=None, order=None):
+    """Each person's bin score 1 … s.bins, and the edges (oriented; empty when pre-binned):
+    pre-binned scores are checked, otherwise equal-share bins of the reference rows.
+    ``order`` may pass the scores' ascending sort when the caller has it already."""
+    if s.prebinned:
+        if not data.mapping.higher_is_positive:
+            raise FairDeskError("Pre-binned scores must have the highest bin as the riskiest: "
+                                "untick 'lower score = riskier', or let FairDesk bin the scores.")
+        b = data.score
+        bad = (b != np.round(b)) | (b < 1) | (b > s.bins)
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            raise FairDeskError(
+                f"Column '{data.mapping.score}' is read as bin scores 1 to {s.bins}, but "
+                f"{idx.size:,} row(s) hold other values (e.g. {b[idx[0]]:g}; "
+                f"{rows_text(data.row_numbers[idx[:5]], int(idx.size))}). Set the number of bins "
+                "to the highest score, or let FairDesk bin the scores.")
+        return b.astype(np.int64), np.zeros(0)
+    oriented = data.oriented
+    if order is None:
+        order = np.argsort(oriented, kind="stable")
+    in_ref = slice(None) if ref_mask is None else ref_mask[order]
+    w_ref = None if not data.weighted else data.weight[order][in_ref]
+    edges_or = _edges_of_sorted(oriented[order][in_ref], s.bins, w_ref)
+    return assign_bins(oriented, edges_or).astype(np.int64), edges_or
+
+
 def audit_households(data: AnalysisData, settings: HouseholdSettings | None = None, *,
                      job: Job = NO_JOB) -> HouseholdResult:
     """Every requested policy: AUC, xAUC, FPR, TPR, screen-in and score distributions per
@@ -793,26 +820,7 @@ def audit_households(data: AnalysisData, settings: HouseholdSettings | None = No
     order = np.argsort(oriented, kind="stable")  # one sort: the ranks and the edges
     sorted_scores = oriented[order]
     job.progress(0.12, "Bin scores")
-    if s.prebinned:
-        if not data.mapping.higher_is_positive:
-            raise FairDeskError("Pre-binned scores must have the highest bin as the riskiest: "
-                                "untick 'lower score = riskier', or let FairDesk bin the scores.")
-        b = data.score
-        bad = (b != np.round(b)) | (b < 1) | (b > s.bins)
-        if bad.any():
-            idx = np.flatnonzero(bad)
-            raise FairDeskError(
-                f"Column '{data.mapping.score}' is read as bin scores 1 to {s.bins}, but "
-                f"{idx.size:,} row(s) hold other values (e.g. {b[idx[0]]:g}; "
-                f"{rows_text(rows[idx[:5]], int(idx.size))}). Set the number of bins to the "
-                "highest score, or let FairDesk bin the scores.")
-        bins = b.astype(np.int64)
-        edges_or = np.zeros(0)
-    else:
-        in_ref = slice(None) if ref_mask is None else ref_mask[order]
-        w_ref = None if not data.weighted else data.weight[order][in_ref]
-        edges_or = _edges_of_sorted(sorted_scores[in_ref], s.bins, w_ref)
-        bins = assign_bins(oriented, edges_or).astype(np.int64)
+    bins, edges_or = person_bins(data, s, ref_mask, order)
     edges_user = data.to_oriented(edges_or) if edges_or.size else edges_or
     ref_w = data.weight if ref_mask is None else data.weight[ref_mask]
     ref_b = bins if ref_mask is None else bins[ref_mask]
@@ -1083,13 +1091,7 @@ def scenario_probabilities(data: AnalysisData, settings: dict):
                             + ", ".join(SCORE_POLICIES) + ".")
     if data.households is None:
         raise FairDeskError("This scenario needs a household id column: map one on the Data page.")
-    if s.prebinned:
-        bins = data.score.astype(np.int64)
-    else:
-        ref_mask, _ = reference_mask(data, s.reference_split)
-        ref = slice(None) if ref_mask is None else ref_mask
-        edges = bin_edges(data.oriented[ref], s.bins, data.weight[ref] if data.weighted else None)
-        bins = assign_bins(data.oriented, edges).astype(np.int64)
+    bins, _ = person_bins(data, s, reference_mask(data, s.reference_split)[0])
     flag = age = None
     if s.flag:
         flag, _ = binary_column(_extra(data, s.flag, "flag"), s.flag, data.row_numbers, "flag")
