@@ -18,6 +18,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass
 
@@ -84,16 +85,13 @@ class LoadedTable:
 # --------------------------------------------------------------------------- public API
 
 
-def file_sha256(path) -> str:
-    """SHA-256 (hex) of the file's bytes."""
+def file_sha256(path, cancel=None) -> str:
+    """SHA-256 (hex) of the file's bytes (a regular file only; read in chunks, with
+    ``cancel.check()`` between them)."""
     path, name = _resolve(path)
     digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError as err:
-        raise _os_error(err, name) from None
+    for chunk in _read_chunks(path, name, cancel):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -133,7 +131,7 @@ def load_table(
     """
     path, name = _resolve(path)
     kind = _kind_from_extension(path)
-    raw = _read_bytes(path, name)
+    raw = _read_bytes(path, name, cancel)
     sha256 = hashlib.sha256(raw).hexdigest()
     _check_cancel(cancel)
     try:
@@ -201,20 +199,64 @@ def _kind_from_extension(path: str) -> str | None:
 
 
 def _require_file(path: str, name: str) -> None:
-    # A folder is checked explicitly because Windows reports it as "permission denied".
-    if os.path.isdir(path):
-        raise _os_error(IsADirectoryError(), name)
-    if not os.path.exists(path):
-        raise _os_error(FileNotFoundError(), name)
+    """Refuse anything but a regular file before it is opened.
 
-
-def _read_bytes(path: str, name: str) -> bytes:
-    _require_file(path, name)
+    Opening a FIFO blocks until a writer appears and a device such as /dev/zero never
+    ends, so the kind of file is judged from ``os.stat`` first. A folder is checked
+    explicitly because Windows reports it as "permission denied".
+    """
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        mode = os.stat(path).st_mode
     except OSError as err:
         raise _os_error(err, name) from None
+    _require_regular(mode, name)
+
+
+def _require_regular(mode: int, name: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise _os_error(IsADirectoryError(), name)
+    if not stat.S_ISREG(mode):
+        kind = ("a pipe (FIFO)" if stat.S_ISFIFO(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                "not an ordinary file")
+        raise DataError(
+            f"'{name}' is {kind}, not a data file, so FairDesk does not read it. Choose the "
+            f"table itself, saved as {_SUPPORTED}."
+        )
+
+
+_CHUNK_BYTES = 1 << 20  # read in pieces so that Cancel takes effect within a second
+
+
+def _read_chunks(path: str, name: str, cancel=None):
+    """The bytes of a regular file in chunks; ``cancel.check()`` before each chunk."""
+    _require_file(path, name)
+    # O_NONBLOCK: should the path become a FIFO between the check and the open, the open
+    # returns at once instead of waiting for a writer; fstat then refuses it.
+    try:
+        handle = open(path, "rb", buffering=0, opener=_open_nonblocking)
+    except OSError as err:
+        raise _os_error(err, name) from None
+    with handle:
+        _require_regular(os.fstat(handle.fileno()).st_mode, name)
+        while True:
+            _check_cancel(cancel)
+            try:
+                chunk = handle.read(_CHUNK_BYTES)
+            except OSError as err:
+                raise _os_error(err, name) from None
+            if not chunk:
+                return
+            yield chunk
+
+
+def _open_nonblocking(path, flags):
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+def _read_bytes(path: str, name: str, cancel=None) -> bytes:
+    return b"".join(_read_chunks(path, name, cancel))
 
 
 def _os_error(err: OSError, name: str) -> DataError:
