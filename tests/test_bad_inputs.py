@@ -26,7 +26,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, open_and_wait, wait_idle
 from fairdesk.errors import DataError, FairDeskError, ValidationError
 from fairdesk.io import loading
 from fairdesk.io.loading import list_sheets, load_table
@@ -690,36 +690,22 @@ def test_generator_reproduces_the_committed_corpus(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
+def window(make_window):
     pytest.importorskip("PySide6")
-    from PySide6.QtCore import QSettings
-
-    from fairdesk.gui.main_window import MainWindow
-
-    w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    errors = []
-    monkeypatch.setattr(w, "show_error", lambda msg, details="": errors.append((msg, details)))
-    w.errors = errors
-    qtbot.addWidget(w)
-    yield w
-    w.worker.cancel_all()
-    w.worker.wait(5000)
+    pytest.importorskip("pytestqt")
+    return make_window(show=False)
 
 
 def _open_and_settle(window, qtbot, path, expect_error=True):
     before = len(window.errors)
     window.open_path(str(path))
+    wait_idle(qtbot, window)  # reading, then validating when the file could be read
     if expect_error:
-        qtbot.waitUntil(lambda: len(window.errors) > before and not window.worker.busy,
-                        timeout=20000)
-    else:
-        qtbot.waitUntil(lambda: not window.worker.busy, timeout=20000)
+        assert len(window.errors) > before
 
 
 def _open_sample(window, qtbot):
-    window.open_path(str(SAMPLE))
-    qtbot.waitUntil(lambda: window.state.data is not None and not window.worker.busy,
-                    timeout=20000)
+    open_and_wait(qtbot, window, SAMPLE)
     assert window.state.data.n == 6000
 
 
@@ -768,8 +754,7 @@ def test_window_lists_validation_problems_without_partial_data(window, qtbot):
     path = BAD / "negative_weights.csv"
     with untouched(path):
         window.open_path(str(path))
-        qtbot.waitUntil(lambda: bool(window.state.problems) and not window.worker.busy,
-                        timeout=20000)
+        wait_idle(qtbot, window)
     assert window.state.data is None and window.state.scores is None
     problem = only(window.state.problems, "weight_invalid")
     assert "(rows 5, 32)" in problem.message

@@ -1,6 +1,5 @@
 """The whole application offscreen: open, map, audit, export, failures, screenshots."""
 
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -8,34 +7,18 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from conftest import HANG_MS, ROOT, SAMPLE, open_and_wait, wait_idle, wait_settled  # noqa: E402
 
-from conftest import ROOT  # noqa: E402
-
-SAMPLE = ROOT / "resources" / "sample" / "sample_scores.csv"
 SCREENS = ROOT / "artifacts" / "screens"
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    from fairdesk.gui.main_window import MainWindow
-
-    w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    errors = []
-    monkeypatch.setattr(w, "show_error", lambda msg, details="": errors.append((msg, details)))
-    w.errors = errors
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.worker.cancel_all()
-    w.worker.wait(5000)
+def window(make_window):
+    return make_window()
 
 
 def open_sample(window, qtbot, path=SAMPLE):
-    window.open_path(str(path))
-    qtbot.waitUntil(lambda: window.state.data is not None, timeout=20000)
+    open_and_wait(qtbot, window, path)
 
 
 def test_open_sample_validates_and_enables_pages(window, qtbot):
@@ -53,9 +36,7 @@ def test_every_page_screenshot(window, qtbot):
     SCREENS.mkdir(parents=True, exist_ok=True)
     for i, page in enumerate(window.pages):
         window.nav.setCurrentRow(i)
-        qtbot.wait(150)  # a page computes when first shown: wait for it
-        qtbot.waitUntil(lambda: not window.worker.busy, timeout=120000)
-        qtbot.wait(300)
+        wait_settled(qtbot, window)  # a page computes when first shown: wait for it
         img = window.grab()
         assert img.width() >= 1200
         assert img.save(str(SCREENS / f"app_{i + 1}_{page.key}.png"))
@@ -65,7 +46,8 @@ def test_export_decision_tables_from_window(window, qtbot, tmp_path):
     open_sample(window, qtbot)
     out = tmp_path / "tables.xlsx"
     window.export_workbook(str(out))
-    qtbot.waitUntil(lambda: out.exists() and not window.worker.busy, timeout=20000)
+    wait_idle(qtbot, window)
+    assert out.exists()
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames[0] == "About this workbook"
     assert "Rates by group" in wb.sheetnames and "Fairness" in wb.sheetnames
@@ -73,7 +55,8 @@ def test_export_decision_tables_from_window(window, qtbot, tmp_path):
     assert about["File"] == SAMPLE.name and about["Rows used"] == 6000
     rows = tmp_path / "rows.csv"
     window.export_rows(str(rows))
-    qtbot.waitUntil(lambda: rows.exists() and not window.worker.busy, timeout=20000)
+    wait_idle(qtbot, window)
+    assert rows.exists()
     assert len(rows.read_text(encoding="utf-8-sig").splitlines()) == 6001
     assert not window.errors
 
@@ -83,7 +66,7 @@ def test_failing_job_leaves_window_usable(window, qtbot):
         raise RuntimeError("deliberate failure")
 
     window.worker.start(boom, title="Failing job")
-    qtbot.waitUntil(lambda: bool(window.errors) and not window.worker.busy, timeout=5000)
+    wait_idle(qtbot, window)
     message, details = window.errors[0]
     assert "still usable" in message and "deliberate failure" in details
     assert window.progress.isHidden()
@@ -95,13 +78,14 @@ def test_invalid_data_lists_problems_on_data_page(window, qtbot, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("score,outcome,race\n0.1,yes,a\n0.2,no,b\n0.3,maybe,a\n")
     window.open_path(str(bad))
-    qtbot.waitUntil(lambda: bool(window.state.problems), timeout=10000)
+    wait_idle(qtbot, window)  # reading, then validating
     assert window.state.data is None
     # three outcome values: not proposed as the outcome, so the analyst is asked to map one
     assert any(p.code == "label_unmapped" for p in window.state.problems)
     window.state.mapping.label = "outcome"
     window.validate()
-    qtbot.waitUntil(lambda: any(p.code == "label_values" for p in window.state.problems), timeout=10000)
+    wait_idle(qtbot, window)
+    assert any(p.code == "label_values" for p in window.state.problems)
     assert window.state.data is None
     assert window.stack.currentWidget().key == "data"
 
@@ -110,32 +94,27 @@ def test_bad_file_gives_message_not_traceback(window, qtbot, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     window.open_path(str(empty))
-    qtbot.waitUntil(lambda: bool(window.errors) and not window.worker.busy, timeout=10000)
+    wait_idle(qtbot, window)
     assert "empty" in window.errors[0][0].lower() and window.errors[0][1] == ""
 
 
-def test_project_save_and_reopen(window, qtbot, tmp_path, monkeypatch):
-    from fairdesk.gui.main_window import MainWindow
-
+def test_project_save_and_reopen(window, make_window, qtbot, tmp_path):
     open_sample(window, qtbot)
     window.state.mapping.groups = ["race", "sex"]
-    window.validate()
-    window.validate()  # a second request: the first result must not win
-    qtbot.waitUntil(lambda: window.state.data is not None and window.state.data.n_groups == 8,
-                    timeout=10000)
-    qtbot.waitUntil(lambda: not window.worker.busy, timeout=10000)
+    with qtbot.waitSignal(window.dataReady, timeout=HANG_MS):  # only the newest validation announces its data
+        window.validate()
+        window.validate()  # a second request: the first result must not win
+    wait_idle(qtbot, window)
+    assert window.state.data.n_groups == 8
     window.state.set_thresholds([0.3, 0.6])
     path = tmp_path / "p.fairdesk"
     window.state.project_path = str(path)
     assert window.save_project() == str(path)
-    w2 = MainWindow(settings=QSettings(str(tmp_path / "s2.ini"), QSettings.IniFormat))
-    qtbot.addWidget(w2)
-    monkeypatch.setattr(w2, "show_error", lambda *a: pytest.fail(str(a)))
-    w2.open_path(str(path))
-    qtbot.waitUntil(lambda: w2.state.data is not None, timeout=20000)
+    w2 = make_window(settings_name="s2.ini", show=False)
+    open_and_wait(qtbot, w2, path)
+    assert w2.errors == []
     assert w2.state.data.group_names == window.state.data.group_names
     assert w2.state.thresholds.tolist() == window.state.thresholds.tolist()
-    w2.worker.wait(5000)
 
 
 def test_drop_a_file_opens_it(window, qtbot):
@@ -145,8 +124,9 @@ def test_drop_a_file_opens_it(window, qtbot):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(SAMPLE))])
     event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    window.dropEvent(event)
-    qtbot.waitUntil(lambda: window.state.data is not None, timeout=20000)
+    with qtbot.waitSignal(window.dataReady, timeout=HANG_MS):
+        window.dropEvent(event)
+    wait_idle(qtbot, window)
     assert window.state.table.source.path.endswith("sample_scores.csv")
 
 
@@ -162,7 +142,7 @@ def test_failed_job_traceback_goes_to_log_without_data(window, qtbot, tmp_path, 
             raise ValueError("could not convert 'Jane Doe, 1984-02-03' to float")
 
         window.worker.start(boom)
-        qtbot.waitUntil(lambda: bool(window.errors) and not window.worker.busy, timeout=5000)
+        wait_idle(qtbot, window)
         logging.getLogger("fairdesk.test").error("opened %s: %d rows", "secret-name.csv", 12)
         for h in logging.getLogger("fairdesk").handlers:
             h.flush()
@@ -188,10 +168,9 @@ def test_recent_files_persist(window, qtbot, tmp_path):
     assert w2.recent_menu.actions()[0].text().endswith("sample_scores.csv")
 
 
-def test_autosave_and_recovery_after_a_crash(window, qtbot, tmp_path, monkeypatch):
+def test_autosave_and_recovery_after_a_crash(window, make_window, qtbot, tmp_path, monkeypatch):
     from fairdesk.gui import app as gui_app
     from fairdesk.gui import main_window as mw
-    from fairdesk.gui.main_window import MainWindow
 
     target = tmp_path / "autosave.fairdesk"
     monkeypatch.setattr(mw, "autosave_path", lambda: target)
@@ -201,13 +180,12 @@ def test_autosave_and_recovery_after_a_crash(window, qtbot, tmp_path, monkeypatc
     window.autosave()
     assert target.exists()
     # a "crash": a new window finds the autosave and, when the analyst agrees, reopens it
-    w2 = MainWindow(settings=QSettings(str(tmp_path / "s3.ini"), QSettings.IniFormat))
-    qtbot.addWidget(w2)
-    monkeypatch.setattr(w2, "show_error", lambda *a: pytest.fail(str(a)))
-    assert gui_app.offer_recovery(w2, ask=lambda: True)
-    qtbot.waitUntil(lambda: w2.state.data is not None, timeout=20000)
+    w2 = make_window(settings_name="s3.ini", show=False)
+    with qtbot.waitSignal(w2.dataReady, timeout=HANG_MS):
+        assert gui_app.offer_recovery(w2, ask=lambda: True)
+    wait_idle(qtbot, w2)
+    assert w2.errors == []
     assert w2.state.thresholds.tolist() == [0.42] and w2.state.project_path is None
-    w2.worker.wait(5000)
     # declining removes it; a clean exit removes it too
     assert not gui_app.offer_recovery(w2, ask=lambda: False) and not target.exists()
     window.autosave()
