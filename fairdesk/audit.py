@@ -15,7 +15,8 @@ import numpy as np
 from .dataset import AnalysisData
 from .errors import FairDeskError
 from .metrics.confusion import Counts, GroupScores
-from .metrics.fairness import DEFINITIONS, THRESHOLD_DEFINITIONS, all_measures, min_pairwise_ratio
+from .metrics.fairness import (DEFINITIONS, THRESHOLD_DEFINITIONS, Reliability, all_measures,
+                               denominators, eligibility, measure_details, min_pairwise_ratio)
 from .metrics.rates import RATE_KEYS, compute_rates, undefined_reason
 from .metrics.ranking import pooled_auc, xauc_matrix
 from .metrics.thresholds import tier_counts
@@ -45,6 +46,17 @@ class AuditResult:
     tier_rows: np.ndarray  # (G, k+1)
     group_specific: bool = False
     warnings: list[str] = field(default_factory=list)
+    reliability: Reliability = field(default_factory=Reliability)
+    masks: dict | None = None  # rate -> (G, k) groups compared; "tier_outcome_rate": (G, k+1)
+    intervals: dict | None = None  # from the bootstrap (see bootstrap.attach_intervals)
+
+    def details(self, key: str, j: int):
+        """:class:`~fairdesk.metrics.fairness.MeasureDetail` of measure ``key`` at threshold
+        ``j`` (tier ``j`` for CAL): the pair behind it and the groups left out."""
+        c = self.counts
+        return measure_details(key, self.rates, self.rows, denominators(c.tp, c.fp, c.fn, c.tn),
+                               self.reliability, self.group_names, j, self.tier_outcome_rate,
+                               self.tier_weight)
 
     @property
     def k(self) -> int:
@@ -59,6 +71,42 @@ class AuditResult:
     def tier_outcome_rate(self) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.tier_weight > 0, self.tier_positives / self.tier_weight, np.nan)
+
+    def rate_interval(self, key: str, g: int | None, j: int):
+        """(lo, hi, method or reason) of rate ``key`` for group g (None = all) at threshold j:
+        exact Clopper–Pearson for proportions, the bootstrap percentile interval for the
+        count ratios when a bootstrap is attached."""
+        from .metrics.intervals import METHOD_BOOT, METHOD_EXACT, PROPORTIONS, interval_or_reason, rate_intervals
+        if key in PROPORTIONS:
+            c = self.counts if g is not None else self.overall_counts
+            lo, hi = rate_intervals(c)[key]
+            i = (g if g is not None else 0, j)
+            lo, hi, why = interval_or_reason(lo[i], hi[i])
+            return lo, hi, why or METHOD_EXACT
+        if self.intervals is not None and g is not None and f"rate:{key}" in self.intervals.lo:
+            lo, hi, why = self.intervals.interval(f"rate:{key}", (g, j))
+            return lo, hi, why or METHOD_BOOT
+        return float("nan"), float("nan"), "not estimated: run the bootstrap for an interval of this ratio"
+
+    def fairness_interval(self, key: str, j: int):
+        """(lo, hi, method or reason) of fairness measure ``key`` at threshold j (tier for CAL)."""
+        from .metrics.intervals import METHOD_BOOT
+        if self.intervals is None:
+            return float("nan"), float("nan"), "not estimated: no bootstrap was run (give a number of resamples)"
+        if np.isnan(self.fairness[key][j]):
+            return float("nan"), float("nan"), "not estimated: the measure is undefined"
+        lo, hi, why = self.intervals.interval(f"fairness:{key}", j)
+        return lo, hi, why or METHOD_BOOT
+
+    def intervals_json(self, j: int) -> dict:
+        out = {}
+        for key in THRESHOLD_DEFINITIONS:
+            lo, hi, how = self.fairness_interval(key, j)
+            out[key] = ({"lower": lo, "upper": hi, "method": how} if not np.isnan(lo)
+                        else {"lower": None, "upper": None, "reason": how})
+        b = self.intervals
+        out["resamples"], out["seed"] = (b.resamples, b.seed) if b is not None else (0, None)
+        return out
 
     def to_json(self, primary: int = 0) -> dict:
         """The command line's JSON (see the README); rates at threshold ``primary``."""
@@ -83,6 +131,11 @@ class AuditResult:
                                   undefined_reason(r, name))
                 item["auc"] = val(self.auc[g], f"groups['{name}'].auc",
                                   f"group '{name}' needs both outcomes for an AUC")
+                ivs = {}
+                for r in JSON_RATES:
+                    lo, hi, how = self.rate_interval(r, g, j)
+                    ivs[r] = [lo, hi] if not np.isnan(lo) else None
+                item["intervals"] = ivs
                 out[name] = item
             return out
 
@@ -90,11 +143,21 @@ class AuditResult:
             out = {}
             for key in THRESHOLD_DEFINITIONS:
                 out[key] = val(self.fairness[key][j], f"{tag}fairness.{key}",
-                               f"fewer than two groups have a defined {'/'.join(DEFINITIONS[key].rates)}")
-            out["CAL"] = [val(v, f"fairness.CAL[tier S{i + 1}]",
-                              "fewer than two groups have rows in this tier")
+                               self.details(key, j).undefined_reason)
+            out["CAL"] = [val(v, f"fairness.CAL[tier S{i + 1}]", self.details("CAL", i).undefined_reason)
                           for i, v in enumerate(self.fairness["CAL"])]
             return out
+
+        def groups_of(j: int) -> tuple[dict, dict]:
+            groups, pairs = {}, {}
+            for key in THRESHOLD_DEFINITIONS:
+                d = self.details(key, j).to_json(self.group_names)
+                groups[key] = {"included": d["included"], "excluded": d["excluded"]}
+                pairs[key] = d["pair"]
+            cal = [self.details("CAL", i).to_json(self.group_names) for i in range(len(self.fairness["CAL"]))]
+            groups["CAL"] = [{"included": d["included"], "excluded": d["excluded"]} for d in cal]
+            pairs["CAL"] = [d["pair"] for d in cal]
+            return groups, pairs
 
         thresholds = self.thresholds.tolist()
         result = {
@@ -106,6 +169,13 @@ class AuditResult:
             "overall": {r: val(self.overall_rates[r][0, primary], f"overall.{r}",
                                undefined_reason(r, None)) for r in JSON_RATES},
             "fairness": fairness_at(primary, ""),
+            "interval_method": {"rates": "exact binomial (Clopper–Pearson) 95 % from the counts "
+                                         "(weights as frequency weights)",
+                                "fairness": "bootstrap percentile 95 % over the recorded resamples "
+                                            "and seed (fairness_intervals), when a bootstrap is run"},
+            "fairness_rules": {**self.reliability.to_dict(), "compared": self.reliability.describe(),
+                               "zero_counts": "only 0/0 is undefined; x/0 with x > 0 is infinite (its "
+                                              "ratio against a finite rate is 0)"},
             "xauc": [{"positive_group": a, "negative_group": b,
                       "value": val(self.xauc[i, j], f"xauc['{a}','{b}']",
                                    f"group '{a}' has no positives or group '{b}' no negatives")}
@@ -113,13 +183,18 @@ class AuditResult:
                      for j, b in enumerate(self.group_names) if i != j],
         }
         result["overall"]["auc"] = val(self.auc_overall, "overall.auc", "needs both outcomes")
+        result["fairness_groups"], result["fairness_pairs"] = groups_of(primary)
+        if self.intervals is not None:
+            result["fairness_intervals"] = self.intervals_json(primary)
         if self.k > 1:
             result["by_threshold"] = [
                 {"threshold": thresholds[j] if not self.group_specific else
                  {name: thresholds[g][j] for g, name in enumerate(self.group_names)},
                  "groups": groups_at(j, f"by_threshold[{j}]."),
                  "fairness": {k: v for k, v in fairness_at(j, f"by_threshold[{j}].").items()
-                              if k != "CAL"}}
+                              if k != "CAL"},
+                 "fairness_groups": {k: v for k, v in groups_of(j)[0].items() if k != "CAL"},
+                 "fairness_pairs": {k: v for k, v in groups_of(j)[1].items() if k != "CAL"}}
                 for j in range(self.k)]
         # each reason once, in the order met
         result["warnings"] = list(dict.fromkeys(warnings))
@@ -136,13 +211,18 @@ def default_threshold(data: AnalysisData) -> tuple[float, str]:
 
 
 def run_audit(data: AnalysisData, thresholds, *, group_specific: bool = False,
-              scores: GroupScores | None = None, with_ranking: bool = True) -> AuditResult:
+              scores: GroupScores | None = None, with_ranking: bool = True,
+              reliability: Reliability | None = None, masks: dict | None = None) -> AuditResult:
     """Audit ``data`` at ``thresholds`` (user units).
 
     ``thresholds``: a number or a list of k numbers (group-agnostic), or with
     ``group_specific=True`` an array (n_groups, k). ``scores`` may pass GroupScores already
     prepared for ``data`` (the GUI keeps one while a threshold is dragged).
+    ``reliability`` says which groups the fairness measures compare (default: groups with
+    at least 30 rows and 10 people in each rate's denominator); ``masks`` fixes the groups
+    compared (the bootstrap keeps those of the original data in every resample).
     """
+    rule = reliability or Reliability()
     if data.label is None:
         raise FairDeskError("The audit needs an outcome (label) column.")
     t = np.atleast_1d(np.asarray(thresholds, dtype=float))
@@ -161,7 +241,11 @@ def run_audit(data: AnalysisData, thresholds, *, group_specific: bool = False,
     t_weight, t_pos, t_rows = tier_counts(gs, ot_sorted)
     with np.errstate(divide="ignore", invalid="ignore"):
         tier_rate = np.where(t_weight > 0, t_pos / t_weight, np.nan)
-    fairness = all_measures(rates, tier_rate)
+    if masks is None:
+        dens = denominators(counts.tp, counts.fp, counts.fn, counts.tn)
+        dens["tier_outcome_rate"] = t_weight
+        masks = eligibility(gs.n_rows, dens, rule)
+    fairness = all_measures(rates, tier_rate, masks)
     if with_ranking:
         xm = xauc_matrix(gs)
         auc = np.diag(xm).copy()
@@ -178,7 +262,8 @@ def run_audit(data: AnalysisData, thresholds, *, group_specific: bool = False,
         rows=gs.n_rows, weight=gs.weight_total, positives=gs.positives, counts=counts,
         overall_counts=total, rates=rates, overall_rates=overall, fairness=fairness, auc=auc,
         auc_overall=auc_all, xauc=xm, tier_weight=t_weight, tier_positives=t_pos,
-        tier_rows=t_rows, group_specific=group_specific, warnings=warnings)
+        tier_rows=t_rows, group_specific=group_specific, warnings=warnings, reliability=rule,
+        masks=masks)
 
 
 __all__ = ["AuditResult", "run_audit", "default_threshold", "RATE_KEYS", "min_pairwise_ratio"]

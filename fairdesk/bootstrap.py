@@ -1,4 +1,8 @@
-"""Bootstrap uncertainty of every audit measure: mean and SD over B seeded resamples.
+"""Bootstrap uncertainty of every audit measure: mean, SD and the 95 % percentile interval
+over B seeded resamples.
+
+Every resample compares the same groups as the audit of the original data (the reliable
+groups are chosen once, on the data, and kept), so the interval is that of the measure shown.
 
 Resample b draws n rows with replacement using its own random stream, spawned from the
 seed with numpy's SeedSequence, so results do not depend on how the work is split. A
@@ -26,9 +30,19 @@ class BootstrapResult:
     mean: dict  # key -> array like the audit's (rates: (G, k); fairness: (k,); auc: (G,) …)
     sd: dict
     defined: dict  # key -> number of resamples where the value was defined
+    lo: dict = None  # key -> 2.5th percentile (NaN-aware)
+    hi: dict = None  # key -> 97.5th percentile
 
     def summary(self, key: str):
         return self.mean[key], self.sd[key], self.defined[key]
+
+    def interval(self, key: str, index):
+        """(lo, hi, reason): the percentile interval, or NaNs and why it is not estimated."""
+        from .metrics.intervals import interval_or_reason
+        if self.lo is None or key not in self.lo:
+            return float("nan"), float("nan"), "not estimated by this bootstrap"
+        return interval_or_reason(self.lo[key][index], self.hi[key][index],
+                                  self.defined[key][index], self.resamples)
 
 
 def _collect(result) -> dict[str, np.ndarray]:
@@ -40,25 +54,33 @@ def _collect(result) -> dict[str, np.ndarray]:
 
 
 def bootstrap_audit(data: AnalysisData, thresholds, *, resamples: int = 200, seed: int = 0,
-                    group_specific: bool = False, job: Job = NO_JOB) -> BootstrapResult:
-    """Mean and SD (ddof=1) of every audit measure over ``resamples`` bootstrap draws."""
+                    group_specific: bool = False, job: Job = NO_JOB,
+                    reliability=None) -> BootstrapResult:
+    """Mean, SD (ddof=1) and 95 % percentile interval of every audit measure over
+    ``resamples`` bootstrap draws; the fairness measures compare the groups that the audit
+    of the original data compares (``reliability``, default the reliable groups)."""
     if resamples < 2:
         raise ValueError("use at least 2 resamples")
     base = GroupScores.from_data(data)
+    masks = run_audit(data, thresholds, group_specific=group_specific, scores=base,
+                      with_ranking=False, reliability=reliability).masks
     streams = np.random.SeedSequence(seed).spawn(resamples)
     n = data.n
     sums = sq = counts = None
+    samples: dict[str, list] = {}
     for b, ss in enumerate(streams):
         job.progress(b / resamples, f"Bootstrap resample {b + 1:,} of {resamples:,}")
         rng = np.random.default_rng(ss)
         mult = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
         gs = base.reweighted(data.weight * mult)
-        values = _collect(run_audit(data, thresholds, group_specific=group_specific, scores=gs))
+        values = _collect(run_audit(data, thresholds, group_specific=group_specific, scores=gs,
+                                    masks=masks))
         if sums is None:
             sums = {k: np.zeros_like(v, dtype=float) for k, v in values.items()}
             sq = {k: np.zeros_like(v, dtype=float) for k, v in values.items()}
             counts = {k: np.zeros(v.shape, dtype=np.int64) for k, v in values.items()}
         for k, v in values.items():
+            samples.setdefault(k, []).append(np.asarray(v, dtype=float))
             ok = ~np.isnan(v)
             sums[k] += np.where(ok, v, 0.0)
             sq[k] += np.where(ok, v * v, 0.0)
@@ -73,4 +95,8 @@ def bootstrap_audit(data: AnalysisData, thresholds, *, resamples: int = 200, see
             var = np.where(c > 1, (sq[k] - c * m * m) / np.maximum(c - 1, 1), np.nan)
             mean[k] = m
             sd[k] = np.sqrt(np.maximum(var, 0.0))
-    return BootstrapResult(resamples, seed, mean, sd, counts)
+    from .metrics.intervals import percentile_interval
+    lo, hi = {}, {}
+    for k, vs in samples.items():
+        lo[k], hi[k], _ = percentile_interval(np.stack(vs))
+    return BootstrapResult(resamples, seed, mean, sd, counts, lo, hi)

@@ -27,7 +27,8 @@ from .dataset import AnalysisData
 from .errors import FairDeskError
 from .jobs import NO_JOB, Job
 from .metrics.confusion import Counts
-from .metrics.fairness import THRESHOLD_DEFINITIONS, all_measures, min_pairwise_ratio
+from .metrics.fairness import (THRESHOLD_DEFINITIONS, Reliability, all_measures, denominators, eligibility,
+                               measure_details)
 from .metrics.rates import compute_rates
 
 KINDS = ("thresholds", "group_thresholds", "selection", "randomized", "probabilities")
@@ -162,10 +163,13 @@ class ScenarioMetrics:
     changed_overall: float
     cost: float  # expected cost per person
     n_tiers: int
+    masks: dict | None = None  # rate -> (G, 1) groups compared by the fairness measures
+    details: dict | None = None  # key -> MeasureDetail ("CAL": list per tier)
 
 
 def _evaluate(dec: Decisions, base: Decisions | None, data: AnalysisData, weight: np.ndarray,
-              cost_fn: float, cost_fp: float, name: str) -> ScenarioMetrics:
+              cost_fn: float, cost_fp: float, name: str, rule: Reliability | None = None,
+              masks: dict | None = None) -> ScenarioMetrics:
     G = data.n_groups
     y = data.label.astype(float)
     p = dec.probability
@@ -184,9 +188,20 @@ def _evaluate(dec: Decisions, base: Decisions | None, data: AnalysisData, weight
     pos = np.bincount(code, weights=weight * y, minlength=G * nt).reshape(G, nt)
     with np.errstate(invalid="ignore", divide="ignore"):
         tier_rate = np.where(people > 0, pos / np.where(people > 0, people, 1), np.nan)
-    fair = all_measures(rates)
+    rule = rule or Reliability()
+    details = None
+    if masks is None:  # the data itself (a bootstrap resample passes the data's groups)
+        dens = denominators(c.tp, c.fp, c.fn, c.tn)
+        dens["tier_outcome_rate"] = people
+        masks = eligibility(n, dens, rule)
+        details = {k: measure_details(k, rates, n, dens, rule, data.group_names, 0)
+                   for k in THRESHOLD_DEFINITIONS}
+        details["CAL"] = [measure_details("CAL", rates, n, dens, rule, data.group_names, t, tier_rate, people)
+                          for t in range(nt)]
+    cal_masks = {"tier_outcome_rate": masks["tier_outcome_rate"]}
+    fair = all_measures(rates, masks=masks)
     fairness = {k: float(fair[k][0]) for k in THRESHOLD_DEFINITIONS}
-    fairness["CAL"] = min_pairwise_ratio(tier_rate, axis=0)
+    fairness["CAL"] = all_measures(rates, tier_rate, cal_masks)["CAL"]
     if base is not None:
         diff = np.abs(p - base.probability)
         wg = bc(weight)
@@ -198,7 +213,7 @@ def _evaluate(dec: Decisions, base: Decisions | None, data: AnalysisData, weight
     cost = float((cost_fn * fn.sum() + cost_fp * fp.sum()) / weight.sum())
     return ScenarioMetrics(name, rows, people, c, {k: v[:, 0] for k, v in rates.items()},
                            {k: float(v[0, 0]) for k, v in overall.items()}, fairness, changed, changed_all,
-                           cost, nt)
+                           cost, nt, masks, details)
 
 
 @dataclass
@@ -207,8 +222,41 @@ class Comparison:
     metrics: list[ScenarioMetrics]
     group_names: list[str]
     cost_ratio: tuple[float, float]  # (false negative cost, false positive cost)
-    bootstrap: dict | None = None  # key -> (mean, sd) arrays over scenarios
+    bootstrap: dict | None = None  # "mean", "sd", "lo", "hi", "defined": (rows, scenarios); "resamples"
     seed: int | None = None
+    reliability: Reliability = field(default_factory=Reliability)
+
+    def interval(self, row: int, scenario: int):
+        """(lo, hi, method or reason) of decision-table row ``row`` under ``scenario``: the
+        bootstrap percentile interval, or for a proportion without a bootstrap the exact
+        binomial interval from the (expected) counts."""
+        from .metrics.intervals import METHOD_BOOT, interval_or_reason
+        b = self.bootstrap
+        if b is not None:
+            lo, hi, why = interval_or_reason(b["lo"][row, scenario], b["hi"][row, scenario],
+                                             b["defined"][row, scenario], b["resamples"])
+            return lo, hi, why or METHOD_BOOT
+        return self._exact(row, scenario)
+
+    def row_index(self, measure: str, group: str = "") -> int:
+        """Index in :meth:`table_rows` of ``measure`` for ``group`` ("Overall", a group, or ""
+        for a fairness measure)."""
+        for i, r in enumerate(self.table_rows()):
+            if r["measure"] == measure and r["group"] == group:
+                return i
+        raise KeyError((measure, group))
+
+    def _exact(self, row: int, scenario: int):
+        from .metrics.intervals import METHOD_EXACT, PROPORTIONS, interval_or_reason, rate_intervals
+        r = self.table_rows()[row]
+        if r["measure"] not in PROPORTIONS or r["section"] != "Rates by group":
+            return float("nan"), float("nan"), "not estimated: no bootstrap was run"
+        m = self.metrics[scenario]
+        c = m.counts if r["group"] != "Overall" else m.counts.total()
+        g = 0 if r["group"] == "Overall" else self.group_names.index(r["group"])
+        lo, hi = rate_intervals(c)[r["measure"]]
+        lo, hi, why = interval_or_reason(lo[g, 0], hi[g, 0])
+        return lo, hi, why or METHOD_EXACT + " (expected counts)"
 
     def table_rows(self) -> list[dict]:
         """Measures as rows, scenarios as columns (the decision table)."""
@@ -233,17 +281,21 @@ class Comparison:
 
 
 def compare(data: AnalysisData, scenarios: list[Scenario], *, cost_ratio=(1.0, 1.0),
-            bootstrap: int = 0, seed: int = 0, job: Job = NO_JOB) -> Comparison:
-    """Evaluate every scenario on the same data; scenario 0 is the baseline."""
+            bootstrap: int = 0, seed: int = 0, job: Job = NO_JOB,
+            reliability: Reliability | None = None) -> Comparison:
+    """Evaluate every scenario on the same data; scenario 0 is the baseline. The fairness
+    measures compare the groups ``reliability`` allows (default: the reliable groups); a
+    bootstrap keeps those groups in every resample."""
+    rule = reliability or Reliability()
     if data.label is None:
         raise FairDeskError("Comparing scenarios needs an outcome (label) column.")
     if not scenarios:
         raise FairDeskError("There is no scenario to compare.")
     decs = [decisions(s, data) for s in scenarios]
     cfn, cfp = (float(x) for x in cost_ratio)
-    metrics = [_evaluate(d, decs[0] if i else None, data, data.weight, cfn, cfp, s.name)
+    metrics = [_evaluate(d, decs[0] if i else None, data, data.weight, cfn, cfp, s.name, rule)
                for i, (s, d) in enumerate(zip(scenarios, decs))]
-    comp = Comparison(list(scenarios), metrics, list(data.group_names), (cfn, cfp))
+    comp = Comparison(list(scenarios), metrics, list(data.group_names), (cfn, cfp), reliability=rule)
     if bootstrap:
         if bootstrap < 2:
             raise FairDeskError("Use at least 2 bootstrap resamples.")
@@ -254,7 +306,7 @@ def compare(data: AnalysisData, scenarios: list[Scenario], *, cost_ratio=(1.0, 1
             rng = np.random.default_rng(ss)
             mult = np.bincount(rng.integers(0, data.n, data.n), minlength=data.n)
             w = data.weight * mult
-            ms = [_evaluate(d, decs[0] if i else None, data, w, cfn, cfp, s.name)
+            ms = [_evaluate(d, decs[0] if i else None, data, w, cfn, cfp, s.name, rule, metrics[i].masks)
                   for i, (s, d) in enumerate(zip(scenarios, decs))]
             acc.append([row["values"] for row in Comparison(list(scenarios), ms, comp.group_names,
                                                               (cfn, cfp)).table_rows()])
@@ -263,8 +315,10 @@ def compare(data: AnalysisData, scenarios: list[Scenario], *, cost_ratio=(1.0, 1
             import warnings
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
+                from .metrics.intervals import percentile_interval
+                lo, hi, defined = percentile_interval(arr)
                 comp.bootstrap = {"mean": np.nanmean(arr, axis=0), "sd": np.nanstd(arr, axis=0, ddof=1),
-                                  "resamples": bootstrap}
+                                  "lo": lo, "hi": hi, "defined": defined, "resamples": bootstrap}
         comp.seed = seed
         job.progress(1.0, "Bootstrap done")
     return comp

@@ -22,6 +22,11 @@ def div(a, b):
     return a / b if b > 0 else math.nan
 
 
+def div_inf(a, b):
+    """x/0 with x > 0 is infinite; only 0/0 is undefined."""
+    return a / b if b > 0 else math.inf if a > 0 else math.nan
+
+
 def rates(tp, fp, fn, tn):
     return {"tpr": div(tp, tp + fn), "fnr": div(fn, tp + fn), "fpr": div(fp, fp + tn),
             "tnr": div(tn, fp + tn), "ppv": div(tp, tp + fp), "fdr": div(fp, tp + fp),
@@ -29,7 +34,7 @@ def rates(tp, fp, fn, tn):
             "accuracy": div(tp + tn, tp + fp + fn + tn),
             "prevalence": div(tp + fn, tp + fp + fn + tn),
             "selection_rate": div(tp + fp, tp + fp + fn + tn),
-            "fn_fp": div(fn, fp), "cost_ratio": div(fp, fn)}
+            "fn_fp": div_inf(fn, fp), "cost_ratio": div_inf(fp, fn)}
 
 
 def xauc(sa, ya, wa, sb, yb, wb):
@@ -58,6 +63,9 @@ def min_pairwise_ratio(values):
     for i in range(len(vals)):
         for j in range(len(vals)):
             lo, hi = min(vals[i], vals[j]), max(vals[i], vals[j])
-            r = 1.0 if hi == 0 else lo / hi
+            if math.isinf(hi):  # an infinite rate: 0 against a finite one, equal to another
+                r = 1.0 if math.isinf(lo) else 0.0
+            else:
+                r = 1.0 if hi == 0 else lo / hi
             best = min(best, r)
     return best

@@ -8,7 +8,7 @@ import pytest
 
 from fairdesk.audit import run_audit
 from fairdesk.metrics.confusion import GroupScores
-from fairdesk.metrics.fairness import measure, min_pairwise_ratio, reference_comparison
+from fairdesk.metrics.fairness import ALL_GROUPS, measure, min_pairwise_ratio, reference_comparison
 from fairdesk.metrics.rates import compute_rates
 from fairdesk.metrics.thresholds import (ThresholdRule, assign_bins, bin_edges, oregon_thresholds,
                                          tier_counts, tier_of, top_k_threshold, weighted_quantile)
@@ -137,7 +137,7 @@ def test_audit_json_undefined_is_null_with_reason():
     f = pd.DataFrame({"s": [0.9, 0.8, 0.2, 0.1, 0.7, 0.3], "y": [1, 0, 1, 0, 1, 1],
                       "g": ["a", "a", "a", "a", "b", "b"]})
     data = prepare(f, ColumnMapping(score="s", label="y", groups=["g"]), min_group_size=1)
-    out = run_audit(data, [0.5]).to_json()
+    out = run_audit(data, [0.5], reliability=ALL_GROUPS).to_json()  # tiny groups: compare all
     assert out["groups"]["b"]["fpr"] is None
     assert any("groups['b'].fpr" in w and "no one with the negative outcome" in w for w in out["warnings"])
     assert out["groups"]["a"]["fpr"] == 0.5

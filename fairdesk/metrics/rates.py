@@ -1,4 +1,8 @@
-"""Error rates from confusion counts, with 0/0 kept as undefined (NaN plus a reason)."""
+"""Error rates from confusion counts, with 0/0 kept as undefined (NaN plus a reason).
+
+Only 0/0 is undefined. x/0 with x > 0 can happen only for the two count ratios (FN/FP and
+FP/FN): it is an infinite rate (``inf``), which compares with a finite rate as ratio 0.
+"""
 
 from __future__ import annotations
 
@@ -54,10 +58,10 @@ RATES: dict[str, RateInfo] = {r.key: r for r in (
              "the group has no rows (total weight zero)"),
     RateInfo("fn_fp", "Treatment equality (FN / FP)", "FN / FP",
              "False negatives per false positive.",
-             "the group has no false positives at this threshold"),
+             "the group has no false negatives and no false positives at this threshold"),
     RateInfo("cost_ratio", "Empirical cost ratio (FP / FN)", "FP / FN",
              "False positives per false negative: the cost ratio the rule implies (Berk et al.).",
-             "the group has no false negatives at this threshold"),
+             "the group has no false positives and no false negatives at this threshold"),
 )}
 
 RATE_KEYS = tuple(RATES)
@@ -69,6 +73,15 @@ def _div(a, b):
     with np.errstate(divide="ignore", invalid="ignore"):
         out = a / b
     return np.where(b > 0, out, np.nan)
+
+
+def _div_inf(a, b):
+    """a / b with 0/0 undefined (NaN) and x/0 (x > 0) infinite."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = a / b
+    return np.where(b > 0, out, np.where(a > 0, np.inf, np.nan))
 
 
 def compute_rates(c: Counts) -> dict[str, np.ndarray]:
@@ -85,7 +98,7 @@ def compute_rates(c: Counts) -> dict[str, np.ndarray]:
         "npv": _div(c.tn, unsel), "for": _div(c.fn, unsel),
         "accuracy": _div(c.tp + c.tn, total), "prevalence": _div(pos, total),
         "selection_rate": _div(sel, total),
-        "fn_fp": _div(c.fn, c.fp), "cost_ratio": _div(c.fp, c.fn),
+        "fn_fp": _div_inf(c.fn, c.fp), "cost_ratio": _div_inf(c.fp, c.fn),
     }
 
 

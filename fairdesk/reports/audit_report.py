@@ -86,6 +86,8 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
     names = result.group_names
     k = result.k
     tables = []
+    if bootstrap is not None and result.intervals is None:
+        result.intervals = bootstrap
 
     # --- rates by group -------------------------------------------------------------------------
     rows = []
@@ -133,29 +135,48 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
 
     # --- fairness -------------------------------------------------------------------------------
     frows = []
+
+    def fair_row(key, label, j, value, rates_text):
+        det = result.details(key, j)
+        lo, hi, how = result.fairness_interval(key, j)
+        return {"key": key, "name": DEFINITIONS[key].name, "threshold": label, "rates": rates_text,
+                "value": _v(value, det.undefined_reason or "undefined"),
+                "lower": _v(lo, how), "upper": _v(hi, how),
+                "pair": det.pair_text(names) or Undefined(det.undefined_reason or "no pair"),
+                "excluded": det.excluded_text(names) or "none",
+                "meaning": DEFINITIONS[key].meaning}
     for key in THRESHOLD_DEFINITIONS:
         d = DEFINITIONS[key]
         for j in range(k):
-            frows.append({"key": key, "name": d.name, "threshold": _threshold_text(result, j),
-                          "rates": " and ".join(RATES[r].name for r in d.rates),
-                          "value": _v(result.fairness[key][j],
-                                      "fewer than two groups have this rate defined"),
-                          "meaning": d.meaning})
+            frows.append(fair_row(key, _threshold_text(result, j), j, result.fairness[key][j],
+                                  " and ".join(RATES[r].name for r in d.rates)))
     for i, v in enumerate(result.fairness["CAL"]):
-        frows.append({"key": "CAL", "name": DEFINITIONS["CAL"].name, "threshold": f"tier S{i + 1}",
-                      "rates": "observed outcome rate in the tier",
-                      "value": _v(v, "fewer than two groups have rows in this tier"),
-                      "meaning": DEFINITIONS["CAL"].meaning})
+        frows.append(fair_row("CAL", f"tier S{i + 1}", i, v, "observed outcome rate in the tier"))
+    b = result.intervals
+    interval_note = (f"95 % interval: bootstrap percentile over {b.resamples:,} resamples (seed {b.seed}), "
+                     "the same groups compared in every resample." if b is not None else
+                     "95 % interval: not estimated (no bootstrap was run; give a number of resamples).")
     tables.append(Table(
         "Fairness", [Column("key", "Measure"), Column("name", "Definition"),
                      Column("threshold", "Threshold / tier"), Column("rates", "Rates compared"),
                      Column("value", "Min. pairwise ratio", "float", 3,
                             note="Smallest ratio smaller/larger across pairs of groups: 1 = balanced, 0 = "
                                  "maximally unequal."),
+                     Column("lower", "95 % interval: lower", "float", 3, note=interval_note),
+                     Column("upper", "95 % interval: upper", "float", 3, note=interval_note),
+                     Column("pair", "Pair behind the value", width=44,
+                            note="The rate and the two groups whose ratio is the value (higher vs lower)."),
+                     Column("excluded", "Groups left out (why)", width=50,
+                            note="Groups not compared in this measure: " + result.reliability.describe() + "."),
                      Column("meaning", "What it asks", width=60)],
         frows, title="Group fairness measures (minimum pairwise ratio across groups)",
-        notes=["ERB and CUAE ask two rates to be equal and report the weaker of the two ratios.",
-               "Groups whose rate is undefined (0/0) are left out of that measure."],
+        notes=["ERB and CUAE ask two rates to be equal and report the weaker of the two ratios that are "
+               "defined.",
+               "Compared: " + result.reliability.describe() + ". Groups left out are named with the reason; "
+               "the rates by group still show every group.",
+               "Only 0/0 is undefined and leaves a group out; x/0 with x > 0 (FN/FP) is infinite, and its "
+               "ratio against a finite rate is 0.",
+               interval_note],
         charts=[ChartSpec("bar", "Fairness measures (1 = balanced)", "key", ["value"],
                           y_title="minimum pairwise ratio")] if k == 1 else []))
 
@@ -197,11 +218,43 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
               "without it from the column group)",
         notes=["The diagonal is each group's own AUC. Ties count half (Kallus & Zhou 2019)."]))
 
+    tables.append(rate_interval_table(result))
     if bootstrap is not None:
         tables.append(bootstrap_table(bootstrap, names, result))
     if include_tiers:
         tables.append(tier_table(result, data))
     return tables
+
+
+INTERVAL_RATES = ("prevalence", "selection_rate", "tpr", "fnr", "fpr", "tnr", "ppv", "fdr", "npv", "for",
+                  "accuracy", "fn_fp")
+
+
+def rate_interval_table(result: AuditResult) -> Table:
+    """Each group's rates with a 95 % interval (exact binomial; bootstrap for FN/FP)."""
+    names = result.group_names
+    rows = []
+    for j in range(result.k):
+        for g, name in enumerate(names + ["All"]):
+            gi = None if g == len(names) else g
+            rates = result.overall_rates if gi is None else result.rates
+            for r in INTERVAL_RATES:
+                value = rates[r][0 if gi is None else gi, j]
+                lo, hi, how = result.rate_interval(r, gi, j)
+                rows.append({"group": name, "threshold": _threshold_text(result, j), "rate": RATES[r].name,
+                             "value": _v(value, undefined_reason(r, None if gi is None else name)),
+                             "lower": _v(lo, how), "upper": _v(hi, how),
+                             "method": how if not np.isnan(lo) else ""})
+    kind = "float"
+    return Table("Rate intervals", [Column("group", "Group"), Column("threshold", "Threshold"),
+                                    Column("rate", "Rate", width=30), Column("value", "Value", kind, 4),
+                                    Column("lower", "95 % lower", kind, 4), Column("upper", "95 % upper", kind, 4),
+                                    Column("method", "Interval", width=40)], rows,
+                 title="Rates by group with 95 % intervals",
+                 notes=["Proportions: exact binomial (Clopper–Pearson) interval from the counts (weights "
+                        "count as people). FN/FP: bootstrap percentile interval when a bootstrap was run.",
+                        "An interval that cannot be estimated says why; it is never shown as a zero-width "
+                        "range."])
 
 
 def bootstrap_table(b: BootstrapResult, names: list[str], result: AuditResult) -> Table:

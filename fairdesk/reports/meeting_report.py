@@ -26,28 +26,61 @@ def _rule_text(s, names) -> str:
     return s.describe(names)
 
 
+def _interval_text(comp: Comparison, row: int, j: int, pct: bool) -> str:
+    from ..metrics.intervals import format_interval
+    lo, hi, how = comp.interval(row, j)
+    return format_interval(lo, hi, "" if not np.isnan(lo) else how, pct=pct)
+
+
+def interval_note(comp: Comparison) -> str:
+    b = comp.bootstrap
+    if b is not None:
+        return (f"95 % intervals: bootstrap percentile over {b['resamples']:,} resamples (seed {comp.seed}); "
+                "every resample compares the same groups as the figure.")
+    return ("95 % intervals of rates: exact binomial (Clopper–Pearson) from the expected counts. Fairness "
+            "measures need a bootstrap (give a number of resamples); without one their interval is "
+            "marked as not estimated.")
+
+
 def summary_table(comp: Comparison, fairness_key: str = HEADLINE_FAIRNESS) -> Table:
     rows = []
-    for s, m in zip(comp.scenarios, comp.metrics):
-        rows.append({"name": s.name, "rule": _rule_text(s, comp.group_names),
-                     "origin": s.origin.get("engine", ""),
-                     "selection": _v(m.overall["selection_rate"]), "tpr": _v(m.overall["tpr"]),
-                     "fpr": _v(m.overall["fpr"]), "accuracy": _v(m.overall["accuracy"]),
-                     "fair": _v(m.fairness[fairness_key], "fewer than two groups have the rates defined"),
-                     "changed": m.changed_overall, "notes": s.notes})
+    fair_row = comp.row_index(fairness_key, "")
+    for j, (s, m) in enumerate(zip(comp.scenarios, comp.metrics)):
+        row = {"name": s.name, "rule": _rule_text(s, comp.group_names),
+               "origin": s.origin.get("engine", ""),
+               "selection": _v(m.overall["selection_rate"]), "tpr": _v(m.overall["tpr"]),
+               "fpr": _v(m.overall["fpr"]), "accuracy": _v(m.overall["accuracy"]),
+               "fair": _v(m.fairness[fairness_key], "fewer than two groups have the rates defined"),
+               "changed": m.changed_overall, "notes": s.notes}
+        for key, rate in (("selection", "selection_rate"), ("tpr", "tpr"), ("fpr", "fpr"),
+                          ("accuracy", "accuracy")):
+            row[key + "_ci"] = _interval_text(comp, comp.row_index(rate, "Overall"), j, True)
+        row["fair_ci"] = _interval_text(comp, fair_row, j, False)
+        det = (m.details or {}).get(fairness_key)
+        row["pair"] = det.pair_text(comp.group_names) if det is not None and det.rate else \
+            (det.undefined_reason if det is not None else "")
+        row["left_out"] = (det.excluded_text(comp.group_names) or "none") if det is not None else ""
+        rows.append(row)
+    ci = "95 % interval"
     cols = [Column("name", "Scenario", width=22), Column("rule", "Thresholds / rule", width=34),
             Column("origin", "From", width=18),
-            Column("selection", "Flagged", "percent", 1), Column("tpr", "TPR (recall)", "percent", 1),
-            Column("fpr", "FPR", "percent", 1), Column("accuracy", "Accuracy", "percent", 1),
+            Column("selection", "Flagged", "percent", 1), Column("selection_ci", ci, width=13),
+            Column("tpr", "TPR (recall)", "percent", 1), Column("tpr_ci", ci, width=13),
+            Column("fpr", "FPR", "percent", 1), Column("fpr_ci", ci, width=13),
+            Column("accuracy", "Accuracy", "percent", 1), Column("accuracy_ci", ci, width=13),
             Column("fair", f"{fairness_key} (1 = balanced)", "float", 3,
                    note=DEFINITIONS[fairness_key].meaning),
+            Column("fair_ci", f"{fairness_key} {ci}", width=16),
+            Column("pair", f"{fairness_key}: pair behind it", width=40),
+            Column("left_out", f"{fairness_key}: groups left out (why)", width=40),
             Column("changed", "Decisions changed vs baseline", "percent", 1),
             Column("notes", "Analyst's notes", width=36)]
     return Table("Summary", cols, rows, title="Decision options at a glance",
                  notes=["The first scenario is the baseline (group-agnostic thresholds). Rates are overall; "
                         "the Decision table sheet has them by group, with every fairness measure.",
                         f"{fairness_key}: {DEFINITIONS[fairness_key].name}, the smallest ratio between two "
-                        "groups' rates (1 = equal)."],
+                        "groups' rates (1 = equal), over " + comp.reliability.describe() + ".",
+                        interval_note(comp)],
                  one_page=True)
 
 
@@ -85,16 +118,27 @@ def decision_table(comp: Comparison) -> Table:
                 row[f"d{j}"] = _v(v - base) if not (np.isnan(v) or np.isnan(base)) else Undefined("undefined in one scenario")
             if boot is not None:
                 row[f"sd{j}"] = _v(boot["sd"][i, j], "defined in fewer than two resamples")
+            lo, hi, how = comp.interval(i, j)
+            row[f"lo{j}"], row[f"hi{j}"] = _v(lo, how), _v(hi, how)
+        if r["section"].startswith("Fairness"):
+            dets = [(m.details or {}).get(r["measure"]) for m in comp.metrics]
+            row["pair"] = " | ".join(d.pair_text(comp.group_names) or d.undefined_reason for d in dets if d)
+            row["left_out"] = " | ".join((d.excluded_text(comp.group_names) or "none") for d in dets if d)
         rows.append(row)
     cols = [Column("section", "Section"), Column("measure", "Measure"), Column("group", "Group")]
     for j, n in enumerate(names):
         cols.append(Column(f"s{j}", n, "float", 4))
+        cols.append(Column(f"lo{j}", f"{n}: 95 % lower", "float", 4))
+        cols.append(Column(f"hi{j}", f"{n}: 95 % upper", "float", 4))
         if boot is not None:
             cols.append(Column(f"sd{j}", f"{n} (SD)", "float", 4))
         if j:
             cols.append(Column(f"d{j}", f"{n} − baseline", "float", 4))
+    cols += [Column("pair", "Fairness: pair behind the value (per scenario)", width=50),
+             Column("left_out", "Fairness: groups left out (per scenario)", width=50)]
     notes = ["Rates are expected values: a randomised rule counts each row with its probability of a "
-             "positive decision; nothing is drawn at random."]
+             "positive decision; nothing is drawn at random.", interval_note(comp),
+             "Fairness measures compare " + comp.reliability.describe() + "."]
     if boot is not None:
         notes.append(f"SD: standard deviation over {boot['resamples']:,} bootstrap resamples (seed {comp.seed}).")
     return Table("Decision table", cols, rows, title="Every measure, scenario by scenario", notes=notes)

@@ -1,0 +1,234 @@
+"""Issue 14: headline numbers an analyst can defend.
+
+Zero-count rules, reliable groups, the pair behind each measure and intervals, each checked
+on hand-computed cases and on COMPAS.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import SHARED
+from fairdesk.audit import run_audit
+from fairdesk.bootstrap import bootstrap_audit
+from fairdesk.metrics.confusion import Counts
+from fairdesk.metrics.fairness import (ALL_GROUPS, Reliability, denominators, measure,
+                                       measure_details, min_pairwise_ratio)
+from fairdesk.metrics.intervals import clopper_pearson, interval_or_reason, rate_intervals
+from fairdesk.metrics.rates import compute_rates
+from fairdesk.schema import ColumnMapping
+from fairdesk.validation import prepare
+
+COMPAS = SHARED / "compas_two_year.csv"
+
+
+def counts(tp, fp, fn, tn):
+    a = [np.array(x, dtype=float)[:, None] for x in (tp, fp, fn, tn)]
+    n = sum(a)
+    return Counts(*a, a[0] + a[1], n)
+
+
+# ------------------------------------------------------------------- item 6: zero counts
+
+def test_x_over_zero_is_infinite_and_only_zero_over_zero_undefined():
+    # group a: FN 3, FP 0 -> FN/FP infinite; b: FN 0, FP 0 -> 0/0; c: FN 2, FP 4 -> 0.5
+    r = compute_rates(counts([1, 1, 1], [0, 0, 4], [3, 0, 2], [5, 5, 5]))
+    assert r["fn_fp"][0, 0] == math.inf
+    assert math.isnan(r["fn_fp"][1, 0])
+    assert r["fn_fp"][2, 0] == 0.5
+    assert r["cost_ratio"][0, 0] == 0.0  # FP/FN = 0/3
+    assert math.isnan(r["cost_ratio"][1, 0])
+    assert r["cost_ratio"][2, 0] == 2.0
+
+
+def test_infinite_rate_compares_as_zero_against_finite_and_equal_to_infinite():
+    assert min_pairwise_ratio([math.inf, 2.0]) == 0.0
+    assert min_pairwise_ratio([math.inf, 0.0]) == 0.0
+    assert min_pairwise_ratio([math.inf, math.inf]) == 1.0
+    assert math.isnan(min_pairwise_ratio([math.inf, np.nan]))  # one defined group
+    assert min_pairwise_ratio([math.inf, math.inf, 0.5]) == 0.0
+
+
+def test_treatment_equality_with_zero_counts_hand_computed():
+    # a: FN 2, FP 0 (infinite); b: FN 1, FP 1 (1) -> TE 0 (before: a was dropped, TE undefined)
+    r = compute_rates(counts([5, 5], [0, 1], [2, 1], [5, 5]))
+    assert measure("TE", r) == 0.0
+    # FP = 0 and FN = 0 in a: 0/0, a is left out; b and c: 1 and 0.5 -> 0.5
+    r = compute_rates(counts([5, 5, 5], [0, 2, 4], [0, 2, 2], [5, 5, 5]))
+    assert measure("TE", r) == pytest.approx(0.5)
+    # the same rule both ways: FN = 0 gives rate 0, FP = 0 gives rate infinity: both pin TE at 0
+    r = compute_rates(counts([5, 5, 5], [3, 0, 2], [0, 3, 2], [5, 5, 5]))
+    assert measure("TE", r) == 0.0
+
+
+def test_cuae_uses_whichever_of_ppv_npv_is_defined():
+    # nobody flagged anywhere: PPV 0/0 in both groups; NPV a 8/10, b 6/10 -> CUAE 0.75
+    r = compute_rates(counts([0, 0], [0, 0], [2, 4], [8, 6]))
+    assert np.isnan(r["ppv"]).all()
+    assert measure("CUAE", r) == pytest.approx(0.75)
+    # everyone flagged: NPV 0/0; PPV a .5, b .25 -> .5
+    r = compute_rates(counts([5, 2], [5, 6], [0, 0], [0, 0]))
+    assert measure("CUAE", r) == pytest.approx(0.5)
+    # both undefined only when neither is defined (a single group)
+    assert np.isnan(measure("CUAE", compute_rates(counts([1], [1], [1], [1])))).all()
+
+
+def compas(groups):
+    f = pd.read_csv(COMPAS)
+    return prepare(f, ColumnMapping(score="decile_score", label="two_year_recid", groups=groups))
+
+
+def test_compas_by_race_threshold_10_treatment_equality_is_zero():
+    data = compas(["race"])
+    res = run_audit(data, [10], reliability=ALL_GROUPS)
+    assert res.fairness["TE"][0] == 0.0
+    det = res.details("TE", 0)
+    names = res.group_names
+    # the pair: a group with FP = 0 and FN > 0 (an infinite FN/FP) against a finite one
+    assert math.isinf(det.high_value) and not math.isinf(det.low_value)
+    hi = det.high
+    assert res.counts.fp[hi, 0] == 0 and res.counts.fn[hi, 0] > 0
+    assert "infinite" in det.pair_text(names)
+
+
+# ------------------------------------------------------------------- item 1: reliable groups
+
+def brute_force_measure(res, key, j, rule):
+    """Loop over groups and pairs: the measure over the reliable groups (reference)."""
+    c = res.counts
+    best = {}
+    rates = ("fnr", "fpr") if key == "ERB" else {"SP": ("selection_rate",), "PE": ("fpr",),
+                                                "EO": ("fnr",), "TE": ("fn_fp",)}[key]
+    for r in rates:
+        vals = []
+        for g in range(len(res.group_names)):
+            tp, fp, fn, tn = (float(getattr(c, x)[g, j]) for x in ("tp", "fp", "fn", "tn"))
+            den = {"fnr": tp + fn, "fpr": fp + tn, "selection_rate": tp + fp + fn + tn, "fn_fp": fp}[r]
+            num = {"fnr": fn, "fpr": fp, "selection_rate": tp + fp, "fn_fp": fn}[r]
+            if res.rows[g] < rule.min_group_size or den < rule.min_denominator:
+                continue
+            vals.append(num / den)
+        ratios = [min(a, b) / max(a, b) if max(a, b) > 0 else 1.0 for a in vals for b in vals]
+        if len(vals) >= 2:
+            best[r] = min(ratios)
+    return min(best.values()) if best else math.nan
+
+
+def test_compas_race_sex_default_leaves_out_tiny_groups_and_names_them():
+    data = compas(["race", "sex"])
+    t = [float(np.mean(data.score))]
+    default = run_audit(data, t)
+    everyone = run_audit(data, t, reliability=ALL_GROUPS)
+    tiny = {n for n, rows in zip(data.group_names, default.rows) if rows < 30}
+    assert tiny == {"Asian, Female", "Asian, Male", "Native American, Female", "Native American, Male"}
+    # with every group, the old headline: several measures pinned at 0 by 'Asian, Female' (2 rows)
+    for key in ("ERB", "SP", "TE", "PE", "EO"):
+        assert everyone.fairness[key][0] == 0.0, key
+    assert everyone.fairness["CAL"][0] == 0.0
+    # by default they are over the reliable groups, positive, and equal a brute-force loop
+    rule = Reliability()
+    for key in ("ERB", "SP", "TE", "PE", "EO"):
+        assert default.fairness[key][0] > 0, key
+        assert default.fairness[key][0] == pytest.approx(brute_force_measure(default, key, 0, rule))
+        det = default.details(key, 0)
+        left = {data.group_names[g] for g, _ in det.excluded}
+        assert tiny <= left, key
+        for g, why in det.excluded:
+            if data.group_names[g] in tiny:
+                assert "fewer than the minimum group size 30" in why
+    js = default.to_json()
+    out = {e["group"]: e["reason"] for e in js["fairness_groups"]["ERB"]["excluded"]}
+    assert set(out) >= tiny and "2 rows" in out["Asian, Female"]
+    assert js["fairness_rules"]["min_group_size"] == 30 and not js["fairness_rules"]["all_groups"]
+    # every group still has its own figures
+    assert set(js["groups"]) == set(data.group_names)
+
+
+def test_small_denominator_leaves_a_group_out_of_that_rate_only():
+    # a: 40 rows, 5 positives (FNR needs 10), 35 negatives; b and c: 40 rows, 20/20
+    s = np.r_[np.linspace(0, 1, 40), np.linspace(0, 1, 40), np.linspace(0, 1, 40)]
+    y = np.r_[np.r_[np.ones(5), np.zeros(35)], np.tile([0, 1], 20), np.tile([1, 0], 20)]
+    g = np.repeat(["a", "b", "c"], 40)
+    data = prepare(pd.DataFrame({"s": s, "y": y, "g": g}),
+                   ColumnMapping(score="s", label="y", groups=["g"]))
+    res = run_audit(data, [0.5])
+    det = res.details("EO", 0)
+    assert [(data.group_names[i], why) for i, why in det.excluded] == \
+        [("a", "FNR: 5 people with the outcome, fewer than 10")]
+    assert res.details("PE", 0).excluded == []
+    # EO is the ratio of b and c's FNR only
+    fnr = res.rates["fnr"][:, 0]
+    assert res.fairness["EO"][0] == pytest.approx(min(fnr[1], fnr[2]) / max(fnr[1], fnr[2]))
+
+
+# ------------------------------------------------------------------- item 2: the pair
+
+def test_pair_behind_compas_race_fpr():
+    data = compas(["race"])
+    res = run_audit(data, [5], reliability=ALL_GROUPS)
+    names = res.group_names
+    det = res.details("PE", 0)
+    fpr = res.rates["fpr"][:, 0]
+    assert det.rate == "fpr"
+    assert det.high == int(np.nanargmax(fpr)) and det.low == int(np.nanargmin(fpr))
+    assert res.fairness["PE"][0] == pytest.approx(fpr[det.low] / fpr[det.high])
+    # the README's published FPRs appear in the pair text when only those two are compared
+    two = data.subset(np.isin(data.group, [names.index("African-American"), names.index("Caucasian")]))
+    det2 = run_audit(two, [5]).details("PE", 0)
+    assert det2.pair_text(names) == "FPR: African-American 42.3 % vs Caucasian 22.0 %"
+    js = run_audit(two, [5]).to_json()["fairness_pairs"]["PE"]
+    assert js["higher_group"] == "African-American" and js["lower_group"] == "Caucasian"
+    assert js["higher_value"] == pytest.approx(0.4234, abs=5e-5)
+
+
+def test_two_rate_measure_names_the_weaker_rate():
+    # FNR: a .5, b .25 -> .5; FPR: a .1 b .4 -> .25: ERB is the FPR pair
+    r = counts([10, 15], [1, 4], [10, 5], [9, 6])
+    rates = compute_rates(r)
+    det = measure_details("ERB", rates, np.array([40, 30]), denominators(r.tp, r.fp, r.fn, r.tn),
+                          Reliability(min_group_size=1, min_denominator=1), ["a", "b"], 0)
+    assert det.rate == "fpr" and det.value == pytest.approx(0.25)
+    assert (det.high, det.low) == (1, 0)
+
+
+# ------------------------------------------------------------------- item 3: intervals
+
+def test_clopper_pearson_closed_forms():
+    lo, hi = clopper_pearson(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 10))
+    lo, hi = clopper_pearson(10, 10)
+    assert hi == 1.0 and lo == pytest.approx(0.025 ** (1 / 10))
+    # a textbook value: 3 of 10 -> (0.0667, 0.6525)
+    lo, hi = clopper_pearson(3, 10)
+    assert lo == pytest.approx(0.06673, abs=1e-4) and hi == pytest.approx(0.65245, abs=1e-4)
+    lo, hi = clopper_pearson(0, 0)
+    assert math.isnan(lo) and math.isnan(hi)
+    ci = rate_intervals(counts([3], [2], [7], [8]))
+    assert ci["tpr"][0][0, 0] == pytest.approx(0.06673, abs=1e-4)  # TP 3 of TP + FN = 10
+
+
+def test_zero_width_or_rarely_defined_interval_is_not_estimated():
+    lo, hi, why = interval_or_reason(0.0, 0.0, 200, 200)
+    assert math.isnan(lo) and "not estimated" in why
+    lo, hi, why = interval_or_reason(0.2, 0.5, 100, 200)
+    assert math.isnan(lo) and "100 of 200" in why
+    assert interval_or_reason(0.2, 0.5, 200, 200) == (0.2, 0.5, "")
+
+
+def test_fairness_intervals_seeded_and_recorded():
+    data = compas(["race"])
+    res = run_audit(data, [5])
+    b1 = bootstrap_audit(data, [5], resamples=40, seed=7)
+    b2 = bootstrap_audit(data, [5], resamples=40, seed=7)
+    np.testing.assert_array_equal(b1.lo["fairness:PE"], b2.lo["fairness:PE"])
+    res.intervals = b1
+    lo, hi, how = res.fairness_interval("PE", 0)
+    assert lo < hi and "bootstrap percentile" in how
+    js = res.to_json()["fairness_intervals"]
+    assert js["resamples"] == 40 and js["seed"] == 7
+    assert js["PE"]["lower"] == pytest.approx(lo)
+    # without a bootstrap the interval says so
+    res.intervals = None
+    assert "no bootstrap" in res.fairness_interval("PE", 0)[2]
