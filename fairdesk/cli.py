@@ -58,6 +58,26 @@ def add_data_options(p: argparse.ArgumentParser, *, label_required: bool = True,
         p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def add_fairness_options(p: argparse.ArgumentParser, default_resamples: int = 200) -> None:
+    """Which groups the fairness measures compare, and the bootstrap behind their intervals."""
+    p.add_argument("--all-groups", action="store_true",
+                   help="compare every group in the fairness measures (default: only groups with "
+                        "at least --min-group-size rows and --min-denominator people in each "
+                        "rate's denominator)")
+    p.add_argument("--min-denominator", type=float, default=10,
+                   help="people needed in a rate's denominator for a group to be compared (10)")
+    p.add_argument("--bootstrap", type=int, default=default_resamples, metavar="B",
+                   help=f"bootstrap resamples for the intervals of the fairness measures "
+                        f"({default_resamples}; 0 = none)")
+    p.add_argument("--seed", type=int, default=12345, help="bootstrap seed (12345)")
+
+
+def reliability_from(args):
+    from .metrics.fairness import Reliability
+    return Reliability(min_group_size=args.min_group_size, min_denominator=args.min_denominator,
+                       all_groups=bool(args.all_groups))
+
+
 def load_data(args):
     """Load and validate the file named on the command line; returns (table, data)."""
     from .io.loading import load_table
@@ -124,12 +144,18 @@ def _audit_parser(p):
     p.add_argument("--threshold", action="append", default=[],
                    help="threshold(s): a number, q0.8, mean, oregon_low, oregon_high, top150, "
                         "ventile16; repeat or separate with commas for tiers")
+    add_fairness_options(p, default_resamples=200)
 
     def run(args):
         from .audit import run_audit
         _, data = load_data(args)
         thresholds, notes = parse_thresholds(args.threshold, data)
-        result = run_audit(data, thresholds)
+        rule = reliability_from(args)
+        result = run_audit(data, thresholds, reliability=rule)
+        if args.bootstrap:
+            from .bootstrap import bootstrap_audit
+            result.intervals = bootstrap_audit(data, thresholds, resamples=args.bootstrap,
+                                               seed=args.seed, reliability=rule)
         out = result.to_json()
         out["warnings"] = notes + [p.message for p in data.problems] + out["warnings"]
         if args.json:
@@ -144,10 +170,23 @@ def _audit_parser(p):
         for name, g in out["groups"].items():
             print(f"{name[:27]:<28}" + "".join(
                 f"{g[c]:>15,}" if c == "n" else f"{format_value(g[c], c != 'auc'):>15}" for c in cols))
-        print("\nFairness (minimum pairwise ratio, 1 = balanced):")
+        print(f"\nFairness (minimum pairwise ratio, 1 = balanced; compared: {rule.describe()}):")
+        ivs = out.get("fairness_intervals", {})
         for k, v in out["fairness"].items():
             shown = ", ".join(format_value(x, False) for x in v) if isinstance(v, list) else format_value(v, False)
-            print(f"  {k:<5} {shown}")
+            extra = ""
+            if k in ivs:
+                iv = ivs[k]
+                extra = (f"  [{iv['lower']:.3f}–{iv['upper']:.3f}]" if iv.get("lower") is not None
+                         else f"  [{iv['reason']}]")
+            pair = out["fairness_pairs"][k]
+            pairs = pair if isinstance(pair, list) else [pair]
+            print(f"  {k:<5} {shown}{extra}" + "".join(f"  ({p['text']})" for p in pairs if p))
+            groups = out["fairness_groups"][k]
+            left = {e["group"] for g in (groups if isinstance(groups, list) else [groups])
+                    for e in g["excluded"]}
+            if left:
+                print(f"        left out: {', '.join(sorted(left))}")
         for w in out["warnings"]:
             print(f"note: {w}")
         return 0
@@ -160,9 +199,7 @@ def _export_parser(p):
     p.add_argument("--threshold", action="append", default=[],
                    help="threshold(s), as for audit")
     p.add_argument("--reference", help="reference group for differences and ratios")
-    p.add_argument("--bootstrap", type=int, default=0, metavar="B",
-                   help="add bootstrap mean and SD over B resamples")
-    p.add_argument("--seed", type=int, default=12345, help="bootstrap seed")
+    add_fairness_options(p, default_resamples=200)
     p.add_argument("--rows-out", help="also write row-level decisions (CSV or XLSX)")
     p.add_argument("--out", required=True, help="workbook to write (.xlsx)")
 
@@ -173,7 +210,8 @@ def _export_parser(p):
 
         table, data = load_data(args)
         thresholds, notes = parse_thresholds(args.threshold, data)
-        result = run_audit(data, thresholds)
+        rule = reliability_from(args)
+        result = run_audit(data, thresholds, reliability=rule)
         reference = 0
         if args.reference is not None:
             if args.reference not in data.group_names:
@@ -183,7 +221,9 @@ def _export_parser(p):
         boot = None
         seeds = {}
         if args.bootstrap:
-            boot = bootstrap_audit(data, thresholds, resamples=args.bootstrap, seed=args.seed)
+            boot = bootstrap_audit(data, thresholds, resamples=args.bootstrap, seed=args.seed,
+                                   reliability=rule)
+            result.intervals = boot
             seeds["bootstrap"] = args.seed
         settings = {"Thresholds": ", ".join(f"{t:g}" for t in thresholds),
                     "Threshold rules": ", ".join(args.threshold) or notes[0] if notes else
@@ -191,7 +231,9 @@ def _export_parser(p):
                     "Reference group": data.group_names[reference],
                     "Bootstrap resamples": args.bootstrap or "none",
                     "Invalid scores": "refused" if args.refuse_invalid else "excluded and listed",
-                    "Minimum group size": args.min_group_size}
+                    "Minimum group size": args.min_group_size,
+                    "Groups compared by the fairness measures": rule.describe(),
+                    "Minimum denominator per rate": args.min_denominator}
         out = write_decision_tables(args.out, table.source, data,
                                     audit_tables(result, data, boot, reference, include_tiers=True),
                                     settings, seeds)

@@ -8,7 +8,7 @@ from ..cli import add_data_options, load_data, subcommand
 from ..errors import FairDeskError
 
 
-def _report_from_project(path, out, bootstrap, seed):
+def _report_from_project(path, out, bootstrap, seed, all_groups=False):
     from ..io.loading import load_table
     from ..project import check_input, load_project
     from ..reports.meeting_report import write_meeting_workbook
@@ -33,7 +33,9 @@ def _report_from_project(path, out, bootstrap, seed):
         scenarios.insert(0, baseline(values))
     settings = project.settings.get("decision", {})
     cost = tuple(settings.get("cost_ratio", (1.0, 1.0)))
-    comp = compare(data, scenarios, cost_ratio=cost, bootstrap=bootstrap, seed=seed)
+    from ..metrics.fairness import Reliability
+    rule = Reliability(min_group_size=project.min_group_size, all_groups=all_groups)
+    comp = compare(data, scenarios, cost_ratio=cost, bootstrap=bootstrap, seed=seed, reliability=rule)
     return write_meeting_workbook(out, table.source, data, comp, settings={"Project": str(path)},
                                   seeds=project.seeds)
 
@@ -48,8 +50,13 @@ def _report_parser(p: argparse.ArgumentParser):
                         "the first is the baseline unless --baseline is given")
     p.add_argument("--baseline", help="baseline threshold(s), e.g. 0.5 or 0.3,0.6 (default: first scenario)")
     p.add_argument("--cost-ratio", default="1:1", help="false-negative : false-positive cost, e.g. 8:1")
-    p.add_argument("--bootstrap", type=int, default=0, metavar="B")
+    p.add_argument("--bootstrap", type=int, default=200, metavar="B",
+                   help="bootstrap resamples for the 95 %% intervals (200; 0 = exact intervals of "
+                        "rates only)")
     p.add_argument("--seed", type=int, default=12345)
+    p.add_argument("--all-groups", action="store_true",
+                   help="compare every group in the fairness measures (default: groups with at "
+                        "least --min-group-size rows and 10 people in each rate's denominator)")
 
     def run(args):
         from ..reports.meeting_report import write_meeting_workbook
@@ -60,7 +67,7 @@ def _report_parser(p: argparse.ArgumentParser):
         except ValueError:
             raise FairDeskError(f"--cost-ratio '{args.cost_ratio}': write it as FN:FP, e.g. 8:1.")
         if args.data.lower().endswith(".fairdesk"):
-            out = _report_from_project(args.data, args.out, args.bootstrap, args.seed)
+            out = _report_from_project(args.data, args.out, args.bootstrap, args.seed, args.all_groups)
             print(f"wrote {out}")
             return 0
         if not args.score or not args.label:
@@ -74,7 +81,10 @@ def _report_parser(p: argparse.ArgumentParser):
         if scenarios[0].kind != "thresholds":
             raise FairDeskError("The baseline (the first scenario, or --baseline) must be group-agnostic "
                                 "thresholds, e.g. --baseline 0.5.")
-        comp = compare(data, scenarios, cost_ratio=(fn, fp), bootstrap=args.bootstrap, seed=args.seed)
+        from ..metrics.fairness import Reliability
+        rule = Reliability(min_group_size=args.min_group_size, all_groups=args.all_groups)
+        comp = compare(data, scenarios, cost_ratio=(fn, fp), bootstrap=args.bootstrap, seed=args.seed,
+                       reliability=rule)
         out = write_meeting_workbook(args.out, table.source, data, comp,
                                      settings={"Command line": " ".join(args.scenario)})
         print(f"wrote {out}")
