@@ -253,7 +253,17 @@ def test_header_whitespace_stripped_and_na_handling(tmp_path):
     assert list(frame.columns) == ["score", "group", "note"]
     assert np.isnan(frame["score"].iloc[2])
     assert pd.isna(frame["group"].iloc[0])
-    assert pd.isna(frame["note"].iloc[0]) and frame["note"].iloc[2] == "text"
+    # Text is kept as written: a group named 'NA' or 'None' is not an empty cell (#13).
+    assert frame["note"].tolist() == ["NA", "None", "text"]
+
+
+def test_missing_value_words_in_a_number_column_are_empty_and_noted(tmp_path):
+    text = "score,group\n0.1,NA\nNA,b\n#N/A,c\n0.4,#N/A\n"
+    table = load_table(write(tmp_path, "na_words.csv", text))
+    assert np.isnan(table.frame["score"].iloc[1]) and np.isnan(table.frame["score"].iloc[2])
+    assert table.frame["score"].iloc[3] == 0.4
+    assert table.frame["group"].tolist() == ["NA", "b", "c", "#N/A"]
+    assert any("2 cell(s) written as a missing-value word" in n for n in table.notes)
 
 
 def test_single_column_file(tmp_path):

@@ -20,13 +20,15 @@ import os
 import re
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import python_calamine
 
 from fairdesk.errors import Cancelled, DataError
+from fairdesk.io import sheet_parts
+from fairdesk.io.numbers import could_be_grouped, read_numbers
 
 __all__ = ["SourceInfo", "LoadedTable", "file_sha256", "list_sheets", "load_table"]
 
@@ -80,6 +82,9 @@ class LoadedTable:
 
     frame: pd.DataFrame
     source: SourceInfo
+    # How the file was read where it matters to the numbers (lines skipped above the
+    # header, thousands separators, 'NA' read as missing ...): shown as data notes.
+    notes: list = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- public API
@@ -121,14 +126,23 @@ def load_table(
     *,
     max_uncompressed_bytes: int = _DEFAULT_MAX_UNCOMPRESSED,
     cancel=None,
+    decimal: str | None = None,
 ) -> LoadedTable:
     """Read a CSV/TSV/TXT or XLSX/XLSM/ODS file into a :class:`LoadedTable`.
 
-    ``sheet`` is a sheet name or 0-based index (spreadsheets only; default the first
-    sheet). ``max_uncompressed_bytes`` caps the declared uncompressed size of a zip-based
+    ``sheet`` is a sheet name or a 0-based position (spreadsheets only). A name is
+    matched first; a number (or text of digits) is taken as a position only when no sheet
+    has that name. By default the sheet active when the workbook was saved is read if it
+    is visible, else the first visible sheet; hidden sheets are read only when named.
+    ``decimal`` ("." or ",") settles a column whose numbers read two ways (``1.250``);
+    without it such a column raises :class:`AmbiguousDecimalError`.
+    ``max_uncompressed_bytes`` caps the declared uncompressed size of a zip-based
     spreadsheet. ``cancel.check()``, if given, is called between phases and may raise
     :class:`~fairdesk.errors.Cancelled`.
     """
+    if decimal not in (None, ".", ","):
+        raise DataError(f"The decimal mark must be '.' or ',', not {decimal!r}.")
+    notes: list[str] = []
     path, name = _resolve(path)
     kind = _kind_from_extension(path)
     raw = _read_bytes(path, name, cancel)
@@ -144,15 +158,16 @@ def load_table(
                 )
             kind = "csv"
         if kind == "csv":
-            frame, encoding, delimiter = _load_text(raw, name, cancel)
+            frame, encoding, delimiter = _load_text(raw, name, cancel, decimal, notes)
             sheet_name, sheets, engine = None, (), "pandas-c"
         else:
             if kind != "xls":
                 _check_zip_container(raw, name, kind, max_uncompressed_bytes)
             _check_cancel(cancel)
-            rows, sheet_name, sheets, engine = _read_spreadsheet(raw, name, kind, sheet)
+            rows, sheet_name, sheets, engine = _read_spreadsheet(raw, name, kind, sheet, notes)
             _check_cancel(cancel)
-            frame = _rows_to_frame(rows, name, sheet_name)
+            frame = _rows_to_frame(rows, name, sheet_name, notes)
+            _read_text_numbers(frame, f"sheet '{sheet_name}' of '{name}'", decimal, notes)
             encoding = delimiter = None
     except (DataError, Cancelled):
         raise
@@ -178,7 +193,68 @@ def load_table(
         n_rows=len(frame),
         n_columns=frame.shape[1],
     )
-    return LoadedTable(frame=frame, source=source)
+    frame.attrs["fairdesk_notes"] = list(notes)  # validation shows them as data notes
+    return LoadedTable(frame=frame, source=source, notes=notes)
+
+
+class AmbiguousDecimalError(DataError):
+    """Some columns' numbers read two ways; the analyst must say which mark is decimal."""
+
+    def __init__(self, message: str, columns: list[str], example: str):
+        super().__init__(message)
+        self.columns = columns
+        self.example = example
+
+
+def _read_text_numbers(frame: pd.DataFrame, where: str, decimal, notes: list[str],
+                       raw_text=None) -> None:
+    """Convert columns of numbers written as text, deciding the marks per column.
+
+    ``raw_text(columns)`` returns those columns as the text written in the file; it is
+    asked for float columns that might have been read with the wrong mark (every value a
+    whole number of thousandths, such as 1.25 from '1.250').
+    """
+    ambiguous: dict[str, str] = {}
+    suspects = [c for c in frame.columns
+                if frame[c].dtype.kind == "f" and raw_text is not None
+                and could_be_grouped(frame[c].to_numpy())]
+    raw = raw_text(suspects) if suspects else {}
+    for column in frame.columns:
+        values = frame[column]
+        if column in raw:
+            values = raw[column]
+        elif values.dtype.kind in "iufb" or values.dtype.kind == "M":
+            continue
+        reading = read_numbers(values, decimal)
+        if reading.ambiguous:
+            ambiguous[column] = reading.example
+            continue
+        if reading.values is None:
+            continue
+        frame[column] = reading.values
+        if reading.n_grouped:
+            sep = "," if reading.decimal == "." else "."
+            notes.append(
+                f"Column '{column}': {reading.n_grouped:,} value(s) are written with "
+                f"'{sep}' between thousands and '{reading.decimal}' as the decimal mark, "
+                f"and were read that way (e.g. '{reading.example}' = {reading.example_value:,g}).")
+        if reading.n_missing_words:
+            notes.append(
+                f"Column '{column}': {reading.n_missing_words:,} cell(s) written as a "
+                "missing-value word ('NA', 'N/A', '#N/A', 'null' …) are read as empty.")
+    if ambiguous:
+        columns = list(ambiguous)
+        example = ambiguous[columns[0]]
+        point = float(example.replace(",", "").replace(" ", ""))
+        comma = float(example.replace(".", "").replace(",", "."))
+        which = ("column " if len(columns) == 1 else "columns ") + _join([f"'{c}'" for c in columns])
+        raise AmbiguousDecimalError(
+            f"In {where}, the numbers in {which} can be read two ways: '{example}' is "
+            f"{point:g} if '.' is the decimal mark (',' between thousands), or {comma:g} if "
+            "',' is the decimal mark ('.' between thousands), and every value in the column "
+            "fits both. Say which mark is the "
+            "decimal one: in the window, answer the question; on the command line, add "
+            "--decimal . or --decimal ,", columns, example)
 
 
 # ----------------------------------------------------------------------- file access
@@ -397,17 +473,22 @@ def _sniff(sample: str, truncated: bool, name: str) -> tuple[str, str]:
     best, best_score = None, None
     for delimiter in _DELIMITERS:
         counts = [line.count(delimiter) for line in lines]
-        if not counts or counts[0] == 0:
+        if not counts or max(counts) == 0:
             continue
-        agreement = sum(c == counts[0] for c in counts) / len(counts)
-        score = (agreement, prefer_tab and delimiter == "\t", counts[0])
+        # The most common count, so that a title line above the header does not decide.
+        body = counts[1:] or counts
+        mode = max(set(body), key=lambda c: (body.count(c), c))
+        if mode == 0:
+            continue
+        agreement = sum(c == mode for c in counts) / len(counts)
+        score = (agreement, prefer_tab and delimiter == "\t", mode)
         if best_score is None or score > best_score:
             best, best_score = delimiter, score
     if best is None:  # a single column: the delimiter never occurs
         return ("\t" if prefer_tab else ","), "."
     decimal = "."
-    if best == ";":  # only ';' files can use a decimal comma without quoting every number
-        fields = [f.strip() for line in lines[1:] for f in line.split(";")]
+    if best != ",":  # only these can use a decimal comma without quoting every number
+        fields = [f.strip() for line in lines[1:] for f in line.split(best)]
         commas = sum(bool(_NUMBER[","].fullmatch(f)) and "," in f for f in fields)
         points = sum(bool(_NUMBER["."].fullmatch(f)) and "." in f for f in fields)
         if commas > points:
@@ -449,7 +530,9 @@ def _scan_records(data: bytes, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
     return lines[keep], fields[keep]
 
 
-def _load_text(raw: bytes, name: str, cancel) -> tuple[pd.DataFrame, str, str]:
+def _load_text(raw: bytes, name: str, cancel, decimal_choice=None,
+               notes: list | None = None) -> tuple[pd.DataFrame, str, str]:
+    notes = [] if notes is None else notes
     if raw.startswith((_ZIP_SIGNATURE, _OLE2_SIGNATURE)):
         raise DataError(
             f"'{name}' is not a text file: it looks like an Excel or OpenDocument workbook "
@@ -462,26 +545,57 @@ def _load_text(raw: bytes, name: str, cancel) -> tuple[pd.DataFrame, str, str]:
             f"'{name}' is empty: it contains no table. Check that you chose the right file "
             "and that it was saved completely."
         )
-    sample = data[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
-    delimiter, decimal = _sniff(sample, len(data) > _SNIFF_BYTES, name)
+    # Excel's "sep=;" first line names the delimiter; it is not the header.
+    skipped_lines = 0
+    declared = re.match(rb"sep=(.)\r?\n", data)
+    if declared and declared[1].decode("latin-1") in _DELIMITERS:
+        delimiter = declared[1].decode("latin-1")
+        data = data[declared.end():]
+        skipped_lines = 1
+        notes.append(f"Row 1 of '{name}' ('sep={delimiter}') names the separator; the "
+                     "table starts on row 2.")
+        sample = data[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
+        _, decimal = _sniff(sample, len(data) > _SNIFF_BYTES, name)
+        if delimiter == ",":
+            decimal = "."
+    else:
+        sample = data[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
+        delimiter, decimal = _sniff(sample, len(data) > _SNIFF_BYTES, name)
+    if decimal_choice in (".", ","):
+        decimal = decimal_choice
     _check_cancel(cancel)
 
     record_lines, fields = _scan_records(data, delimiter)
+    # Title lines above the header (a report name, a date) have far fewer fields than
+    # the rows below them: skip them, and say so.
+    title = _title_records(fields)
+    if title:
+        first_line = int(record_lines[title])
+        nl = ord("\n") if b"\n" in data else ord("\r")
+        breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == nl)
+        titles = [_shown_line(data, breaks, int(record_lines[i])) for i in range(title)]
+        data = data[breaks[first_line - 2] + 1:]
+        skipped_lines += first_line - 1
+        record_lines, fields = _scan_records(data, delimiter)
+        notes.append(
+            f"{'Row' if title == 1 else 'Rows'} above the header in '{name}' "
+            f"({_join(titles)}) {'looks' if title == 1 else 'look'} like a title, not data, "
+            "and were skipped; the header "
+            f"is row {skipped_lines + 1}.")
+    record_lines = record_lines + skipped_lines
     header = _read_header(data, delimiter)
     where = f"'{name}'"
     _check_duplicates(header, where)  # before the full parse: fail fast
     _check_cancel(cancel)
 
+    read_options = dict(sep=delimiter, header=0, index_col=False, engine="c",
+                        encoding="utf-8", keep_default_na=False, na_values=[""])
     try:
         frame = pd.read_csv(
             io.BytesIO(data),
-            sep=delimiter,
-            header=0,
-            index_col=False,
-            engine="c",
-            encoding="utf-8",
             decimal=decimal,
             low_memory=False,  # one dtype per column, not per chunk
+            **read_options,
         )
     except pd.errors.ParserError as err:
         if "Expected" in str(err):
@@ -509,9 +623,43 @@ def _load_text(raw: bytes, name: str, cancel) -> tuple[pd.DataFrame, str, str]:
         index = np.arange(len(frame)) + record_lines[0] + 1
     frame.index = pd.Index(index, dtype="int64")
     frame = _finish_columns(frame, header, where)
-    if delimiter == ";":
-        _convert_other_decimal(frame, "." if decimal == "," else ",")
+
+    def raw_text(columns):
+        positions = [next(i for i, h in enumerate(header) if h.strip() == c) for c in columns]
+        text = pd.read_csv(io.BytesIO(data), usecols=positions, dtype=str, **read_options)
+        text.index = frame.index
+        return {c: text[header[p]] for c, p in zip(columns, positions)}
+
+    _read_text_numbers(frame, where, decimal_choice, notes, raw_text)
     return frame, encoding, delimiter
+
+
+def _title_records(fields: np.ndarray) -> int:
+    """How many leading records are title lines (0 when the first record is the header).
+
+    A title line has at most half the fields of the rows below it (the most common
+    count among the first 200 records); only the first 10 records are candidates.
+    """
+    if len(fields) < 3:
+        return 0
+    body = fields[1:201]
+    counts = np.bincount(body)
+    mode = int(np.flatnonzero(counts == counts.max())[-1])
+    if mode < 2 or fields[0] * 2 > mode:
+        return 0
+    for i in range(1, min(len(fields) - 1, 11)):
+        if fields[i] == mode:
+            return i
+        if fields[i] * 2 > mode:
+            return 0
+    return 0
+
+
+def _shown_line(data: bytes, breaks: np.ndarray, line: int) -> str:
+    start = 0 if line == 1 else int(breaks[line - 2]) + 1
+    stop = int(breaks[line - 1]) if line - 1 < len(breaks) else len(data)
+    text = data[start:stop].decode("utf-8", "replace").strip().strip(",;\t|").strip()
+    return f"row {line}: '{text[:40]}{'…' if len(text) > 40 else ''}'"
 
 
 def _read_header(data: bytes, delimiter: str) -> list[str]:
@@ -528,28 +676,6 @@ def _read_header(data: bytes, delimiter: str) -> list[str]:
         encoding="utf-8",
     )
     return [str(v) for v in first.iloc[0]]
-
-
-def _convert_other_decimal(frame: pd.DataFrame, mark: str) -> None:
-    """Turn text columns of numbers written with the other decimal mark into numbers.
-
-    read_csv takes one decimal mark per file; a ';' file may still mix '0,53' and '0.53'
-    columns. Only columns whose first values look like such numbers are converted, and
-    only if every value converts.
-    """
-    for column in frame.columns:
-        values = frame[column]
-        if not pd.api.types.is_string_dtype(values):
-            continue
-        head = values.dropna().iloc[:20].astype(str).str.strip()
-        if len(head) == 0 or not all(_NUMBER[mark].fullmatch(v) for v in head):
-            continue
-        text = values.str.strip()
-        if mark == ",":
-            text = text.str.replace(",", ".", regex=False)
-        numbers = pd.to_numeric(text, errors="coerce")
-        if numbers.notna().sum() == values.notna().sum():
-            frame[column] = numbers
 
 
 # ---------------------------------------------------------------------- spreadsheets
@@ -705,32 +831,107 @@ def _calamine_sheet_names(raw: bytes, name: str, kind: str) -> list[str]:
             workbook.close()
 
 
-def _pick_sheet(names: list[str], sheet, name: str) -> str:
+def _pick_sheet(names: list[str], sheet, name: str, hidden=(), active=None) -> str:
+    """The sheet to read: a name first, a position only when no sheet has that name.
+
+    Without a choice: the active sheet if it is visible, else the first visible sheet.
+    Hidden sheets are never chosen silently.
+    """
     if sheet is None:
-        if not names:
+        visible = [n for n in names if n not in hidden]
+        if not visible:
+            if names:
+                raise DataError(
+                    f"Every sheet of '{name}' is hidden ({_join([repr(n) for n in names])}). "
+                    "Choose a sheet by name, or unhide it in Excel.")
             raise DataError(f"'{name}' contains no worksheets, so there is no table to read.")
-        return names[0]
-    if isinstance(sheet, int) and not isinstance(sheet, bool):
-        if 0 <= sheet < len(names):
-            return names[sheet]
-    elif sheet in names:
+        return active if active in visible else visible[0]
+    if isinstance(sheet, str) and sheet in names:
         return sheet
-    available = ", ".join(f"'{n}'" for n in names) or "none"
-    wanted = f"number {sheet + 1}" if isinstance(sheet, int) else f"'{sheet}'"
+    position = sheet if isinstance(sheet, int) and not isinstance(sheet, bool) else (
+        int(sheet) if isinstance(sheet, str) and sheet.strip().isdigit() else None)
+    if position is not None and 0 <= position < len(names):
+        return names[position]
+    available = ", ".join(f"'{n}'" + (" (hidden)" if n in hidden else "") for n in names) or "none"
+    wanted = f"number {position + 1} (counting from 0: {position})" if position is not None \
+        else f"'{sheet}'"
     raise DataError(
         f"'{name}' has no sheet {wanted}. The sheets in this file are: {available}. "
         "Choose one of these."
     )
 
 
-def _read_spreadsheet(raw: bytes, name: str, kind: str, sheet):
-    """Cell values of one sheet as rows (row 0 is sheet row 1, column 0 is column A)."""
+def sheet_choices(path) -> list[tuple[str, bool]]:
+    """(sheet name, hidden) for every sheet, in workbook order, and the default first.
+
+    For the window's sheet chooser: hidden sheets are listed, marked, never preselected.
+    """
+    path, name = _resolve(path)
+    kind = _kind_from_extension(path)
+    names = list_sheets(path)
+    if not names:
+        return []
+    raw = _read_bytes(path, name)
+    hidden = _hidden_sheets(raw, name, kind)
+    default = _pick_sheet(names, None, name, hidden, sheet_parts.active_sheet(raw, kind, names)) \
+        if len(hidden) < len(names) else None
+    ordered = ([default] if default else []) + [n for n in names if n != default]
+    return [(n, n in hidden) for n in ordered]
+
+
+def _hidden_sheets(raw: bytes, name: str, kind: str) -> set[str]:
+    try:
+        meta = _calamine_workbook(raw, name).sheets_metadata
+    except DataError:
+        raise
+    except BaseException as err:
+        if not _is_parser_failure(err):
+            raise
+        return set()
+    return {m.name for m in meta if "Visible" not in str(m.visible) or "Very" in str(m.visible)}
+
+
+class _Grid:
+    """Cell values of one sheet: rows of values with their sheet row numbers (1-based)
+    and column positions (0-based), so a sparse sheet keeps only the rows and columns
+    that hold something."""
+
+    def __init__(self, rows, row_numbers=None, columns=None, merged=()):
+        self.rows = rows
+        width = max((len(r) for r in rows), default=0)
+        self.row_numbers = np.arange(1, len(rows) + 1) if row_numbers is None else row_numbers
+        self.columns = np.arange(width) if columns is None else columns
+        self.merged = list(merged)  # ((row0, col0), (row1, col1)), 0-based, inclusive
+
+
+_MAX_SPARSE_GRID = 50_000_000  # present rows x present columns kept in memory at most
+
+
+def _read_spreadsheet(raw: bytes, name: str, kind: str, sheet, notes=None):
+    """Cell values of one sheet as a :class:`_Grid`, the sheet chosen, all sheet names and
+    the engine used."""
+    notes = [] if notes is None else notes
     try:
         workbook = _calamine_workbook(raw, name)
         names = list(workbook.sheet_names)
-        chosen = _pick_sheet(names, sheet, name)
-        rows = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
-        return rows, chosen, names, "calamine"
+        hidden = _hidden_sheets(raw, name, kind)
+        active = sheet_parts.active_sheet(raw, kind, names) if sheet is None else None
+        chosen = _pick_sheet(names, sheet, name, hidden, active)
+        if sheet is None and chosen != names[0]:
+            skipped = [n for n in names[:names.index(chosen)]]
+            why = ("it was the active sheet when the file was saved" if chosen == active
+                   else "the sheets before it are hidden")
+            notes.append(f"Sheet '{chosen}' of '{name}' was read because {why}; the workbook "
+                         f"also has {_join([repr(n) for n in skipped])}.")
+        if chosen in hidden:
+            notes.append(f"Sheet '{chosen}' of '{name}' is hidden in the workbook.")
+        grid = _xlsx_grid(raw, name, chosen) if kind in ("xlsx", "xlsm") else None
+        if grid is None:
+            calamine_sheet = workbook.get_sheet_by_name(chosen)
+            _refuse_huge_grid(calamine_sheet.height * max(calamine_sheet.width, 1), name, chosen)
+            grid = _Grid(calamine_sheet.to_python(skip_empty_area=False),
+                         merged=_calamine_merged(calamine_sheet))
+        return grid, chosen, names, "calamine"
     except DataError:
         raise
     except BaseException as err:
@@ -744,14 +945,73 @@ def _read_spreadsheet(raw: bytes, name: str, kind: str, sheet):
         raise _unexpected(calamine_error, name) from None
     try:
         names = list(workbook.sheetnames)
-        chosen = _pick_sheet(names, sheet, name)
-        rows = [
-            list(r)
-            for r in workbook[chosen].iter_rows(min_row=1, min_col=1, values_only=True)
-        ]
-        return rows, chosen, names, "openpyxl"
+        hidden = {n for n in names if workbook[n].sheet_state != "visible"}
+        chosen = _pick_sheet(names, sheet, name, hidden, names[workbook.index(workbook.active)]
+                             if workbook.active is not None else None)
+        ws = workbook[chosen]
+        _refuse_huge_grid((ws.max_row or 0) * (ws.max_column or 0), name, chosen)
+        rows = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
+        return _Grid(rows), chosen, names, "openpyxl"
     finally:
         workbook.close()
+
+
+def _refuse_huge_grid(cells: int, name: str, sheet: str) -> None:
+    if cells > _MAX_SPARSE_GRID * 4:
+        raise DataError(
+            f"Sheet '{sheet}' of '{name}' spans {cells:,} cells from its first to its last "
+            "used cell, too many to read. Usually a stray value far below or to the right of "
+            "the table is the cause: delete the empty rows and columns after the table in "
+            "Excel, save, and load the file again.")
+
+
+def _calamine_merged(sheet) -> list:
+    try:
+        return list(sheet.merged_cell_ranges or [])
+    except Exception:  # not every format reports merged cells
+        return []
+
+
+def _xlsx_grid(raw: bytes, name: str, sheet: str) -> _Grid | None:
+    """The sheet read with what calamine does not tell (see fairdesk.io.sheet_parts):
+    sparse when its extent is wasteful; error values and uncalculated formulas marked.
+    None when the parts cannot be found (calamine then reads the sheet as usual)."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        part = sheet_parts.sheet_part(archive, sheet)
+        if part is None:
+            return None
+        # In pieces: a part that understates its size is cut off at the declared size
+        # (and fails its checksum) instead of being inflated whole first.
+        with archive.open(part) as stream:
+            xml = b"".join(iter(lambda: stream.read(1 << 20), b""))
+    merged = [
+        tuple((int(r) - 1, sheet_parts.column_index(c)) for c, r in
+              re.findall(r"([A-Z]{1,3})(\d+)", ref.decode("ascii")))
+        for ref in re.findall(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"', xml)]
+    extent = sheet_parts.sheet_extent(xml)
+    if extent.wasteful():
+        cells = sheet_parts.read_sparse(raw, part)
+        del xml
+        rows_present = np.array(sorted({r for r, _ in cells}), dtype=np.int64)
+        cols_present = np.array(sorted({c for _, c in cells}), dtype=np.int64)
+        _refuse_huge_grid(len(rows_present) * len(cols_present) // 4, name, sheet)
+        row_at = {r: i for i, r in enumerate(rows_present.tolist())}
+        col_at = {c: j for j, c in enumerate(cols_present.tolist())}
+        rows = [[None] * len(cols_present) for _ in range(len(rows_present))]
+        for (r, c), value in cells.items():
+            rows[row_at[r]][col_at[c]] = value
+        return _Grid(rows, rows_present + 1, cols_present, merged)
+    special = sheet_parts.special_cells(xml)
+    del xml
+    calamine_sheet = _calamine_workbook(raw, name).get_sheet_by_name(sheet)
+    rows = calamine_sheet.to_python(skip_empty_area=False)
+    for (r, c), cell in special.items():
+        if r < len(rows):
+            row = rows[r]
+            if c >= len(row):
+                row.extend([""] * (c + 1 - len(row)))
+            row[c] = cell
+    return _Grid(rows, merged=merged)
 
 
 def _openpyxl_workbook(raw: bytes):
@@ -761,8 +1021,12 @@ def _openpyxl_workbook(raw: bytes):
     return openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
 
 
-def _rows_to_frame(rows: list[list], name: str, sheet: str) -> pd.DataFrame:
-    """Header = first non-empty row; fully empty rows are skipped."""
+def _rows_to_frame(grid, name: str, sheet: str, notes=None) -> pd.DataFrame:
+    """Header = first non-empty row (after any title rows); fully empty rows are skipped."""
+    notes = [] if notes is None else notes
+    if not isinstance(grid, _Grid):
+        grid = _Grid(grid)
+    rows = grid.rows
     where = f"sheet '{sheet}' of '{name}'"
     width = max((len(r) for r in rows), default=0)
     cells = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
@@ -773,23 +1037,55 @@ def _rows_to_frame(rows: list[list], name: str, sheet: str) -> pd.DataFrame:
             f"Sheet '{sheet}' of '{name}' is empty: it contains no table. Choose another sheet."
         )
     cells = cells.mask(empty)
-    header = [_header_text(v) for v in cells.iloc[filled_rows[0]]]
-    _check_duplicates(header, where)
+    letters = [_column_letter(int(c)) for c in grid.columns[:width]]
+    # Title rows above the header: far fewer filled cells than the rows below them.
+    filled_counts = (~empty).sum(axis=1).to_numpy()[filled_rows]
+    title = _title_records(filled_counts)
+    if title:
+        shown = [f"row {int(grid.row_numbers[r])}: '"
+                 + cut_text(" ".join(str(v) for v in cells.iloc[r].dropna()), 40) + "'"
+                 for r in filled_rows[:title]]
+        notes.append(f"{'Row' if title == 1 else 'Rows'} above the header in {where} "
+                     f"({_join(shown)}) {'looks' if title == 1 else 'look'} like a title, not "
+                     "data, and were skipped; the "
+                     f"header is row {int(grid.row_numbers[filled_rows[title]])}.")
+        filled_rows = filled_rows[title:]
+    header_row = filled_rows[0]
+    header_sheet_row = int(grid.row_numbers[header_row]) - 1
+    merged = [m for m in grid.merged
+              if m[0][0] <= header_sheet_row <= m[1][0] and m[1][1] > m[0][1]]
+    if merged:
+        spans = [f"{_column_letter(a[1])}{a[0] + 1}:{_column_letter(b[1])}{b[0] + 1}"
+                 for a, b in merged]
+        raise DataError(
+            f"In {where}, the header row (row {header_sheet_row + 1}) has merged cells "
+            f"({_join(spans)}), so some columns have no name of their own. Unmerge the "
+            "header cells in Excel (Home > Merge & Center > Unmerge Cells), give every "
+            "column its own name in one header row, and load the file again.")
+    header = [_header_text(v) for v in cells.iloc[header_row]]
+    _check_duplicates(header, where, letters)
     # Fully empty rows are skipped, as pandas skips blank lines in a CSV file; the
     # index keeps the sheet's row numbers, so nothing is renumbered.
     data_rows = filled_rows[1:]
     if len(data_rows) == 0:
         raise _header_only(where)
     frame = cells.iloc[data_rows].infer_objects()
-    frame.index = pd.Index(data_rows + 1, dtype="int64")
-    frame = _finish_columns(frame, header, where)
+    frame.index = pd.Index(np.asarray(grid.row_numbers)[data_rows], dtype="int64")
+    frame = _finish_columns(frame, header, where, letters)
     for column in frame.columns:
         values = frame[column]
         # Spreadsheets store every number as a float; whole numbers become integers so
-        # ids and 0/1 labels get the same types as when read from CSV.
-        if values.dtype.kind == "f" and values.notna().all() and (values % 1 == 0).all():
+        # ids and 0/1 labels get the same types as when read from CSV (only where the
+        # integer is exact: beyond 2**53 a float is not a whole number one can trust).
+        if (values.dtype.kind == "f" and values.notna().all() and (values % 1 == 0).all()
+                and (values.abs() <= 2**53).all()):
             frame[column] = values.astype("int64")
     return frame
+
+
+def cut_text(text: str, limit: int) -> str:
+    text = str(text).strip()
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _header_text(value) -> str:
@@ -823,7 +1119,8 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _finish_columns(frame: pd.DataFrame, header: list[str], where: str) -> pd.DataFrame:
+def _finish_columns(frame: pd.DataFrame, header: list[str], where: str,
+                    letters=None) -> pd.DataFrame:
     """Name the columns by the header; drop unnamed columns that hold no value at all.
 
     Excel often leaves such columns (trailing separators in CSV, blank margin columns
@@ -832,12 +1129,16 @@ def _finish_columns(frame: pd.DataFrame, header: list[str], where: str) -> pd.Da
     names = [h.strip() for h in header]
     unnamed = [i for i, h in enumerate(names) if not h]
     holds_values = frame.iloc[:, unnamed].notna().any(axis=0).to_numpy()
-    blank = [_column_letter(i) for i, filled in zip(unnamed, holds_values) if filled]
+    letter = (lambda i: letters[i]) if letters is not None else _column_letter
+    blank = [letter(i) for i, filled in zip(unnamed, holds_values) if filled]
+    first_rows = [int(frame.index[frame.iloc[:, i].notna().to_numpy()][0])
+                  for i, filled in zip(unnamed, holds_values) if filled]
     if blank:
         which = "column " if len(blank) == 1 else "columns "
         raise DataError(
             f"In {where}, the header cell of {which}{_join(blank)} is empty, but the column "
-            "holds values. Every column needs a name in the header row: type a name there "
+            "holds values (from row " + _join([str(r) for r in first_rows]) + "). "
+            "Every column needs a name in the header row: type a name there "
             "(or delete the column if it is not needed) and load the file again."
         )
     if unnamed:
@@ -846,14 +1147,15 @@ def _finish_columns(frame: pd.DataFrame, header: list[str], where: str) -> pd.Da
     return frame
 
 
-def _check_duplicates(header: list[str], where: str) -> None:
+def _check_duplicates(header: list[str], where: str, letters=None) -> None:
     """Refuse repeated column names: the analyst must be able to tell columns apart."""
     positions: dict[str, list[int]] = {}
     for i, h in enumerate(header):
         if h.strip():
             positions.setdefault(h.strip(), []).append(i)
     duplicates = [
-        f"column '{h}' appears in columns {_join([_column_letter(i) for i in p])}"
+        f"column '{h}' appears in columns "
+        f"{_join([letters[i] if letters is not None else _column_letter(i) for i in p])}"
         for h, p in positions.items()
         if len(p) > 1
     ]

@@ -375,7 +375,7 @@ def corpus() -> list[tuple[str, bytes, str, str]]:
     add("blank_header_with_values.csv",
         csv_text(["person_id", "score", "", "race", "weight"], rows),
         "an empty header cell above a column of values",
-        "… the header cell of column C is empty, but the column holds values. Every column "
+        "… the header cell of column C is empty, but the column holds values (from row 2). Every column "
         "needs a name in the header row …")
     ragged = [list(r) for r in rows[:12]]
     ragged[2] = ragged[2] + ["extra"]  # row 4 in the file
