@@ -14,6 +14,7 @@ import numpy as np
 
 from . import __version__
 from .errors import FairDeskError, ValidationError
+from .options import MAX_COUNT, name as _name, whole_number
 
 SUBCOMMANDS: dict = {}  # name -> (help text, setup(parser) returning run(args))
 
@@ -37,23 +38,24 @@ def add_data_options(p: argparse.ArgumentParser, *, label_required: bool = True,
                      score_required: bool = True, with_json: bool = True,
                      data_help: str = "CSV/TSV/TXT, XLSX/XLSM or ODS file") -> None:
     p.add_argument("data", help=data_help)
-    p.add_argument("--sheet", help="sheet name or 0-based index (spreadsheets)")
-    p.add_argument("--score", required=score_required, help="score column")
-    p.add_argument("--label", required=label_required, help="outcome column")
-    p.add_argument("--group", action="append", default=[],
+    p.add_argument("--sheet", type=_name, help="sheet name or 0-based index (spreadsheets)")
+    p.add_argument("--score", type=_name, required=score_required, help="score column")
+    p.add_argument("--label", type=_name, required=label_required, help="outcome column")
+    p.add_argument("--group", type=_name, action="append", default=[],
                    help="protected-group column; repeat for their Cartesian product")
-    p.add_argument("--positive", help="label value meaning the positive outcome")
-    p.add_argument("--weight", help="frequency-weight column")
-    p.add_argument("--id", dest="id_col", help="person/unit id column")
-    p.add_argument("--household", help="household id column")
-    p.add_argument("--split", help="split column")
+    p.add_argument("--positive", type=_name, help="label value meaning the positive outcome")
+    p.add_argument("--weight", type=_name, help="frequency-weight column")
+    p.add_argument("--id", type=_name, dest="id_col", help="person/unit id column")
+    p.add_argument("--household", type=_name, help="household id column")
+    p.add_argument("--split", type=_name, help="split column")
     p.add_argument("--lower-is-riskier", action="store_true",
                    help="a lower score means more likely positive")
     p.add_argument("--refuse-invalid", action="store_true",
                    help="stop on missing, non-numeric or infinite scores instead of excluding them")
     p.add_argument("--merge", action="append", default=[], metavar="GROUP=INTO",
                    help="merge group GROUP into group INTO (repeatable)")
-    p.add_argument("--min-group-size", type=int, default=30)
+    p.add_argument("--min-group-size", type=whole_number(0, MAX_COUNT), default=30,
+                   help="rows a group needs for its rates to be reported as reliable (30)")
     if with_json:
         p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -90,6 +92,7 @@ def load_data(args):
     from .io.memory import check_fits
     check_fits(args.data)
     table = load_table(args.data, sheet=sheet)
+    _check_against_file(args, table)
     merges = {}
     for m in args.merge:
         if "=" not in m:
@@ -107,7 +110,35 @@ def load_data(args):
                    invalid_scores="refuse" if args.refuse_invalid else "exclude",
                    min_group_size=args.min_group_size,
                    require_label=bool(args.label))
+    _check_weight_total(data)
     return table, data
+
+
+def _check_against_file(args, table) -> None:
+    """Options that only make sense for some files, judged once the file is read."""
+    if args.sheet is not None and table.source.format == "csv":
+        raise FairDeskError(f"--sheet '{args.sheet}': '{args.data}' is a text (CSV) file, which "
+                            "has no sheets. Leave --sheet out for a CSV file.")
+    n = len(table.frame)
+    if args.min_group_size > n:
+        raise FairDeskError(f"--min-group-size {args.min_group_size:,} is more than the "
+                            f"{n:,} rows in '{args.data}', so no group could ever be large "
+                            "enough. Give a smaller size (the default is 30).")
+
+
+def _check_weight_total(data) -> None:
+    """Frequency weights whose total is not a finite number would make every rate NaN."""
+    if not data.weighted:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(data.weight))
+    if not np.isfinite(total):
+        rows = np.asarray(data.row_numbers)[np.argsort(-data.weight, kind="stable")[:5]]
+        raise FairDeskError(
+            f"Column '{data.mapping.weight}': the weights add up to more than the largest number "
+            f"a computer can hold, so no total or rate can be computed. The largest weights are "
+            f"in rows {', '.join(str(int(r)) for r in sorted(rows))}. Frequency weights count "
+            "people: check these cells (or unmap the weight column).")
 
 
 def _typed(text: str):
@@ -122,14 +153,14 @@ def _typed(text: str):
 def parse_thresholds(values: list[str], data) -> tuple[list[float], list[str]]:
     """--threshold values (repeatable, comma-separated, or rules such as 'mean')."""
     from .audit import default_threshold
-    from .metrics.thresholds import ThresholdRule
+    from .options import outside_range_notes, threshold_rules
 
-    notes = []
-    items = [v for text in values for v in str(text).split(",") if v.strip()]
-    if not items:
+    rules = threshold_rules("--threshold", values)
+    if not rules:
         t, note = default_threshold(data)
         return [t], [note]
-    return [ThresholdRule.parse(v).resolve(data) for v in items], notes
+    thresholds = [rule.resolve(data) for rule in rules]
+    return thresholds, outside_range_notes("--threshold", thresholds, data)
 
 
 def format_value(x, pct=True) -> str:
@@ -271,26 +302,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
-        return 2
-    try:
-        return int(args.run(args) or 0)
-    except ValidationError as err:
-        for p in err.problems:
-            sys.stderr.write(f"{p.severity}: {p.message}\n")
-        return 2
-    except FairDeskError as err:
-        sys.stderr.write(f"error: {err}\n")
-        return 2
-    except MemoryError:
-        sys.stderr.write("error: the file is too large for this computer's memory.\n")
-        return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("cancelled\n")
-        return 130
+    """Run one subcommand: its output on stdout, problems on stderr as plain messages.
+
+    Exit code 0, or 2 with a message for any problem (130 when interrupted). A Python or
+    library warning never reaches stderr: it goes to the log file. An unexpected exception
+    (a bug) is logged with its traceback and reported in one line, also with exit code 2.
+    """
+    from .logfile import cli_logging
+
+    with cli_logging() as logged:
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if not getattr(args, "command", None):
+                parser.print_help()
+                return 2
+            from .options import check_parsed
+            check_parsed(args)
+            return int(args.run(args) or 0)
+        except ValidationError as err:
+            for p in err.problems:
+                sys.stderr.write(f"{p.severity}: {p.message}\n")
+            return 2
+        except FairDeskError as err:
+            sys.stderr.write(f"error: {err}\n")
+            return 2
+        except MemoryError:
+            sys.stderr.write("error: the file is too large for this computer's memory.\n")
+            return 2
+        except KeyboardInterrupt:
+            sys.stderr.write("cancelled\n")
+            return 130
+        except SystemExit as done:  # argparse's own exit: --help, --version (0), a bad option (2)
+            return done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
+        except BaseException as err:  # noqa: BLE001 - the last resort: a bug, never a traceback
+            if not isinstance(err, Exception) and type(err).__name__ != "PanicException":
+                raise
+            where = logged.exception(err)
+            sys.stderr.write(
+                f"error: FairDesk stopped because of an internal problem ({type(err).__name__}). "
+                "This is a fault in FairDesk, not in your data or options; nothing was "
+                "overwritten (files are only replaced once complete). The details, without data "
+                f"values, are in the log file {where}: please send it to whoever supports FairDesk "
+                "here.\n")
+            return 2
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..cli import add_data_options, load_data, subcommand
 from ..errors import FairDeskError
+from ..options import SEED, real_number
 
 
 def _fmt(x, digits=4):
@@ -61,14 +62,14 @@ def _eodds_parser(p):
                            "(82:18 for Hardt et al.'s FICO case, repaid = positive)")
     goal.add_argument("--objective", choices=("accuracy", "distance"),
                       help="minimise the error rate (default) or the distance to (FPR, TPR) = (0, 1)")
-    p.add_argument("--tolerance", type=float, default=0.0, metavar="EPS",
+    p.add_argument("--tolerance", type=real_number(0, 1), default=0.0, metavar="EPS",
                    help="relaxed constraint: largest pairwise TPR (and FPR) gap allowed")
     p.add_argument("--family", choices=("fixed", "linear", "quadratic", "cubic", "quartic"),
                    help="with --params: the family to evaluate; otherwise the family whose "
                         "probabilities --rows-out writes (default cubic)")
     p.add_argument("--params", metavar="FILE.json",
                    help='evaluate {GROUP: {"t0", "t1", "p"}} instead of searching (needs --family)')
-    p.add_argument("--prefer-smooth", nargs="?", const=0.005, type=float, metavar="TOL",
+    p.add_argument("--prefer-smooth", nargs="?", const=0.005, type=real_number(0, 1), metavar="TOL",
                    help="among curves within TOL (default 0.005) of the target, the smallest "
                         "Lipschitz constant")
     p.add_argument("--no-curves", action="store_true", help="fixed randomisation only (faster)")
@@ -77,7 +78,7 @@ def _eodds_parser(p):
                                       "(CSV or XLSX)")
     p.add_argument("--draw-decisions", action="store_true",
                    help="with --rows-out: also draw realised 0/1 decisions (needs --seed)")
-    p.add_argument("--seed", type=int, help="seed of the drawn decisions (recorded in the export)")
+    p.add_argument("--seed", type=SEED, help="seed of the drawn decisions (recorded in the export)")
 
     def run(args):
         from ..engines.equalized_odds import (EOddsSettings, evaluate_family, parse_cost_ratio,

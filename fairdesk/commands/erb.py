@@ -9,6 +9,7 @@ import numpy as np
 
 from ..cli import format_value, add_data_options, load_data, subcommand
 from ..errors import FairDeskError
+from ..options import SEED, whole_number
 
 
 def parse_weights(text: str) -> tuple:
@@ -18,11 +19,18 @@ def parse_weights(text: str) -> tuple:
             a, b, step = (float(x) for x in text.split(":"))
             if step <= 0:
                 raise ValueError
+            if not all(np.isfinite((a, b, step))) or b < a or (b - a) / step > 100_000:
+                raise ValueError
             n = int(round((b - a) / step))
-            return tuple(np.round(a + step * np.arange(n + 1), 10).tolist())
-        return tuple(float(x) for x in text.split(",") if x.strip())
+            weights = tuple(np.round(a + step * np.arange(n + 1), 10).tolist())
+        else:
+            weights = tuple(float(x) for x in text.split(",") if x.strip())
+        if not weights or not all(np.isfinite(weights)):
+            raise ValueError
+        return weights
     except ValueError:
-        raise FairDeskError(f"--weights '{text}': write start:stop:step (0:1:0.01) or a list (0,0.5,1).")
+        raise FairDeskError(f"--weights '{text}': write start:stop:step (0:1:0.01, at most "
+                            "100,000 steps) or a list (0,0.5,1) of finite numbers.")
 
 
 @subcommand("erb", "group-specific threshold correction (the Oregon penalized optimizer)")
@@ -31,23 +39,23 @@ def _erb_parser(p):
     p.add_argument("--definition", default="ERB",
                    help="ERB, CUAE, PP, SP, TE, PE, EO, OAE or CAL (default ERB)")
     p.add_argument("--weights", default="0:1:0.01", help="penalty weights, start:stop:step or a list")
-    p.add_argument("--subsamples", type=int, default=200)
-    p.add_argument("--audit-subsamples", type=int, default=200)
+    p.add_argument("--subsamples", type=whole_number(1, 1_000_000), default=200)
+    p.add_argument("--audit-subsamples", type=whole_number(1, 1_000_000), default=200)
     p.add_argument("--subsampling", choices=("auto", "unit", "bootstrap"), default="auto",
                    help="one random row per id (unit) or bootstrap; auto = unit when ids repeat")
     p.add_argument("--threshold", action="append", default=[],
                    help="group-agnostic threshold rules (default: oregon_low, mean, oregon_high)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--workers", type=whole_number(1, 256), default=None, help="worker processes (default: one per core)")
     p.add_argument("--out", help="also write the workbook (.xlsx)")
 
     def run(args):
         from ..engines.threshold_correction import OREGON_RULES, CorrectionSettings, run_correction
-        from ..metrics.thresholds import ThresholdRule
+        from ..options import threshold_rules
 
         table, data = load_data(args)
-        rules = tuple(ThresholdRule.parse(v).to_dict() for text in args.threshold
-                      for v in text.split(",") if v.strip()) or OREGON_RULES
+        rules = tuple(r.to_dict() for r in threshold_rules("--threshold", args.threshold)) \
+            or OREGON_RULES
         settings = CorrectionSettings(
             definition=args.definition.upper(), weights=parse_weights(args.weights),
             subsamples=args.subsamples, audit_subsamples=args.audit_subsamples, seed=args.seed,

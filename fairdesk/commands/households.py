@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..cli import add_data_options, format_value, load_data, subcommand
 from ..errors import FairDeskError
+from ..options import real_number, whole_number
 
 
 def attach_columns(table, data, columns) -> None:
@@ -83,21 +84,21 @@ def _households_parser(p):
     add_data_options(p)
     p.add_argument("--flag", help="0/1 column marking flagged members (e.g. alleged victim)")
     p.add_argument("--age", help="age column, for the protocol rules")
-    p.add_argument("--bins", type=int, default=20, help="number of equal-share bins (default 20)")
+    p.add_argument("--bins", type=whole_number(2, 1000), default=20, help="number of equal-share bins (default 20)")
     p.add_argument("--reference-split", metavar="VALUE",
                    help="split value whose rows define the bin edges (default: every row)")
     p.add_argument("--prebinned", action="store_true",
                    help="the score column already holds bin scores 1 … bins")
-    p.add_argument("--cutoff", type=int, default=None,
+    p.add_argument("--cutoff", type=whole_number(1, 1000), default=None,
                    help="screened in when the bin score is at least this (default: 16 of 20 "
                         "bins, the bin at 80%% of the scale)")
     p.add_argument("--membership", choices=tuple(MEMBERSHIP), default="any",
                    help="a household is in a group when any (default), all or a majority of "
                         "its members are")
-    p.add_argument("--high-min-score", type=float, default=18)
-    p.add_argument("--high-age-below", type=float, default=16)
-    p.add_argument("--low-max-score", type=float, default=12)
-    p.add_argument("--low-age-at-least", type=float, default=7)
+    p.add_argument("--high-min-score", type=real_number(), default=18)
+    p.add_argument("--high-age-below", type=real_number(), default=16)
+    p.add_argument("--low-max-score", type=real_number(), default=12)
+    p.add_argument("--low-age-at-least", type=real_number(), default=7)
     p.add_argument("--no-tie-break", action="store_true",
                    help="rank by the communicated score only (default: ties broken by the "
                         "underlying probability)")

@@ -6,6 +6,7 @@ import json
 
 from ..cli import add_data_options, format_value, load_data, subcommand
 from ..errors import FairDeskError
+from ..options import SEED
 
 
 def _positive_number(text: str) -> float:
@@ -34,7 +35,7 @@ def _recall_parser(p):
     p.add_argument("--recall", help="a recall target (0.3 or 30%%) instead of K")
     p.add_argument("--reference", help="reference group for recall proportional to prevalence "
                                        "(default: the largest group with positives)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random order of tied scores")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the random order of tied scores")
     p.add_argument("--out", help="also write the workbook (.xlsx)")
     p.add_argument("--ids-out", help="also write the people on each list (CSV)")
 

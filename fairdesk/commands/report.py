@@ -40,6 +40,23 @@ def _report_from_project(path, out, bootstrap, seed, all_groups=False):
                                   seeds=project.seeds)
 
 
+def _check_scenario_values(scenarios, data) -> list[str]:
+    """Every --scenario threshold is a finite number; notes for those outside the scores."""
+    import math
+
+    from ..options import outside_range_notes
+
+    notes = []
+    for sc in scenarios:
+        values = sc.params.get("values", [])
+        flat = [v for vs in values.values() for v in vs] if isinstance(values, dict) else values
+        if not all(math.isfinite(v) for v in flat):
+            raise FairDeskError(f"--scenario '{sc.name}': every threshold must be a finite number "
+                                "such as 0.5.")
+        notes += outside_range_notes(f"--scenario '{sc.name}': threshold", flat, data)
+    return notes
+
+
 @subcommand("report", "the meeting workbook (Summary, Comparison, one sheet per scenario)")
 def _report_parser(p: argparse.ArgumentParser):
     add_data_options(p, label_required=False, score_required=False, with_json=False,
@@ -66,6 +83,9 @@ def _report_parser(p: argparse.ArgumentParser):
             fn, fp = (float(x) for x in args.cost_ratio.split(":"))
         except ValueError:
             raise FairDeskError(f"--cost-ratio '{args.cost_ratio}': write it as FN:FP, e.g. 8:1.")
+        if not all(0 < c < float("inf") for c in (fn, fp)):
+            raise FairDeskError(f"--cost-ratio '{args.cost_ratio}': both costs must be positive "
+                                "finite numbers, e.g. 8:1.")
         if args.data.lower().endswith(".fairdesk"):
             out = _report_from_project(args.data, args.out, args.bootstrap, args.seed, args.all_groups)
             print(f"wrote {out}")
@@ -74,8 +94,12 @@ def _report_parser(p: argparse.ArgumentParser):
             raise FairDeskError("Give --score and --label (and --group) for a data file, or a .fairdesk project.")
         table, data = load_data(args)
         scenarios = [parse_scenario(s, data.group_names) for s in args.scenario]
+        notes = _check_scenario_values(scenarios, data)
         if args.baseline:
-            scenarios.insert(0, baseline([float(v) for v in args.baseline.split(",")]))
+            from ..options import outside_range_notes, threshold_rules
+            values = [r.resolve(data) for r in threshold_rules("--baseline", [args.baseline])]
+            notes += outside_range_notes("--baseline", values, data)
+            scenarios.insert(0, baseline(values))
         if not scenarios:
             raise FairDeskError("Give at least one --scenario (or --baseline).")
         if scenarios[0].kind != "thresholds":
@@ -88,6 +112,8 @@ def _report_parser(p: argparse.ArgumentParser):
         out = write_meeting_workbook(args.out, table.source, data, comp,
                                      settings={"Command line": " ".join(args.scenario)})
         print(f"wrote {out}")
+        for note in notes:
+            print(f"note: {note}")
         return 0
     return run
 

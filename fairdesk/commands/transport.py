@@ -8,6 +8,7 @@ import json
 
 from ..cli import add_data_options, format_value, load_data, subcommand
 from ..errors import FairDeskError
+from ..options import SEED, name, real_number, whole_number
 
 
 def _values(text: str | None, default):
@@ -23,7 +24,7 @@ def _proportions(text: str | None):
         p = tuple(float(x) for x in text.split(","))
     except ValueError:
         p = ()
-    if len(p) != 3 or any(x < 0 for x in p) or sum(p) <= 0:
+    if len(p) != 3 or not all(0 <= x < float("inf") for x in p) or sum(p) <= 0:
         raise FairDeskError(f"--split-proportions '{text}': write three numbers train,calibration,"
                             "test, e.g. 0.4,0.3,0.3.")
     return p
@@ -33,12 +34,12 @@ def _proportions(text: str | None):
                          "and Berk-style confusion tables")
 def _transport_parser(p):
     add_data_options(p, label_required=False)
-    p.add_argument("--reference", required=True, help="the reference (more privileged) group")
+    p.add_argument("--reference", type=name, required=True, help="the reference (more privileged) group")
     p.add_argument("--threshold", default=None,
                    help="threshold for selection rates and confusion tables: a number, q0.8, "
                         "mean, … (default 0.5 for probabilities, else the mean)")
-    p.add_argument("--alpha", type=float, default=0.1, help="1 − coverage of the prediction sets")
-    p.add_argument("--seed", type=int, default=0, help="seed of every random step")
+    p.add_argument("--alpha", type=real_number(0, 1, above=True), default=0.1, help="1 − coverage of the prediction sets")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of every random step")
     p.add_argument("--ties", choices=("together", "random"), default="together",
                    help="tied scores move together (default) or are broken in a seeded random "
                         "order (exact prediction parity for discrete scores)")
@@ -52,16 +53,16 @@ def _transport_parser(p):
     p.add_argument("--split-test", help="split-column values meaning test")
     p.add_argument("--split-proportions", help="without a split column: train,calibration,test "
                                                "shares of the seeded random split")
-    p.add_argument("--cost-ratio", type=float, default=8.0,
+    p.add_argument("--cost-ratio", type=real_number(0, 1e6, above=True), default=8.0,
                    help="target cost ratio FP:FN on the reference group (default 8, i.e. 8 to 1)")
     p.add_argument("--feature", action="append", default=[],
                    help="numeric column to transport as a feature (repeat or separate with commas)")
     p.add_argument("--standardize", action="store_true",
                    help="divide each feature by its standard deviation before the cost "
                         "(default: raw features, as in the paper)")
-    p.add_argument("--batch-size", type=int, default=2000)
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--neighbours", type=int, default=1,
+    p.add_argument("--batch-size", type=whole_number(2, 100_000), default=2000)
+    p.add_argument("--rounds", type=whole_number(1, 1000), default=3)
+    p.add_argument("--neighbours", type=whole_number(1, 1000), default=1,
                    help="nearest matched rows averaged to extend the map to every row (default 1)")
     p.add_argument("--out", help="also write the workbook (.xlsx)")
     p.add_argument("--rows-out", help="write transported scores, prediction sets and features "
@@ -72,7 +73,7 @@ def _transport_parser(p):
         from ..engines.transport import (FeatureSettings, TransportSettings,
                                          run_feature_transport, run_transport)
         from ..jobs import Job
-        from ..metrics.thresholds import ThresholdRule
+        from ..options import outside_range_notes, threshold_rule
         from ..validation import prepare
 
         table, data = load_data(args)
@@ -87,8 +88,10 @@ def _transport_parser(p):
             raise FairDeskError(f"--reference '{args.reference}' is not a group; the groups are "
                                 + ", ".join(f"'{g}'" for g in data.group_names) + ".")
         threshold = None
+        notes = []
         if args.threshold is not None:
-            threshold = ThresholdRule.parse(args.threshold).resolve(data)
+            threshold = threshold_rule("--threshold", args.threshold).resolve(data)
+            notes = outside_range_notes("--threshold", [threshold], data)
         settings = TransportSettings(
             reference=args.reference, threshold=threshold, ties=args.ties, fit_on=args.fit_on,
             alpha=args.alpha, probability=args.probability,
@@ -109,7 +112,7 @@ def _transport_parser(p):
                                         seed=args.seed)
             fres = run_feature_transport(data, fsettings, job=Job(progress))
         out = result.to_json()
-        out["warnings"] = [p.message for p in data.problems] + out["warnings"]
+        out["warnings"] = notes + [p.message for p in data.problems] + out["warnings"]
         if fres is not None:
             out["features"] = fres.to_json()
             out["warnings"] += fres.warnings
