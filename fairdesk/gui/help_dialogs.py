@@ -147,8 +147,19 @@ def _definition_entry(key: str) -> Entry:
         body += _formula(" ;  ".join(f"{_abbr(r)} = {rate_info(r).formula}" for r in d.rates))
     body += ("<p>Groups whose rate is <a href='#undefined'>undefined (0/0)</a> are left out; with "
              "fewer than two groups left, the measure is undefined. When every group's rate is 0 "
-             "the groups are equal and the measure is 1.</p>")
-    body += _see(("min_ratio", "Minimum pairwise ratio"),
+             "the groups are equal and the measure is 1. By default only "
+             "<a href='#reliable'>reliable groups</a> are compared; the ones left out are named "
+             "beside the value, with the <a href='#pair'>pair behind it</a>.</p>")
+    if key == "TE":
+        body += ("<p><b>Zero counts:</b> a group with false negatives but no false positives has an "
+                 "infinite FN/FP; its ratio against any finite FN/FP is 0, so TE is 0. A group with "
+                 "no false negatives has FN/FP = 0, which also gives 0 against a positive FN/FP. "
+                 "Only FN = FP = 0 (0/0) leaves the group out.</p>")
+    if key == "CUAE":
+        body += ("<p><b>Zero counts:</b> when PPV is undefined (nobody flagged) in all but one "
+                 "group, CUAE is the NPV ratio alone, and the other way round; it is undefined only "
+                 "when neither ratio is.</p>")
+    body += _see(("zero_counts", "Zero-count rules"), ("min_ratio", "Minimum pairwise ratio"),
                  *((f"rate:{r}", rate_info(r).name) for r in d.rates if r in RATES))
     return Entry(f"def:{key}", "Fairness definitions", f"{d.name} ({key})", body)
 
@@ -177,7 +188,48 @@ def glossary_entries() -> list[Entry]:
               "is undefined (0/0) are left out; with fewer than two groups left the measure is "
               "undefined. When every group's rate is 0, the groups are equal: the measure is 1. "
               "Definitions that ask two rates to be equal (ERB, CUAE) take the weaker (smaller) "
-              "of their two ratios.</p>"),
+              "of their two ratios that are defined.</p>"
+              + _see(("zero_counts", "Zero-count rules"), ("reliable", "Reliable groups"),
+                     ("pair", "The pair behind a measure"))),
+        Entry("zero_counts", "Basics", "Zero-count rules",
+              "<p>One rule for every rate and every fairness measure:</p><ul>"
+              "<li><b>Only 0/0 is undefined.</b> A group whose rate is 0/0 is left out of the "
+              "measure, and the reason is shown.</li>"
+              "<li><b>x/0 with x &gt; 0 is an infinite rate.</b> This can happen only for the count "
+              "ratios FN/FP (treatment equality) and FP/FN (empirical cost ratio). An infinite rate "
+              "compared with a finite one gives the ratio 0 (maximally unequal); two infinite rates "
+              "compare as equal (ratio 1).</li>"
+              "<li>When every compared group's rate is 0, the groups are equal: ratio 1.</li>"
+              "<li>ERB and CUAE each ask two rates to be equal; they take the weaker of the two "
+              "ratios that are defined, so CUAE uses NPV alone when PPV is undefined (nobody "
+              "flagged) and PPV alone when NPV is undefined (everybody flagged).</li></ul>"
+              "<p>Example (COMPAS by race, threshold 10, every group compared): Native American "
+              "and Asian defendants have false negatives but no false positive, so their FN/FP is "
+              "infinite and treatment equality is 0, as in the definition of Berk et al.</p>"
+              + _see(("undefined", "Undefined (0/0)"), ("def:TE", "Treatment equality (TE)"))),
+        Entry("reliable", "Basics", "Reliable groups (who a measure compares)",
+              "<p>A minimum pairwise ratio is decided by the two most extreme groups, and a tiny "
+              "group is often extreme by chance. By default each fairness measure compares only "
+              "the groups with</p><ul>"
+              "<li>at least the <b>minimum group size</b> in rows (30 by default, set on the Data "
+              "page or with <code>--min-group-size</code>), and</li>"
+              "<li>at least <b>10 people in the denominator</b> of each rate the measure uses: "
+              "people without the outcome for FPR/TNR, with the outcome for FNR/TPR, people flagged "
+              "for PPV/FDR, not flagged for NPV/FOR, all people for selection rate and accuracy, "
+              "false positives for FN/FP, people in the tier for calibration.</li></ul>"
+              "<p>A group can be compared for one rate and left out of another (a group with few "
+              "people with the outcome is left out of FNR but not of FPR). The groups left out are "
+              "named beside each measure with the reason, in the window, the JSON "
+              "(<code>fairness_groups</code> → <code>excluded</code>) and the workbook. Rates by "
+              "group still show every group. <b>Compare all groups</b> (window) or "
+              "<code>--all-groups</code> (command line) compares every group whose rate is "
+              "defined.</p>" + _see(("zero_counts", "Zero-count rules"))),
+        Entry("pair", "Basics", "The pair behind a measure",
+              "<p>Every minimum pairwise ratio comes from two groups and one rate: the group with "
+              "the highest and the group with the lowest rate among those compared (for ERB and "
+              "CUAE, in the weaker of the two rates). FairDesk writes them beside the value, e.g. "
+              "“FPR: African-American 42.3 % vs Caucasian 22.0 %”, so the number can be checked "
+              "and explained.</p>" + _see(("min_ratio", "Minimum pairwise ratio"))),
         Entry("undefined", "Basics", "Undefined (0/0)",
               "<p>A rate is a count divided by another count. When the denominator is zero, for "
               "example a false positive rate in a group where everyone had the outcome, the rate "
@@ -245,7 +297,20 @@ def glossary_entries() -> list[Entry]:
               "the resamples where the value is defined. The SD estimates the standard error: "
               "a measure of 0.85 with SD 0.05 could plausibly be anywhere from about 0.75 to "
               "0.95.</p><p>The random seed is recorded, so rerunning with the same seed gives "
-              "exactly the same numbers.</p>"),
+              "exactly the same numbers.</p>" + _see(("intervals", "95 % intervals"))),
+        Entry("intervals", "Uncertainty", "95 % intervals",
+              "<p>Every headline figure carries a 95 % interval:</p><ul>"
+              "<li><b>A single rate of a group</b> (a share such as FPR = FP / (FP + TN)): the "
+              "<b>exact binomial (Clopper–Pearson)</b> interval from its counts. With a weight "
+              "column, weights count as people (frequency weights).</li>"
+              "<li><b>A fairness measure</b> and the count ratios FN/FP and FP/FN: the "
+              "<b>bootstrap percentile</b> interval, the 2.5th and 97.5th percentiles over the B "
+              "seeded resamples (B and the seed are recorded in the JSON and the workbook). Each "
+              "resample compares the same groups as the figure itself.</li></ul>"
+              "<p>An interval that cannot be estimated says so (“not estimated” with the reason): "
+              "when no bootstrap was run, when the value is undefined in more than 10 % of the "
+              "resamples, or when the percentiles coincide. FairDesk never shows a zero-width range, "
+              "which would look certain.</p>" + _see(("bootstrap", "Bootstrap mean and SD"))),
     ]
     return out
 

@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLay
 from ...audit import AuditResult, run_audit
 from ...bootstrap import BootstrapResult, bootstrap_audit
 from ...errors import FairDeskError
-from ...metrics.fairness import DEFINITIONS, reference_comparison
+from ...metrics.fairness import DEFINITIONS, Reliability, reference_comparison
+from ...metrics.intervals import PROPORTIONS, format_interval
 from ...metrics.rates import RATES, compute_rates, undefined_reason
 from ...metrics.ranking import group_auc, overall_auc, roc_curve, xauc_matrix
 from ..palette import group_color
@@ -336,6 +337,12 @@ class AuditPage(Page):
         self.orientation.setChecked(True)
         self.orientation.setToolTip("Show the groups side by side (columns) or one per row")
         self.orientation.toggled.connect(lambda _on: self._refresh_dynamic(rebuild=True))
+        self.ci_show = QCheckBox("95 % intervals")
+        self.ci_show.setChecked(True)
+        self.ci_show.setToolTip("Show each rate's 95 % interval: exact binomial (Clopper–Pearson) "
+                                "from the counts; FN/FP and FP/FN from the bootstrap when it has run")
+        self.ci_show.toggled.connect(lambda _on: self._refresh_dynamic(rebuild=True))
+        row.addWidget(self.ci_show, 0, Qt.AlignTop)
         row.addWidget(self.orientation, 0, Qt.AlignTop)
         v.addLayout(row)
         self.table_tabs.addTab(w, "By group")
@@ -356,6 +363,17 @@ class AuditPage(Page):
         self._plain_delegate = QStyledItemDelegate(self.fair_table)
         self.fair_table.setAlternatingRowColors(False)
         self.fair_table.setShowGrid(False)
+        row = QHBoxLayout()
+        self.fair_groups_note = self._note("")
+        row.addWidget(self.fair_groups_note, 1)
+        self.all_groups_check = QCheckBox("Compare all groups")
+        self.all_groups_check.setToolTip(
+            "Off (default): each measure compares only groups with at least the minimum group size "
+            "(Data page) and at least 10 people in the denominator of each rate it uses; the groups "
+            "left out are named. On: every group whose rate is defined is compared.")
+        self.all_groups_check.toggled.connect(self._on_all_groups)
+        row.addWidget(self.all_groups_check, 0, Qt.AlignTop)
+        v.addLayout(row)
         v.addWidget(self.fair_table, 1)
         v.addWidget(self._note(
             "Value = smallest ratio between two groups (1 = equal). Bar: blue ≥ 0.8, orange "
@@ -837,7 +855,8 @@ class AuditPage(Page):
             return
         try:
             res = run_audit(data, self._live, group_specific=self.state.group_specific,
-                            scores=self.state.scores, with_ranking=False)
+                            scores=self.state.scores, with_ranking=False,
+                            reliability=self.reliability())
         except (FairDeskError, ValueError) as err:
             self.result = None
             self.empty.setText(str(err))
@@ -849,7 +868,9 @@ class AuditPage(Page):
         self.result = res
         self.stack.setCurrentIndex(1)
         self._check_bootstrap()
-        key = (res.k, data.n_groups, self.reference_index, self._boot_visible(), id(data))
+        res.intervals = self.bootstrap
+        key = (res.k, data.n_groups, self.reference_index, self._boot_visible(), id(data),
+               self.ci_show.isChecked())
         if rebuild or key != self._built_for:
             self._build_tables_structure()
             self._built_for = key
@@ -888,11 +909,18 @@ class AuditPage(Page):
         res = self.result
         # per group: one axis has the groups (and All), the other the metrics
         cols = [("value", k) for k in GROUP_TABLE_KEYS]
+        if self.ci_show.isChecked():
+            with_ci = []
+            for kind, k in cols:
+                with_ci.append((kind, k))
+                if k in PROPORTIONS or k in RATIO_KEYS:
+                    with_ci.append(("ci", k))
+            cols = with_ci
         if boot:
             with_boot = []
             for kind, k in cols:
                 with_boot.append((kind, k))
-                if k in RATES or k == "auc":
+                if kind == "value" and (k in RATES or k == "auc"):
                     with_boot.append(("boot", k))
             cols = with_boot
         self._group_cols = cols
@@ -907,6 +935,12 @@ class AuditPage(Page):
             if kind == "boot":
                 item = QTableWidgetItem("   mean ± SD" if across else f"{label}\nmean ± SD")
                 item.setToolTip(f"Bootstrap mean ± standard deviation of {label}")
+                item.setForeground(QBrush(QColor("#404040")))
+            elif kind == "ci":
+                item = QTableWidgetItem("   95 % interval" if across else f"{label}\n95 % interval")
+                item.setToolTip(f"95 % interval of {label}: exact binomial (Clopper–Pearson) from the "
+                                "counts" + ("" if k in PROPORTIONS else "; for this ratio, the bootstrap "
+                                           "percentile interval (run the bootstrap)"))
                 item.setForeground(QBrush(QColor("#404040")))
             else:
                 item = QTableWidgetItem(label)
@@ -923,7 +957,7 @@ class AuditPage(Page):
             t.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         else:
             for c, (kind, k) in enumerate(cols):
-                t.setColumnWidth(c, 112 if kind == "boot" else 74 if k not in (
+                t.setColumnWidth(c, 112 if kind in ("boot", "ci") else 74 if k not in (
                     "selection_rate", "prevalence") else 92)
         # fairness: a row of values per measure (per tier for CAL), its meaning below it
         k = res.k
@@ -944,9 +978,9 @@ class AuditPage(Page):
         ft = self.fair_table
         ft.clear()
         ft.clearSpans()
-        fcols = ["Measure", "Value", "Balance"]
+        fcols = ["Measure", "Value", "95 % interval", "Balance", "Pair behind it"]
         if boot:
-            fcols.insert(2, "Bootstrap\nmean ± SD")
+            fcols.insert(3, "Bootstrap\nmean ± SD")
         ft.setColumnCount(len(fcols))
         ft.setRowCount(len(layout))
         ft.setHorizontalHeaderLabels(fcols)
@@ -959,7 +993,11 @@ class AuditPage(Page):
                 "Value": "Smallest ratio (smaller ÷ larger) between any two groups of the rate(s) "
                          "the definition asks to be equal: 1 = balanced, 0 = one group is at 0",
                 "Balance": "The value as a bar; the tick marks 0.8 (“four-fifths” rule of thumb)",
-                "Bootstrap\nmean ± SD": "Bootstrap mean ± standard deviation of the value"}
+                "Bootstrap\nmean ± SD": "Bootstrap mean ± standard deviation of the value",
+                "95 % interval": "Bootstrap percentile 95 % interval of the value (run the bootstrap: "
+                                 "the resamples and the seed are recorded); “not estimated” says why",
+                "Pair behind it": "The rate and the two groups whose ratio is the value; below it, the "
+                                  "groups left out of this measure (hover for the reasons)"}
         for c, name in enumerate(fcols):
             ft.horizontalHeaderItem(c).setToolTip(tips[name])
         ft.verticalHeader().hide()
@@ -984,8 +1022,11 @@ class AuditPage(Page):
             it = self._set_text(ft, r, 0, label, tip, align=Qt.AlignLeft | Qt.AlignVCenter)
             it.setFont(bold)
         fh = ft.horizontalHeader()
-        fh.setSectionResizeMode(0, QHeaderView.Stretch)
-        for name, width in (("Value", 62), ("Bootstrap\nmean ± SD", 112), ("Balance", 96)):
+        fh.setSectionResizeMode(0, QHeaderView.Fixed)
+        ft.setColumnWidth(0, 150)
+        fh.setSectionResizeMode(self._fair_col["Pair behind it"], QHeaderView.Stretch)
+        for name, width in (("Value", 58), ("95 % interval", 98), ("Bootstrap\nmean ± SD", 108),
+                            ("Balance", 84)):
             if name in self._fair_col:
                 fh.setSectionResizeMode(self._fair_col[name], QHeaderView.Fixed)
                 ft.setColumnWidth(self._fair_col[name], width)
@@ -1103,6 +1144,16 @@ class AuditPage(Page):
                         self._mean_sd(t, r, c, bkey, index, f"{SHORT.get(key, key)} of "
                                       f"{res.group_names[g]}")
                     continue
+                if kind == "ci":
+                    lo, hi, how = res.rate_interval(key, g, j)
+                    if _nan(lo):
+                        self._set_text(t, r, c, "not estimated" if "undefined" not in how and
+                                       not _nan(self._group_value(key, g, j)[0]) else "undefined",
+                                       how[0].upper() + how[1:], grey=True)
+                    else:
+                        it = self._set_text(t, r, c, format_interval(lo, hi), f"95 % interval: {how}")
+                        it.setData(Qt.UserRole, float("nan"))
+                    continue
                 value, reason = self._group_value(key, g, j)
                 if reason == "pending":
                     self._auc_pending(t, r, c)
@@ -1140,9 +1191,64 @@ class AuditPage(Page):
             bar = self._item(t, r, self._fair_col["Balance"])
             bar.setData(Qt.UserRole, float(value) if not _nan(value) else float("nan"))
             bar.setToolTip(self._band_text(value, reason))
+            det = res.details(key, index)
+            if _nan(value):
+                self._item(t, r, self._fair_col["Value"]).setToolTip(
+                    f"Undefined: {det.undefined_reason}")
+            lo, hi, how = res.fairness_interval(key, index)
+            if _nan(lo):
+                self._set_text(t, r, self._fair_col["95 % interval"], "not estimated",
+                               how[0].upper() + how[1:], grey=True)
+            else:
+                self._set_text(t, r, self._fair_col["95 % interval"], format_interval(lo, hi),
+                               f"95 % interval: {how}, {self.bootstrap.resamples:,} resamples, "
+                               f"seed {self.bootstrap.seed}")
+            pair = det.pair_text(res.group_names)
+            left = [res.group_names[g] for g, _ in det.excluded]
+            text = (pair or "—") + (("\nLeft out: " + "; ".join(left)) if left else "")
+            tip = (pair or det.undefined_reason) + (
+                "\n\nLeft out of this measure:\n" + "\n".join(
+                    f"• {res.group_names[g]}: {why}" for g, why in det.excluded) if det.excluded else "")
+            self._set_text(t, r, self._fair_col["Pair behind it"], text, tip,
+                           align=Qt.AlignLeft | Qt.AlignVCenter)
             if boot:
                 self._mean_sd(t, r, self._fair_col["Bootstrap\nmean ± SD"], f"fairness:{key}",
                               index, d.name)
+        self._update_groups_note()
+
+    def reliability(self) -> Reliability:
+        """The groups the fairness measures compare (the page's toggle and the minimum size)."""
+        return Reliability(min_group_size=int(getattr(self.state, "min_group_size", 30)),
+                           all_groups=self.all_groups_check.isChecked())
+
+    def _on_all_groups(self, _on: bool) -> None:
+        if self.bootstrap is not None:  # its resamples compared the other set of groups
+            self._clear_bootstrap("Bootstrap results cleared: the groups compared changed. Run it "
+                                  "again (Ctrl+B).")
+        self._refresh_dynamic(rebuild=True)
+
+    def _update_groups_note(self) -> None:
+        res = self.result
+        if res is None:
+            return
+        rule = res.reliability
+        left = {}
+        for key in DEFINITIONS:
+            tiers = range(len(res.fairness["CAL"])) if key == "CAL" else [self.threshold_index]
+            for i in tiers:
+                for g, why in res.details(key, i).excluded:
+                    left.setdefault(res.group_names[g], why)
+        small = [n for n, rows in zip(res.group_names, res.rows) if rows < rule.min_group_size]
+        if rule.all_groups:
+            text = ("Every group is compared (only a 0/0 rate leaves a group out)."
+                    + (f" <b>Below the minimum size ({rule.min_group_size} rows):</b> "
+                       + "; ".join(small) + " — their figures can decide a measure." if small else ""))
+        else:
+            text = (f"Compared: {rule.describe()}."
+                    + (" <b>Left out of at least one measure:</b> " + "; ".join(left) if left else
+                       " No group is left out."))
+        self.fair_groups_note.setText(text)
+        self.fair_groups_note.setToolTip("\n".join(f"{n}: {why}" for n, why in left.items()))
 
     @staticmethod
     def _band_text(value, reason: str) -> str:
@@ -1442,8 +1548,8 @@ class AuditPage(Page):
                                "(Esc).")
         self._boot_job = self.worker.start(
             bootstrap_audit, data, thresholds, resamples=B, seed=seed, group_specific=gs,
-            title="Bootstrap", on_result=self._boot_done, on_error=self._boot_failed,
-            on_cancel=self._boot_cancelled)
+            reliability=self.reliability(), title="Bootstrap", on_result=self._boot_done,
+            on_error=self._boot_failed, on_cancel=self._boot_cancelled)
 
     def _boot_matches(self, meta) -> bool:
         if meta is None or self._live is None:
@@ -1581,7 +1687,9 @@ class AuditPage(Page):
                 "threshold_index": self.threshold_index,
                 "plot_tab": self.plot_tabs.currentIndex(),
                 "table_tab": self.table_tabs.currentIndex(),
-                "show_bootstrap": bool(self.boot_show.isChecked())}
+                "show_bootstrap": bool(self.boot_show.isChecked()),
+                "all_groups": bool(self.all_groups_check.isChecked()),
+                "show_intervals": bool(self.ci_show.isChecked())}
 
     def apply_settings(self, settings: dict) -> None:
         s = settings or {}
@@ -1606,10 +1714,15 @@ class AuditPage(Page):
             self.table_tabs.setCurrentIndex(int(s["table_tab"]))
         if "show_bootstrap" in s:
             self.boot_show.setChecked(bool(s["show_bootstrap"]))
+        if "all_groups" in s:
+            self.all_groups_check.setChecked(bool(s["all_groups"]))
+        if "show_intervals" in s:
+            self.ci_show.setChecked(bool(s["show_intervals"]))
 
     def export_settings(self) -> dict:
         names = self._group_names()
-        out = {"Reference group": names[self.reference_index] if names else ""}
+        out = {"Reference group": names[self.reference_index] if names else "",
+               "Groups compared by the fairness measures": self.reliability().describe()}
         if self.bootstrap is not None:
             out["Bootstrap resamples"] = self.bootstrap.resamples
             out["Bootstrap seed"] = self.bootstrap.seed

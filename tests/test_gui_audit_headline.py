@@ -1,0 +1,111 @@
+"""Issue 14 on the Audit page: the groups each measure compares (and the toggle), the pair
+behind each value, and 95 % intervals (exact for rates, bootstrap for measures)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import Qt  # noqa: E402
+
+from conftest import ROOT, SHARED, wait_idle  # noqa: E402
+from fairdesk.audit import run_audit  # noqa: E402
+from fairdesk.metrics.fairness import ALL_GROUPS  # noqa: E402
+from fairdesk.metrics.intervals import clopper_pearson  # noqa: E402
+from fairdesk.schema import ColumnMapping  # noqa: E402
+from fairdesk.validation import prepare  # noqa: E402
+
+SCREENS = ROOT / "artifacts" / "screens"
+
+
+@pytest.fixture
+def page(make_window):
+    from fairdesk.gui.pages.audit_page import AuditPage
+    window = make_window(page_classes=[AuditPage], settings_name="h.ini")
+    f = pd.read_csv(SHARED / "compas_two_year.csv")
+    data = prepare(f, ColumnMapping(score="decile_score", label="two_year_recid",
+                                    groups=["race", "sex"]))
+    window.state.set_data(data)
+    window.state.set_thresholds(np.array([5.0]), group_specific=False)
+    p = window.page("audit")
+    p.window_ref = window
+    return p
+
+
+def fair_row(page, key):
+    i = [k for k, _ in page._fair_rows].index(key)
+    return page._fair_table_row[i]
+
+
+def test_measures_over_reliable_groups_named_and_toggle_restores_all(page, qtbot):
+    data = page.state.data
+    ft = page.fair_table
+    want = run_audit(data, [5.0])
+    r = fair_row(page, "ERB")
+    assert ft.item(r, page._fair_col["Value"]).data(Qt.UserRole) == pytest.approx(want.fairness["ERB"][0])
+    pair = ft.item(r, page._fair_col["Pair behind it"]).text()
+    assert pair.startswith(want.details("ERB", 0).pair_text(data.group_names))
+    assert "Left out: Asian, Female;" in pair
+    assert "2 rows, fewer than the minimum group size 30" in ft.item(r, page._fair_col["Pair behind it"]).toolTip()
+    assert "Asian, Female" in page.fair_groups_note.text()
+    # no bootstrap yet: the interval says so instead of showing a range
+    assert ft.item(r, page._fair_col["95 % interval"]).text() == "not estimated"
+    assert "no bootstrap" in ft.item(r, page._fair_col["95 % interval"]).toolTip()
+    # every group compared: the old values (ERB pinned at 0 by a tiny group)
+    page.all_groups_check.setChecked(True)
+    old = run_audit(data, [5.0], reliability=ALL_GROUPS)
+    assert ft.item(r, page._fair_col["Value"]).data(Qt.UserRole) == pytest.approx(old.fairness["ERB"][0])
+    assert "Left out" not in ft.item(r, page._fair_col["Pair behind it"]).text() or \
+        old.details("ERB", 0).excluded
+    assert "Below the minimum size" in page.fair_groups_note.text()
+    assert page.settings()["all_groups"] is True
+    page.all_groups_check.setChecked(False)
+
+
+def test_rate_intervals_in_group_table_are_exact_binomial(page):
+    res = page.result
+    t = page.group_table
+    mi = page._group_cols.index(("ci", "fpr"))
+    g = 0
+    item = t.item(mi, g) if page.groups_as_columns else t.item(g, mi)
+    c = res.counts
+    lo, hi = clopper_pearson(c.fp[g, 0], c.fp[g, 0] + c.tn[g, 0])
+    assert item.text() == f"{lo:.3f}–{hi:.3f}"
+    assert "Clopper–Pearson" in item.toolTip()
+
+
+def test_bootstrap_gives_fairness_intervals_and_screenshot(page, qtbot):
+    page.boot_b.setValue(40)
+    page.boot_seed.setValue(11)
+    page.run_bootstrap()
+    wait_idle(qtbot, page.window_ref)
+    assert page.bootstrap is not None
+    ft = page.fair_table
+    r = fair_row(page, "EO")
+    lo, hi, how = page.result.fairness_interval("EO", 0)
+    text = ft.item(r, page._fair_col["95 % interval"]).text()
+    if np.isnan(lo):
+        assert text == "not estimated"
+    else:
+        assert text == f"{lo:.3f}–{hi:.3f}" and lo < hi
+        assert "40 resamples, seed 11" in ft.item(r, page._fair_col["95 % interval"]).toolTip()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.window_ref.resize(1500, 950)
+    page.table_tabs.setCurrentIndex(1)
+    page.window_ref.show()
+    qtbot.waitExposed(page.window_ref)
+    page.window_ref.grab().save(str(SCREENS / "audit_fairness_reliable_groups.png"))
+
+
+def test_glossary_documents_zero_count_rules_reliable_groups_and_intervals(qtbot):
+    from fairdesk.gui.help_dialogs import glossary_entries
+    entries = {e.key: e for e in glossary_entries()}
+    zero = entries["zero_counts"].body
+    assert "Only 0/0 is undefined" in zero and "infinite" in zero and "NPV alone" in zero
+    rel = entries["reliable"].body
+    assert "minimum group size" in rel and "10 people in the denominator" in rel and "--all-groups" in rel
+    iv = entries["intervals"].body
+    assert "Clopper–Pearson" in iv and "bootstrap percentile" in iv and "zero-width" in iv
+    assert "infinite FN/FP" in entries["def:TE"].body
