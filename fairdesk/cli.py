@@ -110,7 +110,6 @@ def load_data(args):
                    invalid_scores="refuse" if args.refuse_invalid else "exclude",
                    min_group_size=args.min_group_size,
                    require_label=bool(args.label))
-    _check_weight_total(data)
     return table, data
 
 
@@ -124,21 +123,6 @@ def _check_against_file(args, table) -> None:
         raise FairDeskError(f"--min-group-size {args.min_group_size:,} is more than the "
                             f"{n:,} rows in '{args.data}', so no group could ever be large "
                             "enough. Give a smaller size (the default is 30).")
-
-
-def _check_weight_total(data) -> None:
-    """Frequency weights whose total is not a finite number would make every rate NaN."""
-    if not data.weighted:
-        return
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = float(np.sum(data.weight))
-    if not np.isfinite(total):
-        rows = np.asarray(data.row_numbers)[np.argsort(-data.weight, kind="stable")[:5]]
-        raise FairDeskError(
-            f"Column '{data.mapping.weight}': the weights add up to more than the largest number "
-            f"a computer can hold, so no total or rate can be computed. The largest weights are "
-            f"in rows {', '.join(str(int(r)) for r in sorted(rows))}. Frequency weights count "
-            "people: check these cells (or unmap the weight column).")
 
 
 def _typed(text: str):

@@ -33,10 +33,21 @@ def parse_weights(text: str) -> tuple:
                             "100,000 steps) or a list (0,0.5,1) of finite numbers.")
 
 
+def _definition(text: str) -> str:
+    import argparse
+
+    from ..metrics.fairness import DEFINITIONS
+
+    if text.strip().upper() not in DEFINITIONS:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a fairness definition; choose one of "
+                                         + ", ".join(DEFINITIONS) + ".")
+    return text.strip().upper()
+
+
 @subcommand("erb", "group-specific threshold correction (the Oregon penalized optimizer)")
 def _erb_parser(p):
     add_data_options(p)
-    p.add_argument("--definition", default="ERB",
+    p.add_argument("--definition", default="ERB", type=_definition,
                    help="ERB, CUAE, PP, SP, TE, PE, EO, OAE or CAL (default ERB)")
     p.add_argument("--weights", default="0:1:0.01", help="penalty weights, start:stop:step or a list")
     p.add_argument("--subsamples", type=whole_number(1, 1_000_000), default=200)

@@ -13,7 +13,10 @@ def _positive_number(text: str) -> float:
     try:
         v = float(text)
     except ValueError:
-        raise FairDeskError(f"--k '{text}': give the list size as a number of people, e.g. 150.")
+        v = float("nan")
+    if not 0 < v < float("inf"):
+        raise FairDeskError(f"--k '{text}': give the list size as a positive number of people, "
+                            "e.g. 150.")
     return v
 
 
@@ -22,7 +25,10 @@ def _recall(text: str) -> float:
     try:
         v = float(t[:-1]) / 100 if t.endswith("%") else float(t)
     except ValueError:
-        raise FairDeskError(f"--recall '{text}': give a recall target such as 0.3 or 30%.")
+        v = float("nan")
+    if not 0 < v <= 1:
+        raise FairDeskError(f"--recall '{text}': give a recall target above 0 and at most 1 "
+                            "(100%), such as 0.3 or 30%.")
     return v
 
 

@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
+from ..logfile import SafeFormatter, log_warning
 from .paths import autosave_path, data_folder
 
 log = logging.getLogger("fairdesk")
-
-
-class SafeFormatter(logging.Formatter):
-    """Log lines without data values: text arguments become <text> (numbers — shapes,
-    counts — are kept), and a traceback keeps its frames and the exception's type but not
-    its message, which may quote a cell."""
-
-    def format(self, record):
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(a if isinstance(a, (int, float)) else "<text>" for a in args)
-        return super().format(record)
-
-    def formatException(self, ei):
-        exc_type, _, tb = ei
-        frames = traceback.extract_tb(tb)
-        lines = [f'  File "{f.filename}", line {f.lineno}, in {f.name}' for f in frames]
-        return "Traceback (most recent call last):\n" + "\n".join(lines) + \
-            f"\n{exc_type.__name__} (message not logged: it may contain data)"
 
 
 def setup_logging() -> Path:
@@ -44,6 +28,9 @@ def setup_logging() -> Path:
     if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
         root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # numpy and pandas warnings (RuntimeWarning, ParserWarning, FutureWarning) never reach a
+    # console: their kind and source line go to this log
+    warnings.showwarning = log_warning
     return path
 
 
@@ -82,7 +69,15 @@ def run_app(argv) -> int:
     window.show()
     if not offer_recovery(window) and argv:
         window.open_path(argv[0])
-    return app.exec()
+    code = app.exec()
+    if window.worker.busy:
+        # a job did not stop within the close's grace period (a read stuck on a network
+        # drive, a library call that cannot be interrupted): the window is closed, so the
+        # process ends now instead of waiting for that thread
+        log.warning("exiting with a job still running")
+        logging.shutdown()
+        os._exit(code)
+    return code
 
 
 def offer_recovery(window, ask=None) -> bool:
