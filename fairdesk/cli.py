@@ -38,7 +38,12 @@ def add_data_options(p: argparse.ArgumentParser, *, label_required: bool = True,
                      score_required: bool = True, with_json: bool = True,
                      data_help: str = "CSV/TSV/TXT, XLSX/XLSM or ODS file") -> None:
     p.add_argument("data", help=data_help)
-    p.add_argument("--sheet", type=_name, help="sheet name or 0-based index (spreadsheets)")
+    p.add_argument("--sheet", type=_name,
+                   help="sheet name, or a 0-based position when no sheet has that name "
+                        "(spreadsheets; default: the active sheet if visible, else the first "
+                        "visible one)")
+    p.add_argument("--decimal", choices=(".", ","),
+                   help="the decimal mark, for columns whose numbers read two ways (1.250)")
     p.add_argument("--score", type=_name, required=score_required, help="score column")
     p.add_argument("--label", type=_name, required=label_required, help="outcome column")
     p.add_argument("--group", type=_name, action="append", default=[],
@@ -50,8 +55,14 @@ def add_data_options(p: argparse.ArgumentParser, *, label_required: bool = True,
     p.add_argument("--split", type=_name, help="split column")
     p.add_argument("--lower-is-riskier", action="store_true",
                    help="a lower score means more likely positive")
-    p.add_argument("--refuse-invalid", action="store_true",
-                   help="stop on missing, non-numeric or infinite scores instead of excluding them")
+    invalid = p.add_mutually_exclusive_group()
+    invalid.add_argument("--refuse-invalid", action="store_true",
+                         help="stop on any missing, non-numeric or infinite score or outcome")
+    invalid.add_argument("--exclude-invalid", action="store_true",
+                         help="leave out rows with a missing, non-numeric or infinite score or "
+                              "outcome, however many (default: leave out the odd bad cell, stop "
+                              "when they are over 1%% of rows, remove a group or are not a "
+                              "random share)")
     p.add_argument("--merge", action="append", default=[], metavar="GROUP=INTO",
                    help="merge group GROUP into group INTO (repeatable)")
     p.add_argument("--min-group-size", type=whole_number(0, MAX_COUNT), default=30,
@@ -86,12 +97,10 @@ def load_data(args):
     from .schema import ColumnMapping
     from .validation import prepare
 
-    sheet = args.sheet
-    if sheet is not None and sheet.isdigit():
-        sheet = int(sheet)
     from .io.memory import check_fits
     check_fits(args.data)
-    table = load_table(args.data, sheet=sheet)
+    # A sheet is matched by name first, by position only when no sheet has that name.
+    table = load_table(args.data, sheet=args.sheet, decimal=getattr(args, "decimal", None))
     _check_against_file(args, table)
     merges = {}
     for m in args.merge:
@@ -107,10 +116,17 @@ def load_data(args):
                             split=args.split, positive_label=positive,
                             higher_is_positive=not args.lower_is_riskier, group_merges=merges)
     data = prepare(table.frame, mapping,
-                   invalid_scores="refuse" if args.refuse_invalid else "exclude",
+                   invalid_scores=invalid_policy(args),
                    min_group_size=args.min_group_size,
                    require_label=bool(args.label))
     return table, data
+
+
+def invalid_policy(args) -> str:
+    """What to do with rows whose score or outcome is unusable (see validation.prepare)."""
+    if getattr(args, "refuse_invalid", False):
+        return "refuse"
+    return "exclude" if getattr(args, "exclude_invalid", False) else "auto"
 
 
 def _check_against_file(args, table) -> None:
@@ -119,7 +135,7 @@ def _check_against_file(args, table) -> None:
         raise FairDeskError(f"--sheet '{args.sheet}': '{args.data}' is a text (CSV) file, which "
                             "has no sheets. Leave --sheet out for a CSV file.")
     n = len(table.frame)
-    if args.min_group_size > n:
+    if args.min_group_size > max(n, 30):  # the default (30) is fine for a small file too
         raise FairDeskError(f"--min-group-size {args.min_group_size:,} is more than the "
                             f"{n:,} rows in '{args.data}', so no group could ever be large "
                             "enough. Give a smaller size (the default is 30).")

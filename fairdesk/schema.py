@@ -203,12 +203,41 @@ def propose_mapping(frame: pd.DataFrame, sample_rows: int = 20000) -> ColumnMapp
 
 
 def infer_positive_label(values) -> object | None:
-    """The value meaning "positive outcome" among two label values, if it can be told by name."""
+    """The value meaning "positive outcome", when convention says which.
+
+    Conventional pairs: 0/1, false/true, no/yes, n/y, f/t, negative/positive (any case;
+    1.0 counts as 1). For any other pair (1/2, 0/2, "A"/"B") there is no convention:
+    None, and :func:`assumed_positive` gives the documented default, which FairDesk
+    always states in a warning.
+    """
     vals = list(values)
-    for v in vals:
-        if str(v).strip().lower() in POSITIVE_WORDS:
-            return v.item() if isinstance(v, np.generic) else v
-    if len(vals) == 2 and all(isinstance(v, (int, float, np.number)) for v in vals):
-        v = max(vals)
+    texts = [_label_text(v) for v in vals]
+    if len(vals) == 2 and set(texts) in _CONVENTIONAL:
+        for v, t in zip(vals, texts):
+            if t in POSITIVE_WORDS:
+                return v.item() if isinstance(v, np.generic) else v
+    if len(vals) == 1 and texts[0] in POSITIVE_WORDS:
+        v = vals[0]
         return v.item() if isinstance(v, np.generic) else v
     return None
+
+
+def assumed_positive(values):
+    """The default positive outcome of a pair without a convention: the larger number,
+    or the later text in alphabetical order (case-insensitive). Stated in a warning."""
+    vals = list(values)
+    if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in vals):
+        v = max(vals)
+    else:
+        v = sorted(vals, key=lambda x: (str(x).strip().casefold(), str(x)))[-1]
+    return v.item() if isinstance(v, np.generic) else v
+
+
+_CONVENTIONAL = [{"0", "1"}, {"false", "true"}, {"no", "yes"}, {"n", "y"}, {"f", "t"},
+                 {"negative", "positive"}, {"neg", "pos"}]
+
+
+def _label_text(value) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    return str(value).strip().lower()

@@ -8,15 +8,27 @@ fix everything in one pass.
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 
 from .dataset import AnalysisData, Exclusion, Problem
 from .errors import ValidationError
-from .schema import ColumnMapping, infer_positive_label
+from .schema import ColumnMapping, assumed_positive, infer_positive_label
 
 MISSING_GROUP = "(missing)"
 GROUP_JOIN = ", "
+# Separators for the name of an intersection (race × sex), the first that no value holds.
+GROUP_JOINS = (", ", " × ", " | ", " / ")
+# Past this size a score or weight cannot be trusted: floats stop telling integers apart
+# at 2**53, and sums or means of such values lose digits or overflow.
+MAX_EXACT = 2.0 ** 53
+# "Leave them out" is for the odd bad cell: more than this share of rows is a question.
+MAX_SILENT_EXCLUSION = 0.01
+_LEFT_OUT = "They are left out of the analysis; fix the cells to include them."
+# Words that mark a totals row rather than a person.
+TOTAL_WORDS = {"all", "total", "totals", "grand total", "sum", "overall", "all groups"}
 MAX_ROWS_SHOWN = 5
 MAX_VALUE_CHARS = 60  # a value quoted in a message is cut after this many characters
 
@@ -87,16 +99,25 @@ class _Collector:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str = "exclude",
+def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str = "auto",
             min_group_size: int = 30, require_label: bool = True) -> AnalysisData:
     """Check ``frame`` against ``mapping`` and return the rows to analyse.
 
-    ``invalid_scores``: "exclude" leaves out rows whose score or label is missing, not a
-    number or infinite (and reports them); "refuse" makes those rows an error.
+    ``invalid_scores`` says what happens to rows whose score or label is missing, not a
+    number or infinite:
+
+    * "auto" (default): they are left out and listed when they are the odd bad cell; the
+      analysis stops instead (an error that says why and what to do) when they are more
+      than 1 % of the rows, when leaving them out removes a whole group, or when they do
+      not look like a random share: their cells hold numbers FairDesk could not read
+      (a misread, not a gap), or their outcome rate differs clearly from the rest.
+    * "exclude": always left out and listed (the analyst has accepted it).
+    * "refuse": any such row is an error.
+
     Raises ValidationError listing every blocking problem.
     """
-    if invalid_scores not in ("exclude", "refuse"):
-        raise ValueError("invalid_scores must be 'exclude' or 'refuse'")
+    if invalid_scores not in ("auto", "exclude", "refuse"):
+        raise ValueError("invalid_scores must be 'auto', 'exclude' or 'refuse'")
     user_rows = _user_rows(frame)
     out = _Collector(user_rows)
     n_input = len(frame)
@@ -140,16 +161,23 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
     if out.errors:
         raise ValidationError(out.problems)
 
+    for note in frame.attrs.get("fairdesk_notes", []):
+        out.add("warning", "data_note", note)
+    _special_cells(frame, mapping, out)
+    if out.errors:
+        raise ValidationError(out.problems)
+
     exclude = np.zeros(n_input, dtype=bool)
+    excluded_text = np.zeros(n_input, dtype=bool)  # cells that held text, not nothing
 
     def invalid(mask, code, what, column):
         if not mask.any():
             return
         n_bad = int(mask.sum())
-        if invalid_scores == "exclude":
+        if invalid_scores in ("exclude", "auto"):
             out.add("warning", code, f"Column '{column}': {n_bad:,} row(s) {what} "
                     f"({rows_text(user_rows[np.flatnonzero(mask)[:MAX_ROWS_SHOWN]], n_bad)}). "
-                    "They are left out of the analysis; fix the cells to include them.",
+                    + _LEFT_OUT,
                     column=column, mask=mask)
             out.exclusions.append(Exclusion(what, column, n_bad,
                                             user_rows[np.flatnonzero(mask)[:MAX_ROWS_SHOWN]].tolist()))
@@ -180,6 +208,20 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
     invalid(missing, "score_missing", "have no score (empty cell)", mapping.score)
     invalid(not_number, "score_not_numeric", "have a score that is not a number", mapping.score)
     invalid(infinite, "score_infinite", "have an infinite score", mapping.score)
+    excluded_text |= not_number
+    huge = np.isfinite(score) & (np.abs(score) >= MAX_EXACT)
+    if raw.dtype.kind in "iu":
+        huge |= np.abs(raw.to_numpy().astype(np.float64)) >= MAX_EXACT
+    if huge.any():
+        n_bad = int(huge.sum())
+        out.add("error", "score_too_large",
+                f"Column '{mapping.score}': {n_bad:,} score(s) are too large to compute with "
+                f"exactly (at least {MAX_EXACT:,.0f} in size, e.g. "
+                f"{shown(raw[huge].iloc[0])}; {rows_text(user_rows[np.flatnonzero(huge)], n_bad)}). "
+                "Beyond that, different scores become equal and sums or thresholds overflow. "
+                "Check the column (is it an id?) or rescale the scores.",
+                column=mapping.score, mask=huge)
+        raise ValidationError(out.problems)
 
     # --- label ----------------------------------------------------------------------------
     label = None
@@ -214,11 +256,15 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
                 if positive is None:
                     positive = infer_positive_label(values)
                     if positive is None:
-                        positive = sorted(values, key=str)[-1]
+                        positive = assumed_positive(values)
                         out.add("warning", "positive_assumed",
-                                f"FairDesk assumed {shown(positive)} is the positive outcome in column "
-                                f"'{mapping.label}'. If it is the other value, change it in the label "
-                                "mapping.", column=mapping.label)
+                                f"Column '{mapping.label}' holds {shown(values[0])} and "
+                                f"{shown(values[1])}, neither of which is a conventional "
+                                f"positive outcome, so FairDesk took {shown(positive)} as the "
+                                "positive outcome (the rule: the larger number, or the later "
+                                "text in alphabetical order). If it is the other value, choose "
+                                "it as the positive outcome (window: Data page; command line: "
+                                "--positive).", column=mapping.label)
                 pos_value = next(v for v in values if _same_value(v, positive))
                 negative = next(v for v in values if not _same_value(v, positive))
                 positive = pos_value
@@ -243,13 +289,38 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
                         "Frequency weights must be numbers of zero or more; fix these cells "
                         "or unmap the weight column.", column=mapping.weight, mask=mask)
         weight = np.nan_to_num(w, nan=0.0, posinf=0.0, neginf=0.0)
-        if not out.errors and weight[~exclude].sum() <= 0:
+        big = weight >= MAX_EXACT
+        with np.errstate(over="ignore"):
+            total = float(weight[~exclude].sum())
+        if big.any() or not np.isfinite(total) or total >= MAX_EXACT:
+            mask = big if big.any() else weight >= np.sort(weight)[-min(5, len(weight))]
+            out.add("error", "weight_too_large",
+                    f"Column '{mapping.weight}': the weights are too large to add up exactly "
+                    f"(the total would be {total:,.4g} people; "
+                    f"{rows_text(user_rows[np.flatnonzero(mask)], int(mask.sum()))}). "
+                    "Frequency weights count people; check that the column is the weight and "
+                    "not an amount or an id.", column=mapping.weight, mask=mask)
+        if not out.errors and total <= 0:
             out.add("error", "weight_zero", f"Column '{mapping.weight}': every weight is zero, "
                     "so there is nothing to analyse.", column=mapping.weight)
+        zero = (weight == 0) & ~exclude
+        if not out.errors and zero.any():
+            out.add("warning", "weight_some_zero",
+                    f"Column '{mapping.weight}': {int(zero.sum()):,} row(s) have weight 0 "
+                    f"({rows_text(user_rows[np.flatnonzero(zero)], int(zero.sum()))}); they count "
+                    "as nobody in every rate.", column=mapping.weight, mask=zero)
 
     if out.errors:
         raise ValidationError(out.problems)
     keep = ~exclude
+    if invalid_scores == "auto" and exclude.any():
+        _question_exclusion(frame, mapping, exclude, excluded_text, label, out)
+        if out.errors:  # the rows are not left out after all: say so in their entries
+            for p in out.problems:
+                if p.severity == "warning" and p.message.endswith(_LEFT_OUT):
+                    p.severity = "error"
+                    p.message = p.message[:-len(_LEFT_OUT)] + "Fix these cells."
+            raise ValidationError(out.problems)
     if not keep.any():
         out.add("error", "nothing_left", "No rows are left after leaving out the rows above. "
                 "Check the score and outcome columns.")
@@ -257,7 +328,8 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
 
     # --- groups ---------------------------------------------------------------------------
     codes, names = _group_codes(frame, mapping, out)
-    codes, names = _apply_merges(codes, names, mapping.group_merges)
+    _flag_total_rows(frame, mapping, codes, names, score, out)
+    codes, names = _apply_merges(codes, names, resolve_merges(mapping.group_merges, names))
     codes = codes[keep]
     present_codes = np.unique(codes)  # groups that only had excluded rows disappear
     remap = np.full(len(names), -1, dtype=np.int32)
@@ -282,7 +354,13 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
 
 
 def _group_codes(frame, mapping, out):
-    """Integer group codes; several group columns give their Cartesian product."""
+    """Integer group codes; several group columns give their Cartesian product.
+
+    Values are trimmed of surrounding spaces (reported). Empty cells form a group of
+    their own, whose name never equals a value in the data (a group literally called
+    '(missing)' or 'NA' stays itself). The names of an intersection are joined with the
+    first separator that no value contains, so two combinations never share a name.
+    """
     n = len(frame)
     if not mapping.groups:
         out.add("warning", "no_groups", "No protected-group column is mapped, so every row is "
@@ -294,38 +372,238 @@ def _group_codes(frame, mapping, out):
     for col in mapping.groups:
         series = frame[col]
         miss = series.isna().to_numpy()
+        # Factorize the raw values (fast), then name the few distinct values: names are
+        # shown as written in the data, and numbers like 1.0 read as "1".
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        raw_names = [_group_text(u) for u in uniques]
+        names = [nm.strip() for nm in raw_names]
+        blank = np.array([nm == "" for nm in names], dtype=bool)
+        if blank.any():  # a cell of spaces only is an empty cell
+            miss = miss | (np.isin(codes, np.flatnonzero(blank)))
+        trimmed = [i for i, (a_, b_) in enumerate(zip(raw_names, names)) if a_ != b_ and b_]
+        if trimmed:
+            hit = np.isin(codes, trimmed)
+            out.add("warning", "group_trimmed",
+                    f"Column '{col}': {int(hit.sum()):,} value(s) had spaces before or after "
+                    f"them (e.g. {shown(raw_names[trimmed[0]])}); the spaces were removed, so "
+                    f"they count as {shown(names[trimmed[0]])}.", column=col, mask=hit)
+        missing_name = MISSING_GROUP
+        while missing_name in names:
+            missing_name = "(" + missing_name + ")"
         if miss.any():
             out.add("warning", "group_missing",
                     f"Column '{col}': {int(miss.sum()):,} row(s) have no group "
                     f"({rows_text(out.rows[np.flatnonzero(miss)[:MAX_ROWS_SHOWN]], int(miss.sum()))}); "
-                    f"they form a group of their own, '{MISSING_GROUP}'.", column=col, mask=miss)
-        # Factorize the raw values (fast), then name the few distinct values: names are
-        # shown as written in the data, and numbers like 1.0 read as "1".
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        names = [_group_text(u) for u in uniques]
-        if miss.any():
-            codes = np.where(codes < 0, len(names), codes)
-            names.append(MISSING_GROUP)
+                    f"they form a group of their own, '{missing_name}'.", column=col, mask=miss)
+            codes = np.where(miss, len(names), codes)
+            names = names + [missing_name]
         # Distinct raw values may share a name (1 and "1"): merge them, and sort by name.
-        sorted_names = sorted(set(names))
-        lookup = np.array([sorted_names.index(nm) for nm in names], dtype=np.int64)
+        sorted_names = sorted(set(nm for i, nm in enumerate(names) if not (i < len(blank) and blank[i])))
+        lookup = np.array([sorted_names.index(nm) if nm in sorted_names else -1 for nm in names],
+                          dtype=np.int64)
         per_col_codes.append(lookup[codes] if len(names) else codes.astype(np.int64))
         per_col_names.append(sorted_names)
+        _variant_warnings(col, sorted_names, out)
     if len(per_col_codes) == 1:
         return per_col_codes[0], per_col_names[0]
+    join = next((j for j in GROUP_JOINS
+                 if not any(j in nm for names_ in per_col_names for nm in names_)), None)
+    if join is None:
+        out.add("error", "group_names_ambiguous",
+                "The group columns " + ", ".join(f"'{c}'" for c in mapping.groups) + " hold "
+                "values containing every separator FairDesk can join names with (', ', ' × ', "
+                "' | ', ' / '), so the combined group names could be confused. Recode the values "
+                "without these characters, or map one group column.")
+        raise ValidationError(out.problems)
+    if join != GROUP_JOIN:
+        out.add("warning", "group_join",
+                f"Some group values contain ', ', so combined groups are named with '{join}' "
+                f"between the columns (e.g. {shown(join.join(n_[0] for n_ in per_col_names))}).")
     dims = tuple(len(n_) for n_ in per_col_names)
     flat = np.ravel_multi_index(tuple(per_col_codes), dims)
     used, codes = np.unique(flat, return_inverse=True)
     parts = np.unravel_index(used, dims)
-    names = [GROUP_JOIN.join(per_col_names[j][parts[j][i]] for j in range(len(dims)))
+    names = [join.join(per_col_names[j][parts[j][i]] for j in range(len(dims)))
              for i in range(used.size)]
     return codes.astype(np.int64), names
+
+
+def _group_key(name: str) -> str:
+    """How a group name reads to a person: Unicode-normalised, case-folded, one space."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _mojibake_fixed(name: str) -> str | None:
+    """The text a UTF-8 name decoded as cp1252/latin-1 was meant to be ('RÃ©union')."""
+    for codec in ("cp1252", "latin-1"):
+        try:
+            fixed = name.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if fixed != name:
+            return fixed
+    return None
+
+
+def _variant_warnings(col: str, names: list[str], out) -> None:
+    """Values that differ only in case, Unicode form or encoding: suggest merging them."""
+    by_key: dict[str, list[str]] = {}
+    for nm in names:
+        by_key.setdefault(_group_key(nm), []).append(nm)
+    for variants in by_key.values():
+        if len(variants) > 1:
+            out.add("warning", "group_variants",
+                    f"Column '{col}': the values {', '.join(shown(v) for v in variants)} differ "
+                    "only in letter case, spacing or accents' encoding, so they form separate "
+                    f"groups. If they are the same group, merge them (e.g. --merge "
+                    f"\"{variants[1]}={variants[0]}\").", column=col)
+    present = set(names)
+    for nm in names:
+        fixed = _mojibake_fixed(nm)
+        if fixed is not None and fixed in present:
+            out.add("warning", "group_mojibake",
+                    f"Column '{col}': {shown(nm)} looks like {shown(fixed)} read in the wrong "
+                    "text encoding (some rows were saved in another encoding). Merge them "
+                    f"(--merge \"{nm}={fixed}\"), or save the file again as CSV UTF-8.",
+                    column=col)
 
 
 def _group_text(value) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def resolve_merges(merges: dict, names: list[str]) -> dict:
+    """Merges as given (GROUP -> INTO), checked and followed to their end.
+
+    A group that does not exist is an error (a typo would otherwise merge nothing);
+    chains resolve (A=B, B=C gives A and B into C); a cycle (A=B, B=A) is an error.
+    INTO may be a new name.
+    """
+    if not merges:
+        return {}
+    unknown = [g for g in merges if g not in names]
+    if unknown:
+        raise ValidationError([_problem(
+            "merge_unknown",
+            f"Cannot merge {', '.join(shown(g) for g in unknown)}: no such group. The groups "
+            f"are {', '.join(shown(n) for n in names[:20])}{' …' if len(names) > 20 else ''}. "
+            "Write the name exactly as shown (letter case and spaces count).")])
+    resolved = {}
+    for start in merges:
+        seen, target = [start], merges[start]
+        while target in merges and target != seen[-1]:
+            if target in seen:
+                cycle = " → ".join(seen + [target])
+                raise ValidationError([_problem(
+                    "merge_cycle",
+                    f"The merges go round in a circle ({cycle}), so no group can be the one "
+                    "kept. Merge each group into one group that is not itself merged.")])
+            seen.append(target)
+            target = merges[target]
+        resolved[start] = target
+    return resolved
+
+
+def _problem(code: str, message: str):
+    from .dataset import Problem
+    return Problem("error", code, message)
+
+
+def _special_cells(frame, mapping, out) -> None:
+    """Excel error values and formulas without a cached value in a mapped column."""
+    from .io.sheet_parts import SpecialCell
+
+    for col in dict.fromkeys(c for c in mapping.columns_used() if c in frame.columns):
+        values = frame[col]
+        if values.dtype != object:
+            continue
+        special = values.map(lambda v: isinstance(v, SpecialCell)).to_numpy(bool)
+        if not special.any():
+            continue
+        kinds = values[special]
+        formulas = kinds.map(lambda v: v.kind == "formula").to_numpy(bool)
+        rows = out.rows[np.flatnonzero(special)]
+        if formulas.any():
+            n_f = int(formulas.sum())
+            out.add("error", "formula_not_calculated",
+                    f"Column '{col}': {n_f:,} cell(s) hold formulas that were never calculated "
+                    f"({rows_text(rows[formulas], n_f)}), so the file has no values for them. "
+                    "Open the file in Excel and save it (so the formulas are calculated), or "
+                    "copy the column and paste it as values, then load it again.",
+                    column=col, mask=special)
+        if (~formulas).any():
+            n_e = int((~formulas).sum())
+            errors = sorted({str(v) for v in kinds[~formulas]})
+            out.add("error", "excel_error_value",
+                    f"Column '{col}': {n_e:,} cell(s) hold Excel error values "
+                    f"({', '.join(errors[:4])}; {rows_text(rows[~formulas], n_e)}), which are "
+                    "not data. Fix the formulas that give them in Excel (or clear those cells), "
+                    "save, and load the file again.", column=col, mask=special)
+
+
+def _question_exclusion(frame, mapping, exclude, excluded_text, label, out) -> None:
+    """Stop when leaving rows out would not be the odd bad cell (see prepare)."""
+    n, n_out = len(exclude), int(exclude.sum())
+    rows = rows_text(out.rows[np.flatnonzero(exclude)], n_out)
+    how = ("Fix these cells; or, if these rows should be left out, choose to leave them out "
+           "(window: Data page, 'Leave them out'; command line: --exclude-invalid).")
+    reasons = []
+    if n_out > MAX_SILENT_EXCLUSION * n:
+        reasons.append(f"{n_out:,} of {n:,} rows ({n_out / n:.1%}) would be left out, more "
+                       f"than {MAX_SILENT_EXCLUSION:.0%}")
+    for col in mapping.groups:
+        values = frame[col].astype("string").str.strip().fillna("")
+        before = set(values[~exclude].unique())
+        lost = sorted(set(values[exclude].unique()) - before)
+        if lost:
+            reasons.append(f"group{'s' if len(lost) > 1 else ''} "
+                           f"{', '.join(shown(g) for g in lost[:5])} of column '{col}' would "
+                           "disappear entirely")
+    looks_numeric = excluded_text & exclude
+    if mapping.score and looks_numeric.any():
+        raw = frame[mapping.score].astype("string")[looks_numeric]
+        numeric_like = raw.str.contains(r"\d", regex=True) & ~raw.str.contains(r"[A-Za-z]", regex=True)
+        if bool(numeric_like.fillna(False).any()):
+            example = raw[numeric_like.fillna(False)].iloc[0]
+            reasons.append(f"some of the cells hold numbers FairDesk could not read (e.g. "
+                           f"{shown(example)}), so the rows left out would not be a random "
+                           "share")
+    if label is not None and 20 <= n_out and n - n_out >= 20:
+        p_out, p_in = label[exclude].mean(), label[~exclude].mean()
+        pooled = label.mean()
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n_out + 1 / (n - n_out)))
+        if se > 0 and abs(p_out - p_in) / se > 3.3:  # two-sided p < 0.001
+            reasons.append(f"their outcome rate ({p_out:.1%}) differs clearly from the other "
+                           f"rows' ({p_in:.1%}), so they are not a random share")
+    if reasons:
+        out.add("error", "exclusion_questioned",
+                "Rows with a missing or unreadable score or outcome were found "
+                f"({rows}), and leaving them out would change the analysis: "
+                + "; ".join(reasons) + ". " + how, mask=exclude)
+
+
+def _flag_total_rows(frame, mapping, codes, names, score, out) -> None:
+    """Rows that look like a totals row pasted under the table (group 'All'/'Total')."""
+    total = [i for i, nm in enumerate(names)
+             if any(_group_key(part) in TOTAL_WORDS for part in nm.split(GROUP_JOIN))]
+    if not total:
+        return
+    mask = np.isin(codes, total)
+    if mask.sum() > 3:  # a real group called 'All' has many rows
+        return
+    finite = np.isfinite(score)
+    others = finite & ~mask
+    odd = mask & finite & others.any() & (
+        (score > np.max(score[others], initial=-np.inf)) | (score < np.min(score[others], initial=np.inf)))
+    hint = " and its score is outside the others' range" if odd.any() else ""
+    out.add("warning", "total_row",
+            f"{rows_text(out.rows[np.flatnonzero(mask)], int(mask.sum()))} "
+            f"{'look' if mask.sum() > 1 else 'looks'} like a totals row (group "
+            f"{shown(names[total[0]])}{hint}), not a person. Delete "
+            f"{'them' if mask.sum() > 1 else 'it'} from the file if so.",
+            column=mapping.groups[0] if mapping.groups else None, mask=mask)
 
 
 def _apply_merges(codes, names, merges):

@@ -119,7 +119,7 @@ CANNOT_READ = {
         "appears in columns B and E.", "Rename or delete the repeated columns"],
     "blank_header_with_values.csv": [
         "In 'blank_header_with_values.csv', the header cell of column C is empty, but the "
-        "column holds values.", "type a name there (or delete the column if it is not needed)"],
+        "column holds values (from row 2).", "type a name there (or delete the column if it is not needed)"],
     "ragged_rows.csv": [
         "In 'ragged_rows.csv', the header has 5 columns but not every row has 5 fields: "
         "row 4 has 6, row 7 has 4, row 11 has 3.",
@@ -449,7 +449,15 @@ def test_scores_that_are_words():
 
 
 def test_some_scores_not_numbers_or_empty():
-    data, problems = validation_problems("scores_some_text.csv", min_group_size=1)
+    # 3 of 60 rows (5 %) is more than the odd bad cell: by default FairDesk stops and asks.
+    stopped, problems = validation_problems("scores_some_text.csv", min_group_size=1)
+    assert stopped is None
+    assert_words(only(problems, "exclusion_questioned").message, [
+        "Rows with a missing or unreadable score or outcome were found (rows 3, 9, 22)",
+        "3 of 60 rows (5.0%) would be left out, more than 1%",
+        "command line: --exclude-invalid"])
+    data, problems = validation_problems("scores_some_text.csv", min_group_size=1,
+                                         invalid_scores="exclude")
     assert data.n == 57 and 3 not in data.row_numbers and 9 not in data.row_numbers
     text = only(problems, "score_not_numeric")
     assert_words(text.message, [
@@ -465,7 +473,10 @@ def test_some_scores_not_numbers_or_empty():
 
 
 def test_infinite_scores():
-    data, problems = validation_problems("scores_infinite.csv", min_group_size=1)
+    stopped, problems = validation_problems("scores_infinite.csv", min_group_size=1)
+    assert stopped is None and only(problems, "exclusion_questioned").severity == "error"
+    data, problems = validation_problems("scores_infinite.csv", min_group_size=1,
+                                         invalid_scores="exclude")
     assert data.n == 58 and np.isfinite(data.score).all()
     assert_words(only(problems, "score_infinite").message, [
         "Column 'score': 2 row(s) have an infinite score (rows 6, 12).",

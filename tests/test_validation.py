@@ -53,7 +53,7 @@ def test_non_numeric_scores_name_rows_and_are_excluded_or_refused():
     d = base()
     d["score"] = list(d["score"][:6]) + ["high", "n/a?"]
     f = frame(**d)
-    data = prepare(f, M)
+    data = prepare(f, M, invalid_scores="exclude")
     (p,) = [p for p in data.problems if p.code == "score_not_numeric"]
     assert p.rows == [8, 9] and "rows 8, 9" in p.message and "'score'" in p.message
     assert data.n == 6 and data.n_excluded == 2
@@ -72,7 +72,7 @@ def test_nan_and_inf_scores():
     d["score"] = d["score"].copy()
     d["score"][1] = np.nan
     d["score"][4] = np.inf
-    data = prepare(frame(**d), M)
+    data = prepare(frame(**d), M, invalid_scores="exclude")
     codes = {p.code: p for p in data.problems}
     assert codes["score_missing"].rows == [3]
     assert codes["score_infinite"].rows == [6]
@@ -86,7 +86,7 @@ def test_row_numbers_follow_the_frame_index():
     d["score"][0] = np.nan
     f = frame(**d)
     f.index = np.arange(10, 18)  # e.g. a sheet whose data starts on row 10
-    data = prepare(f, M)
+    data = prepare(f, M, invalid_scores="exclude")
     assert data.problems[0].rows == [10]
     assert data.row_numbers[0] == 11
 

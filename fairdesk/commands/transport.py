@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from ..cli import add_data_options, format_value, load_data, subcommand
+from ..cli import add_data_options, format_value, invalid_policy, load_data, subcommand
 from ..errors import FairDeskError
 from ..options import SEED, name, real_number, whole_number
 
@@ -82,7 +82,7 @@ def _transport_parser(p):
             mapping = data.mapping
             mapping.extras = list(dict.fromkeys(mapping.extras + features))
             data = prepare(table.frame, mapping,
-                           invalid_scores="refuse" if args.refuse_invalid else "exclude",
+                           invalid_scores=invalid_policy(args),
                            min_group_size=args.min_group_size, require_label=bool(args.label))
         if args.reference not in data.group_names:
             raise FairDeskError(f"--reference '{args.reference}' is not a group; the groups are "
