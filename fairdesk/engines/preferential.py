@@ -198,13 +198,14 @@ def single_threshold(family: str, t0: float, t1: float, p: float):
 # ------------------------------------------------------------------------------------------
 # slopes: Lipschitz constant and monotonicity
 
-def slope_extremes(family: str, p) -> tuple[np.ndarray, np.ndarray]:
+def slope_extremes(family: str, p, coef=None) -> tuple[np.ndarray, np.ndarray]:
     """(min, max) of φ'(x) over [0, 1] for each p, in x units (divide by t1 − t0 for score
-    units). Exact: each piece's derivative is checked at its ends and where φ'' = 0."""
+    units). Exact: each piece's derivative is checked at its ends and where φ'' = 0.
+    ``coef``: ``coefficients(family, p)`` when the caller has them already."""
     p = np.atleast_1d(np.asarray(p, dtype=float))
     if family == "fixed":
         return np.full(p.size, np.nan), np.full(p.size, np.inf)
-    c = coefficients(family, p)
+    c = coefficients(family, p) if coef is None else coef
     tau = 1.0 - np.clip(p, _P_EDGE, 1 - _P_EDGE)
     lo = np.full(p.size, np.inf)
     hi = np.full(p.size, -np.inf)
@@ -248,26 +249,35 @@ def is_monotone(family: str, p: float) -> bool:
     return bool(lo[0] >= -1e-9)
 
 
-_CACHE: dict = {}
+_CACHE: dict = {}  # family → (sorted p, coefficients (K, 2, 5), largest slope (K,))
+_CACHE_LIMIT = 200_000
 
 
 def coef_and_slope(family: str, p) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (N, 2, 5) and largest slope φ' (N,) in x units, solving the constraint
-    system once per distinct p (a search revisits the same p many times)."""
+    system once per distinct p (a search revisits the same p many times). The known p of a
+    family are kept sorted, so a lookup is a binary search, not a loop over values."""
     p = np.asarray(p, dtype=float)
     uniq, inv = np.unique(p, return_inverse=True)
-    missing = [v for v in uniq.tolist() if (family, v) not in _CACHE]
-    if missing:
-        if len(_CACHE) > 200_000:
-            _CACHE.clear()
-        m = np.array(missing)
-        c = coefficients(family, m)
-        sl = slope_extremes(family, m)[1]
-        for v, cv, sv in zip(missing, c, sl):
-            _CACHE[(family, v)] = (cv, sv)
-    C = np.stack([_CACHE[(family, v)][0] for v in uniq.tolist()])
-    S = np.array([_CACHE[(family, v)][1] for v in uniq.tolist()])
-    return C[inv], S[inv]
+    known, C, S = _CACHE.get(family, (np.empty(0), np.empty((0, 2, _NC)), np.empty(0)))
+    pos = np.searchsorted(known, uniq)
+    found = pos < known.size
+    found[found] = known[pos[found]] == uniq[found]
+    if not found.all():
+        missing = uniq[~found]
+        if known.size + missing.size > _CACHE_LIMIT:
+            known, C, S = np.empty(0), np.empty((0, 2, _NC)), np.empty(0)
+        # each p's system is solved on its own, so the batch does not change its figures
+        known = np.concatenate([known, missing])
+        new = coefficients(family, missing)
+        C = np.concatenate([C, new])
+        S = np.concatenate([S, slope_extremes(family, missing, new)[1]])
+        order = np.argsort(known, kind="stable")
+        known, C, S = known[order], C[order], S[order]
+        _CACHE[family] = (known, C, S)
+        pos = np.searchsorted(known, uniq)
+    idx = pos[inv]
+    return C[idx], S[idx]
 
 
 # ------------------------------------------------------------------------------------------
@@ -332,6 +342,15 @@ def compensated_cumsum(x: np.ndarray):
     return hi, lo
 
 
+def _powers(x):
+    """(N, 5): x⁰ … x⁴ by repeated multiplication (cheaper than ``**``)."""
+    out = np.empty((x.size, _NC))
+    out[:, 0] = 1.0
+    for k in range(1, _NC):
+        out[:, k] = out[:, k - 1] * x
+    return out
+
+
 _KJ = np.clip(np.arange(_NC)[:, None] - np.arange(_NC)[None, :], 0, None)  # k − j
 _CKJ = np.array([[math.comb(k, j) if j <= k else 0 for j in range(_NC)] for k in range(_NC)],
                 dtype=float)
@@ -348,28 +367,39 @@ class MultiMoments:
     one binary search serves all groups. The moments Σ w·y·u^k and Σ w·(1 − y)·u^k (k ≤ 4)
     are kept as compensated prefix sums, so that the sums over a narrow band are accurate to
     the band's own size; a band's expected true positives are then
-    Σ_k c_k h^(−k) Σ_j C(k, j)(−a)^(k−j) M_j over the rows of each piece of the curve."""
+    Σ_k c_k h^(−k) Σ_j C(k, j)(−a)^(k−j) M_j over the rows of each piece of the curve.
+
+    A binary search for a threshold (side "left") always lands where a run of equal scores
+    starts, so the prefix sums are kept only there: one row per distinct score, the same
+    numbers as over all rows. The four sums sit side by side in one row-major table, so a
+    band's sums are one gather of 20 adjacent numbers per end."""
 
     SHIFT = 10.0
 
     def __init__(self, groups: list[GroupMoments]):
         self.groups = groups
-        self.key = np.concatenate([m.u + self.SHIFT * g for g, m in enumerate(groups)])
+        key = np.concatenate([m.u + self.SHIFT * g for g, m in enumerate(groups)])
         u = np.concatenate([m.u for m in groups])
         w = np.concatenate([m.weight for m in groups])
         y = np.concatenate([m.label for m in groups])
         powers = u[None, :] ** np.arange(_NC)[:, None]  # (5, n)
-        self.Mp, self.Lp = compensated_cumsum(powers * (w * y))
-        self.Mn, self.Ln = compensated_cumsum(powers * (w * (1.0 - y)))
-        self.end = np.cumsum([m.n for m in groups]).astype(np.int64)
+        Mp, Lp = compensated_cumsum(powers * (w * y))
+        Mn, Ln = compensated_cumsum(powers * (w * (1.0 - y)))
+        first = np.ones(key.size, dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        starts = np.append(np.flatnonzero(first), key.size)  # rows where a distinct score starts
+        self.key = key[first]
+        self.table = np.ascontiguousarray(np.concatenate([Mp, Lp, Mn, Ln])[:, starts].T)  # (d+1, 20)
+        end = np.cumsum([m.n for m in groups]).astype(np.int64)
+        self.end = np.searchsorted(starts, end)  # each group's end, in distinct scores
         self.P = np.array([m.P for m in groups])
         self.N = np.array([m.N for m in groups])
 
-    def _range(self, lo, hi):
-        """(5, N) sums over rows [lo, hi) for positives and negatives."""
-        sp = (self.Mp[:, hi] - self.Mp[:, lo]) + (self.Lp[:, hi] - self.Lp[:, lo])
-        sn = (self.Mn[:, hi] - self.Mn[:, lo]) + (self.Ln[:, hi] - self.Ln[:, lo])
-        return sp, sn
+    def _band_sums(self, lo, hi):
+        """(..., 2, 5) sums over distinct scores [lo, hi): positives' and negatives' moments
+        (each the running sum's difference plus its rounding errors' difference)."""
+        d = (self.table[hi] - self.table[lo]).reshape(np.shape(lo) + (2, 2, _NC))
+        return d[..., 0, :] + d[..., 1, :]
 
     def counts(self, g, a, b, p, coef, fixed):
         """Expected (TP, FP) of candidates (group g, normalised a = t0, b = t1, p)."""
@@ -379,18 +409,43 @@ class MultiMoments:
         i0 = np.searchsorted(self.key, a + off, side="left")
         it = np.searchsorted(self.key, tau + off, side="left")
         i1 = np.searchsorted(self.key, b + off, side="left")
-        top_p, top_n = self._range(i1, self.end[g])
-        tp, fp = top_p[0], top_n[0]
-        powa = (-a)[:, None] ** np.arange(_NC)[None, :]
-        T = powa[:, _KJ] * _CKJ[None]
+        top = self._band_sums(i1, self.end[g])[..., 0]  # (N, 2): rows at or above t1
+        V = self._shift_matrix(a, h)
+        for piece, (lo, hi) in enumerate(((i0, it), (it, i1))):
+            q = np.matmul(coef[:, piece, None, :], V)  # (N, 1, 5): the piece in powers of u
+            top = top + np.einsum("nj,nsj->ns", q[:, 0, :], self._band_sums(lo, hi))
+        return top[:, 0], top[:, 1]
+
+    def _shift_matrix(self, a, h):
+        """(N, 5, 5): V[k, j] = h^(−k) C(k, j) (−a)^(k−j), so that the coefficients in u of a
+        piece with coefficients c in x = (u − a)/h are c·V."""
         with np.errstate(divide="ignore", invalid="ignore"):
             hinv = np.where(h > 0, 1.0 / np.where(h > 0, h, 1.0), 0.0)
-        hk = hinv[:, None] ** np.arange(_NC)[None, :]
-        for piece, (lo, hi) in enumerate(((i0, it), (it, i1))):
-            q = np.einsum("nk,nkj->nj", coef[:, piece, :] * hk, T)
-            sp, sn = self._range(lo, hi)
-            tp = tp + np.einsum("nj,jn->n", q, sp)
-            fp = fp + np.einsum("nj,jn->n", q, sn)
+        powa = _powers(-a)
+        hk = _powers(hinv)
+        return hk[:, :, None] * (powa[:, _KJ] * _CKJ[None])
+
+    def grid_counts(self, g: int, a, b, p, coef):
+        """Expected (TP, FP), shape (M, K), of every band (a[m], b[m]) of group g (normalised
+        units) with every probability p[k] (coefficients ``coef``, (K, 2, 5)). What depends on
+        the band only (its ends' binary searches and sums, the change of variable) is done
+        once per band; per candidate remain the split at τ and two dot products."""
+        h = b - a
+        tau = a[:, None] + (1.0 - p)[None, :] * h[:, None]
+        off = self.SHIFT * g
+        i0 = np.searchsorted(self.key, a + off, side="left")
+        it = np.searchsorted(self.key, tau + off, side="left")
+        i1 = np.searchsorted(self.key, b + off, side="left")
+        R = self.table
+        top = self._band_sums(i1, self.end[g])[:, None, :, 0]  # (M, 1, 2)
+        V = self._shift_matrix(a, h)  # (M, 5, 5)
+        Rt = R[it]  # (M, K, 20)
+        for piece, d in enumerate((Rt - R[i0][:, None, :], R[i1][:, None, :] - Rt)):
+            d = d.reshape(d.shape[:-1] + (2, 2, _NC))
+            sums = d[..., 0, :] + d[..., 1, :]  # (M, K, 2, 5)
+            q = np.matmul(coef[None, :, piece, :], V)  # (M, K, 5)
+            top = top + np.einsum("mkj,mksj->mks", q, sums)
+        tp, fp = top[..., 0], top[..., 1]
         return tp, fp
 
 
@@ -422,6 +477,20 @@ def _p_range(family):
         lo, hi = MONOTONE_P["quartic"]
         return lo, hi, np.linspace(lo, hi, 9), 0.0125
     return 0.01, 0.99, np.linspace(0.05, 0.95, 19), 0.025
+
+
+def smallest_first(key, k: int) -> np.ndarray:
+    """``np.argsort(key, kind="stable")[:k]`` without sorting all of ``key``: the k smallest
+    (NaN last), ties in index order."""
+    if key.size <= k:
+        return np.argsort(key, kind="stable")
+    v = np.partition(key, k - 1)[k - 1]
+    if np.isnan(v):  # fewer than k numbers: the full sort puts the NaN in index order
+        return np.argsort(key, kind="stable")[:k]
+    below = np.flatnonzero(key < v)
+    sel = np.concatenate([below, np.flatnonzero(key == v)[:k - below.size]])
+    sel.sort()
+    return sel[np.argsort(key[sel], kind="stable")]
 
 
 def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
@@ -481,14 +550,21 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
         keep = (b0 - a0) >= min_width
         a0, b0 = a0[keep], b0[keep]
         pgrid = _p_range(f)[2]
+        coef, slope = coef_and_slope(f, pgrid)
+        key = np.empty((a0.size, pgrid.size))
+        per = max(1, chunk // pgrid.size)  # bands per chunk
+        for c0 in range(0, a0.size, per):
+            sl = slice(c0, c0 + per)
+            tp, fp = mm.grid_counts(g, a0[sl], b0[sl], pgrid, coef)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                gap = np.maximum(np.abs(fp / mm.N[g] - TX[k]), np.abs(tp / mm.P[g] - TY[k]))
+            L = slope[None, :] / np.maximum(b0[sl] - a0[sl], 1e-300)[:, None]
+            key[sl] = _keys(gap, L, tol, prefer_smooth)
+        key = key.reshape(-1)  # band-major, p-minor
         A = np.repeat(a0, pgrid.size)
         B = np.repeat(b0, pgrid.size)
         Pp = np.tile(pgrid, a0.size)
-        key = np.empty(A.size)
-        for c0 in range(0, A.size, chunk):
-            sl = slice(c0, c0 + chunk)
-            key[sl] = evaluate(np.full(A[sl].size, k), A[sl], B[sl], Pp[sl])
-        order = np.argsort(key, kind="stable")[:seeds]
+        order = smallest_first(key, seeds)
         S[k, :order.size] = np.column_stack([A[order], B[order], Pp[order]])
         Sk[k, :order.size] = key[order]
         if progress is not None:
