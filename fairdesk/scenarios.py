@@ -248,7 +248,9 @@ class Comparison:
 
     def _exact(self, row: int, scenario: int):
         from .metrics.intervals import METHOD_EXACT, PROPORTIONS, interval_or_reason, rate_intervals
-        r = self.table_rows()[row]
+        if not hasattr(self, "_rows_cache"):
+            self._rows_cache = self.table_rows()
+        r = self._rows_cache[row]
         if r["measure"] not in PROPORTIONS or r["section"] != "Rates by group":
             return float("nan"), float("nan"), "not estimated: no bootstrap was run"
         m = self.metrics[scenario]

@@ -232,3 +232,69 @@ def test_fairness_intervals_seeded_and_recorded():
     # without a bootstrap the interval says so
     res.intervals = None
     assert "no bootstrap" in res.fairness_interval("PE", 0)[2]
+
+
+# ------------------------------------------------- items 1-3 in the decision table and Summary
+
+def test_meeting_summary_and_decision_table_carry_pair_groups_and_intervals():
+    from fairdesk.reports.meeting_report import decision_table, summary_table
+    from fairdesk.scenarios import Scenario, baseline, compare
+    from fairdesk.undefined import Undefined
+
+    data = compas(["race", "sex"])
+    per_group = {g: [5.0] for g in data.group_names}
+    per_group["African-American, Male"] = [6.0]
+    sc = [baseline([5.0]), Scenario("Per group", "group_thresholds", {"values": per_group})]
+    comp = compare(data, sc, bootstrap=30, seed=3)
+    # the headline equals the audit's over the same reliable groups
+    res = run_audit(data, [5.0])
+    assert comp.metrics[0].fairness["ERB"] == pytest.approx(res.fairness["ERB"][0])
+    s = summary_table(comp)
+    row = s.rows[0]
+    assert row["pair"] == res.details("ERB", 0).pair_text(data.group_names)
+    assert "Asian, Female (2 rows < 30)" in row["left_out"]
+    lo, hi, how = comp.interval(comp.row_index("ERB"), 0)
+    assert row["fair_ci"] == (f"{lo:.3f}–{hi:.3f}" if not np.isnan(lo) else how)
+    assert "resamples" in " ".join(s.notes) and "seed 3" in " ".join(s.notes)
+    # the decision table: lower/upper per scenario; a rate without bootstrap gets the exact interval
+    d = decision_table(comp)
+    i = comp.row_index("fpr", "Caucasian, Male")
+    assert isinstance(d.rows[i]["lo0"], float) and d.rows[i]["lo0"] < d.rows[i]["s0"] < d.rows[i]["hi0"]
+    plain = compare(data, sc)  # no bootstrap
+    lo, hi, how = plain.interval(i, 0)
+    c = plain.metrics[0].counts
+    g = data.group_names.index("Caucasian, Male")
+    want = tuple(float(x) for x in clopper_pearson(c.fp[g, 0], c.fp[g, 0] + c.tn[g, 0]))
+    assert (lo, hi) == pytest.approx(want) and "Clopper–Pearson" in how
+    lo, hi, how = plain.interval(plain.row_index("ERB"), 0)
+    assert np.isnan(lo) and "no bootstrap" in how
+    assert isinstance(decision_table(plain).rows[plain.row_index("ERB")]["lo0"], Undefined)
+    # every group compared: the tiny groups pin several measures at 0 again
+    everyone = compare(data, sc, reliability=ALL_GROUPS)
+    assert everyone.metrics[0].fairness["ERB"] == 0.0
+
+
+def test_cli_all_groups_restores_old_values(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def audit(*extra):
+        out = subprocess.run([sys.executable, str(ROOT / "main.py"), "audit", str(COMPAS), "--score",
+                              "decile_score", "--label", "two_year_recid", "--group", "race", "--group",
+                              "sex", "--threshold", "5", "--bootstrap", "20", "--json", *extra],
+                             capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+    default, everyone = audit(), audit("--all-groups")
+    data = compas(["race", "sex"])
+    assert default["fairness"]["ERB"] == pytest.approx(run_audit(data, [5.0]).fairness["ERB"][0])
+    assert everyone["fairness"]["ERB"] == 0.0
+    assert everyone["fairness"]["ERB"] == run_audit(data, [5.0], reliability=ALL_GROUPS).fairness["ERB"][0]
+    left = {e["group"] for e in default["fairness_groups"]["ERB"]["excluded"]}
+    assert {"Asian, Female", "Native American, Female"} <= left
+    assert everyone["fairness_rules"]["all_groups"] is True
+    assert default["fairness_pairs"]["ERB"]["text"].startswith("FPR: ")
+    assert default["fairness_intervals"]["resamples"] == 20 and default["fairness_intervals"]["seed"] == 12345

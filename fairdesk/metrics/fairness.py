@@ -249,6 +249,16 @@ class MeasureDetail:
     def excluded_text(self, names) -> str:
         return "; ".join(f"{names[g]} ({why})" for g, why in self.excluded)
 
+    def excluded_short(self, names) -> str:
+        """Compact form for narrow cells, e.g. 'Asian (FNR: 8 < 10); Native American (11 rows < 30)'."""
+        import re
+
+        def short(why: str) -> str:
+            why = re.sub(r"^([\d,]+) rows, fewer than the minimum group size (\d+)", r"\1 rows < \2", why)
+            return re.sub(r"^(.+?): ([\d,.]+) .+?, fewer than ([\d.]+)$", r"\1: \2 < \3", why)
+        return "; ".join(f"{names[g]} ({'; '.join(short(w) for w in why.split('; '))})"
+                         for g, why in self.excluded)
+
     def to_json(self, names) -> dict:
         def num(x):
             x = float(x)

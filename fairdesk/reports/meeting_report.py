@@ -59,7 +59,7 @@ def summary_table(comp: Comparison, fairness_key: str = HEADLINE_FAIRNESS) -> Ta
         det = (m.details or {}).get(fairness_key)
         row["pair"] = det.pair_text(comp.group_names) if det is not None and det.rate else \
             (det.undefined_reason if det is not None else "")
-        row["left_out"] = (det.excluded_text(comp.group_names) or "none") if det is not None else ""
+        row["left_out"] = (det.excluded_short(comp.group_names) or "none") if det is not None else ""
         rows.append(row)
     ci = "95 % interval"
     cols = [Column("name", "Scenario", width=22), Column("rule", "Thresholds / rule", width=34),
@@ -72,7 +72,10 @@ def summary_table(comp: Comparison, fairness_key: str = HEADLINE_FAIRNESS) -> Ta
                    note=DEFINITIONS[fairness_key].meaning),
             Column("fair_ci", f"{fairness_key} {ci}", width=16),
             Column("pair", f"{fairness_key}: pair behind it", width=40),
-            Column("left_out", f"{fairness_key}: groups left out (why)", width=40),
+            Column("left_out", f"{fairness_key}: groups left out (why)", width=48,
+                   note="Rows below the minimum group size, or too few people in a rate's denominator "
+                        "(e.g. 'FNR: 8 < 10' = 8 people with the outcome); the Decision table has the "
+                        "reasons in full."),
             Column("changed", "Decisions changed vs baseline", "percent", 1),
             Column("notes", "Analyst's notes", width=36)]
     return Table("Summary", cols, rows, title="Decision options at a glance",

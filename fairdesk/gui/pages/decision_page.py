@@ -37,7 +37,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
 
 from ...audit import default_threshold
 from ...errors import FairDeskError
-from ...metrics.fairness import DEFINITIONS, THRESHOLD_DEFINITIONS
+from ...metrics.fairness import DEFINITIONS, THRESHOLD_DEFINITIONS, Reliability
+from ...metrics.intervals import format_interval
 from ...metrics.rates import RATES, undefined_reason
 from ...metrics.thresholds import ThresholdRule
 from ...scenarios import KINDS, Comparison, Scenario, baseline, compare
@@ -446,7 +447,14 @@ class DecisionPage(Page):
         self.show_sd.setEnabled(False)
         self.show_sd.setToolTip("Show the bootstrap standard deviation next to each value")
         self.show_sd.toggled.connect(lambda _on: self._fill_table())
+        self.show_ci = QCheckBox("95 % intervals")
+        self.show_ci.setChecked(True)
+        self.show_ci.setToolTip("Show each rate's and fairness measure's 95 % interval: bootstrap "
+                                "percentile after Compare with B > 0, else exact binomial "
+                                "(Clopper–Pearson) for rates and “not estimated” for measures")
+        self.show_ci.toggled.connect(lambda _on: self._fill_table())
         row.addWidget(self.by_group)
+        row.addWidget(self.show_ci)
         row.addWidget(self.show_diff)
         row.addWidget(self.show_sd)
         row.addStretch(1)
@@ -601,10 +609,10 @@ class DecisionPage(Page):
         metrics = [dataclasses.replace(full.metrics[i], name=c.name) for i, c in zip(idx, cols)]
         boot = None
         if full.bootstrap is not None:
-            boot = {"mean": full.bootstrap["mean"][:, idx], "sd": full.bootstrap["sd"][:, idx],
-                    "resamples": full.bootstrap["resamples"]}
+            boot = {k: full.bootstrap[k][:, idx] for k in ("mean", "sd", "lo", "hi", "defined")}
+            boot["resamples"] = full.bootstrap["resamples"]
         return Comparison(list(cols), metrics, list(full.group_names), full.cost_ratio, boot,
-                          full.seed)
+                          full.seed, full.reliability)
 
     def _store(self, comp: Comparison, keys, ctx) -> None:
         if self._full is not None and self._full.bootstrap is not None and comp.bootstrap is None:
@@ -673,7 +681,7 @@ class DecisionPage(Page):
         if d.n <= SYNC_ROWS:
             part_cols, part_keys, base = self._part(cols, keys, ctx, force)
             try:
-                comp = compare(d, part_cols, cost_ratio=ctx[2])
+                comp = compare(d, part_cols, cost_ratio=ctx[2], reliability=self._reliability())
             except FairDeskError as err:
                 self._note = f"Could not compare: {err}"
                 self._dirty = False
@@ -715,7 +723,8 @@ class DecisionPage(Page):
         scen = [full.scenarios[i] for i in idx] + part.scenarios[1:]
         metrics = [full.metrics[i] for i in idx] + part.metrics[1:]
         keys = [full_keys[i] for i in idx] + list(part_keys[1:])
-        return Comparison(scen, metrics, list(full.group_names), full.cost_ratio), keys
+        return Comparison(scen, metrics, list(full.group_names), full.cost_ratio,
+                          reliability=full.reliability), keys
 
     def compare_now(self) -> None:
         """The Compare button: compare again, with the bootstrap when B > 0."""
@@ -746,6 +755,7 @@ class DecisionPage(Page):
         self._set_status()
         self._job = self.worker.start(
             compare, ctx[0], part_cols, cost_ratio=ctx[2], bootstrap=B, seed=seed,
+            reliability=self._reliability(),
             title="Bootstrap of the decision table" if B else "Comparing the scenarios",
             on_result=lambda comp, k=part_keys, c=ctx, b=base, w=keys: self._job_done(comp, k, c,
                                                                                       b, w),
@@ -798,7 +808,7 @@ class DecisionPage(Page):
         view = self._view(cols, keys, ctx)
         if view is None:
             part_cols, part_keys, base = self._part(cols, keys, ctx)
-            comp = compare(d, part_cols, cost_ratio=ctx[2])
+            comp = compare(d, part_cols, cost_ratio=ctx[2], reliability=self._reliability())
             self._store(*self._merged(base, comp, part_keys, keys), ctx)
             view = self._view(cols, keys, ctx)
             self._show(view)
@@ -1098,6 +1108,9 @@ class DecisionPage(Page):
         by_group = self.by_group.isChecked()
         diff_mode = self.show_diff.isChecked()
         sd_mode = boot is not None and self.show_sd.isChecked()
+        ci_rows = {i: True for i, r in enumerate(rows)
+                   if self.show_ci.isChecked() and (boot is not None or
+                                                    row_type(r["section"]) in ("rate", "fairness"))}
         S = len(comp.scenarios)
         groups = {n: g for g, n in enumerate(comp.group_names)}
         visual: list[tuple[str, object]] = []
@@ -1193,9 +1206,25 @@ class DecisionPage(Page):
                             else text
                     if sd_mode:
                         text += f" ± {fmt_sd(boot['sd'][i, j], r['kind'])}"
+                    if ci_rows.get(i) is not None:
+                        lo, hi, how = comp.interval(i, j)
+                        if _nan(lo):
+                            if rtype in ("rate", "fairness"):
+                                text += "  [not estimated]"
+                            lines.append(html.escape(how[0].upper() + how[1:]))
+                        else:
+                            text += "  [" + format_interval(lo, hi, pct=r["kind"] == "percent").replace(
+                                " %", "") + "]"
+                            lines.append(f"95 % interval: {format_interval(lo, hi, pct=r['kind'] == 'percent')}"
+                                         f" ({html.escape(how)})")
                     item.setText(text)
                     item.setForeground(TEXT)
                     lines.append(f"Value: {fmt_value(v, rtype, r['kind'])}")
+                det = (comp.metrics[j].details or {}).get(r["measure"]) if rtype == "fairness" else None
+                if det is not None:
+                    lines.append(html.escape(det.pair_text(comp.group_names) or det.undefined_reason))
+                    if det.excluded:
+                        lines.append("Left out: " + html.escape(det.excluded_text(comp.group_names)))
                 if j > 0:
                     lines.append(f"Baseline: {fmt_value(base, rtype, r['kind'])}")
                     if not (_nan(v) or _nan(base)):
@@ -1230,6 +1259,10 @@ class DecisionPage(Page):
             width = max(tbl.columnWidth(2 + j), max(fm.horizontalAdvance(x) for x in title) + 18,
                         78)
             tbl.setColumnWidth(2 + j, width)
+
+    def _reliability(self) -> Reliability:
+        """The groups the fairness measures compare (the Data page's minimum group size)."""
+        return Reliability(min_group_size=int(getattr(self.state, "min_group_size", 30)))
 
     def _update_header_tips(self) -> None:
         comp = self.comp
