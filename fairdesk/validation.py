@@ -643,24 +643,58 @@ def _group_warnings(data: AnalysisData, out: _Collector, min_group_size: int) ->
                         "them. Consider merging it with a similar group.")
         if item["n"] < min_group_size:
             hint = ""
-            for small, target, _ in suggest_merges(data, min_group_size):
+            for small, target, why in suggest_merges(data, min_group_size):
                 if small == item["group"]:
-                    hint = (f" FairDesk suggests merging it with '{cut(target)}', the group of "
-                            "most similar prevalence.")
+                    hint = f" FairDesk suggests merging it with '{cut(target)}' ({why})."
             out.add("warning", "group_small",
                     f"Group '{name}' has only {item['n']:,} rows (fewer than {min_group_size}); its "
                     f"rates are unreliable.{hint}")
     data.problems = out.problems
 
 
-def suggest_merges(data: AnalysisData, min_group_size: int = 30) -> list[tuple[str, str, str]]:
-    """For each group under the minimum size: the group of most similar prevalence.
+def _group_parts(data: AnalysisData) -> list[tuple[str, ...]] | None:
+    """The attribute values of each group name when the groups are an intersection of
+    several columns (None for one column, or when a name does not split cleanly)."""
+    k = len(data.mapping.groups or [])
+    if k < 2:
+        return None
+    for join in GROUP_JOINS:
+        parts = [tuple(n.split(join)) for n in data.group_names]
+        if all(len(p) == k for p in parts):
+            return parts
+    return None
 
-    The Oregon study merged small groups this way. Returns (small group, suggested partner,
-    reason) triples; without labels, the partner is the largest group.
+
+def suggest_merges(data: AnalysisData, min_group_size: int = 30) -> list[tuple[str, str, str]]:
+    """For each group under the minimum size, a group to merge it into, with the reason.
+
+    One group column: the group of most similar prevalence (as the Oregon study merged small
+    groups); without labels, the largest group. Intersections of several columns (e.g.
+    race × sex): a group that shares the small group's first attribute ("Asian, Female" into
+    "Asian, Male"), the one of most similar prevalence among those large enough; when no
+    such group is large enough but the first attribute's groups together are, they are all
+    merged into the largest of them; otherwise a large group sharing the other attributes
+    ("Other, Female"); only then the most similar prevalence among all groups. Returns
+    (small group, suggested partner, reason) triples; a small group never gets a partner that
+    is itself merged away.
     """
     summary = data.group_summary()
+    by_name = {s["group"]: s for s in summary}
     big = [s for s in summary if s["n"] >= min_group_size] or summary
+    has_prev = data.label is not None
+
+    def closest(s, candidates):
+        if has_prev and not np.isnan(s.get("prevalence", np.nan)):
+            return min(candidates, key=lambda b: abs(b["prevalence"] - s["prevalence"]))
+        return max(candidates, key=lambda b: b["n"])
+
+    def prev_text(s, p):
+        if has_prev and not np.isnan(s.get("prevalence", np.nan)):
+            return f"prevalence {s['prevalence']:.3f} vs {p['prevalence']:.3f}"
+        return "the largest such group"
+
+    parts = _group_parts(data)
+    part_of = dict(zip(data.group_names, parts)) if parts else {}
     out = []
     for s in summary:
         if s["n"] >= min_group_size:
@@ -668,11 +702,34 @@ def suggest_merges(data: AnalysisData, min_group_size: int = 30) -> list[tuple[s
         others = [b for b in big if b["group"] != s["group"]]
         if not others:
             continue
-        if data.label is not None and not np.isnan(s.get("prevalence", np.nan)):
-            partner = min(others, key=lambda b: abs(b["prevalence"] - s["prevalence"]))
-            reason = (f"prevalence {s['prevalence']:.3f} vs {partner['prevalence']:.3f}")
-        else:
-            partner = max(others, key=lambda b: b["n"])
-            reason = "largest group"
+        if parts:
+            first = part_of[s["group"]][0]
+            family = [by_name[n] for n, p in part_of.items() if p[0] == first]
+            family_big = [b for b in family if b["n"] >= min_group_size and b["group"] != s["group"]]
+            if family_big:
+                partner = closest(s, family_big)
+                out.append((s["group"], partner["group"],
+                            f"shares '{first}'; {prev_text(s, partner)}"))
+                continue
+            total = sum(b["n"] for b in family)
+            if len(family) > 1 and total >= min_group_size:
+                target = max(family, key=lambda b: (b["n"], b["group"]))
+                if target["group"] != s["group"]:
+                    out.append((s["group"], target["group"],
+                                f"shares '{first}'; the '{first}' groups together have {total:,} rows"))
+                continue  # the largest of the family receives the others
+            rest = part_of[s["group"]][1:]
+            same_rest = [b for b in others if part_of[b["group"]][1:] == rest]
+            if same_rest:
+                partner = closest(s, same_rest)
+                out.append((s["group"], partner["group"],
+                            f"no '{first}' group is large enough, even together ({total:,} rows); "
+                            f"shares '{', '.join(rest)}'; {prev_text(s, partner)}"))
+                continue
+        partner = closest(s, others)
+        reason = (f"prevalence {s['prevalence']:.3f} vs {partner['prevalence']:.3f}"
+                  if has_prev and not np.isnan(s.get("prevalence", np.nan)) else "largest group")
+        if parts:
+            reason = "no group shares an attribute and is large enough; " + reason
         out.append((s["group"], partner["group"], reason))
     return out

@@ -298,3 +298,38 @@ def test_cli_all_groups_restores_old_values(tmp_path):
     assert everyone["fairness_rules"]["all_groups"] is True
     assert default["fairness_pairs"]["ERB"]["text"].startswith("FPR: ")
     assert default["fairness_intervals"]["resamples"] == 20 and default["fairness_intervals"]["seed"] == 12345
+
+
+# ------------------------------------------------------------------- item 8: merges
+
+def test_intersection_merges_share_the_first_attribute_and_say_why():
+    from fairdesk.validation import suggest_merges
+
+    # race x sex; prevalence chosen so that "most similar prevalence" alone would pick another race
+    rows = []
+
+    def add(race, sex, n, pos):
+        rows.extend({"s": 0.5, "y": int(i < pos), "race": race, "sex": sex} for i in range(n))
+    add("A", "F", 5, 5)       # small; A,M is large: merge into A,M although D,F has prevalence 1 too
+    add("A", "M", 50, 10)
+    add("B", "F", 10, 5)      # small, B,M small too, together 35: both into the larger, B,M
+    add("B", "M", 25, 5)
+    add("C", "F", 3, 0)       # C groups together 7 rows: a large group sharing 'F', closest prevalence
+    add("C", "M", 4, 2)
+    add("D", "F", 40, 40)
+    add("D", "M", 40, 20)
+    add("E", "F", 40, 4)
+    add("E", "M", 40, 30)
+    data = prepare(pd.DataFrame(rows), ColumnMapping(score="s", label="y", groups=["race", "sex"]))
+    got = {s: (p, why) for s, p, why in suggest_merges(data, 30)}
+    assert got["A, F"][0] == "A, M" and "shares 'A'" in got["A, F"][1]
+    assert got["B, F"][0] == "B, M" and "together have 35 rows" in got["B, F"][1]
+    assert "B, M" not in got  # it receives B, F
+    assert got["C, F"][0] == "E, F" and "shares 'F'" in got["C, F"][1]  # prevalence 0 vs 0.1
+    assert got["C, M"][0] == "D, M"  # prevalence 0.5 vs 0.5 among the large male groups
+    # the validation warning gives the same suggestion and its reason
+    msg = next(p.message for p in data.problems if p.code == "group_small" and "'A, F'" in p.message)
+    assert "'A, M' (shares 'A'" in msg
+    # one group column: the most similar prevalence, as before
+    one = prepare(pd.DataFrame(rows), ColumnMapping(score="s", label="y", groups=["race"]))
+    assert suggest_merges(one, 30) == [("C", "B", "prevalence 0.286 vs 0.286")]

@@ -993,7 +993,8 @@ class DataPage(Page):
         answer = QMessageBox.question(
             self, "Suggested merges",
             f"<p>These groups have fewer than {self.state.min_group_size} rows. FairDesk suggests "
-            f"merging each with the group of most similar prevalence:</p><ul>{lines}</ul>"
+            f"these merges, each with its reason (an intersection such as race × sex is merged "
+            f"within its first attribute when it can be):</p><ul>{lines}</ul>"
             "<p>Merge them?</p>", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         if answer == QMessageBox.Yes:
             self.apply_merge_suggestions(suggestions)
