@@ -17,8 +17,10 @@ Nelder–Mead) stalls near its start. Here each group's candidate thresholds are
 distinct scores (thinned to a quantile grid when there are many) plus the Φ's; the counts
 at every candidate are prepared once per subsample, and an exact coordinate descent moves
 one group's threshold at a time to the best candidate — for every penalty weight w at
-once, as one array operation. Two starts (Φ itself, and each group at the candidate whose
-rates best match the pooled rates at Φ) are kept and the better result is taken per w.
+once, as one array operation. Full searches (several starts, single and joint moves) run at
+fixed anchor weights (0, 0.1, …, 1, whatever the grid); every requested w starts from the
+best state those searches found and is polished at its own w, so the result for a w never
+depends on the other weights requested.
 
 All work is in oriented score units (higher = more likely positive).
 """
@@ -49,6 +51,8 @@ OREGON_RULES = ({"kind": "oregon_low", "value": None, "n_bins": 20},
                 {"kind": "mean", "value": None, "n_bins": 20},
                 {"kind": "oregon_high", "value": None, "n_bins": 20})
 ASSESS_RATES = ("fnr", "tpr", "fpr", "tnr", "ppv", "fdr", "npv", "for", "accuracy")
+# the weights at which full searches run, whatever the grid (their states seed every weight)
+ANCHOR_WEIGHTS = tuple(np.round(np.linspace(0.0, 1.0, 11), 2).tolist())
 _TIE = 1e-9  # tie-break toward the group-agnostic threshold (w = 1 gives back Φ exactly)
 
 
@@ -477,13 +481,13 @@ class _SingleThresholdProblem:
         state[~np.isfinite(obj[np.arange(obj.shape[0]), best])] = self.phi_idx
         return state
 
-    def solve(self, key_weights: int = 11):
-        """Full searches (three starts, single and pair moves) at ``key_weights`` evenly spaced
-        penalty weights; every weight then starts from the best state any search found —
-        a state's fairness and Δ do not depend on w — and is polished by single moves."""
+    def solve(self, keys):
+        """Full searches (four starts, single and pair moves) at the anchor weights (rows
+        ``keys``); every weight then starts from the best of the states those searches found
+        — a state's fairness and Δ do not depend on w — and is polished by single moves.
+        The anchors are fixed (ANCHOR_WEIGHTS), so a weight's result does not depend on which
+        other weights are in the grid."""
         W = self.Wn
-        keys = np.arange(W) if W <= key_weights + 1 else \
-            np.unique(np.linspace(0, W - 1, key_weights).round().astype(int))
         sub = self._subset(keys)
         pool = [np.tile(self.phi_idx, (1, 1))]
         for start in (sub.start_at_phi(), sub.start_matched(), sub.start_family(), sub.start_grid()):
@@ -600,12 +604,10 @@ class _CalibrationProblem:
         state[:, g, t] = np.where(improve, best, cur)
         return bool(improve.any())
 
-    def solve(self, max_sweeps: int = 20, key_weights: int = 11):
-        """Coordinate descent from Φ at ``key_weights`` evenly spaced weights; every weight
-        then takes the best state found (fairness and Δ of a state do not depend on w)."""
-        W = self.Wn
-        keys = np.arange(W) if W <= key_weights + 1 else \
-            np.unique(np.linspace(0, W - 1, key_weights).round().astype(int))
+    def solve(self, keys, max_sweeps: int = 20):
+        """Coordinate descent from Φ at the anchor weights (rows ``keys``); every weight then
+        takes the best state found (fairness and Δ of a state do not depend on w), so that a
+        weight's result does not depend on the other weights in the grid."""
         sub = copy.copy(self)
         sub.w, sub.Wn = self.w[keys], len(keys)
         state = np.tile(self.phi_idx[None], (sub.Wn, 1, 1))
@@ -633,8 +635,16 @@ class SubsampleSolution:
 
 def solve_subsample(score, label, group, weight, n_groups: int, phi: np.ndarray, definition: str,
                     weights, max_candidates: int = 400) -> SubsampleSolution:
-    """The corrected thresholds of one subsample, for every penalty weight."""
-    w = np.asarray(weights, dtype=float)
+    """The corrected thresholds of one subsample, for every penalty weight.
+
+    Full searches run at the fixed anchor weights (ANCHOR_WEIGHTS) whatever the grid; every
+    requested weight takes the best state any anchor search found, then single-group
+    moves at its own w. A weight's result therefore depends only on that weight, the
+    subsample and the settings — never on which other weights were requested."""
+    w_user = np.asarray(weights, dtype=float)
+    w = np.union1d(w_user, np.asarray(ANCHOR_WEIGHTS, dtype=float))  # sorted, unique
+    rows_user = np.searchsorted(w, w_user)
+    keys = np.searchsorted(w, np.asarray(ANCHOR_WEIGHTS, dtype=float))
     gs = GroupScores(score, label, group, n_groups, weight)
     cand = _Candidates(gs, phi, max_candidates)
     total = float(gs.weight_total.sum())
@@ -644,7 +654,7 @@ def solve_subsample(score, label, group, weight, n_groups: int, phi: np.ndarray,
     rates_pre = compute_rates(gs.counts(phi, shared=True))
     if definition == "CAL":
         prob = _CalibrationProblem(cand, phi, w, total)
-        state, obj = prob.solve()
+        state, obj = prob.solve(keys)
         theta[:] = cand.values[np.arange(G)[None, :, None], state].transpose(0, 2, 1)
         objective[:] = obj[:, None]
         from ..metrics.thresholds import tier_counts
@@ -658,13 +668,13 @@ def solve_subsample(score, label, group, weight, n_groups: int, phi: np.ndarray,
         family = {key: pooled[key][0] for key in DEFINITIONS[definition].rates}
         for t in range(k):
             prob = _SingleThresholdProblem(cand, definition, t, phi, w, lower, total, family)
-            state, obj = prob.solve()
+            state, obj = prob.solve(keys)
             vals = cand.values[np.arange(G)[None, :], state]
             theta[:, t, :] = vals
             objective[:, t] = obj
             lower = vals
         f_pre = all_measures(rates_pre)[definition]
-    return SubsampleSolution(phi, theta, objective, np.asarray(f_pre, dtype=float))
+    return SubsampleSolution(phi, theta[rows_user], objective[rows_user], np.asarray(f_pre, dtype=float))
 
 
 def objective_value(score, label, group, weight, n_groups, phi, t, theta_t, definition, w) -> float:

@@ -286,6 +286,27 @@ def _require_file(path: str, name: str) -> None:
     except OSError as err:
         raise _os_error(err, name) from None
     _require_regular(mode, name)
+    ext = os.path.splitext(name)[1].lower()
+    if ext in _NOT_TABLES:
+        raise DataError(
+            f"'{name}' is {_NOT_TABLES[ext]}, not a table, so FairDesk does not read it. If it "
+            f"holds the data, copy the table into Excel and save it as {_SUPPORTED}, then load "
+            "that file."
+        )
+
+
+# Extensions of files that are never a table, even when their bytes look like text: a
+# document, an archive, a program, an image. (Unknown extensions are tried as text.)
+_NOT_TABLES = {
+    **dict.fromkeys((".pdf", ".doc", ".docx", ".docm", ".odt", ".rtf", ".ppt", ".pptx",
+                     ".odp", ".pages", ".key", ".eml", ".msg", ".html", ".htm"), "a document"),
+    **dict.fromkeys((".zip", ".7z", ".rar", ".gz", ".tgz", ".bz2", ".xz", ".tar"), "an archive"),
+    **dict.fromkeys((".exe", ".dll", ".msi", ".com", ".bat", ".cmd", ".ps1", ".vbs", ".sh",
+                     ".lnk", ".scr"), "a program or shortcut"),
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".svg"),
+                    "an image"),
+    ".fairdesk": "a FairDesk project (open it with File ▸ Open or `report`)",
+}
 
 
 def _require_regular(mode: int, name: str) -> None:
