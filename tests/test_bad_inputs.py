@@ -666,7 +666,8 @@ def test_command_line_prints_the_message_and_exits_2(name, words, capsys):
 def test_every_corpus_file_has_a_test_and_a_readme_line():
     files = sorted(p.name for p in BAD.iterdir() if p.name != "README.md")
     assert len(files) >= 30
-    source = Path(__file__).read_text(encoding="utf-8")
+    source = Path(__file__).read_text(encoding="utf-8") + (
+        Path(__file__).parent / "test_input_fidelity.py").read_text(encoding="utf-8")
     readme = (BAD / "README.md").read_text(encoding="utf-8")
     for name in files:
         assert f'"{name}"' in source, f"{name} has no test"
@@ -783,7 +784,7 @@ def test_window_file_deleted_while_choosing_the_sheet(window, qtbot, copy_of, mo
 
     path = copy_of("empty_first_sheet.xlsx")
 
-    def choose_then_file_disappears(parent, filename, sheets):
+    def choose_then_file_disappears(parent, filename, sheets, **_):
         assert sheets == ["Notes", "Scores"]
         path.unlink()
         return "Scores"

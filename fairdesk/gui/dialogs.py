@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QInputDialog, QLabel,
-                               QPlainTextEdit, QPushButton, QVBoxLayout)
+                               QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout)
 
 
 class ErrorDialog(QDialog):
@@ -38,7 +38,26 @@ class ErrorDialog(QDialog):
         self.message = message
 
 
-def choose_sheet(parent, filename: str, sheets: list[str]) -> str | None:
+def choose_sheet(parent, filename: str, sheets: list[str], hidden=()) -> str | None:
+    """The sheet to read; the first is preselected, hidden sheets are marked "(hidden)"."""
+    shown = [f"{n} (hidden)" if n in hidden else n for n in sheets]
     name, ok = QInputDialog.getItem(parent, "Choose a sheet", f"{filename} has several sheets. "
-                                    "Which one holds the data?", sheets, 0, False)
-    return name if ok else None
+                                    "Which one holds the data?", shown, 0, False)
+    return sheets[shown.index(name)] if ok and name in shown else None
+
+
+def ask_decimal(parent, message: str, example: str) -> str | None:
+    """Which mark is the decimal one, for numbers that read two ways; None = cancel."""
+    point = float(example.replace(",", "").replace(" ", ""))
+    comma = float(example.replace(".", "").replace(",", "."))
+    box = QMessageBox(parent)
+    box.setWindowTitle("Which decimal mark?")
+    box.setIcon(QMessageBox.Question)
+    box.setText(message.split(" Say which mark")[0])
+    box.setInformativeText(f"How should '{example}' be read?")
+    as_point = box.addButton(f"'.' is decimal: {point:g}", QMessageBox.AcceptRole)
+    as_comma = box.addButton(f"',' is decimal: {comma:g}", QMessageBox.AcceptRole)
+    box.addButton(QMessageBox.Cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    return "." if clicked is as_point else "," if clicked is as_comma else None

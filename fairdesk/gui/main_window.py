@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QL
 
 from .. import __version__
 from ..errors import FairDeskError
-from ..io.loading import list_sheets
+from ..io.loading import AmbiguousDecimalError, list_sheets, sheet_choices  # noqa: F401
 from ..project import Project, check_input, load_project, save_project
 from ..schema import ColumnMapping
 from . import dialogs, help_dialogs
@@ -289,8 +289,10 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str, sheet=None) -> None:
-        """Open a data file (asking for the sheet when there are several) or a project."""
+    def open_path(self, path: str, sheet=None, decimal=None) -> None:
+        """Open a data file (asking for the sheet when there are several) or a project.
+
+        ``decimal`` is the analyst's answer when a column's numbers read two ways."""
         if str(path).lower().endswith(".fairdesk"):
             self.open_project(path)
             return
@@ -299,18 +301,25 @@ class MainWindow(QMainWindow):
             return
         if sheet is None and Path(path).suffix.lower() in (".xlsx", ".xlsm", ".ods"):
             try:
-                sheets = list_sheets(path)
+                choices = sheet_choices(path)  # the default sheet first, hidden ones marked
             except FairDeskError as err:
                 self.show_error(str(err), "")
                 return
-            if len(sheets) > 1:
-                sheet = dialogs.choose_sheet(self, Path(path).name, sheets)
+            if len(choices) > 1:
+                sheet = dialogs.choose_sheet(self, Path(path).name, [n for n, _ in choices],
+                                             hidden={n for n, h in choices if h})
                 if sheet is None:
                     return
-        self.worker.start(load_and_propose, path, sheet, title=f"Opening {Path(path).name}",
-                          on_result=lambda r, p=path: self._loaded(p, r))
+        self.worker.start(load_and_propose, path, sheet, decimal,
+                          title=f"Opening {Path(path).name}",
+                          on_result=lambda r, p=path, s=sheet: self._loaded(p, r, s))
 
-    def _loaded(self, path: str, result) -> None:
+    def _loaded(self, path: str, result, sheet=None) -> None:
+        if isinstance(result, AmbiguousDecimalError):
+            decimal = dialogs.ask_decimal(self, str(result), result.example)
+            if decimal is not None:
+                self.open_path(path, sheet, decimal)
+            return
         table, mapping = result
         pending = self._pending_project
         if pending is not None:

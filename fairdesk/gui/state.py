@@ -9,18 +9,24 @@ from PySide6.QtCore import QObject, Signal
 from ..audit import default_threshold
 from ..dataset import AnalysisData, Problem
 from ..errors import ValidationError
-from ..io.loading import LoadedTable, load_table
+from ..io.loading import AmbiguousDecimalError, LoadedTable, load_table
 from ..io.memory import check_fits
 from ..metrics.confusion import GroupScores
 from ..schema import ColumnMapping, propose_mapping
 from ..validation import prepare
 
 
-def load_and_propose(path, sheet=None, *, job):
-    """Worker function: read a file and propose a mapping."""
+def load_and_propose(path, sheet=None, decimal=None, *, job):
+    """Worker function: read a file and propose a mapping.
+
+    A column whose numbers read two ways (``1.250``) is not an error of the application
+    but a question for the analyst: the error itself is returned, and the window asks."""
     job.progress(0.02, f"Reading {path}")
     check_fits(path)
-    table = load_table(path, sheet=sheet, cancel=job)
+    try:
+        table = load_table(path, sheet=sheet, cancel=job, decimal=decimal)
+    except AmbiguousDecimalError as err:
+        return err
     job.progress(0.8, "Proposing a column mapping")
     return table, propose_mapping(table.frame)
 
@@ -54,7 +60,7 @@ class AppState(QObject):
         super().__init__(parent)
         self.table: LoadedTable | None = None
         self.mapping = ColumnMapping()
-        self.invalid_scores = "exclude"
+        self.invalid_scores = "auto"  # see validation.prepare
         self.min_group_size = 30
         self.data: AnalysisData | None = None
         self.scores: GroupScores | None = None

@@ -225,6 +225,9 @@ def _read_text_numbers(frame: pd.DataFrame, where: str, decimal, notes: list[str
             values = raw[column]
         elif values.dtype.kind in "iufb" or values.dtype.kind == "M":
             continue
+        elif raw_text is None and values.map(
+                lambda v: isinstance(v, sheet_parts.SpecialCell)).to_numpy(bool).any():
+            continue  # Excel errors and uncalculated formulas: validation names them
         reading = read_numbers(values, decimal)
         if reading.ambiguous:
             ambiguous[column] = reading.example
@@ -434,6 +437,7 @@ def _decode(raw: bytes, name: str) -> tuple[bytes, str]:
             # Binary data is said to be binary, not "not valid cp1252 text" (below).
             if b"\x00" in raw or _CONTROL.search(raw[:_SNIFF_BYTES].decode("latin-1")):
                 raise _binary_data(name) from None
+            _refuse_mixed_encodings(raw, name)
             # Not UTF-8: assume the Windows Western European code page, the usual
             # encoding of CSV files saved by Excel outside UTF-8.
             encoding = "cp1252"
@@ -443,6 +447,42 @@ def _decode(raw: bytes, name: str) -> tuple[bytes, str]:
     if "\x00" in text or _CONTROL.search(text, 0, _SNIFF_BYTES):
         raise _binary_data(name)
     return data, encoding
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
+                             rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _refuse_mixed_encodings(raw: bytes, name: str) -> None:
+    """Refuse a file whose lines were saved in two encodings (UTF-8 and another).
+
+    Read whole as cp1252, the UTF-8 lines would turn 'Réunion' into 'RÃ©union' and make
+    a second group of the same people; no single encoding reads such a file right.
+    """
+    lines = raw.split(b"\n")
+    utf8_rows, other_rows = [], []
+    for number, line in enumerate(lines, start=1):
+        if not re.search(rb"[\x80-\xff]", line):
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            other_rows.append(number)
+            continue
+        if _UTF8_MULTIBYTE.search(line):
+            utf8_rows.append(number)
+    if utf8_rows and other_rows:
+        raise DataError(
+            f"'{name}' mixes two text encodings: {_rows_are(utf8_rows)} UTF-8 while "
+            f"{_rows_are(other_rows)} in another "
+            "encoding (such as Windows-1252), so accented letters would read differently "
+            "from row to row and split groups. Open the file in Excel or a text editor, fix "
+            "those rows, save it as 'CSV UTF-8', and load the new file.")
+
+
+def _rows_are(rows: list[int]) -> str:
+    return (f"row {rows[0]} is" if len(rows) == 1 else
+            f"rows {_join([str(r) for r in rows])} are")
 
 
 def _binary_data(name: str) -> DataError:
@@ -909,7 +949,8 @@ def _hidden_sheets(raw: bytes, name: str, kind: str) -> set[str]:
         if not _is_parser_failure(err):
             raise
         return set()
-    return {m.name for m in meta if "Visible" not in str(m.visible) or "Very" in str(m.visible)}
+    # SheetVisibleEnum.Visible / .Hidden / .VeryHidden
+    return {m.name for m in meta if str(m.visible).rsplit(".", 1)[-1] != "Visible"}
 
 
 class _Grid:

@@ -595,7 +595,189 @@ def corpus() -> list[tuple[str, bytes, str, str]]:
         "every frequency weight zero",
         "Validation error: Column 'weight': every weight is zero, so there is nothing to "
         "analyse.")
+    files += fidelity_corpus(rows)
     return files
+
+
+def fidelity_corpus(rows) -> list[tuple[str, bytes, str, str]]:
+    """Files that read silently wrong before issue #13: each is now read as meant, or
+    refused with a message (tests/test_input_fidelity.py asserts every one)."""
+    files: list[tuple[str, bytes, str, str]] = []
+
+    def add(name, data, what, message):
+        files.append((name, data if isinstance(data, bytes) else data.encode("utf-8"),
+                      what, message))
+
+    def comma(x: str) -> str:
+        return x.replace(".", ",")
+
+    # --- numbers as written ------------------------------------------------------------
+    weights = ["1.250", "2.000,5", "12.500", "3,5", "1.000"]
+    add("decimal_comma_thousands.csv",
+        csv_text(HEADER, [[r[0], comma(r[1]), r[2], r[3], weights[i % 5]]
+                          for i, r in enumerate(rows)], sep=";"),
+        "';' file with decimal commas and '.' between thousands in the weights",
+        "read as meant: weight '1.250' = 1250, '2.000,5' = 2000.5, '3,5' = 3.5 (noted)")
+    add("decimal_comma_ambiguous.csv",
+        csv_text(HEADER, [[r[0], comma(r[1]), r[2], r[3], ["1.250", "2.500", "1.000"][i % 3]]
+                          for i, r in enumerate(rows)], sep=";"),
+        "every weight fits both readings ('1.250')",
+        "In 'decimal_comma_ambiguous.csv', the numbers in column 'weight' can be read two "
+        "ways … add --decimal . or --decimal ,")
+    add("thousands_commas.csv",
+        csv_text(HEADER, [[r[0], f"{float(r[1]) * 10000:,.1f}", r[2], r[3], r[4]] for r in rows]),
+        "'.'-decimal scores with ',' between thousands ('6,412.0', quoted)",
+        "read whole: '6,412.0' = 6412.0 in every row, none left out (noted)")
+    add("score_word_loses_group.csv",
+        "score,outcome,race\r\n0.2,0,a\r\nhigh,1,b\r\n0.9,1,a\r\n",
+        "3 rows, 'high' in the only score of group b",
+        "Rows with a missing or unreadable score or outcome were found (row 3) … group 'b' "
+        "of column 'race' would disappear entirely … --exclude-invalid")
+    add("scores_percent_signs.csv",
+        csv_text(HEADER, [[r[0], f"{float(r[1]) * 100:g}%" if i in (3, 40) else r[1]]
+                          + r[2:] for i, r in enumerate(rows * 2)]),
+        "2 of 120 scores written as percentages ('92.3%')",
+        "Rows with a missing or unreadable score … some of the cells hold numbers FairDesk "
+        "could not read (e.g. …%) …")
+    add("scores_near_max_float.csv",
+        csv_text(HEADER, [[r[0], "1.7e308" if i in (4, 9) else r[1]] + r[2:]
+                          for i, r in enumerate(rows)]),
+        "two scores near the largest float (1.7e308)",
+        "Column 'score': 2 score(s) are too large to compute with exactly …")
+    add("scores_beyond_2_53.csv",
+        csv_text(HEADER, [[r[0], str(9007199254740993 + i)] + r[2:] for i, r in enumerate(rows)]),
+        "integer scores beyond 2**53 (distinct in the file, equal as floats)",
+        "Column 'score': 60 score(s) are too large to compute with exactly …")
+    add("weights_overflow.csv",
+        csv_text(HEADER, [r[:4] + ["1e308"] for r in rows]),
+        "weights whose total overflows",
+        "Column 'weight': the weights are too large to add up exactly …")
+
+    # --- workbooks ---------------------------------------------------------------------
+    table = [HEADER] + [[r[0], float(r[1]), r[2], r[3], 1] for r in rows]
+    add("hidden_first_sheet.xlsx", _hidden_first_xlsx(table),
+        "a hidden first sheet, a note sheet and the data on the active third sheet",
+        "reads 'Scores' (the active sheet); '(hidden)' marked in the chooser")
+    add("stray_far_cell.xlsx", _stray_cell_xlsx(table),
+        "one stray value at row 1,000,000, column 16,000 (the sheet's extent is 16 billion cells)",
+        "In sheet 'Scores' …, the header cell of column WQJ is empty, but the column holds "
+        "values (from row 1000000) …")
+    add("formulas_uncalculated.xlsx", _formula_xlsx(table),
+        "scores as formulas never calculated, and '#DIV/0!' / '#N/A' error values",
+        "Column 'score': 2 cell(s) hold formulas that were never calculated … Column "
+        "'score': 2 cell(s) hold Excel error values (#DIV/0!, #N/A …)")
+    add("title_row.xlsx", xlsx_bytes({"Scores": [["Risk scores, March 2024"], []] + table}),
+        "a title row and a blank row above the header",
+        "the title is skipped with a note; the header is row 3")
+    add("merged_header.xlsx", _merged_header_xlsx(table),
+        "merged header cells over two columns",
+        "… the header row (row 1) has merged cells (D1:E1), so some columns have no name …")
+    add("title_line.csv", "Risk scores for the March panel\r\n\r\n" + csv_text(HEADER, rows),
+        "a title line and a blank line above the header",
+        "the title is skipped with a note; the header is row 3")
+    add("sep_line.csv", "sep=;\r\n" + csv_text(HEADER, rows, sep=";"),
+        "Excel's 'sep=;' first line",
+        "the separator is taken from it (noted); the header is row 2")
+
+    # --- groups --------------------------------------------------------------------------
+    names = [" Female", "Female", "female", "R\u00e9union", "R\u00c3\u00a9union", "NA", "#N/A",
+             "(missing)", ""]
+    add("groups_as_written.csv",
+        csv_text(HEADER, [r[:3] + [names[i % len(names)], r[4]] for i, r in enumerate(rows * 3)]),
+        "spaces, letter case, a mis-decoded 'R\u00e9union', groups named NA/#N/A/(missing), empty cells",
+        "spaces trimmed (noted); 'Female'/'female' and 'R\u00c3\u00a9union'/'R\u00e9union' "
+        "reported with a suggested merge; 'NA', '#N/A' and '(missing)' kept apart from the "
+        "empty cells' group '((missing))'")
+    add("mixed_encodings.csv",
+        csv_text(HEADER, rows[:3]).encode("utf-8")
+        + "100099,0.5,1,R\u00e9union,1\r\n".encode("utf-8")
+        + "100100,0.5,0,R\u00e9union,1\r\n".encode("cp1252"),
+        "one row saved in UTF-8, another in Windows-1252",
+        "'mixed_encodings.csv' mixes two text encodings: row 5 is UTF-8 while row 6 is in "
+        "another encoding …")
+    add("groups_with_commas.csv",
+        csv_text(["score", "outcome", "race", "sex"],
+                 [[r[1], r[2], ["Black, non-Hispanic", "White"][i % 2],
+                   ["Female", "Male"][(i // 2) % 2]] for i, r in enumerate(rows)]),
+        "a group value containing ', ' in an intersection",
+        "combined groups are named with ' × ' (e.g. 'Black, non-Hispanic × Female')")
+    add("totals_row.csv",
+        csv_text(HEADER, rows + [["", "30.0", "1", "Total", "60"]]),
+        "a totals row under the table",
+        "row 62 looks like a totals row (group 'Total' and its score is outside the others' "
+        "range) …")
+    add("labels_one_two.csv",
+        csv_text(HEADER, [r[:2] + [2 if r[2] == 1 else 1] + r[3:] for r in rows]),
+        "outcomes coded 1/2 (no conventional positive value)",
+        "… FairDesk took 2 as the positive outcome (the rule: the larger number, or the later "
+        "text in alphabetical order) …")
+    return files
+
+
+def _hidden_first_xlsx(table) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    hidden = workbook.create_sheet("Lookup")
+    hidden.append(["code", "meaning"])
+    hidden.append([1, "yes"])
+    hidden.sheet_state = "hidden"
+    notes = workbook.create_sheet("Notes")
+    notes.append(["Scores from the March model run."])
+    scores = workbook.create_sheet("Scores")
+    for row in table:
+        scores.append(row)
+    workbook.active = 2
+    raw = io.BytesIO()
+    workbook.save(raw)
+    return rezip(raw.getvalue(), replace={"docProps/core.xml": _CORE})
+
+
+def _stray_cell_xlsx(table) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Scores"
+    for row in table:
+        sheet.append(row)
+    sheet.cell(row=1_000_000, column=16_000, value="x")
+    raw = io.BytesIO()
+    workbook.save(raw)
+    return rezip(raw.getvalue(), replace={"docProps/core.xml": _CORE})
+
+
+def _formula_xlsx(table) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Scores"
+    for row in table:
+        sheet.append(row)
+    sheet["B3"] = "=B2*2"  # openpyxl stores formulas without a cached value
+    sheet["B4"] = "=B2/0"
+    sheet["B5"] = "#DIV/0!"
+    sheet["B6"] = "#N/A"
+    raw = io.BytesIO()
+    workbook.save(raw)
+    return rezip(raw.getvalue(), replace={"docProps/core.xml": _CORE})
+
+
+def _merged_header_xlsx(table) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Scores"
+    for row in table:
+        sheet.append(row)
+    sheet["E1"] = None
+    sheet.merge_cells("D1:E1")
+    raw = io.BytesIO()
+    workbook.save(raw)
+    return rezip(raw.getvalue(), replace={"docProps/core.xml": _CORE})
 
 
 README_HEAD = """# Bad-input corpus

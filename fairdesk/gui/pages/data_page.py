@@ -422,25 +422,34 @@ class DataPage(Page):
         ol.addWidget(self.lower_radio)
         form.addRow("Score direction:", orient)
 
-        self.exclude_radio = QRadioButton("Leave them out (and list them)")
+        self.auto_radio = QRadioButton("Leave out the odd one; stop if many")
+        self.auto_radio.setToolTip(
+            "Recommended. A few rows with a missing, non-numeric or infinite score or outcome "
+            "are left out and listed under Checks. FairDesk stops and asks instead when they "
+            "are more than 1 % of the rows, when leaving them out would remove a whole group, "
+            "or when they do not look like a random share (numbers it could not read, or an "
+            "outcome rate clearly different from the rest).")
+        self.exclude_radio = QRadioButton("Leave them out")
         self.exclude_radio.setToolTip("Rows with a missing, non-numeric or infinite score or "
-                                      "outcome are left out of the analysis and listed under "
-                                      "Checks with their row numbers.")
+                                      "outcome are left out of the analysis, however many, and "
+                                      "listed under Checks with their row numbers.")
         self.refuse_radio = QRadioButton("Refuse the data")
         self.refuse_radio.setToolTip("Any row with a missing, non-numeric or infinite score or "
                                      "outcome is an error: fix the file before analysing it.")
         self.invalid_group = QButtonGroup(self)
+        self.invalid_group.addButton(self.auto_radio)
         self.invalid_group.addButton(self.exclude_radio)
         self.invalid_group.addButton(self.refuse_radio)
-        self.exclude_radio.toggled.connect(self._invalid_changed)
+        self.invalid_group.buttonToggled.connect(lambda *_: self._invalid_changed())
         invalid = QWidget()
         il = QHBoxLayout(invalid)
         il.setContentsMargins(0, 0, 0, 0)
+        il.addWidget(self.auto_radio)
         il.addWidget(self.exclude_radio)
         il.addWidget(self.refuse_radio)
         il.addStretch(1)
         invalid_label = QLabel("Rows with a missing, non-numeric\nor infinite score or outcome:")
-        invalid_label.setToolTip(self.exclude_radio.toolTip())
+        invalid_label.setToolTip(self.auto_radio.toolTip())
         form.addRow(invalid_label, invalid)
 
         self.min_spin = QSpinBox()
@@ -680,7 +689,8 @@ class DataPage(Page):
         (self.higher_radio if self.working.higher_is_positive else self.lower_radio).setChecked(True)
         self._working_invalid = self.state.invalid_scores
         self._working_min = int(self.state.min_group_size)
-        (self.exclude_radio if self._working_invalid == "exclude" else self.refuse_radio).setChecked(True)
+        {"exclude": self.exclude_radio, "refuse": self.refuse_radio}.get(
+            self._working_invalid, self.auto_radio).setChecked(True)
         self.min_spin.setValue(self._working_min)
         self._building = False
         self._fill_positive_combo()
@@ -887,7 +897,8 @@ class DataPage(Page):
     def _invalid_changed(self) -> None:
         if self._building:
             return
-        self._working_invalid = "exclude" if self.exclude_radio.isChecked() else "refuse"
+        self._working_invalid = ("exclude" if self.exclude_radio.isChecked() else
+                                 "refuse" if self.refuse_radio.isChecked() else "auto")
         self._update_dirty()
 
     def _min_changed(self, value: int) -> None:
