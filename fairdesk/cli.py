@@ -298,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (help_text, setup) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(run=setup(p))
+        if {a.dest for a in p._actions} & {"out", "rows_out", "ids_out"}:
+            p.add_argument("--force", action="store_true",
+                           help="replace an existing output file even if FairDesk did not write "
+                                "it (FairDesk's own outputs are replaced without it)")
     return parser
 
 
@@ -317,8 +321,9 @@ def main(argv=None) -> int:
             if not getattr(args, "command", None):
                 parser.print_help()
                 return 2
-            from .options import check_parsed
+            from .options import check_outputs, check_parsed
             check_parsed(args)
+            check_outputs(args)  # before any computation
             return int(args.run(args) or 0)
         except ValidationError as err:
             for p in err.problems:

@@ -175,3 +175,66 @@ def check_parsed(args) -> None:
     if getattr(args, "bootstrap", 0) == 1:
         raise FairDeskError("--bootstrap 1: a bootstrap needs at least 2 resamples "
                             "(200 is usual); give 0 for none.")
+
+
+# Output options and what they write (see fairdesk.io.outputs.EXTENSIONS).
+OUTPUTS = {"out": "workbook", "rows_out": "rows", "ids_out": "csv"}
+
+
+def check_outputs(args) -> None:
+    """Before any computation: each output has the right extension, is none of the inputs
+    (however the path is spelled, links included) nor another output, and is not an existing
+    file FairDesk did not write unless --force was given."""
+    import os
+
+    from .errors import FairDeskError
+    from .io.outputs import (check_extension, check_replace, confirm_replace,
+                             is_fairdesk_workbook, same_file, too_long)
+
+    outputs = [(dest, getattr(args, dest)) for dest in OUTPUTS if getattr(args, dest, None)]
+    if not outputs:
+        return
+    inputs = [("the data file", getattr(args, "data", None)),
+              ("the --params file", getattr(args, "params", None))]
+    data = str(getattr(args, "data", "") or "")
+    if data.lower().endswith(".fairdesk") and os.path.isfile(data):
+        try:
+            from .project import load_project
+            inputs.append(("the project's data file", load_project(data).input_path))
+        except FairDeskError:
+            pass  # the command reports the project's own problem
+    seen = []
+    for dest, path in outputs:
+        option = "--" + dest.replace("_", "-")
+        if too_long(path):
+            raise FairDeskError(f"{option}: the path '{path}' is too long for this computer. "
+                                "Choose a shorter file name or a folder nearer the top of the "
+                                "drive.")
+        for what, source in inputs:
+            if source and same_file(path, source):
+                raise FairDeskError(f"{option} '{path}' is {what}. FairDesk never writes over "
+                                    "its input; choose another name for the output.")
+        for other, earlier in seen:
+            if same_file(path, earlier):
+                raise FairDeskError(f"{option} and {other} name the same file '{path}'; give "
+                                    "each output its own name.")
+        seen.append((option, path))
+        check_extension(path, "rows" if dest == "rows_out" else OUTPUTS[dest], option)
+        if os.path.isdir(path):
+            raise FairDeskError(f"{option} '{path}' is a folder; give a file name.")
+        if getattr(args, "force", False):
+            confirm_replace(path)
+        elif str(path).lower().endswith(".xlsx"):
+            check_replace(path, is_fairdesk_workbook, option=option)
+        else:
+            # a CSV FairDesk wrote starts with its byte-order mark; the writer compares the
+            # header too, once it knows it
+            check_replace(path, _starts_with_bom, option=option)
+
+
+def _starts_with_bom(path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return False

@@ -386,7 +386,7 @@ def test_sanitize_sheet_name_function():
 def test_atomic_success_leaves_no_temp_file(tmp_path):
     target = tmp_path / "r.xlsx"
     target.write_bytes(b"old")
-    write_workbook(target, about={}, tables=[table()])
+    write_workbook(target, about={}, tables=[table()], force=True)  # not FairDesk's: forced
     assert listing(tmp_path) == ["r.xlsx"]
     assert load_workbook(target).sheetnames == [ABOUT_SHEET, "Rates"]
 
@@ -400,7 +400,7 @@ def test_replace_permission_error_reports_open_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(wbmod.os, "replace", locked)
     with pytest.raises(FairDeskError, match=r"open in another program \(Excel\?\)"):
-        write_workbook(target, about={}, tables=[table()])
+        write_workbook(target, about={}, tables=[table()], force=True)
     assert listing(tmp_path) == ["r.xlsx"]
     assert target.read_bytes() == b"old contents"
 
@@ -414,7 +414,7 @@ def test_failure_while_writing_removes_temp(tmp_path, monkeypatch):
 
     monkeypatch.setattr(wbmod.Workbook, "save", boom)
     with pytest.raises(FairDeskError, match="disk is full"):
-        write_workbook(target, about={}, tables=[table()])
+        write_workbook(target, about={}, tables=[table()], force=True)
     assert listing(tmp_path) == ["r.xlsx"]
     assert target.read_bytes() == b"old contents"
 

@@ -21,6 +21,7 @@ import csv
 import datetime as _dt
 import decimal
 import errno
+import io
 import json
 import math
 import numbers
@@ -44,6 +45,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from fairdesk.errors import FairDeskError
+from fairdesk.io.outputs import (check_extension, check_replace, is_fairdesk_csv,
+                                 is_fairdesk_workbook, too_long, write_error_message)
 from fairdesk.undefined import Undefined
 
 __all__ = [
@@ -651,7 +654,11 @@ def _same_file(a: Path, b: Path) -> bool:
     return norm(a) == norm(b)
 
 
-def _check_target(target: Path, input_paths: Iterable, overwrite: bool) -> None:
+def _check_target(target: Path, input_paths: Iterable, overwrite: bool, ours=None,
+                  force: bool = False) -> None:
+    if too_long(target):
+        raise FairDeskError(f"“{target}”: the path is too long for this computer. Choose a "
+                            "shorter file name or a folder nearer the top of the drive.")
     for p in input_paths or ():
         if p and _same_file(target, Path(os.fspath(p)).expanduser()):
             raise FairDeskError(f"“{target}” is the input file. FairDesk never overwrites "
@@ -675,6 +682,8 @@ def _check_target(target: Path, input_paths: Iterable, overwrite: bool) -> None:
         mode = target.stat().st_mode
         if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
             raise FairDeskError(_open_message(target))
+        if ours is not None:
+            check_replace(target, ours, force=force)  # only FairDesk's own files, unless confirmed
 
 
 def _new_file_mode(target: Path) -> int | None:
@@ -696,15 +705,23 @@ def _new_file_mode(target: Path) -> int | None:
 
 
 @contextmanager
-def _atomic_target(path, input_paths, overwrite: bool, suffix: str) -> Iterator[tuple[int, Path]]:
-    """Yield ``(fd, temp_path)`` in the target's folder; on success move it into place."""
+def _atomic_target(path, input_paths, overwrite: bool, suffix: str, ours=None,
+                   force: bool = False) -> Iterator[tuple[int, Path]]:
+    """Yield ``(fd, temp_path)`` in the target's folder; on success move it into place.
+
+    ``ours(path)`` tells whether an existing file is one FairDesk wrote (replaced without
+    asking); any other existing file is replaced only with ``force`` or a confirmation.
+    """
     target = Path(os.fspath(path)).expanduser().absolute()
-    _check_target(target, input_paths, overwrite)
+    _check_target(target, input_paths, overwrite, ours, force)
+    check_extension(target, "workbook" if suffix == ".xlsx" else "csv")
     try:
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=suffix, prefix="~fairdesk-")
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.ENAMETOOLONG):
+            raise FairDeskError(write_error_message(exc, target)) from None
         raise FairDeskError(f"The folder “{target.parent}” is not writable "
-                            f"({exc.strerror or exc}); choose another folder.") from exc
+                            f"({exc.strerror or exc}); choose another folder.") from None
     tmp = Path(tmp_name)
     try:
         yield fd, tmp
@@ -725,12 +742,26 @@ def _atomic_target(path, input_paths, overwrite: bool, suffix: str) -> Iterator[
         raise FairDeskError(_open_message(target)) from exc
     except OSError as exc:
         _remove(tmp)
-        if exc.errno == errno.ENOSPC:
-            raise FairDeskError(f"Could not write “{target}”: the disk is full.") from exc
-        raise FairDeskError(f"Could not write “{target}”: {exc.strerror or exc}.") from exc
+        raise FairDeskError(write_error_message(exc, target)) from exc
     except BaseException:
         _remove(tmp)
         raise
+
+
+@contextmanager
+def _closing_quietly(fh):
+    """Close ``fh`` when the block ends; when the block failed (a full disk), a second error
+    from flushing the rest on close is dropped, so the first error is the one reported and
+    Python never prints "Exception ignored" for a half-written file."""
+    try:
+        yield fh
+    except BaseException:
+        try:
+            fh.close()
+        except OSError:
+            pass
+        raise
+    fh.close()
 
 
 def _remove(path: Path) -> None:
@@ -760,7 +791,7 @@ def _build_workbook(about, tables: list[Table]) -> Workbook:
 
 
 def write_workbook(path, *, about, tables: list[Table], input_paths: Iterable = (),
-                   overwrite: bool = True) -> Path:
+                   overwrite: bool = True, force: bool = False) -> Path:
     """Write the About sheet and one sheet per table to ``path`` (atomically).
 
     ``about``: ``{"Section": {"Key": value, ...}, ...}`` or a list of ``(key, value)``
@@ -768,8 +799,9 @@ def write_workbook(path, *, about, tables: list[Table], input_paths: Iterable = 
     ISO date-time) is added when absent. Raises :class:`FairDeskError` with a message for
     the analyst when the file cannot be written (input file, open in Excel, read-only...).
     """
-    with _atomic_target(path, input_paths, overwrite, ".xlsx") as (fd, tmp):
-        with os.fdopen(fd, "wb") as fh:
+    with _atomic_target(path, input_paths, overwrite, ".xlsx", is_fairdesk_workbook,
+                        force) as (fd, tmp):
+        with _closing_quietly(os.fdopen(fd, "wb")) as fh:
             wb = _build_workbook(about, tables)
             wb.save(fh)
             fh.flush()
@@ -795,7 +827,7 @@ def _csv_value(value, col: Column) -> str:
 
 
 def write_csv(path, columns: list[Column], rows, *, input_paths: Iterable = (),
-              overwrite: bool = True) -> Path:
+              overwrite: bool = True, force: bool = False) -> Path:
     """CSV with the same safety and atomic rules; UTF-8 with BOM so Excel reads it right.
 
     Text starting with a formula character gets a leading ``'`` (:func:`safe_text`);
@@ -804,10 +836,14 @@ def write_csv(path, columns: list[Column], rows, *, input_paths: Iterable = (),
     """
     table = Table(sheet="csv", columns=list(columns), rows=rows)
     n_rows, values = _columns_of(table)
-    with _atomic_target(path, input_paths, overwrite, ".csv") as (fd, tmp):
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+    header = [safe_text(str(c.header)) for c in columns]
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow(header)
+    with _atomic_target(path, input_paths, overwrite, ".csv",
+                        lambda p: is_fairdesk_csv(p, line.getvalue()), force) as (fd, tmp):
+        with _closing_quietly(os.fdopen(fd, "w", encoding="utf-8-sig", newline="")) as fh:
             writer = csv.writer(fh, lineterminator="\r\n")
-            writer.writerow([safe_text(str(c.header)) for c in columns])
+            writer.writerow(header)
             for i in range(n_rows):
                 writer.writerow([_csv_value(vals[i], col) for col, vals in zip(columns, values)])
             fh.flush()
