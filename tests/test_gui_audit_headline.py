@@ -109,3 +109,14 @@ def test_glossary_documents_zero_count_rules_reliable_groups_and_intervals(qtbot
     iv = entries["intervals"].body
     assert "Clopper–Pearson" in iv and "bootstrap percentile" in iv and "zero-width" in iv
     assert "infinite FN/FP" in entries["def:TE"].body
+
+
+def test_recall_page_small_group_option(make_window):
+    from fairdesk.gui.pages.recall_page import RecallPage
+    window = make_window(page_classes=[RecallPage], settings_name="r.ini")
+    page = window.page("recall")
+    assert not page.small_sets_target.isChecked()
+    s = page.current_settings()
+    assert s.small_groups_set_target is False and s.min_group_size == window.state.min_group_size
+    page.small_sets_target.setChecked(True)
+    assert page.current_settings().small_groups_set_target is True

@@ -333,3 +333,57 @@ def test_intersection_merges_share_the_first_attribute_and_say_why():
     # one group column: the most similar prevalence, as before
     one = prepare(pd.DataFrame(rows), ColumnMapping(score="s", label="y", groups=["race"]))
     assert suggest_merges(one, 30) == [("C", "B", "prevalence 0.286 vs 0.286")]
+
+
+# ------------------------------------------------------------------- item 7: recall balancing
+
+def recall_data():
+    # A: 40 rows, 20 positives, positives at every other rank from the top; B: 5 rows, 2
+    # positives on top -> in the top 6 overall B's recall (1.0) beats A's
+    sa = np.linspace(0.99, 0.5, 40)
+    ya = np.tile([1, 0], 20)
+    sb = np.array([0.995, 0.985, 0.3, 0.2, 0.1])
+    yb = np.array([1, 1, 0, 0, 0])
+    f = pd.DataFrame({"s": np.r_[sa, sb], "y": np.r_[ya, yb], "g": ["A"] * 40 + ["B"] * 5})
+    return prepare(f, ColumnMapping(score="s", label="y", groups=["g"]), min_group_size=1)
+
+
+def test_small_group_does_not_set_expanded_target_by_default():
+    from fairdesk.engines.recall_balance import RecallSettings, run_recall
+
+    data = recall_data()
+    res = run_recall(data, RecallSettings(k=6))
+    top = res.scenarios["top_k"]
+    # top 6: B's two positives (.995, .985) and A's first four (.99 .977 .964 .952): A 2 of 20
+    assert top.rows.tolist() == [4, 2]
+    assert top.recall.tolist() == pytest.approx([0.1, 1.0])
+    ee = res.scenarios["expanded_equal"]
+    assert ee.target.tolist() == pytest.approx([0.1, 0.1])  # A's recall, not B's 100 %
+    assert ee.rows.tolist() == [4, 2]
+    assert any("'B' (5 people) has a higher recall in the top K, 100.0%" in n for n in ee.notes)
+    allowed = run_recall(data, RecallSettings(k=6, small_groups_set_target=True))
+    ea = allowed.scenarios["expanded_equal"]
+    assert ea.target.tolist() == pytest.approx([1.0, 1.0])
+    assert ea.rows.tolist() == [39, 2]  # A's 20th positive is its 39th row
+    assert any("set by 'B'" in n or "set by B" in n for n in ea.notes)
+    with pytest.raises(Exception, match="fewer than the minimum group size 30"):
+        run_recall(data, RecallSettings(k=6, reference="B"))
+
+
+def test_one_rule_for_reaching_a_recall_in_both_modes():
+    from fairdesk.engines.recall_balance import RecallSettings, run_recall
+
+    data = recall_data()
+    for r in (0.1, 0.25, 0.5, 0.55, 1.0):
+        res = run_recall(data, RecallSettings(k=None, recall=r))
+        s = res.scenarios["recall_equal"]
+        for g in range(2):
+            rec = s.recall[g]
+            assert rec >= r - 1e-12  # every group reaches the target ...
+            fewer = run_recall(data, RecallSettings(k=None, recall=r)).ranked.recall(g)[s.rows[g] - 1]
+            assert fewer < r - 1e-12  # ... with the fewest rows that do
+    # the expanded scale uses the same rule: with B allowed to set the target (100 %), A gets the
+    # rows a 100 % recall target gives it
+    exp = run_recall(data, RecallSettings(k=6, small_groups_set_target=True)).scenarios["expanded_equal"]
+    tgt = run_recall(data, RecallSettings(k=None, recall=1.0)).scenarios["recall_equal"]
+    assert exp.rows[0] == tgt.rows[0]

@@ -104,10 +104,11 @@ def test_hand_proportional_reference_b(hand):
 def test_hand_recall_target(hand):
     res = run_recall(hand, RecallSettings(k=None, recall=0.5))
     assert list(res.scenarios) == list(SCENARIOS_RECALL)
-    # max i with R <= 1/2: A 2 rows (recall 1/3), B 3 rows (recall 1/2)
-    assert rows_of(res, "recall_equal") == [2, 3]
-    # reference A (ratio 1, 5/6): A's target 1/2, B's 5/12 -> B stops before its 2nd row
-    assert rows_of(res, "recall_proportional") == [2, 1]
+    # one rule for reaching a recall (issue 14): the fewest rows with R >= 1/2:
+    # A 3 rows (recall 2/3), B 2 rows (recall 1/2)
+    assert rows_of(res, "recall_equal") == [3, 2]
+    # reference A (ratio 1, 5/6): A's target 1/2 -> 3 rows, B's 5/12 -> its 2nd row (1/2)
+    assert rows_of(res, "recall_proportional") == [3, 2]
     assert res.k == 5 and res.scenarios["top_k"].size == 5
     res = run_recall(hand, RecallSettings(k=None, recall=1.0))
     assert rows_of(res, "recall_equal") == [5, 4]
@@ -225,7 +226,9 @@ def test_scenarios_equal_naive_algorithm(weights):
             assert rows_of(res, "current_proportional") == expect
             # expanded
             rec_top = {g: (seqs[g][top[g] - 1][0] if top[g] else 0.0) for g in active}
-            t_eq = max(rec_top.values())
+            # a group below the minimum size (30 people) does not set the target (issue 14)
+            big = [g for g in active if data.weight[g_codes == g].sum() >= 30 - 1e-9]
+            t_eq = max(rec_top[g] for g in (big or active))
             assert rows_of(res, "expanded_equal") == naive_expand(
                 seqs, top, [t_eq if g in active else None for g in range(G)])
             assert rows_of(res, "expanded_proportional") == naive_expand(

@@ -42,6 +42,9 @@ def _recall_parser(p):
     p.add_argument("--reference", help="reference group for recall proportional to prevalence "
                                        "(default: the largest group with positives)")
     p.add_argument("--seed", type=SEED, default=0, help="seed of the random order of tied scores")
+    p.add_argument("--small-groups-set-target", action="store_true",
+                   help="let a group below --min-group-size people set the expanded-scale target "
+                        "(or be the reference group); by default it is not allowed, with a warning")
     p.add_argument("--out", help="also write the workbook (.xlsx)")
     p.add_argument("--ids-out", help="also write the people on each list (CSV)")
 
@@ -54,7 +57,9 @@ def _recall_parser(p):
         table, data = load_data(args)
         settings = RecallSettings(k=None if args.k is None else _positive_number(args.k),
                                   recall=None if args.recall is None else _recall(args.recall),
-                                  reference=args.reference, seed=args.seed)
+                                  reference=args.reference, seed=args.seed,
+                                  min_group_size=args.min_group_size,
+                                  small_groups_set_target=args.small_groups_set_target)
         result = run_recall(data, settings)
         out = result.to_json()
         out["warnings"] = [p.message for p in data.problems] + out["warnings"]

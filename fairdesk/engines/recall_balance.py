@@ -22,15 +22,29 @@ The paper's Algorithm 1, exactly:
   prefix of the merged order whose count Σ_g n_{g,k_g} is at most K. The merged order is
   never built: the first entry that does not fit is found by binary searches in each
   group's sorted R (O(G² log² n)).
-* Equalized recall with a recall target R: k_g = max { i : R_{g,i} ≤ R }.
+* Equalized recall with a recall target R: k_g = min { i : R_{g,i} ≥ R } (see "One rule for
+  reaching a recall" below; the paper writes max { i : R_{g,i} ≤ R }).
 * Recall proportional to prevalence: r_g = P_g / P_ref for the reference group's
-  prevalence P_ref. With a reference recall R_ref, k_g = max { i : R_{g,i} ≤ r_g·R_ref };
+  prevalence P_ref. With a reference recall R_ref, k_g = min { i : R_{g,i} ≥ r_g·R_ref };
   with a list size K, the scaled sequences R_{g,i} / r_g are merged exactly as above (the
   paper's "raise x in small steps until Σ k_g reaches K", without the steps).
 * Expanded scale: keep the top K and add, for each group below the target, the fewest rows
   (the next ones in its ranking) so that its recall reaches the highest recall any group
   has in the top K (equal), or r_g times the reference group's recall in the top K
   (proportional; a target above 1 means all of the group's positives).
+
+**One rule for reaching a recall.** Both modes use the same rule: a group *reaches* a recall
+R with the fewest of its top-ranked rows whose recall is at least R, min { i : R_{g,i} ≥ R }
+(all of its rows when even they fall short, e.g. a target above 100 %). This is the rule of
+the expanded scale, and the recall-target lists use it too, so a list made for a recall
+target R gives every group a recall of at least R (the paper's max { i : R_{g,i} ≤ R } can stop
+below R, or add people after the last positive who raise no recall).
+
+**Small groups do not set the expanded-scale target.** A group below ``min_group_size`` people
+(30 by default; weights count as people) has a noisy recall; by default it is not allowed to set the highest recall
+in the top K that the expanded-equal scenario aims at, nor (as the reference group) the
+proportional targets; a note names it. ``small_groups_set_target=True`` allows it (with a
+warning). When every group is small, every group may set it (with a note).
 
 Frequency weights count as people: a row enters a list whole, with all the people it stands
 for; a list's size is the sum of the weights of its rows, and "at most K" compares that sum
@@ -81,10 +95,10 @@ DESCRIPTIONS = {
                      "equal as possible (Algorithm 1).",
     "current_proportional": "K people in all, split so that each group's recall is as close as "
                             "possible to its prevalence ratio times a common level.",
-    "recall_equal": "Each group's list goes as far down its ranking as it can without its recall "
-                    "exceeding the target.",
-    "recall_proportional": "Each group's list goes as far down its ranking as it can without its "
-                           "recall exceeding its prevalence ratio times the reference recall.",
+    "recall_equal": "Each group's list takes the fewest of its top-ranked people whose recall "
+                    "reaches the target (at least the target; the expanded scale's rule).",
+    "recall_proportional": "Each group's list takes the fewest of its top-ranked people whose "
+                           "recall reaches its prevalence ratio times the reference recall.",
 }
 EPS = 1e-12  # tolerance when comparing recalls computed as ratios of sums
 
@@ -108,6 +122,8 @@ class RecallSettings:
     recall: float | None = None
     reference: str | None = None
     seed: int = 0
+    min_group_size: int = 30
+    small_groups_set_target: bool = False
 
     @property
     def mode(self) -> str:
@@ -115,12 +131,13 @@ class RecallSettings:
 
     def to_dict(self) -> dict:
         return {"k": self.k, "recall": self.recall, "reference": self.reference,
-                "seed": int(self.seed)}
+                "seed": int(self.seed), "min_group_size": int(self.min_group_size),
+                "small_groups_set_target": bool(self.small_groups_set_target)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "RecallSettings":
         s = cls()
-        for key in ("k", "recall", "reference", "seed"):
+        for key in ("k", "recall", "reference", "seed", "min_group_size", "small_groups_set_target"):
             if key in d:
                 setattr(s, key, d[key])
         return s
@@ -523,6 +540,14 @@ def run_recall(data: AnalysisData, settings: RecallSettings, *, ranked: RankedGr
                                 "made proportional to it. Choose another reference group.")
     else:
         ref = max(active, key=lambda g: (ranked.people[g], -g))
+    m = int(settings.min_group_size)
+    big = [g for g in active if ranked.people[g] >= m - 1e-9]  # people: weights count as people
+    if ranked.people[ref] < m - 1e-9 and big and not settings.small_groups_set_target:
+        raise FairDeskError(
+            f"The reference group '{names[ref]}' has {ranked.people[ref]:,.6g} people, fewer than the "
+            f"minimum group size {m}: its recall is too noisy to set the proportional targets. Choose "
+            f"a group with at least {m} people ({_names([names[g] for g in big])}), or allow small "
+            "groups to set the target.")
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(P > 0, prevalence / prevalence[ref], np.nan)
     notes: list[str] = []
@@ -554,8 +579,11 @@ def run_recall(data: AnalysisData, settings: RecallSettings, *, ranked: RankedGr
         top = ranked.top_rows(k)
         scen("top_k", top)
         top_recall = {g: ranked.recall(g)[top[g]] for g in active}
-        # expanded, equal: everyone up to the highest recall in the top K
-        t_eq = max(top_recall.values())
+        # expanded, equal: everyone up to the highest recall in the top K (of a group large
+        # enough to set it, by default)
+        setters = active if (settings.small_groups_set_target or not big) else big
+        t_eq = max(top_recall[g] for g in setters)
+        kept_out = [g for g in active if g not in setters and top_recall[g] > t_eq + EPS]
         rows = top.copy()
         targets = np.full(G, np.nan)
         for g in active:
@@ -564,6 +592,19 @@ def run_recall(data: AnalysisData, settings: RecallSettings, *, ranked: RankedGr
         s = scen("expanded_equal", rows, targets)
         best = [names[g] for g in active if top_recall[g] >= t_eq - EPS]
         s.notes.insert(0, f"Target: the highest recall in the top K, {t_eq:.1%} ({_names(best)}).")
+        if kept_out:
+            s.notes.append(
+                "Warning: " + "; ".join(f"'{names[g]}' ({ranked.people[g]:,.6g} people) has a higher "
+                                        f"recall in the top K, {top_recall[g]:.1%}" for g in kept_out)
+                + f", but a group below the minimum size ({m} people) does not set the target: its "
+                "recall is too noisy (allow small groups to set it to change this).")
+        small_setters = [g for g in active if top_recall[g] >= t_eq - EPS and g not in big]
+        if small_setters and settings.small_groups_set_target and big:
+            s.notes.append(f"Warning: the target is set by {_names([names[g] for g in small_setters])}, "
+                           f"below the minimum size ({m} people); its recall is noisy.")
+        if not big:
+            s.notes.append(f"Every group is below the minimum size ({m} people): each may set the "
+                           "target, and every recall here is noisy.")
         if t_eq <= 0:
             s.notes.insert(0, "No one with the outcome is in the top K: nothing to add.")
         # expanded, proportional to prevalence
@@ -609,7 +650,7 @@ def run_recall(data: AnalysisData, settings: RecallSettings, *, ranked: RankedGr
             targets = np.full(G, np.nan)
             for g in active:
                 targets[g] = target if scale is None else target * scale[g]
-                rows[g] = at_most(ranked.recall(g), targets[g])
+                rows[g] = at_least(ranked.recall(g), min(targets[g], 1.0))
             s = scen(key, rows, targets)
             if scale is not None:
                 over = [names[g] for g in active if targets[g] > 1 + EPS]

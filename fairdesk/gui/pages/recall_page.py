@@ -155,8 +155,9 @@ class RecallPage(Page):
         self.target_combo.addItem("Recall target", "recall")
         self.target_combo.setToolTip("List size K: the program takes K people (the five "
                                      "scenarios of the paper).\nRecall target: each group's "
-                                     "list goes down its ranking until its recall would exceed "
-                                     "the target.")
+                                     "list takes the fewest of its top-ranked people whose "
+                                     "recall reaches the target (the same rule as the expanded "
+                                     "scale).")
         self.k_spin = QSpinBox()
         self.k_spin.setRange(1, 2_000_000_000)
         self.k_spin.setValue(150)
@@ -172,7 +173,8 @@ class RecallPage(Page):
         self.recall_spin.setSuffix(" %")
         self.recall_spin.setMinimumWidth(96)
         self.recall_spin.setToolTip("Recall target: the share of each group's people with the "
-                                    "outcome to reach (each group stops before exceeding it)")
+                                    "outcome to reach (each group takes the fewest people whose "
+                                    "recall is at least the target)")
         self.ref_combo = QComboBox()
         self.ref_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.ref_combo.setMinimumContentsLength(14)
@@ -185,6 +187,13 @@ class RecallPage(Page):
         pl.addWidget(self.recall_spin, 0, 2)
         pl.addWidget(QLabel("Reference group"), 1, 0)
         pl.addWidget(self.ref_combo, 1, 1, 1, 2)
+        self.small_sets_target = QCheckBox("Small groups may set the target")
+        self.small_sets_target.setToolTip(
+            "Off (default): a group below the minimum group size (Data page) does not set the "
+            "expanded-scale target (the highest recall in the top K) and cannot be the reference "
+            "group; a note names it. On: it may, with a warning (its recall is noisy).")
+        self.small_sets_target.toggled.connect(self._settings_edited)
+        pl.addWidget(self.small_sets_target, 2, 0, 1, 3)
         controls.addWidget(prog, 3)
 
         pol = QGroupBox("Policy to examine")
@@ -404,11 +413,13 @@ class RecallPage(Page):
 
     def current_settings(self) -> RecallSettings:
         ref = self.ref_combo.currentData()
+        small = dict(min_group_size=int(getattr(self.state, "min_group_size", 30)),
+                     small_groups_set_target=self.small_sets_target.isChecked())
         if self.mode == "k":
             return RecallSettings(k=float(self.k_spin.value()), recall=None, reference=ref,
-                                  seed=int(self.seed_spin.value()))
+                                  seed=int(self.seed_spin.value()), **small)
         return RecallSettings(k=None, recall=self.recall_spin.value() / 100, reference=ref,
-                              seed=int(self.seed_spin.value()))
+                              seed=int(self.seed_spin.value()), **small)
 
     def _target_changed(self, *_args, emit: bool = True) -> None:
         k = self.mode == "k"
