@@ -803,7 +803,11 @@ def write_workbook(path, *, about, tables: list[Table], input_paths: Iterable = 
                         force) as (fd, tmp):
         with _closing_quietly(os.fdopen(fd, "wb")) as fh:
             wb = _build_workbook(about, tables)
-            wb.save(fh)
+            # built in memory first: openpyxl leaves its zip writer open when a write fails,
+            # and that writer would later complain ("Exception ignored") about the closed file
+            buffer = io.BytesIO()
+            wb.save(buffer)
+            fh.write(buffer.getbuffer())
             fh.flush()
             os.fsync(fh.fileno())
     return Path(os.fspath(path)).expanduser().absolute()
