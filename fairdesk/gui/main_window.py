@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QL
 
 from .. import __version__
 from ..errors import FairDeskError
+from ..io.outputs import confirm_replace
 from ..io.loading import AmbiguousDecimalError, list_sheets, sheet_choices  # noqa: F401
 from ..project import Project, check_input, load_project, save_project
 from ..schema import ColumnMapping
@@ -40,6 +41,7 @@ class MainWindow(QMainWindow):
         self.state = AppState(self)
         self.worker = Worker(self)
         self._pending_project: Project | None = None
+        self._pending_project_path: str | None = None
         self._validation_generation = 0
 
         self.nav = QListWidget()
@@ -312,7 +314,14 @@ class MainWindow(QMainWindow):
                     return
         self.worker.start(load_and_propose, path, sheet, decimal,
                           title=f"Opening {Path(path).name}",
-                          on_result=lambda r, p=path, s=sheet: self._loaded(p, r, s))
+                          on_result=lambda r, p=path, s=sheet: self._loaded(p, r, s),
+                          on_error=self._load_failed)
+
+    def _load_failed(self, message: str, details: str) -> None:
+        """The file could not be read: the current analysis and project stay as they were."""
+        self._pending_project = None
+        self._pending_project_path = None
+        self.show_error(message, details)
 
     def _loaded(self, path: str, result, sheet=None) -> None:
         if isinstance(result, AmbiguousDecimalError):
@@ -326,6 +335,16 @@ class MainWindow(QMainWindow):
             mapping = ColumnMapping.from_dict(pending.mapping)
             self.state.invalid_scores = pending.invalid_scores
             self.state.min_group_size = pending.min_group_size
+        # only now, with the new file read, does the window switch to the new project (or to
+        # no project: Save then asks where, instead of writing over the previous project)
+        project_path = self._pending_project_path if pending is not None else None
+        if project_path is not None and Path(project_path) == autosave_path():
+            project_path = None  # a recovered autosave is saved where the analyst says
+        self.state.project_path = project_path
+        self._pending_project_path = None
+        if pending is not None:
+            self.state.seeds = dict(pending.seeds)
+            self._add_recent(str(Path(project_path or pending.input_path).resolve()))
         self.state.set_table(table, mapping)
         self._add_recent(str(Path(path).resolve()))
         log.info("opened file: %d rows x %d columns", table.source.n_rows, table.source.n_columns)
@@ -394,14 +413,17 @@ class MainWindow(QMainWindow):
             self.show_error(str(err), "")
             return None
         path = self.state.project_path
-        if ask or not path:
+        asked = ask or not path
+        if asked:
             suggested = str(Path(project.input_path).with_suffix(".fairdesk"))
             path, _ = QFileDialog.getSaveFileName(self, "Save project", suggested,
                                                   "FairDesk projects (*.fairdesk)")
             if not path:
                 return None
         try:
-            saved = save_project(project, path)
+            # the save dialog has asked before replacing an existing file; Ctrl+S replaces
+            # only the project shown (a FairDesk project), never another kind of file
+            saved = save_project(project, path, force=asked)
         except FairDeskError as err:
             self.show_error(str(err), "")
             return None
@@ -411,24 +433,35 @@ class MainWindow(QMainWindow):
         return str(saved)
 
     def open_project(self, path: str) -> None:
+        """Open a project: validated first; the current analysis (and the project Save
+        writes to) stays until the project's data file has been read."""
+        if self.worker.busy:
+            self.show_error("Please wait for the running job to finish, or cancel it, before "
+                            "opening a project.", "")
+            return
         try:
             project = load_project(path)
+            problem = check_input(project)  # the data path: a regular data file, unchanged
         except FairDeskError as err:
             self.show_error(str(err), "")
             return
-        problem = check_input(project)
         if problem is not None:
-            answer = QMessageBox.warning(
-                self, "Input file changed", problem + "\n\nOpen the file as it is now, with the "
-                "project's settings? (The results will not match the saved analysis.)",
-                QMessageBox.Open | QMessageBox.Cancel, QMessageBox.Cancel)
-            if answer != QMessageBox.Open or not Path(project.input_path).exists():
+            if not Path(project.input_path).exists():
+                self.show_error(problem, "")
+                return
+            if not self.ask_changed_input(problem):
                 return
         self._pending_project = project
-        self.state.project_path = str(path)
-        self.state.seeds = dict(project.seeds)
-        self._add_recent(str(Path(path).resolve()))
+        self._pending_project_path = str(path)
         self.open_path(project.input_path, sheet=project.sheet if project.sheet is not None else 0)
+
+    def ask_changed_input(self, problem: str) -> bool:
+        """Whether to open a project whose data file changed (the message has its full path)."""
+        answer = QMessageBox.warning(
+            self, "Input file changed", problem + "\n\nOpen the file as it is now, with the "
+            "project's settings? (The results will not match the saved analysis.)",
+            QMessageBox.Open | QMessageBox.Cancel, QMessageBox.Cancel)
+        return answer == QMessageBox.Open
 
     def _apply_project_settings(self, project: Project) -> None:
         for page in self.pages:
@@ -461,6 +494,9 @@ class MainWindow(QMainWindow):
                                               str(src.with_name(src.stem + " decision tables.xlsx")),
                                               "Excel workbook (*.xlsx)")
         if path:
+            if not path.lower().endswith(".xlsx"):
+                path += ".xlsx"
+            confirm_replace(path)  # the save dialog asked before replacing an existing file
             self.export_workbook(path)
 
     def export_workbook(self, path: str) -> None:
@@ -494,6 +530,7 @@ class MainWindow(QMainWindow):
             self, "Export row-level decisions", str(src.with_name(src.stem + " decisions.csv")),
             "CSV (*.csv);;Excel workbook (*.xlsx)")
         if path:
+            confirm_replace(path)  # the save dialog asked before replacing an existing file
             self.export_rows(path)
 
     def export_rows(self, path: str) -> None:
