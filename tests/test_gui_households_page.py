@@ -94,9 +94,9 @@ def test_guesses_columns_and_matches_the_engine(qtbot, page, data):
     assert page.ref_combo.currentData() == "train"  # a "train" split is the natural reference
     expected = audit_households(data, HouseholdSettings(flag="alleged_victim", age="age",
                                                         reference_split="train", features=()))
-    assert [p.number for p in res.policies] == [1, 2, 3, 4, 5, 6]
+    assert [p.number for p in res.policies] == [1, 2, 3, 4, 5, 6, 7]
     for p, q in zip(res.policies, expected.policies):
-        assert p.auc_overall == pytest.approx(q.auc_overall)
+        assert p.auc_overall == pytest.approx(q.auc_overall, nan_ok=True)  # protocols: no AUC
         np.testing.assert_allclose(p.fpr, q.fpr)
         np.testing.assert_allclose(p.xauc, q.xauc)
     # the table shows the numbers
@@ -109,9 +109,17 @@ def test_guesses_columns_and_matches_the_engine(qtbot, page, data):
     t = page.policy_table
     tips = {t.item(r, 0).text(): t.item(r, 0).toolTip() for r in range(t.rowCount())}
     assert "Cross-AUC" in tips["xAUC"] and "False positive rate" in tips["FPR"]
-    assert t.horizontalHeaderItem(2 + 3).text() == "4\nFlagged\nperson"
-    assert "Maximum over flagged members" in t.horizontalHeaderItem(2 + 3).toolTip()
+    # numbered as the ACLU audit: 4 = protocol / individual, 6 = flagged (alleged victim) max
+    assert t.horizontalHeaderItem(2 + 3).text() == "4\nProtocol\nperson"
+    assert t.horizontalHeaderItem(2 + 5).text() == "6\nFlagged\nperson"
+    assert "Maximum over flagged members" in t.horizontalHeaderItem(2 + 5).toolTip()
     assert "household" in t.horizontalHeaderItem(2 + 4).toolTip()
+    # protocols: AUC not reported (the audit's Table 4); xAUC with its direction; footnote 5
+    assert cell(page, "AUC", "overall", 4).text() == "not reported"
+    assert "Table 4" in cell(page, "AUC", "overall", 4).toolTip()
+    assert "outside 'Group B'" in cell(page, "xAUC", "Group B", 3).toolTip()
+    assert cell(page, "FPR of the rest", "Group B", 3).text() == \
+        f"{100 * p3.fpr_rest[g]:.1f}%"
     np.testing.assert_allclose(res.edges, expected.edges)
     assert page.edges_table.rowCount() == 20
     assert page.edges_table.item(1, 1).text() == f"{expected.edges[0]:.6g}"
@@ -152,9 +160,10 @@ def test_without_flag_and_age_policies_are_marked(qtbot, page):
     page.flag_combo.setCurrentIndex(page.flag_combo.findData(None))
     page.age_combo.setCurrentIndex(page.age_combo.findData(None))
     res = wait_result(qtbot, page, first)
-    assert [p.available for p in res.policies] == [True, True, True, False, False, False]
-    it = cell(page, "AUC", "overall", 4)
-    assert it.text() == "—" and "flag column" in it.toolTip()
+    assert [p.available for p in res.policies] == [True, True, True, False, False, False, False]
+    it = cell(page, "AUC", "overall", 4)  # policy 4: protocol, individual outcome
+    assert it.text() == "—" and "age column" in it.toolTip()
+    assert "flag column" in cell(page, "AUC", "overall", 6).toolTip()
     assert "Policy 6 not computed" in page.summary.text()
     assert page.score_policy.findData(4) < 0  # only computed policies can be drawn
 
@@ -247,7 +256,7 @@ def test_plots_draw_and_save(qtbot, page, tmp_path):
     res = wait_result(qtbot, page)
     bars = [i for i in page.score_panel.plot.items if type(i).__name__ == "BarGraphItem"]
     assert len(bars) == len(res.group_names)
-    page.score_policy.setCurrentIndex(page.score_policy.findData(6))
+    page.score_policy.setCurrentIndex(page.score_policy.findData(5))  # protocol, household
     ticks = page.score_panel.plot.getAxis("bottom")._tickLevels[0]
     assert [t[1] for t in ticks] == ["Low-risk", "No protocol", "High-risk"]
     page.size_mode.setCurrentIndex(page.size_mode.findData("ratio"))

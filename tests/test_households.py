@@ -167,9 +167,9 @@ def test_table3_from_probabilities_binned_on_a_reference_split():
     out = communicated_scores(bins, data.households, flag, data.extras["age"].astype(float))
     for policy, expected in TABLE3.items():
         assert list(out[policy][fam_rows]) == expected, policy
-    # the household-level protocol policy has exactly one High-risk household: the family
-    p6 = res.policy(6)
-    assert p6.distribution[-1][HIGH] == 1
+    # the household-level protocol policy (5) has exactly one High-risk household: the family
+    p5 = res.policy(5)
+    assert p5.distribution[-1][HIGH] == 1
 
 
 def test_protocol_rules_and_their_configuration():
@@ -211,9 +211,15 @@ EXPECTED = {
     1: (6 / 15, 1 / 4, 1 / 2, 1.0, 3 / 8, 3 / 5, 3 / 4, 0.0),
     2: (7 / 15, 0.5 / 4, 1.0, 1.0, 3.5 / 8, 4 / 5, 1.0, 0.0),
     3: (3 / 6, 0.0, 1.0, 1.0, 0.0, 1 / 2, 1.0, 0.0),
-    4: (6 / 15, 1.5 / 4, 1 / 2, 1.0, 2.5 / 8, 2 / 5, 2 / 4, 0.0),
-    5: (2 / 6, 0.0, 1 / 2, 1 / 2, 0.0, 1 / 2, 1.0, 0.0),
-    6: (3 / 6, 0.0, 1.0, 1.0, 0.0, 1 / 2, 1.0, 0.0),
+    # protocol policies (numbered as the audit): no AUC (three levels, the audit's Table 4).
+    # Protocols: H1, H3, H4 none, H2 Low, H5 High; ranked Low < none < High, ties broken by the
+    # household maximum: c (Low 10) < d = e (16) < a = b (17) < f (18) < g = h (High 19).
+    # 4 (protocol, person): xAUC B: d over c = 1; xAUC W: b, f over a, e, g, h = (.5+1+1+1)/8;
+    # FPR: g, h flagged of the negatives a c e g h; B: g, h of a e g h; W: c not flagged
+    4: (math.nan, math.nan, math.nan, 1.0, 3.5 / 8, 2 / 5, 2 / 4, 0.0),
+    5: (math.nan, math.nan, math.nan, 1.0, 0.0, 1 / 2, 1.0, 0.0),
+    6: (6 / 15, 1.5 / 4, 1 / 2, 1.0, 2.5 / 8, 2 / 5, 2 / 4, 0.0),  # flagged max, person
+    7: (2 / 6, 0.0, 1 / 2, 1 / 2, 0.0, 1 / 2, 1.0, 0.0),  # flagged max, household
 }
 
 
@@ -231,12 +237,14 @@ def test_hand_computed_policy(hand_result, number):
     b, w = 0, 1
     got = (p.auc_overall, p.auc[b], p.auc[w], p.xauc[b], p.xauc[w], p.fpr_overall, p.fpr[b],
            p.fpr[w])
-    assert got == pytest.approx(EXPECTED[number])
+    assert got == pytest.approx(EXPECTED[number], nan_ok=True)
+    if p.score == "protocol":
+        assert p.auc_note and "Table 4" in p.auc_note
     assert p.n_units == (8 if p.outcome == "individual" else 5)
 
 
 def test_hand_computed_protocols_sizes_and_distributions(hand_result):
-    p6 = hand_result.policy(6)
+    p6 = hand_result.policy(5)  # protocol, household outcome
     # H2 Low (max 10, age 8); H1, H3 none; H4 none (max 18 but nobody under 16); H5 High
     assert p6.distribution[-1].tolist() == [1, 3, 1]
     assert p6.distribution[0].tolist() == [0, 2, 1]  # B households (any member): H1, H3, H5
@@ -304,7 +312,7 @@ def naive_policy(frame, score_policy, outcome, membership, cutoff, rules, tie_br
                 key[i] = (proto, frame.at[mx, "score"]) if tie_break else (proto,)
         if outcome == "household":
             gs = [frame.at[i, "g"] for i in members]
-            if membership == "any":
+            if membership in ("any", "footnote5"):
                 grp = {g for g in gs}
             elif membership == "all":
                 grp = {gs[0]} if len(set(gs)) == 1 else set()
@@ -326,7 +334,7 @@ def naive_policy(frame, score_policy, outcome, membership, cutoff, rules, tie_br
 
     pos = [u for u in units if u[2] == 1]
     neg = [u for u in units if u[2] == 0]
-    out = {"auc_overall": auc(pos, neg), "auc": [], "xauc": [], "fpr": []}
+    out = {"auc_overall": auc(pos, neg), "auc": [], "xauc": [], "fpr": [], "fpr_rest": []}
     for g in range(G):
         pg = [u for u in pos if g in u[4]]
         ng = [u for u in neg if g in u[4]]
@@ -336,6 +344,10 @@ def naive_policy(frame, score_policy, outcome, membership, cutoff, rules, tie_br
         flag = (lambda u: u[1] == 2) if score_policy == "protocol" else (lambda u: u[1] >= cutoff)
         den = sum(u[3] for u in ng)
         out["fpr"].append(sum(u[3] for u in ng if flag(u)) / den if den > 0 else math.nan)
+        den = sum(u[3] for u in nout)  # footnote 5: the rest, the units not in g
+        out["fpr_rest"].append(sum(u[3] for u in nout if flag(u)) / den if den > 0 else math.nan)
+    if score_policy == "protocol":  # three levels: no AUC, as in the audit's Table 4
+        out["auc_overall"], out["auc"] = math.nan, [math.nan] * G
     return out
 
 
@@ -354,7 +366,7 @@ def random_frame(seed, n=120):
 
 @pytest.mark.parametrize("seed,membership,tie_break,weighted", [
     (1, "any", True, False), (2, "all", True, True), (3, "majority", False, False),
-    (4, "any", False, True), (5, "any", True, True)])
+    (4, "any", False, True), (5, "any", True, True), (6, "footnote5", True, False)])
 def test_auc_xauc_fpr_match_brute_force(seed, membership, tie_break, weighted):
     frame = random_frame(seed)
     data = make_data(frame, weight="w" if weighted else None)
@@ -372,6 +384,8 @@ def test_auc_xauc_fpr_match_brute_force(seed, membership, tie_break, weighted):
         np.testing.assert_allclose(p.xauc, ref["xauc"], err_msg=f"policy {p.number}",
                                    equal_nan=True)
         np.testing.assert_allclose(p.fpr, ref["fpr"], err_msg=f"policy {p.number}", equal_nan=True)
+        np.testing.assert_allclose(p.fpr_rest, ref["fpr_rest"], err_msg=f"policy {p.number}",
+                                   equal_nan=True)
 
 
 def test_tie_break_changes_the_auc_only_through_ties():
@@ -431,7 +445,7 @@ def test_person_level_auc_matches_scikit_learn():
 
 
 def test_fpr_and_selection_against_fairlearn():
-    """Person level (policy 2) by group, and household level (policy 5) with "any member is
+    """Person level (policy 2) by group, and household level (policy 7) with "any member is
     in Group C" as the sensitive feature, against fairlearn's MetricFrame."""
     fl = pytest.importorskip("fairlearn.metrics")
     frame = pd.read_csv(SAMPLE)
@@ -461,8 +475,10 @@ def test_fpr_and_selection_against_fairlearn():
     mf = fl.MetricFrame(metrics=fl.false_positive_rate, y_true=hh["y"],
                         y_pred=(hh["shown"] >= 16).astype(int), sensitive_features=hh["c"])
     c = res.group_names.index("Group C")
-    assert res.policy(5).fpr[c] == pytest.approx(mf.by_group.loc[True])
-    assert res.policy(5).fpr_overall == pytest.approx(mf.overall)
+    assert res.policy(7).fpr[c] == pytest.approx(mf.by_group.loc[True])
+    assert res.policy(7).fpr_overall == pytest.approx(mf.overall)
+    # footnote 5: the rest of Group C is the households with no member in it
+    assert res.policy(7).fpr_rest[c] == pytest.approx(mf.by_group.loc[False])
 
 
 def test_fpr_and_screen_in_against_pandas_on_the_sample():
@@ -545,11 +561,13 @@ def test_missing_columns_leave_policies_unavailable_and_json_nulls_explained():
     frame.loc[7, "hh"] = None  # a person without a household: a household of one
     res = audit_households(make_data(frame, extras=()), HouseholdSettings(prebinned=True))
     out = json.loads(json.dumps(res.to_json()))
-    assert [p["policy"] for p in out["policies"]] == [1, 2, 3, 4, 5, 6]
-    assert [p["available"] for p in out["policies"]] == [True, True, True, False, False, False]
+    assert [p["policy"] for p in out["policies"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert [p["available"] for p in out["policies"]] == [True, True, True, False, False, False,
+                                                         False]
     assert out["policies"][3]["auc"]["overall"] is None
     assert any("household of one" in w for w in out["warnings"])
-    assert any("Policy 6" in w and "age column" in w for w in out["warnings"])
+    assert any("Policy 4" in w and "age column" in w for w in out["warnings"])
+    assert any("Policy 7" in w and "flag column" in w for w in out["warnings"])
     assert out["n_households"] == 6
     # a null value always comes with a reason
     hand = audit_households(make_data(HAND), HouseholdSettings(prebinned=True, flag="flag",
@@ -579,7 +597,7 @@ def test_cli_json_on_the_sample(tmp_path):
                 "--split", "split", "--reference-split", "train", "--json", "--out", out_xlsx)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert [p["policy"] for p in out["policies"]] == [1, 2, 3, 4, 5, 6]
+    assert [p["policy"] for p in out["policies"]] == [1, 2, 3, 4, 5, 6, 7]
     assert [(p["score"], p["outcome"]) for p in out["policies"]] == list(POLICIES.values())
     frame = pd.read_csv(SAMPLE)
     np.testing.assert_allclose(out["edges"], naive_edges(
@@ -640,9 +658,39 @@ def test_workbook_tables(tmp_path, hand_result):
     rows = {(r["measure"], r["group"]): r for r in main.rows}
     assert rows[("AUC", "overall")]["p3"] == pytest.approx(0.5)
     assert rows[("xAUC", "W")]["p2"] == pytest.approx(3.5 / 8)
-    assert rows[("AUC", "B")]["p5"] == 0.0
+    assert rows[("AUC", "B")]["p7"] == 0.0  # flagged max, household outcome (was policy 5)
+    assert "Table 4" in rows[("AUC", "B")]["p5"].reason  # protocol: no AUC
+    assert rows[("FPR of the rest", "not 'W'")]["p3"] == 1.0  # footnote 5
     path = write_workbook(tmp_path / "h.xlsx", about={"Test": {"a": 1}}, tables=tables)
     wb = openpyxl.load_workbook(path)
     ws = wb["Household policies"]
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert any("household max" in t.lower() for t in texts)
+
+
+def test_policies_numbered_as_the_aclu_audit_and_footnote5_rest(hand_result):
+    """Issue 14: 1 indiv/indiv, 2 hh max/indiv, 3 hh max/hh, 4 protocol/indiv, 5 protocol/hh,
+    6 max alleged-victim (flagged) score/indiv, 7 flagged max/hh; footnote 5 by default."""
+    assert POLICIES == {1: ("individual", "individual"), 2: ("household_max", "individual"),
+                        3: ("household_max", "household"), 4: ("protocol", "individual"),
+                        5: ("protocol", "household"), 6: ("flagged_max", "individual"),
+                        7: ("flagged_max", "household")}
+    assert hand_result.settings.membership == "footnote5"
+    # policy 3, household outcome; B households H1 H3 H5, rest H2 (no outcome, max 10) and
+    # H4 (outcome, max 18): FPR of the rest of B = 0/1, screen-in 1/2; W households H1 H2 H4,
+    # rest H3 (outcome) and H5 (no outcome, max 19 >= 16): FPR of the rest of W = 1/1
+    p3 = hand_result.policy(3)
+    assert p3.fpr_rest.tolist() == [0.0, 1.0]
+    assert p3.screen_in_rest.tolist() == [0.5, 1.0]
+    out = hand_result.to_json()
+    j3 = out["policies"][2]
+    assert j3["fpr_rest"] == {"B": 0.0, "W": 1.0}
+    assert "outside 'B'" in j3["xauc_direction"]["B"] and "WITH the outcome" in j3["xauc_direction"]["B"]
+    j4 = out["policies"][3]
+    assert j4["auc"]["overall"] is None and "Table 4" in j4["auc_note"]
+    assert not any("Policy 4" in w and "AUC" in w for w in out["warnings"])  # not "undefined"
+    # the former rule as an option: same membership, no comparison with the rest in the JSON
+    old = audit_households(make_data(HAND), HouseholdSettings(prebinned=True, flag="flag", age="age",
+                                                               membership="any")).to_json()
+    assert "fpr_rest" not in old["policies"][2]
+    assert old["policies"][2]["fpr"] == j3["fpr"]

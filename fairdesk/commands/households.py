@@ -2,7 +2,7 @@
 
     python main.py households DATA --score COL --label COL --group COL --household COL
         [--flag COL] [--age COL] [--bins 20] [--split COL --reference-split VALUE]
-        [--prebinned] [--cutoff 16] [--membership any|all|majority]
+        [--prebinned] [--cutoff 16] [--membership footnote5|any|all|majority]
         [--high-min-score 18 --high-age-below 16 --low-max-score 12 --low-age-at-least 7]
         [--no-tie-break] [--feature COL …] [--compare A B|others] [--out FILE.xlsx] [--json]
 
@@ -92,9 +92,10 @@ def _households_parser(p):
     p.add_argument("--cutoff", type=whole_number(1, 1000), default=None,
                    help="screened in when the bin score is at least this (default: 16 of 20 "
                         "bins, the bin at 80%% of the scale)")
-    p.add_argument("--membership", choices=tuple(MEMBERSHIP), default="any",
-                   help="a household is in a group when any (default), all or a majority of "
-                        "its members are")
+    p.add_argument("--membership", choices=tuple(MEMBERSHIP), default="footnote5",
+                   help="footnote5 (default, the audit's footnote 5): a household is in a group "
+                        "when any member is, and is compared with the rest; any: the same, with "
+                        "mixed households in each group (FairDesk's former rule); all; majority")
     p.add_argument("--high-min-score", type=real_number(), default=18)
     p.add_argument("--high-age-below", type=real_number(), default=16)
     p.add_argument("--low-max-score", type=real_number(), default=12)
@@ -169,13 +170,19 @@ def print_text(out: dict, source) -> None:
         if not p["available"]:
             print(f"{name:<40}not computed: it {p['reason']}")
             continue
+        no_auc = "auc_note" in p
+
+        def auc(v):
+            return "n/r" if no_auc else format_value(v, False)
         print(f"{name:<40}{'overall':<{width}}{p['n']['overall']:>9,}"
-              f"{format_value(p['auc']['overall'], False):>8}{'':>8}"
+              f"{auc(p['auc']['overall']):>8}{'':>8}"
               f"{format_value(p['fpr']['overall']):>9}")
         for g in groups:
             print(f"{'':<40}{g[:width - 1]:<{width}}{p['n'][g]:>9,}"
-                  f"{format_value(p['auc'][g], False):>8}{format_value(p['xauc'][g], False):>8}"
+                  f"{auc(p['auc'][g]):>8}{format_value(p['xauc'][g], False):>8}"
                   f"{format_value(p['fpr'][g]):>9}")
+    print("xAUC(g) = P(a unit of g with the outcome is ranked above a unit outside g without it). "
+          "n/r: AUC not reported for protocol policies (three levels), as in the audit's Table 4.")
     for f in out["features"]:
         print(f"feature {f['feature']}: risk ratio {format_value(f['ratio'], False)} "
               f"({out['feature_groups'][0]} vs {out['feature_groups'][1]})")

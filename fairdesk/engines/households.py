@@ -40,28 +40,33 @@ row's frequency weight counts. ``household``: the unit is a household, its outco
 when any member's outcome is positive, and every household counts once (weights are not
 used at household level; a warning says so when the data are weighted).
 
-**Policies 1–6** (FairDesk's numbering of the audit's combinations; the JSON and the
-tables also spell out the score and outcome of each):
+**Policies 1–7**, numbered as the audit's Tables 3 and 5 (the JSON and the tables also
+spell out the score and outcome of each):
 
 ====  ================  ==========
  1    individual        individual
  2    household_max     individual
  3    household_max     household
- 4    flagged_max       individual
- 5    flagged_max       household
- 6    protocol          household
+ 4    protocol          individual
+ 5    protocol          household
+ 6    flagged_max       individual   (the audit: maximum alleged-victim score)
+ 7    flagged_max       household    (FairDesk's addition)
 ====  ================  ==========
 
-The two other combinations are left out: an individual score has no single value per
-household, and a protocol is a household's, so it is measured against household
-outcomes. Policies 4–5 need a flag column and policy 6 an age column; without them those
-policies are reported as unavailable (values null, with the reason).
+An individual score has no single value per household, so it has no household-outcome
+policy. Policies 4–5 need an age column and policies 6–7 a flag column; without them those
+policies are reported as unavailable (values null, with the reason). **AUC is not reported
+for the protocol policies** (three levels), as in the audit's Table 4; their xAUC, FPR, TPR
+and screen-in are.
 
 **Groups.** At person level a person's group is their own. At household level a household
-belongs to group g when ``membership`` says so: ``any`` member is in g (the audit's
-"Black household"; mixed households then belong to several groups), ``all`` members are,
-or a strict ``majority`` (more than half) are. Households in no group still count in the
-overall figures and among "the other households".
+belongs to group g when ``membership`` says so. ``footnote5`` (the default, the audit's
+footnote 5): a household is in group g when any member is, and it is compared with *the
+rest*, the households with no member in g (each group's FPR, TPR and screen-in have a
+``*_rest`` counterpart). ``any``: the same membership, with mixed households counted in every
+group of their members and groups compared with each other (FairDesk's former rule).
+``all``: all members are in g; ``majority``: more than half are. Households in no group still
+count in the overall figures and among "the other households".
 
 **AUC "on the underlying probabilities".** Units are ranked by the communicated score,
 and ties are broken by the underlying probability aggregated the same way (own, household
@@ -72,7 +77,8 @@ half. ``tie_break=False`` ranks the communicated score alone (ties count half).
 
 **xAUC per group** (Kallus & Zhou 2019): xAUC(g) = P(a positive unit of group g outranks
 a negative unit *outside* g) — other groups' people at person level, the households not
-in g at household level. ``auc[g]`` is the within-group AUC.
+in g at household level (:func:`xauc_direction` writes it out). ``auc[g]`` is the
+within-group AUC.
 
 **FPR at the cutoff.** A unit is screened in when its communicated bin score is at least
 ``cutoff`` (default 16) or, for protocols, when it has the High-risk protocol. FPR =
@@ -116,11 +122,17 @@ SCORE_SHORT = {"individual": "Individual", "household_max": "Household max",
                "flagged_max": "Flagged max", "protocol": "Protocol"}
 OUTCOME_LEVELS = {"individual": "per person", "household": "per household (any positive)"}
 POLICIES = {1: ("individual", "individual"), 2: ("household_max", "individual"),
-            3: ("household_max", "household"), 4: ("flagged_max", "individual"),
-            5: ("flagged_max", "household"), 6: ("protocol", "household")}
+            3: ("household_max", "household"), 4: ("protocol", "individual"),
+            5: ("protocol", "household"), 6: ("flagged_max", "individual"),
+            7: ("flagged_max", "household")}
+NO_AUC_REASON = ("not reported for a protocol policy: a protocol has three levels, and the "
+                 "audit's Table 4 reports no AUC for it")
 PROTOCOL_LABELS = ("Low-risk protocol", "No protocol", "High-risk protocol")
 LOW, NO_PROTOCOL, HIGH = 0, 1, 2
-MEMBERSHIP = {"any": "a household is in a group when any member is",
+MEMBERSHIP = {"footnote5": "a household is in a group when any member is, and is compared with the "
+                           "rest (the households with no member in it), as in the audit's footnote 5",
+              "any": "a household is in every group of its members (a mixed household counts in "
+                     "each), and groups are compared with each other",
               "all": "a household is in a group when all its members are",
               "majority": "a household is in a group when more than half its members are"}
 EDGE_CONVENTION = ("A score equal to an edge goes to the higher (riskier) bin; bin 1 is the "
@@ -187,11 +199,11 @@ class HouseholdSettings:
     prebinned: bool = False  # the score column already holds bin scores 1 … bins
     flag: str | None = None  # extras column: 0/1 flagged member (e.g. alleged victim)
     age: str | None = None  # extras column: age in years
-    membership: str = "any"
+    membership: str = "footnote5"
     cutoff: int | None = None  # screened in at a bin score at least this; None = 0.8·bins
     protocol: ProtocolRules = field(default_factory=ProtocolRules)
     tie_break: bool = True  # rank ties of the communicated score by the probability
-    policies: tuple = (1, 2, 3, 4, 5, 6)
+    policies: tuple = (1, 2, 3, 4, 5, 6, 7)
     max_size: int = 6  # household sizes shown 1 … max_size − 1 and "max_size+"
     features: tuple | None = None  # binary extra columns compared; None = every one
     feature_group_a: str | None = None  # None = the first group
@@ -237,7 +249,7 @@ class HouseholdSettings:
                                 f"{', '.join(MEMBERSHIP)} (it is {self.membership!r}).")
         bad = [p for p in self.policies if p not in POLICIES]
         if bad or not self.policies:
-            raise FairDeskError(f"Policies are numbered 1 to 6 ({bad or 'none'} given).")
+            raise FairDeskError(f"Policies are numbered 1 to 7 ({bad or 'none'} given).")
         if not isinstance(self.max_size, (int, np.integer)) or self.max_size < 2:
             raise FairDeskError("The largest household size shown must be at least 2.")
         self.protocol.validate()
@@ -573,6 +585,10 @@ class PolicyResult:
     screen_in: np.ndarray | None = None  # (G,) share of the group's units screened in
     screen_in_overall: float = math.nan
     distribution: np.ndarray | None = None  # (G + 1, L) weighted units per level; last = all
+    fpr_rest: np.ndarray | None = None  # (G,) over the units not in the group (footnote 5)
+    tpr_rest: np.ndarray | None = None
+    screen_in_rest: np.ndarray | None = None
+    auc_note: str = ""  # why no AUC is reported (protocol policies)
 
     @property
     def title(self) -> str:
@@ -581,6 +597,16 @@ class PolicyResult:
     @property
     def unit_word(self) -> str:
         return "people" if self.unit == "person" else "households"
+
+    def xauc_direction(self, group: str) -> str:
+        """What xAUC(group) measures, written out."""
+        return xauc_direction(group, self.unit_word)
+
+
+def xauc_direction(group: str, units: str = "units") -> str:
+    return (f"P(one of the {units} of '{group}' WITH the outcome is ranked above one of the {units} "
+            f"outside '{group}' WITHOUT it); below 0.5 or below the group's AUC, the group's "
+            "positives are ranked under the others' negatives")
 
 
 @dataclass
@@ -645,15 +671,26 @@ class HouseholdResult:
                 continue
             tag = f"Policy {p.number} ({p.score} score, {p.outcome} outcome)"
             item["n"] = {**{g: int(p.n[i]) for i, g in enumerate(names)}, "overall": p.n_units}
-            item["auc"] = {**{g: val(p.auc[i], f"{tag}: AUC of group '{g}' is undefined: its "
-                                     f"{p.unit_word} need both outcomes.")
-                              for i, g in enumerate(names)},
-                           "overall": val(p.auc_overall, f"{tag}: overall AUC is undefined: "
-                                          "both outcomes are needed.")}
+            if not p.auc_note:
+                item["auc"] = {**{g: val(p.auc[i], f"{tag}: AUC of group '{g}' is undefined: its "
+                                         f"{p.unit_word} need both outcomes.")
+                                  for i, g in enumerate(names)},
+                               "overall": val(p.auc_overall, f"{tag}: overall AUC is undefined: "
+                                              "both outcomes are needed.")}
+            else:
+                item["auc"] = {**{g: None for g in names}, "overall": None}
+                item["auc_note"] = p.auc_note
             item["xauc"] = {g: val(p.xauc[i], f"{tag}: xAUC of group '{g}' is undefined: the "
                                    f"group has no positive {p.unit_word} or no negative "
                                    f"{p.unit_word} are outside it.")
                             for i, g in enumerate(names)}
+            item["xauc_direction"] = {g: p.xauc_direction(g) for g in names}
+            if self.settings.membership == "footnote5":
+                for key in ("fpr", "tpr", "screen_in"):
+                    arr = getattr(p, f"{key}_rest")
+                    item[f"{key}_rest"] = {g: val(arr[i], f"{tag}: {key} of the {p.unit_word} not "
+                                                  f"in '{g}' is undefined (0/0).")
+                                           for i, g in enumerate(names)}
             item["fpr"] = {**{g: val(p.fpr[i], f"{tag}: FPR of group '{g}' is undefined (0/0): "
                                      f"the group has no {p.unit_word} without the outcome.")
                               for i, g in enumerate(names)},
@@ -862,7 +899,7 @@ def audit_households(data: AnalysisData, settings: HouseholdSettings | None = No
     person_member = (g_s[None, :] == np.arange(G)[:, None]).astype(float)  # (G, n)
     counts = np.bincount(hh.hh * G + g_s, minlength=H * G).reshape(H, G) if G else \
         np.zeros((H, 0))
-    if s.membership == "any":
+    if s.membership in ("any", "footnote5"):
         hmember = counts > 0
     elif s.membership == "all":
         hmember = counts == hh.sizes[:, None]
@@ -999,6 +1036,16 @@ def _fill_policy(res: PolicyResult, level, key, n_keys, u: _Units, s: HouseholdS
     res.tpr_overall = _ratio(tp.sum(), u.P)
     res.screen_in_overall = _ratio(sel.sum(), u.w.sum())
     res.auc_overall, res.auc, res.xauc = _rank_auc(key, n_keys, u)
+    if res.score == "protocol":  # three levels: no AUC, as in the audit's Table 4
+        res.auc_overall, res.auc = math.nan, np.full(len(u.index), np.nan)
+        res.auc_note = NO_AUC_REASON
+    # the rest of each group (the units not in it), the audit's footnote 5 comparison
+    rest = 1.0 - np.minimum(member, 1.0)
+    neg_r, pos_r, w_r = rest @ u.nw, rest @ u.pw, rest @ u.w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        res.fpr_rest = np.where(neg_r > 0, (rest @ fp) / np.where(neg_r > 0, neg_r, 1), np.nan)
+        res.tpr_rest = np.where(pos_r > 0, (rest @ tp) / np.where(pos_r > 0, pos_r, 1), np.nan)
+        res.screen_in_rest = np.where(w_r > 0, (rest @ sel) / np.where(w_r > 0, w_r, 1), np.nan)
     dist = np.empty((len(u.index) + 1, L))
     for g, ix in enumerate(u.index):
         dist[g] = np.bincount(lev[ix], u.w[ix], L)

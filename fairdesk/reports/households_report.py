@@ -24,6 +24,11 @@ MEASURES = {
     "tpr": ("TPR", "True positive rate at the cutoff: share of the units with the outcome that "
                    "are screened in."),
     "screen_in": ("Screen-in rate", "Share of the group's units screened in at the cutoff."),
+    "fpr_rest": ("FPR of the rest", "FPR of the units not in the group (the audit's footnote 5 "
+                                    "compares a group with the rest)."),
+    "tpr_rest": ("TPR of the rest", "TPR of the units not in the group (footnote 5)."),
+    "screen_in_rest": ("Screen-in rate of the rest", "Screen-in rate of the units not in the "
+                                                     "group (footnote 5)."),
     "n": ("Units", "People (person-level policies) or households (household-level policies) "
                    "of the group."),
 }
@@ -54,9 +59,13 @@ def _reasons(p: PolicyResult, key: str, group: str | None) -> str:
 def policy_table(res: HouseholdResult) -> Table:
     names = res.group_names
     rows = []
+    footnote5 = res.settings.membership == "footnote5"
     for key, (label, _tip) in MEASURES.items():
-        targets = ([("overall", None)] if key not in ("xauc",) else []) + \
-            [(g, i) for i, g in enumerate(names)]
+        if key.endswith("_rest") and not footnote5:
+            continue
+        rest = key.endswith("_rest")
+        targets = ([("overall", None)] if key not in ("xauc",) and not rest else []) + \
+            [(g if not rest else f"not '{g}'", i) for i, g in enumerate(names)]
         for gname, gi in targets:
             row = {"measure": label, "group": gname}
             for p in res.policies:
@@ -66,6 +75,13 @@ def policy_table(res: HouseholdResult) -> Table:
                     continue
                 if key == "n":
                     row[col] = int(p.n_units if gi is None else p.n[gi])
+                    continue
+                if key == "auc" and p.auc_note:
+                    row[col] = Undefined(f"Policy {p.number}: AUC {p.auc_note}.")
+                    continue
+                if rest:
+                    row[col] = _v(getattr(p, key)[gi], f"Policy {p.number}: 0/0 among the "
+                                                       f"{p.unit_word} not in '{names[gi]}'.")
                     continue
                 value = getattr(p, f"{key}_overall") if gi is None else getattr(p, key)[gi]
                 row[col] = _v(value, f"Policy {p.number}: {_reasons(p, key, None if gi is None else gname)}.")
@@ -87,10 +103,15 @@ def policy_table(res: HouseholdResult) -> Table:
         f"Households: {MEMBERSHIP[s.membership]}; each household counts once.",
         "Units are people for person-level outcomes and households (outcome = any member's) "
         "for household-level outcomes.",
+        "xAUC direction: xAUC(g) = P(a unit of g WITH the outcome is ranked above a unit outside g "
+        "WITHOUT it); below 0.5, or below g's AUC, g's positives are ranked under the others' "
+        "negatives.",
+        "AUC is not reported for the protocol policies (4 and 5: three levels), as in the audit's "
+        "Table 4.",
     ]
     return Table("Household policies", cols, rows,
-                 title="Household aggregation policies: AUC, xAUC and error rates by group "
-                       "(the audit's Tables 4 and 5)", notes=notes)
+                 title="Household aggregation policies 1–7 (numbered as the audit's Tables 3 and 5): "
+                       "AUC, xAUC and error rates by group", notes=notes)
 
 
 def distribution_table(res: HouseholdResult) -> Table:

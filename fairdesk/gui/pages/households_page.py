@@ -36,8 +36,17 @@ from .base import Page, note_label, readonly_table
 UNDEFINED = "undefined"
 GREY = QColor("#777777")
 ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
-MEMBERSHIP_TEXT = {"any": "any member is", "all": "all members are",
+MEMBERSHIP_TEXT = {"footnote5": "any member is; vs the rest",
+                   "any": "any member is; in each group", "all": "all members are",
                    "majority": "most members are"}
+# footnote 5: each group is compared with the rest (the units not in it)
+REST_MEASURES = (
+    ("fpr_rest", "FPR of the rest", True, False,
+     "False positive rate of the units NOT in the group (the audit's footnote 5 compares a "
+     "group's households with the rest)."),
+    ("screen_in_rest", "Screen-in of the rest", True, False,
+     "Screen-in rate of the units NOT in the group (the audit's footnote 5)."),
+)
 PROTOCOL_TICKS = ("Low-risk", "No protocol", "High-risk")  # PROTOCOL_LABELS, shorter
 POLICY_SHORT = {"individual": "Individual", "household_max": "HH max",
                 "flagged_max": "Flagged", "protocol": "Protocol"}
@@ -236,7 +245,7 @@ class HouseholdsPage(Page):
     def _build_protocol_box(self) -> QGroupBox:
         box = QGroupBox("Protocol rules")
         box.setToolTip("The protocol a household gets from its maximum bin score and its "
-                       "members' ages (policy 6). High-risk wins when both rules hold.")
+                       "members' ages (policies 4 and 5). High-risk wins when both rules hold.")
         g = QGridLayout(box)
         g.setContentsMargins(6, 2, 6, 4)
         g.setHorizontalSpacing(4)
@@ -412,7 +421,7 @@ class HouseholdsPage(Page):
         if d.households is None:
             return ("Household policies need a household id column. On the Data page, give a "
                     "column the role “Household id” (and map a flag column, such as alleged "
-                    "victim, and an age column as extra attributes for policies 4–6).")
+                    "victim, and an age column as extra attributes for policies 4–7).")
         if d.label is None:
             return "Household policies need an outcome column: map one on the Data page."
         return ""
@@ -603,7 +612,8 @@ class HouseholdsPage(Page):
             item.setToolTip(tip)
             t.setHorizontalHeaderItem(c, item)
         rows = []
-        for key, label, per_group, overall, definition in MEASURES:
+        measures = MEASURES + (REST_MEASURES if res.settings.membership == "footnote5" else ())
+        for key, label, per_group, overall, definition in measures:
             targets = ([("overall", None)] if overall else []) + \
                 ([(n, i) for i, n in enumerate(names)] if per_group else [])
             rows.append((key, label, definition, targets))
@@ -662,6 +672,17 @@ class HouseholdsPage(Page):
                               Qt.AlignCenter, undefined=True)
         if key == "n":
             return self._item(fmt_value("n", p.n_units), f"{p.n_units:,} {p.unit_word}")
+        if key == "auc" and p.auc_note:
+            return self._item("not reported", f"AUC {p.auc_note}.", Qt.AlignCenter, undefined=True)
+        if key.endswith("_rest"):
+            value = getattr(p, key)[gi]
+            if _nan(value):
+                return self._item(UNDEFINED, f"Undefined (0/0): the {p.unit_word} not in {gname} "
+                                  "have none in the denominator.", undefined=True)
+            return self._item(fmt_value(key[:-5], value),
+                              f"{label} (the {p.unit_word} not in {gname}) under policy "
+                              f"{p.number}: {100 * value:.2f}%; {gname}: "
+                              f"{100 * getattr(p, key[:-5])[gi]:.2f}%")
         value = getattr(p, f"{key}_overall") if gi is None else getattr(p, key)[gi]
         who = "all units" if gi is None else f"group {gname}"
         if _nan(value):
@@ -677,6 +698,7 @@ class HouseholdsPage(Page):
         tip = f"{label} of {who} under policy {p.number}: {value:.4f} ({n:,} {p.unit_word})"
         if key == "xauc":
             tip += f"; its AUC is {p.auc[gi]:.3f}" if not _nan(p.auc[gi]) else ""
+            tip += f".\nDirection: {p.xauc_direction(gname)}."
         if key in ("fpr", "screen_in"):
             tip = f"{label} of {who} under policy {p.number}: {100 * value:.2f}% ({n:,} {p.unit_word})"
         return self._item(fmt_value(key, value), tip)
