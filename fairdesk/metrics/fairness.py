@@ -332,7 +332,7 @@ def reference_comparison(rate_values: np.ndarray, reference: int) -> tuple[np.nd
     toolkits report them; NaN where undefined."""
     v = np.asarray(rate_values, dtype=float)
     ref = v[reference]
-    diff = v - ref
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf − inf (an infinite FN/FP) is NaN
+        diff = v - ref
         ratio = np.where(ref > 0, v / ref, np.nan)
     return diff, ratio
