@@ -378,9 +378,21 @@ def test_threshold_optimizer_constraints(data, definition, weights):
     assume(phi.size >= 2)
     weights = tuple(sorted(weights)) + (1.0,)
     G = data.n_groups
-    sol = solve_subsample(s, y, g, w, G, phi, definition, weights, max_candidates=10_000)
+    # the default search keeps someone on each side of every group's threshold where it can:
+    # the order and coverage constraints still hold, and the objective is the plain one
+    con = solve_subsample(s, y, g, w, G, phi, definition, weights, max_candidates=10_000)
+    check_threshold_constraints(con.theta, phi)
+    if definition != "CAL":
+        for wi, wv in enumerate(weights):
+            for t in range(phi.size):
+                ref = objective_value(s, y, g, w, G, phi, t, con.theta[wi, t], definition, wv)
+                assert con.objective[wi, t] == pytest.approx(ref, abs=1e-8)
+    # unconstrained (allow_degenerate): w = 1 gives back Φ exactly
+    sol = solve_subsample(s, y, g, w, G, phi, definition, weights, max_candidates=10_000,
+                          nondegenerate=False)
     theta = sol.theta  # (W, k, G)
     k = phi.size
+    check_threshold_constraints(theta, phi)
     for t in range(k):
         # coveredness: the group-agnostic threshold lies between the groups' thresholds
         assert np.all(theta[:, t].min(axis=1) <= phi[t] + 1e-12)
@@ -401,6 +413,16 @@ def test_threshold_optimizer_constraints(data, definition, weights):
             # the first threshold has no lower bound: Φ itself is a feasible start
             at_phi = objective_value(s, y, g, w, G, phi, 0, np.full(G, phi[0]), definition, wv)
             assert sol.objective[wi, 0] <= at_phi + 1e-9
+
+
+def check_threshold_constraints(theta, phi):
+    for t in range(phi.size):
+        assert np.all(theta[:, t].min(axis=1) <= phi[t] + 1e-12)
+        assert np.all(theta[:, t].max(axis=1) >= phi[t] - 1e-12)
+        if t > 0:
+            assert np.all(theta[:, t] > theta[:, t - 1])
+        if t + 1 < phi.size:
+            assert np.all(theta[:, t] <= phi[t + 1] + 1e-12)
 
 
 def test_threshold_optimizer_last_threshold_without_scores_above():

@@ -304,3 +304,164 @@ def test_command_line_weight_alone_equals_weight_in_a_grid():
     for b in best0:  # where w = 0 is also the suggestion beside 0.5, its thresholds agree
         a = next(x for x in alone["best"] if x["threshold"] == b["threshold"])
         assert a["post"] == b["post"]
+
+
+def _reference_cases():
+    import json
+    from conftest import ROOT
+    ref = json.loads((ROOT / "tests" / "data" / "correction_reference.json").read_text())
+    return ref
+
+
+@pytest.mark.skipif(not ADULT.exists(), reason="shared data not present")
+@pytest.mark.parametrize("case", range(7))
+def test_objective_at_least_as_good_as_the_recorded_reference(case):
+    """Issue 18 item 3: the objective on Adult (3 groups) and the sample (8 groups, race ×
+    sex) is at least as good, at every (w, threshold), as the optimizer's before the
+    search was made linear in the number of groups (values recorded by
+    tests/data/make_correction_reference.py at commit 40aabd4)."""
+    import sys
+    from conftest import ROOT
+    sys.path.insert(0, str(ROOT / "tests" / "data"))
+    from make_correction_reference import CASES, subsample
+    ref = _reference_cases()
+    c = ref["cases"][case]
+    path = next(p for name, p, m, d, seeds in CASES if name == c["data"] and d == c["definition"])
+    data = prepare(pd.read_csv(path), ColumnMapping(**c["mapping"]))
+    s, y, g, w, phi = subsample(data, c["seed"])
+    sol = solve_subsample(s, y, g, w, data.n_groups, phi, c["definition"], tuple(ref["weights"]))
+    old = np.asarray(c["objective"])
+    assert sol.objective.shape == old.shape
+    assert np.all(sol.objective <= old + 1e-9), np.argwhere(sol.objective > old + 1e-9)
+    for wi in (0, 5, 20):  # the internal objective is the plain reference computation
+        for t in range(3):
+            assert sol.objective[wi, t] == pytest.approx(objective_value(
+                s, y, g, w, data.n_groups, phi, t, sol.theta[wi, t], c["definition"], ref["weights"][wi]), abs=1e-9)
+
+
+def _flagged_shares(data, res, wi, t):
+    """Share of each group at or above its bagged corrected threshold (full data, brute force)."""
+    post = res.theta.mean(axis=0)[wi, t]  # oriented
+    return np.array([np.sum(data.weight[(data.group == g) & (data.oriented >= post[g])]) /
+                     np.sum(data.weight[data.group == g]) for g in range(data.n_groups)])
+
+
+@pytest.mark.skipif(not (SHARED / "compas_two_year.csv").exists(), reason="shared data not present")
+def test_compas_race_suggestion_is_never_degenerate():
+    """Issue 14: COMPAS by race, Oregon low, the default settings (101 weights, the study's
+    three thresholds; fewer subsamples here): the suggestion used to flag everyone in 5 of 6
+    groups. Now the suggested solution flags fewer than everyone, and someone, in every
+    group; the unconstrained optimizer's degenerate solutions stay in the grid, marked,
+    and are never suggested."""
+    df = pd.read_csv(SHARED / "compas_two_year.csv")
+    data = prepare(df, ColumnMapping(score="decile_score", label="two_year_recid", groups=["race"], id="id"))
+    assert len(data.group_names) == 6
+    base = dict(subsamples=12, audit_subsamples=12, seed=0, workers=1)
+    r = run_correction(data, CorrectionSettings(**base))
+    assert r.integer_scores and r.score_range == (1.0, 10.0)
+    for b in r.best:
+        shares = _flagged_shares(data, r, b["w_index"], b["threshold"])
+        assert np.all(shares < 1) and np.all(shares > 0), shares
+        assert b["usable"] and not r.is_degenerate(b["w_index"], b["threshold"])
+    # the unconstrained optimizer (the old behaviour): everyone flagged in groups at Oregon low
+    u = run_correction(data, CorrectionSettings(**base, allow_degenerate=True))
+    low = 0
+    bad = [wi for wi in range(len(u.weights)) if u.is_degenerate(wi, low)]
+    assert bad, "the unconstrained optimizer gives degenerate solutions here"
+    for wi in bad:  # the marks agree with a brute-force count on the full data
+        shares = _flagged_shares(data, u, wi, low)
+        assert np.any(shares >= 1) or np.any(shares <= 0)
+    j = u.to_json()
+    marked = [row for row in j["grid"] if row["degenerate"]]
+    assert len(marked) == sum(len(x) > 0 for row in u.degenerate for x in row)
+    assert j["warnings"] and all(not u.is_degenerate(b["w_index"], b["threshold"]) or not b["usable"]
+                                 for b in u.best)
+    for b in j["best"]:
+        if b["usable"]:
+            assert not b["degenerate"]
+    # which corrected thresholds sit on the lowest or highest decile
+    wi0 = bad[0]
+    marks = u.bound_marks(wi0, low)
+    post = u.post_thresholds()[wi0, low]
+    for g, m in marks.items():
+        assert post[g] == pytest.approx(1.0 if m == "lowest" else 10.0)
+    assert all(g in marks for g in range(6) if post[g] == 1.0)
+
+
+def test_best_w_skips_degenerate_solutions():
+    res = CorrectionResult(settings=CorrectionSettings(), group_names=["a", "b"], sign=1.0, mode="bootstrap",
+                           weights=np.array([0.0, 0.5, 1.0]), phi=np.zeros((1, 1)),
+                           theta=np.zeros((1, 3, 1, 2)), objective=np.zeros((1, 3, 1)),
+                           fairness_pre_sub=np.zeros((1, 1)))
+    res.assessment = {"fairness_post_mean": np.array([[1.0], [0.8], [0.6]]),
+                      "fairness_post_sd": np.array([[0.0], [0.01], [0.01]])}
+    res.degenerate = [[["a: everyone at or above the threshold"]], [[]], [[]]]
+    b = best_weights(res)[0]
+    assert b["w_index"] == 1 and b["usable"]  # the fairest w is degenerate: the next one
+    res.degenerate = [[["x"]], [["y"]], [["z"]]]
+    b = best_weights(res)[0]
+    assert b["w_index"] == 0 and not b["usable"]  # nothing usable: shown, flagged, not suggested
+
+
+def test_degenerate_marks_hand_computed():
+    """Four people in two groups, hand-checked: group b's threshold above its only scores
+    flags nobody; group a's at its lowest score flags everyone; accuracy rule."""
+    from fairdesk.engines.threshold_correction import degenerate_solutions
+    f = pd.DataFrame({"s": [1, 2, 3, 4, 1, 2, 3, 4], "y": [0, 0, 1, 1, 0, 1, 0, 1],
+                      "g": ["a"] * 4 + ["b"] * 4})
+    data = prepare(f, ColumnMapping(score="s", label="y", groups=["g"]))
+    res = CorrectionResult(settings=CorrectionSettings(), group_names=["a", "b"], sign=1.0, mode="bootstrap",
+                           weights=np.array([0.0, 1.0]), phi=np.full((1, 1), 2.5),
+                           theta=np.array([[[[1.0, 2.5]], [[2.5, 2.5]]]]), objective=np.zeros((1, 2, 1)),
+                           fairness_pre_sub=np.zeros((1, 1)))
+    d = degenerate_solutions(data, res)
+    assert d[0][0] == ["a: everyone at or above the threshold"]
+    assert d[1][0] == []  # 2.5 everywhere: accuracy 6/8 = 0.75
+    res.theta = np.array([[[[4.5, 4.5]], [[3.5, 1.5]]]])  # nobody flagged; then a poor split
+    d = degenerate_solutions(data, res)
+    assert d[0][0] == ["a: nobody at or above the threshold", "b: nobody at or above the threshold"]
+    # a flags 4 only (acc 3/4), b flags 2,3,4 (acc 3/4): fine
+    assert d[1][0] == []
+    f2 = f.assign(y=[1, 1, 0, 0, 1, 1, 0, 0])  # higher scores are negatives: an inverted rule
+    data2 = prepare(f2, ColumnMapping(score="s", label="y", groups=["g"]))
+    res.theta = np.array([[[[1.5, 1.5]], [[2.5, 2.5]]]])
+    d = degenerate_solutions(data2, res)
+    # at 1.5: flagged 2,3,4 in each group → tp 1, fp 2, tn 0, fn 1 per group: accuracy 2/8 < 0.5
+    assert d[0][0] == ["accuracy 0.250 below flagging everyone (0.500) and no one (0.500)"]
+
+
+@pytest.mark.skipif(not (SHARED / "compas_two_year.csv").exists(), reason="shared data not present")
+def test_command_line_marks_degenerate_solutions_in_json_and_workbook(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import openpyxl
+
+    from conftest import ROOT
+    out = tmp_path / "erb.xlsx"
+    args = [sys.executable, str(ROOT / "main.py"), "erb", str(SHARED / "compas_two_year.csv"),
+            "--score", "decile_score", "--label", "two_year_recid", "--group", "race", "--weights", "0:1:0.25",
+            "--subsamples", "3", "--audit-subsamples", "3", "--workers", "1", "--json"]
+    r = subprocess.run(args + ["--allow-degenerate", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    low = [row for row in j["grid"] if "low" in row["threshold"]]
+    assert any(row["degenerate"] for row in low) and j["warnings"]
+    assert j["integer_scores"] and j["score_range"] == [1.0, 10.0]
+    b = j["best"][0]
+    assert b["degenerate"] == [] or b["usable"] is False
+    if b["post_at_score_bounds"]:
+        assert all(b["post"][g] == (1.0 if m == "lowest" else 10.0) for g, m in b["post_at_score_bounds"].items())
+    wb = openpyxl.load_workbook(out)
+    grid = list(wb["Trade-off grid"].iter_rows(values_only=True))
+    header = next(row for row in grid if row and "Degenerate?" in row)
+    col = header.index("Degenerate?")
+    marks = [row[col] for row in grid[grid.index(header) + 1:] if row and row[col]]
+    assert sum(str(m).startswith("yes") for m in marks) == sum(1 for row in j["grid"] if row["degenerate"])
+    text = " ".join(str(c) for row in grid for c in row if c)
+    assert "Warning:" in text
+    # by default the optimizer keeps someone on each side in every group: nothing degenerate
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    j = json.loads(r.stdout)
+    assert all(b["usable"] and not b["degenerate"] for b in j["best"])

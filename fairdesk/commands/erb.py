@@ -58,6 +58,9 @@ def _erb_parser(p):
                    help="group-agnostic threshold rules (default: oregon_low, mean, oregon_high)")
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--workers", type=whole_number(1, 256), default=None, help="worker processes (default: one per core)")
+    p.add_argument("--allow-degenerate", action="store_true",
+                   help="let a group's threshold flag everyone or no one in the group (off by default; "
+                        "such solutions are marked degenerate and never suggested)")
     p.add_argument("--out", help="also write the workbook (.xlsx)")
 
     def run(args):
@@ -70,7 +73,8 @@ def _erb_parser(p):
         settings = CorrectionSettings(
             definition=args.definition.upper(), weights=parse_weights(args.weights),
             subsamples=args.subsamples, audit_subsamples=args.audit_subsamples, seed=args.seed,
-            subsampling=args.subsampling, rules=rules, workers=args.workers)
+            subsampling=args.subsampling, rules=rules, workers=args.workers,
+            allow_degenerate=args.allow_degenerate)
         progress = None if args.json else stderr_progress
         from ..jobs import Job
         result = run_correction(data, settings, job=Job(progress))
@@ -90,8 +94,19 @@ def _erb_parser(p):
               f"seed {out['seed']}")
         for b in out["best"]:
             post = ", ".join(f"{g} {v:.4g}" for g, v in b["post"].items())
-            print(f"{b['threshold']}: best w {b['w']:g}; fairness {format_value(b['fairness_pre']['mean'], False)}"
+            tag = "best w" if b["usable"] else "no usable w (every w degenerate); fairest w"
+            print(f"{b['threshold']}: {tag} {b['w']:g}; fairness {format_value(b['fairness_pre']['mean'], False)}"
                   f" -> {format_value(b['fairness_post']['mean'], False)}; changed {format_value(b['changed'])}; {post}")
+            by_mark: dict = {}
+            for g, m in b["post_at_score_bounds"].items():
+                by_mark.setdefault(m, []).append(g)
+            for m, gs in by_mark.items():
+                where = {"lowest": f"at the lowest score ({out['score_range'][0]:g})",
+                         "highest": f"at the highest score ({out['score_range'][1]:g})",
+                         }.get(m, f"{m} score: nobody flagged")
+                print(f"  {where}: " + ", ".join(gs))
+        for w in out["warnings"]:
+            print(f"warning: {w}")
         return 0
     return run
 

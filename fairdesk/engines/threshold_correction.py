@@ -66,13 +66,16 @@ class CorrectionSettings:
     subsampling: str = "auto"  # "unit" (one row per id), "bootstrap", or "auto"
     rules: tuple = OREGON_RULES  # ThresholdRule dicts giving Φ on each subsample
     max_candidates: int = 400
+    # False: a group's threshold keeps someone of the group on each side (where possible)
+    allow_degenerate: bool = False
     workers: int | None = None  # None = one per core
 
     def to_dict(self) -> dict:
         return {"definition": self.definition, "weights": list(self.weights),
                 "subsamples": self.subsamples, "audit_subsamples": self.audit_subsamples,
                 "seed": self.seed, "subsampling": self.subsampling,
-                "rules": [dict(r) for r in self.rules], "max_candidates": self.max_candidates}
+                "rules": [dict(r) for r in self.rules], "max_candidates": self.max_candidates,
+                "allow_degenerate": self.allow_degenerate}
 
     @classmethod
     def from_dict(cls, d: dict) -> "CorrectionSettings":
@@ -179,6 +182,10 @@ class _Candidates:
         self.fp = np.maximum(gs.negatives[:, None] - self.tn, 0.0)
         self.weight_total = gs.weight_total
         self.positives = gs.positives
+        # candidates that leave someone (positive weight) on each side within the group
+        tiny = 1e-12 * np.maximum(gs.weight_total, 1.0)[:, None]
+        self.nondegenerate = self.valid & (self.below > tiny) & \
+            (self.below < gs.weight_total[:, None] - tiny)
         self.phi_index = np.array([[int(np.flatnonzero(self.values[g] == p)[0]) for p in phi]
                                    for g in range(G)])  # (G, k)
 
@@ -206,7 +213,8 @@ class _SingleThresholdProblem:
     """Threshold t of one subsample, for all penalty weights at once."""
 
     def __init__(self, cand: _Candidates, definition: str, t: int, phi: np.ndarray, w: np.ndarray,
-                 lower: np.ndarray, n_total_weight: float, pooled_family: dict | None = None):
+                 lower: np.ndarray, n_total_weight: float, pooled_family: dict | None = None,
+                 nondegenerate: bool = True):
         self.c = cand
         self.pooled_family = pooled_family  # rate -> pooled rate along a grid of thresholds
         self.keys = DEFINITIONS[definition].rates
@@ -224,6 +232,9 @@ class _SingleThresholdProblem:
         # static constraints per (w, g, c): orderliness within the group
         self.allowed = cand.valid[None] & (cand.values[None] <= upper) & \
             (cand.values[None] > lower[:, :, None])  # lower: (W, G) previous threshold
+        if nondegenerate:  # nobody's group all flagged or all unflagged, where that is possible
+            strict = self.allowed & cand.nondegenerate[None]
+            self.allowed = np.where(strict.any(axis=2, keepdims=True), strict, self.allowed)
         # a rate defined at Φ must stay defined (no escaping a measure by emptying a cell)
         self.must_define = {k: ~np.isnan(self.R[k][np.arange(self.G), self.phi_idx]) for k in self.keys}
         self.Wn = w.shape[0]
@@ -503,7 +514,7 @@ class _SingleThresholdProblem:
         best = np.argmin(obj, axis=1)
         state = states[best].copy()
         none = ~np.isfinite(obj[np.arange(W), best])
-        state[none] = self.phi_idx  # Φ is always allowed (Φ_t > every lower bound)
+        state[none] = self.phi_idx  # Φ meets the order constraints (Φ_t > every lower bound)
         for _ in range(50):  # polish every weight with single moves
             if not any([self.step(state, g) for g in range(self.G)]):
                 break
@@ -513,8 +524,10 @@ class _SingleThresholdProblem:
 class _CalibrationProblem:
     """CAL: all thresholds at once, Σ_tiers (1 − CAL_tier), for every w."""
 
-    def __init__(self, cand: _Candidates, phi: np.ndarray, w: np.ndarray, n_total_weight: float):
+    def __init__(self, cand: _Candidates, phi: np.ndarray, w: np.ndarray, n_total_weight: float,
+                 nondegenerate: bool = True):
         self.c = cand
+        self.nondegenerate = nondegenerate
         self.G, self.C = cand.values.shape
         self.k = len(phi)
         self.phi = phi
@@ -576,6 +589,9 @@ class _CalibrationProblem:
         hi_own = vals[g][state[:, g, t + 1]][:, None] if t + 1 < self.k else np.full((state.shape[0], 1), np.inf)
         upper = self.phi[t + 1] if t + 1 < self.k else np.inf
         ok = self.c.valid[g][None, :] & (cv > lo) & (cv < hi_own) & (cv <= upper)
+        if self.nondegenerate:
+            strict = ok & self.c.nondegenerate[g][None, :]
+            ok = np.where(strict.any(axis=1, keepdims=True), strict, ok)
         others = [h for h in range(self.G) if h != g]
         if not others:
             return ok & (cv == self.phi[t])
@@ -634,13 +650,17 @@ class SubsampleSolution:
 
 
 def solve_subsample(score, label, group, weight, n_groups: int, phi: np.ndarray, definition: str,
-                    weights, max_candidates: int = 400) -> SubsampleSolution:
+                    weights, max_candidates: int = 400, nondegenerate: bool = True) -> SubsampleSolution:
     """The corrected thresholds of one subsample, for every penalty weight.
 
     Full searches run at the fixed anchor weights (ANCHOR_WEIGHTS) whatever the grid; every
     requested weight takes the best state any anchor search found, then single-group
     moves at its own w. A weight's result therefore depends only on that weight, the
-    subsample and the settings — never on which other weights were requested."""
+    subsample and the settings — never on which other weights were requested.
+
+    ``nondegenerate``: a group's threshold must leave someone of the group on each side of
+    it (in this subsample) wherever the order constraints allow that, so that no correction
+    flags everyone or no one in a group; False gives the unconstrained optimum."""
     w_user = np.asarray(weights, dtype=float)
     w = np.union1d(w_user, np.asarray(ANCHOR_WEIGHTS, dtype=float))  # sorted, unique
     rows_user = np.searchsorted(w, w_user)
@@ -653,7 +673,7 @@ def solve_subsample(score, label, group, weight, n_groups: int, phi: np.ndarray,
     objective = np.empty((W, k))
     rates_pre = compute_rates(gs.counts(phi, shared=True))
     if definition == "CAL":
-        prob = _CalibrationProblem(cand, phi, w, total)
+        prob = _CalibrationProblem(cand, phi, w, total, nondegenerate)
         state, obj = prob.solve(keys)
         theta[:] = cand.values[np.arange(G)[None, :, None], state].transpose(0, 2, 1)
         objective[:] = obj[:, None]
@@ -667,7 +687,7 @@ def solve_subsample(score, label, group, weight, n_groups: int, phi: np.ndarray,
         pooled = compute_rates(gs.counts(grid, shared=True).total())
         family = {key: pooled[key][0] for key in DEFINITIONS[definition].rates}
         for t in range(k):
-            prob = _SingleThresholdProblem(cand, definition, t, phi, w, lower, total, family)
+            prob = _SingleThresholdProblem(cand, definition, t, phi, w, lower, total, family, nondegenerate)
             state, obj = prob.solve(keys)
             vals = cand.values[np.arange(G)[None, :], state]
             theta[:, t, :] = vals
@@ -722,7 +742,7 @@ def _run_chunk(indices, seeds, settings_dict):
         sc, y, g, wt = a["score"][rows], a["label"][rows], a["group"][rows], a["weight"][rows]
         phi = group_agnostic_thresholds(sc * a["sign"], wt, s.rules, a["sign"])
         sol = solve_subsample(sc, y, g, wt, a["n_groups"], phi, s.definition, s.weights,
-                              s.max_candidates)
+                              s.max_candidates, nondegenerate=not s.allow_degenerate)
         out.append((i, sol))
     return out
 
@@ -741,6 +761,34 @@ class CorrectionResult:
     assessment: dict = field(default_factory=dict)
     best: list = field(default_factory=list)  # per threshold: dict
     transitions: dict = field(default_factory=dict)  # w index -> (G, k+1, k+1)
+    # (W, k) lists of reasons (empty = usable) from the full data at the bagged thresholds;
+    # None when not computed (a result built by hand)
+    degenerate: list | None = None
+    score_range: tuple | None = None  # (lowest, highest) score on the full data, user units
+    integer_scores: bool = False
+
+    def is_degenerate(self, wi: int, t: int) -> bool:
+        return bool(self.degenerate and self.degenerate[wi][t])
+
+    def bound_marks(self, wi: int, t: int) -> dict[int, str]:
+        """Group index -> 'lowest' / 'highest' / 'above highest' where the bagged corrected
+        threshold (user units) coincides with the lowest or highest score in the data."""
+        if self.score_range is None:
+            return {}
+        lo, hi = self.score_range
+        tol = 1e-9 * max(1.0, abs(hi - lo))
+        post = self.post_thresholds()[wi, t]
+        out = {}
+        for g, v in enumerate(post):
+            if abs(v - lo) <= tol:
+                out[g] = "lowest"
+            elif abs(v - hi) <= tol:
+                out[g] = "highest"
+            elif self.sign > 0 and v > hi + tol:
+                out[g] = "above highest"  # nobody flagged
+            elif self.sign < 0 and v < lo - tol:
+                out[g] = "below lowest"  # nobody flagged (lower scores are riskier)
+        return out
 
     @property
     def k(self) -> int:
@@ -766,22 +814,53 @@ class CorrectionResult:
         best = []
         for b in self.best:
             t, wi = b["threshold"], b["w_index"]
+            marks = self.bound_marks(wi, t)
             best.append({
                 "threshold": names[t], "w": float(self.weights[wi]),
                 "post": {g: float(post[wi, t, j]) for j, g in enumerate(self.group_names)},
+                "post_at_score_bounds": {self.group_names[g]: m for g, m in marks.items()},
                 "fairness_pre": {"mean": _num(a["fairness_pre_mean"][t]), "sd": _num(a["fairness_pre_sd"][t])},
                 "fairness_post": {"mean": _num(a["fairness_post_mean"][wi, t]),
                                   "sd": _num(a["fairness_post_sd"][wi, t])},
-                "changed": _num(a["changed_mean"][wi, t])})
+                "changed": _num(a["changed_mean"][wi, t]),
+                "usable": b.get("usable", True),
+                "degenerate": list(self.degenerate[wi][t]) if self.degenerate else []})
         grid = [{"w": float(self.weights[wi]), "threshold": names[t],
                  "fairness_post_mean": _num(a["fairness_post_mean"][wi, t]),
                  "fairness_post_sd": _num(a["fairness_post_sd"][wi, t]),
-                 "changed": _num(a["changed_mean"][wi, t])}
+                 "changed": _num(a["changed_mean"][wi, t]),
+                 "degenerate": list(self.degenerate[wi][t]) if self.degenerate else []}
                 for wi in range(len(self.weights)) for t in range(self.k)]
         return {"definition": self.settings.definition, "thresholds_pre": [float(x) for x in pre],
                 "threshold_names": names, "subsampling": self.mode,
                 "subsamples": int(self.theta.shape[0]), "seed": self.settings.seed,
-                "best": best, "grid": grid}
+                "score_range": list(self.score_range) if self.score_range else None,
+                "integer_scores": self.integer_scores,
+                "best": best, "grid": grid, "warnings": self.warnings()}
+
+    def warnings(self) -> list[str]:
+        """Degenerate solutions in the grid and suggestions that had none to avoid."""
+        if not self.degenerate:
+            return []
+        names = self.threshold_names()
+        out = []
+        best = {b["threshold"]: b for b in self.best}
+        for t, name in enumerate(names):
+            bad = [wi for wi in range(len(self.weights)) if self.degenerate[wi][t]]
+            if not bad:
+                continue
+            b = best.get(t)
+            if b is not None and not b.get("usable", True):
+                out.append(f"{name}: every w gives a degenerate solution ("
+                           + "; ".join(self.degenerate[b['w_index']][t]) + f" at w = "
+                           f"{float(self.weights[b['w_index']]):g}); no w is suggested, the one "
+                           "shown is the fairest and is degenerate.")
+            else:
+                ws = ", ".join(f"{float(self.weights[wi]):g}" for wi in bad[:8]) + (", …" if len(bad) > 8 else "")
+                out.append(f"{name}: {len(bad)} of {len(self.weights)} w's give a degenerate solution "
+                           f"(w = {ws}; e.g. {self.degenerate[bad[0]][t][0]}); they stay in the "
+                           "trade-off grid, marked, and are never suggested.")
+        return out
 
 
 def _num(x):
@@ -856,6 +935,10 @@ def run_correction(data: AnalysisData, settings: CorrectionSettings, *, job: Job
         objective=np.stack([s.objective for s in sols]),
         fairness_pre_sub=np.stack([s.fairness_pre for s in sols]))
     res.assessment = assess(data, res, audit_seeds, job=job)
+    res.degenerate = degenerate_solutions(data, res)
+    sc = np.asarray(data.score, dtype=float)
+    res.score_range = (float(sc.min()), float(sc.max()))
+    res.integer_scores = bool(np.all(np.isfinite(sc)) and np.all(sc == np.round(sc)))
     res.best = best_weights(res)
     res.transitions = {b["w_index"]: transition_matrix(data, res, b["w_index"]) for b in res.best}
     job.progress(1.0, "Done")
@@ -973,7 +1056,9 @@ def assess(data: AnalysisData, res: CorrectionResult, audit_seeds, *, job: Job =
 
 
 def best_weights(res: CorrectionResult) -> list[dict]:
-    """Per threshold: the w with the highest mean fairness; ties → smallest SD → largest w."""
+    """Per threshold: among the non-degenerate solutions, the w with the highest mean
+    fairness; ties → smallest SD → largest w. When every w is degenerate the fairest is
+    returned with ``usable`` False (shown with a warning, never as a suggestion)."""
     a = res.assessment
     out = []
     for t in range(res.k):
@@ -981,8 +1066,55 @@ def best_weights(res: CorrectionResult) -> list[dict]:
         sd = np.round(a["fairness_post_sd"][:, t], 12)
         m = np.where(np.isnan(mean), -np.inf, mean)
         s = np.where(np.isnan(sd), np.inf, sd)
-        order = np.lexsort((-res.weights, s, -m))  # last key first: fairness desc, sd asc, w desc
-        out.append({"threshold": t, "w_index": int(order[0])})
+        bad = np.array([res.is_degenerate(wi, t) for wi in range(len(res.weights))], dtype=bool)
+        order = np.lexsort((-res.weights, s, -m, bad))  # last key first: usable, fairness desc, sd asc, w desc
+        out.append({"threshold": t, "w_index": int(order[0]), "usable": not bool(bad[order[0]])})
+    return out
+
+
+def degenerate_solutions(data: AnalysisData, res: CorrectionResult) -> list[list[list[str]]]:
+    """(W, k) lists of reasons why the bagged corrected thresholds are degenerate on the
+    full data (an empty list: not degenerate). A solution is degenerate when, at threshold
+    t, some group has nobody or everybody at or above its threshold, or when its accuracy
+    (all groups) is below that of both trivial rules, flagging everyone and flagging no one.
+    For CAL (all thresholds at once) a w is degenerate at every threshold when any of its
+    group's tiers is empty or holds the whole group, or any threshold fails the accuracy rule."""
+    G, k, W = data.n_groups, res.k, len(res.weights)
+    post = res.theta.mean(axis=0)  # oriented (W, k, G)
+    gs = GroupScores(data.oriented, data.label, data.group, G, data.weight)
+    c = gs.counts(post.transpose(2, 0, 1).reshape(G, W * k), shared=False)
+    sel = (c.tp + c.fp).reshape(G, W, k)
+    tot = gs.weight_total[:, None, None]
+    tol = 1e-9 * np.maximum(tot, 1.0)
+    none_flagged = sel <= tol
+    all_flagged = sel >= tot - tol
+    total = float(gs.weight_total.sum())
+    acc = ((c.tp + c.tn).reshape(G, W, k)).sum(axis=0) / total  # (W, k)
+    prev = float(gs.positives.sum()) / total
+    trivial = min(prev, 1.0 - prev)
+    names = data.group_names
+    out = [[[] for _ in range(k)] for _ in range(W)]
+    for wi in range(W):
+        for t in range(k):
+            r = out[wi][t]
+            for g in range(G):
+                if all_flagged[g, wi, t]:
+                    r.append(f"{names[g]}: everyone at or above the threshold")
+                elif none_flagged[g, wi, t]:
+                    r.append(f"{names[g]}: nobody at or above the threshold")
+            if acc[wi, t] < trivial - 1e-12:
+                r.append(f"accuracy {acc[wi, t]:.3f} below flagging everyone ({prev:.3f}) and "
+                         f"no one ({1 - prev:.3f})")
+    if res.settings.definition == "CAL":
+        for wi in range(W):
+            reasons = [x for t in range(k) for x in out[wi][t]]
+            for g in range(G):
+                s_sel = np.sort(sel[g, wi])[::-1]  # at-or-above weight, thresholds ascending
+                tiers = -np.diff(np.concatenate(([gs.weight_total[g]], s_sel, [0.0])))
+                if np.any(tiers <= 1e-9 * max(gs.weight_total[g], 1.0)):
+                    reasons.append(f"{names[g]}: an empty tier")
+            reasons = list(dict.fromkeys(reasons))
+            out[wi] = [list(reasons) for _ in range(k)]
     return out
 
 

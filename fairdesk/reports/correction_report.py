@@ -17,6 +17,35 @@ def _v(x, reason="undefined in every assessment subsample"):
     return Undefined(reason) if np.isnan(x) else x
 
 
+DEGENERATE_NOTE = ("Degenerate: on the full data at the bagged thresholds, some group has everyone or "
+                   "nobody at or above its threshold, or the accuracy is below that of both flagging "
+                   "everyone and flagging no one. Such solutions are never suggested.")
+
+
+def _degenerate_text(res: CorrectionResult, wi: int, t: int) -> str:
+    if res.degenerate is None:
+        return "not checked"
+    reasons = res.degenerate[wi][t]
+    return "yes: " + "; ".join(reasons) if reasons else "no"
+
+
+def _suggested_text(res: CorrectionResult, t: int, wi: int) -> str:
+    b = next(b for b in res.best if b["threshold"] == t)
+    if wi != b["w_index"]:
+        return "no"
+    return "yes" if b.get("usable", True) else "no: every w is degenerate (fairest shown)"
+
+
+def _bounds_text(res: CorrectionResult, wi: int, t: int) -> str:
+    marks = res.bound_marks(wi, t)
+    if not marks:
+        return ""
+    lo, hi = res.score_range
+    words = {"lowest": f"at the lowest score ({lo:g})", "highest": f"at the highest score ({hi:g})",
+             "above highest": f"above the highest score ({hi:g})", "below lowest": f"below the lowest score ({lo:g})"}
+    return "; ".join(f"{res.group_names[g]} {words[m]}" for g, m in marks.items())
+
+
 def correction_tables(res: CorrectionResult, chosen_w: dict | None = None) -> list[Table]:
     """``chosen_w``: threshold index -> w index chosen by the analyst (default: the best)."""
     names = res.threshold_names()
@@ -38,7 +67,8 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None) -> li
                "fair_post": _v(a["fairness_post_mean"][wi, t]),
                "fair_post_sd": _v(a["fairness_post_sd"][wi, t]),
                "changed": _v(a["changed_mean"][wi, t]),
-               "best": "yes" if wi == next(b["w_index"] for b in res.best if b["threshold"] == t) else "no"}
+               "best": _suggested_text(res, t, wi), "degenerate": _degenerate_text(res, wi, t),
+               "bounds": _bounds_text(res, wi, t)}
         for g, gname in enumerate(groups):
             row[f"g{g}"] = float(post[wi, t, g])
         rows.append(row)
@@ -47,13 +77,16 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None) -> li
         [Column(f"g{g}", f"Post: {n}", "float", 4) for g, n in enumerate(groups)] + \
         [Column("fair_pre", f"{d} before (mean)", "float", 3), Column("fair_pre_sd", "SD", "float", 3),
          Column("fair_post", f"{d} after (mean)", "float", 3), Column("fair_post_sd", "SD ", "float", 3),
-         Column("changed", "People whose tier changes", "percent", 1)]
+         Column("changed", "People whose tier changes", "percent", 1),
+         Column("degenerate", "Degenerate?"), Column("bounds", "Thresholds at the lowest/highest score")]
     tables.append(Table("Corrected thresholds", cols, rows,
                         title=f"Group-specific thresholds for {DEFINITIONS[d].name} ({d})",
-                        notes=["Suggested w: the highest mean fairness over the assessment subsamples; "
-                               "ties go to the smallest SD, then the largest w.",
+                        notes=["Suggested w: the highest mean fairness over the assessment subsamples "
+                               "among the non-degenerate solutions; ties go to the smallest SD, then the largest w.",
+                               DEGENERATE_NOTE,
                                f"{res.theta.shape[0]:,} {res.mode} subsamples for the correction, "
-                               f"{res.settings.audit_subsamples:,} for the assessment; seed {res.settings.seed}."]))
+                               f"{res.settings.audit_subsamples:,} for the assessment; seed {res.settings.seed}."]
+                        + [f"Warning: {w}" for w in res.warnings()]))
 
     # thresholds vs w (Figure 1)
     rows = []
@@ -71,15 +104,19 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None) -> li
     # trade-off grid (Figure 2)
     rows = [{"w": float(w), "threshold": name,
              "fair_post": _v(a["fairness_post_mean"][wi, t]), "fair_post_sd": _v(a["fairness_post_sd"][wi, t]),
-             "fair_pre": _v(a["fairness_pre_mean"][t]), "changed": _v(a["changed_mean"][wi, t])}
+             "fair_pre": _v(a["fairness_pre_mean"][t]), "changed": _v(a["changed_mean"][wi, t]),
+             "degenerate": _degenerate_text(res, wi, t), "bounds": _bounds_text(res, wi, t)}
             for t, name in enumerate(names) for wi, w in enumerate(res.weights)]
     tables.append(Table("Trade-off grid", [Column("w", "w", "float", 2), Column("threshold", "Threshold"),
                                            Column("fair_pre", f"{d} before", "float", 3),
                                            Column("fair_post", f"{d} after (mean)", "float", 3),
                                            Column("fair_post_sd", "SD", "float", 3),
-                                           Column("changed", "Changed tiers", "percent", 1)], rows,
+                                           Column("changed", "Changed tiers", "percent", 1),
+                                           Column("degenerate", "Degenerate?"),
+                                           Column("bounds", "Thresholds at the lowest/highest score")], rows,
                         title="Fairness against accuracy: mean fairness after correction and the share of "
                               "people moved, by w",
+                        notes=[DEGENERATE_NOTE] + [f"Warning: {w}" for w in res.warnings()],
                         charts=[ChartSpec("scatter", "Fairness after correction vs w", "w", ["fair_post"],
                                           x_title="penalty weight w", y_title=d)] if len(names) == 1 else []))
 
