@@ -4,6 +4,13 @@ over B seeded resamples.
 Every resample compares the same groups as the audit of the original data (the reliable
 groups are chosen once, on the data, and kept), so the interval is that of the measure shown.
 
+What is resampled: without a weight column, rows (n draws with replacement). With frequency
+weights a row stands for ``weight`` people, so *people* are resampled: the round(Σ weight)
+people of a resample are drawn among the rows with probabilities weight / Σ weight (a
+multinomial draw), and a row's new weight is the number of its people drawn. Resampling the
+rows of aggregated data (FICO: one row per score, group and outcome) would treat each row as
+one observation and misstate the uncertainty.
+
 Resample b draws n rows with replacement using its own random stream, spawned from the
 seed with numpy's SeedSequence, so results do not depend on how the work is split. A
 resample is a vector of multiplicities on the original rows: the per-group sort order
@@ -53,6 +60,19 @@ def _collect(result) -> dict[str, np.ndarray]:
     return out
 
 
+def resample_weights(data: AnalysisData, rng: np.random.Generator) -> np.ndarray:
+    """New frequency weights of one bootstrap resample (see the module notes)."""
+    n = data.n
+    if not data.weighted:
+        return np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+    w = np.asarray(data.weight, dtype=float)
+    total = float(w.sum())
+    people = int(round(total))
+    if people <= 0 or n == 0:
+        return np.zeros(n)
+    return rng.multinomial(people, w / total).astype(float)
+
+
 def bootstrap_audit(data: AnalysisData, thresholds, *, resamples: int = 200, seed: int = 0,
                     group_specific: bool = False, job: Job = NO_JOB,
                     reliability=None) -> BootstrapResult:
@@ -71,8 +91,7 @@ def bootstrap_audit(data: AnalysisData, thresholds, *, resamples: int = 200, see
     for b, ss in enumerate(streams):
         job.progress(b / resamples, f"Bootstrap resample {b + 1:,} of {resamples:,}")
         rng = np.random.default_rng(ss)
-        mult = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-        gs = base.reweighted(data.weight * mult)
+        gs = base.reweighted(resample_weights(data, rng))
         values = _collect(run_audit(data, thresholds, group_specific=group_specific, scores=gs,
                                     masks=masks))
         if sums is None:

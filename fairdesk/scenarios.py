@@ -306,8 +306,8 @@ def compare(data: AnalysisData, scenarios: list[Scenario], *, cost_ratio=(1.0, 1
         for b, ss in enumerate(streams):
             job.progress(b / bootstrap, f"Bootstrap resample {b + 1:,} of {bootstrap:,}")
             rng = np.random.default_rng(ss)
-            mult = np.bincount(rng.integers(0, data.n, data.n), minlength=data.n)
-            w = data.weight * mult
+            from .bootstrap import resample_weights  # people, not rows, when weighted
+            w = resample_weights(data, rng)
             ms = [_evaluate(d, decs[0] if i else None, data, w, cfn, cfp, s.name, rule, metrics[i].masks)
                   for i, (s, d) in enumerate(zip(scenarios, decs))]
             acc.append([row["values"] for row in Comparison(list(scenarios), ms, comp.group_names,

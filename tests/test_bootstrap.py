@@ -20,6 +20,9 @@ def data():
 
 
 def test_equals_naive_resampling_of_rows(data):
+    """Without weights, rows are resampled."""
+    import dataclasses
+    data = dataclasses.replace(data, weight=np.ones(data.n), weighted=False)
     B, seed = 12, 42
     res = bootstrap_audit(data, [0.3, 0.6], resamples=B, seed=seed)
     vals = []
@@ -29,6 +32,28 @@ def test_equals_naive_resampling_of_rows(data):
     vals = np.array(vals)
     np.testing.assert_allclose(res.mean["rate:fpr"], np.nanmean(vals, axis=0))
     np.testing.assert_allclose(res.sd["rate:fpr"], np.nanstd(vals, axis=0, ddof=1))
+
+
+def test_weighted_resamples_people_not_rows(data):
+    """With frequency weights, people are resampled (issue 14): a resample equals drawing
+    round(total weight) people from the data expanded to one row per person."""
+    import dataclasses
+    B, seed = 12, 42
+    res = bootstrap_audit(data, [0.3, 0.6], resamples=B, seed=seed)
+    w = data.weight
+    vals = []
+    for ss in np.random.SeedSequence(seed).spawn(B):
+        counts = np.random.default_rng(ss).multinomial(int(round(w.sum())), w / w.sum())
+        people = data.subset(np.repeat(np.arange(data.n), counts))  # one row per person drawn
+        people = dataclasses.replace(people, weight=np.ones(people.n))
+        vals.append(run_audit(people, [0.3, 0.6]).rates["fpr"])
+    vals = np.array(vals)
+    np.testing.assert_allclose(res.mean["rate:fpr"], np.nanmean(vals, axis=0))
+    np.testing.assert_allclose(res.sd["rate:fpr"], np.nanstd(vals, axis=0, ddof=1))
+    # each resample has as many people as the data
+    rng = np.random.default_rng(0)
+    from fairdesk.bootstrap import resample_weights
+    assert resample_weights(data, rng).sum() == round(w.sum())
 
 
 def test_seeded_and_centred(data):
