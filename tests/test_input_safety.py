@@ -469,3 +469,54 @@ def test_reference_comparison_of_infinite_rates_warns_nothing():
         warnings.simplefilter("error")
         diff, ratio = reference_comparison(np.array([np.inf, np.inf, 0.5]), 0)
     assert np.isnan(diff[1]) and np.isnan(diff[0]) and diff[2] == -np.inf
+
+
+# ------------------------------------------------------------------------- the window
+
+def test_window_refuses_a_fifo_and_keeps_the_analysis(loaded_window, qtbot, fifo):
+    from conftest import wait_idle
+
+    w = loaded_window
+    before = w.state.data
+    w.open_path(str(fifo))
+    wait_idle(qtbot, w)  # the load job ends with the refusal (it would block on a regression)
+    assert len(w.errors) == 1 and "'scores.csv' is a pipe (FIFO), not a data file" in w.errors[0][0]
+    assert w.state.data is before and w.state.table.source.path.endswith("sample_scores.csv")
+    assert not w.worker.busy
+
+
+_STUCK_APP = r"""
+import sys, threading
+from fairdesk.gui import app as gui_app
+from fairdesk.gui import main_window as mw
+
+original = mw.MainWindow.__init__
+release = threading.Event()
+
+
+def init(self, *args, **kwargs):
+    original(self, *args, **kwargs)
+
+    def stuck(job):  # ignores Cancel, as a read stuck on a network drive would
+        release.wait()
+
+    # close the window as soon as the stuck job has started
+    self.worker.started.connect(lambda _title: self.close())
+    from PySide6.QtCore import QTimer
+    QTimer.singleShot(0, lambda: self.worker.start(stuck, title="stuck"))
+
+
+mw.MainWindow.__init__ = init
+sys.exit(gui_app.run_app([]))
+"""
+
+
+def test_closing_the_window_exits_even_with_a_stuck_job(tmp_path):
+    """The process ends after the close's grace period instead of waiting for the thread
+    (the timeout only catches the hang this guards against)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "c"),
+           "XDG_DATA_HOME": str(tmp_path / "d"), "FAIRDESK_LOG_DIR": str(tmp_path / "log")}
+    r = subprocess.run([sys.executable, "-c", _STUCK_APP], capture_output=True, text=True,
+                       timeout=120, cwd=ROOT, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
