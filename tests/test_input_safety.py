@@ -520,3 +520,61 @@ def test_closing_the_window_exits_even_with_a_stuck_job(tmp_path):
                        timeout=120, cwd=ROOT, env=env)
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
+
+
+WEIGHT_FILES = {
+    "zero": ("0", "every weight is zero"),
+    "negative": ("-1", "have a negative weight (row 5)"),
+    "nan": ("nan", "have no weight (empty cell) (row 7)"),
+    "overflow": ("1e308", "add up"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WEIGHT_FILES))
+def test_bad_weights_are_refused_by_every_command(kind, tmp_path, capsys):
+    value, said = WEIGHT_FILES[kind]
+    data = tmp_path / f"w_{kind}.csv"
+    rows = []
+    for i in range(40):
+        w = value if (kind in ("zero", "overflow") or (kind, i) in (("negative", 3), ("nan", 5))) \
+            else "1"
+        rows.append(f"0.{i % 9 + 1},{i % 2},{'ab'[i % 2]},{w}")
+    data.write_text("s,y,g,w\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    mapping = ["--score", "s", "--label", "y", "--group", "g", "--weight", "w",
+               "--min-group-size", "1"]
+    for argv in _subcommands(data, mapping, tmp_path).values():
+        code, out, err = run_main(argv, capsys)
+        assert_clean(code, out, err, argv)
+        assert code == 2 and "Column 'w'" in err and said in err, (argv, err)
+
+
+def test_window_logging_takes_the_warnings(tmp_path, monkeypatch):
+    """The window's log setup routes Python and library warnings to fairdesk.log."""
+    import logging
+
+    from fairdesk.gui import app as gui_app
+
+    monkeypatch.setattr(gui_app, "data_folder", lambda: tmp_path)
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # restored afterwards
+    root = logging.getLogger("fairdesk")
+    handlers, level = list(root.handlers), root.level
+    try:
+        for h in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
+            root.removeHandler(h)  # another test's log file
+        with warnings.catch_warnings():  # restores warnings.showwarning afterwards
+            warnings.simplefilter("always")
+            path = gui_app.setup_logging()
+            np.log(np.array([-1.0]))
+        for h in root.handlers:
+            h.flush()
+        text = path.read_text(encoding="utf-8")
+        assert "RuntimeWarning at test_input_safety.py line" in text
+    finally:
+        for h in list(root.handlers):
+            if h not in handlers:
+                root.removeHandler(h)
+                h.close()
+        for h in handlers:
+            if h not in root.handlers:
+                root.addHandler(h)
+        root.setLevel(level)
