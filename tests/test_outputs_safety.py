@@ -436,3 +436,21 @@ def test_window_closes_with_a_job_running(make_window, qtbot):
     assert w.close()
     assert not w.isVisible()
     qtbot.waitUntil(lambda: not w.worker.busy, timeout=HANG_MS)
+
+
+def test_window_asks_before_a_changed_data_file(make_window, qtbot, tmp_path, data,
+                                                monkeypatch):
+    w = make_window(show=False)
+    good, _ = _tampered_project(tmp_path, data)
+    with open(data, "a", encoding="utf-8") as fh:
+        fh.write("\n")  # the data file changes after the project was saved
+    asked = []
+    monkeypatch.setattr(w, "ask_changed_input", lambda problem: asked.append(problem) or False)
+    w.open_path(str(good))
+    assert len(asked) == 1 and f"The input file {data} has changed" in asked[0]  # full path
+    assert w.state.table is None and w.state.project_path is None and not w.worker.busy
+    monkeypatch.setattr(w, "ask_changed_input", lambda problem: True)
+    with qtbot.waitSignal(w.dataReady, timeout=HANG_MS):
+        w.open_path(str(good))
+    wait_idle(qtbot, w)
+    assert w.state.project_path == str(good) and w.errors == []
