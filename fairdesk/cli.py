@@ -8,15 +8,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-
-import numpy as np
 
 from . import __version__
 from .errors import FairDeskError, ValidationError
 from .options import MAX_COUNT, name as _name, whole_number
 
 SUBCOMMANDS: dict = {}  # name -> (help text, setup(parser) returning run(args))
+
+# The engine subcommands live in fairdesk/commands/<name>.py and register themselves when
+# imported; a command imports its module only when it runs, so that listing them (--help) or
+# running one does not import pandas and every engine. Their help texts are repeated here for
+# the list; tests/test_cli.py checks that this table is what the modules register.
+LAZY_COMMANDS = {
+    "eodds": "ROC regions and equalized odds with fixed and preferential randomisation",
+    "erb": "group-specific threshold correction (the Oregon penalized optimizer)",
+    "households": "household aggregation policies, bin scores and protocols (the Allegheny "
+                  "audit)",
+    "recall": "recall balancing for a top-K program: equal or prevalence-proportional recall, "
+              "current or expanded list size",
+    "report": "the meeting workbook (Summary, Comparison, one sheet per scenario)",
+    "transport": "optimal transport onto a reference group, conformal prediction sets and "
+                 "Berk-style confusion tables",
+}
 
 
 def subcommand(name: str, help_text: str):
@@ -164,7 +179,7 @@ def parse_thresholds(values: list[str], data) -> tuple[list[float], list[str]]:
 
 
 def format_value(x, pct=True) -> str:
-    if x is None or (isinstance(x, float) and np.isnan(x)):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
         return "undefined"
     return f"{x:.1%}" if pct else f"{x:.4f}"
 
@@ -275,27 +290,47 @@ def _export_parser(p):
     return run
 
 
-def _load_command_modules() -> None:
-    """Each engine's subcommand lives in fairdesk/commands/<name>.py and registers itself."""
+def _load_command(name: str) -> None:
+    """Import the module of the subcommand ``name`` (it registers itself)."""
     import importlib
-    import pkgutil
 
-    from . import commands
-    for m in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{commands.__name__}.{m.name}")
+    if name not in SUBCOMMANDS:
+        importlib.import_module(f"{__package__}.commands.{name}")
+    if name not in SUBCOMMANDS:
+        raise RuntimeError(f"fairdesk.commands.{name} did not register the '{name}' command")
+
+
+def _load_command_modules() -> None:
+    for name in LAZY_COMMANDS:
+        _load_command(name)
 
 
 def command_names() -> set[str]:
-    _load_command_modules()
-    return set(SUBCOMMANDS)
+    return set(SUBCOMMANDS) | set(LAZY_COMMANDS)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    _load_command_modules()
+def _command_in(argv) -> str | None:
+    """The subcommand argv names: its first word that is not an option."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(argv=None) -> argparse.ArgumentParser:
+    """The command-line parser. With ``argv``, only the command it names is imported and set
+    up (the others are listed with their help); without, every command is."""
+    if argv is None:
+        _load_command_modules()
+    elif _command_in(argv) in LAZY_COMMANDS:
+        _load_command(_command_in(argv))
     parser = _Parser(prog="fairdesk", description="FairDesk command line")
     parser.add_argument("--version", action="version", version=f"FairDesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, (help_text, setup) in SUBCOMMANDS.items():
+    names = list(SUBCOMMANDS) + [n for n in LAZY_COMMANDS if n not in SUBCOMMANDS]
+    for name in names:
+        if name not in SUBCOMMANDS:  # listed only: it is not the command being run
+            help_text = LAZY_COMMANDS[name]
+            sub.add_parser(name, help=help_text, description=help_text)
+            continue
+        help_text, setup = SUBCOMMANDS[name]
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(run=setup(p))
         if {a.dest for a in p._actions} & {"out", "rows_out", "ids_out"}:
@@ -316,7 +351,8 @@ def main(argv=None) -> int:
 
     with cli_logging() as logged:
         try:
-            parser = build_parser()
+            argv = sys.argv[1:] if argv is None else list(argv)
+            parser = build_parser(argv)
             args = parser.parse_args(argv)
             if not getattr(args, "command", None):
                 parser.print_help()
@@ -324,7 +360,13 @@ def main(argv=None) -> int:
             from .options import check_outputs, check_parsed
             check_parsed(args)
             check_outputs(args)  # before any computation
-            return int(args.run(args) or 0)
+            try:
+                return int(args.run(args) or 0)
+            finally:
+                from .io.outputs import forget_confirmation
+                from .options import CONFIRMED_THIS_RUN
+                while CONFIRMED_THIS_RUN:
+                    forget_confirmation(CONFIRMED_THIS_RUN.pop())
         except ValidationError as err:
             for p in err.problems:
                 sys.stderr.write(f"{p.severity}: {p.message}\n")

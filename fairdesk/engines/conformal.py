@@ -27,7 +27,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from ..errors import FairDeskError
 
@@ -107,6 +106,8 @@ def clopper_pearson(k: float, n: float, confidence: float = 0.95) -> tuple[float
     if n <= 0:
         return math.nan, math.nan
     a = 1 - confidence
+    from scipy import stats  # here, not at import: scipy.stats takes seconds to import
+
     low = 0.0 if k <= 0 else float(stats.beta.ppf(a / 2, k, n - k + 1))
     high = 1.0 if k >= n else float(stats.beta.ppf(1 - a / 2, k + 1, n - k))
     return low, high
