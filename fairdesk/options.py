@@ -178,6 +178,7 @@ def check_parsed(args) -> None:
 
 
 # Output options and what they write (see fairdesk.io.outputs.EXTENSIONS).
+CONFIRMED_THIS_RUN: list = []  # --force confirmations, forgotten when the command ends
 OUTPUTS = {"out": "workbook", "rows_out": "rows", "ids_out": "csv"}
 
 
@@ -224,6 +225,7 @@ def check_outputs(args) -> None:
             raise FairDeskError(f"{option} '{path}' is a folder; give a file name.")
         if getattr(args, "force", False):
             confirm_replace(path)
+            CONFIRMED_THIS_RUN.append(path)
         elif str(path).lower().endswith(".xlsx"):
             check_replace(path, is_fairdesk_workbook, option=option)
         else:

@@ -578,3 +578,26 @@ def test_window_logging_takes_the_warnings(tmp_path, monkeypatch):
             if h not in root.handlers:
                 root.addHandler(h)
         root.setLevel(level)
+
+
+def test_params_file_that_is_a_fifo_is_refused(fifo, small_csv, tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "eodds", str(small_csv),
+                        "--score", "score", "--label", "label", "--group", "group",
+                        "--family", "fixed", "--params", str(fifo), "--no-curves"],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT,
+                       env={**os.environ, "FAIRDESK_LOG_DIR": str(tmp_path / "log")})
+    assert r.returncode == 2
+    assert f"The parameters file {fifo} is not an ordinary file" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_force_is_forgotten_when_the_command_ends(small_csv, tmp_path, capsys):
+    from fairdesk.io import outputs
+
+    target = tmp_path / "notes.xlsx"
+    target.write_bytes(b"not FairDesk's")
+    argv = base("audit", small_csv)[:1] and ["export", *base("audit", small_csv)[1:],
+                                             "--bootstrap", "0", "--out", target]
+    code, out, err = run_main(argv + ["--force"], capsys)
+    assert code == 0, err
+    assert not outputs.replace_confirmed(target)

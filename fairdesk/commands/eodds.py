@@ -39,10 +39,22 @@ def _fmt(x, digits=4):
 
 
 def read_params(path: str) -> dict:
+    import os
+    import stat
+
     try:
+        st = os.stat(path)  # judged before opening: a pipe or device would never end
+        if not stat.S_ISREG(st.st_mode):
+            raise FairDeskError(f"The parameters file {path} is not an ordinary file (a folder, "
+                                "pipe or device); give the .json file itself.")
+        if st.st_size > 10_000_000:
+            raise FairDeskError(f"The parameters file {path} is {st.st_size / 1e6:,.0f} MB; a "
+                                "policy's parameters take a few KB. Check the file name.")
         text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise FairDeskError(f"Cannot read the parameters file {path}: {err.strerror or err}.")
+    except UnicodeDecodeError:
+        raise FairDeskError(f"The parameters file {path} is not UTF-8 text; save it as JSON.")
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
