@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetrics, QIcon, QKeySequence, QPainter,
                            QPixmap)
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGraphicsItem, QGridLayout,
+                               QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
                                QSplitter, QStyledItemDelegate, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
@@ -42,6 +44,16 @@ from .base import Page, note_label, readonly_table
 log = logging.getLogger("fairdesk.gui.audit")
 
 GRID_POINTS = 400  # thresholds in the metric-versus-threshold curves
+def cached(item: pg.PlotDataItem) -> pg.PlotDataItem:
+    """A curve that stays while the threshold line moves: painted once into a pixmap (again
+    when the view is zoomed or resized), so that a moving line or marker repaints by copying
+    it instead of drawing the curve again."""
+    for part in (item.curve, item.scatter):
+        part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    return item
+
+
+DRAG_FRAME_MS = 16  # coalesce a dragged line's moves to one update per (60 Hz) frame
 HIST_BINS = 60  # at most
 SYNC_RANKING_ROWS = 300_000  # above this, AUC and cross-AUC are computed in the worker
 UNDEFINED = "undefined"
@@ -177,6 +189,7 @@ class BalanceDelegate(QStyledItemDelegate):
 
 class AuditPage(Page):
     split_fraction = 0.56
+    dragUpdated = Signal()  # a dragged line's markers were redrawn (tests wait for it)
     key = "audit"
     title = "Audit"
 
@@ -202,6 +215,12 @@ class AuditPage(Page):
         self._ref_cols: list[tuple[int, str]] = []
         self._built_for = None
         self._highlight: dict[QTableWidget, int] = {}
+        # while the line is dragged, one update per screen frame however many move events
+        # arrive: the newest position wins, the ones in between are never computed
+        self._drag_timer = QTimer(self)
+        self._drag_timer.setSingleShot(True)
+        self._last_drag_frame = 0.0
+        self._drag_timer.timeout.connect(self._drag_frame)
         self._build_ui()
         state.dataChanged.connect(self._on_data_changed)
         state.thresholdsChanged.connect(self._on_thresholds_changed)
@@ -476,8 +495,8 @@ class AuditPage(Page):
         self.line_group_label.hide()  # only for group-specific thresholds
         self.line_group_combo.hide()
         self.metric_panel.widget.setToolTip("Drag the black line to try another threshold: the "
-                                            "tables follow live; on release the other pages "
-                                            "follow too")
+                                            "points and the threshold follow live; on release "
+                                            "the tables and the other pages follow")
         self.metric_legend = add_legend(self.metric_panel.plot)
         self.drag_line = pg.InfiniteLine(
             angle=90, movable=True, pen=pg.mkPen("k", width=2.5),
@@ -766,7 +785,7 @@ class AuditPage(Page):
             x, y = decimate(fpr, tpr)
             label = (name if auc is None or _nan(auc[g]) or data.n_groups > 4
                      else f"{name} (AUC {auc[g]:.3f})")
-            plot.addItem(pg.PlotDataItem(x, y, pen=group_pen(g), name=label, antialias=True))
+            plot.addItem(cached(pg.PlotDataItem(x, y, pen=group_pen(g), name=label, antialias=True)))
         self.roc_points = pg.ScatterPlotItem(size=11, pen=pg.mkPen("w", width=1.5))
         self.roc_points.setZValue(10)
         plot.addItem(self.roc_points)
@@ -785,8 +804,8 @@ class AuditPage(Page):
         self.metric_legend.clear()
         values = self._grid_rates[key]
         for g, name in enumerate(self.state.data.group_names):
-            curve = pg.PlotDataItem(self._grid_x, values[g], pen=group_pen(g), name=name,
-                                    connect="finite", antialias=True)
+            curve = cached(pg.PlotDataItem(self._grid_x, values[g], pen=group_pen(g), name=name,
+                                           connect="finite", antialias=True))
             plot.addItem(curve)
             self.metric_curves.append(curve)
         self._legend_columns(self.metric_legend)
@@ -821,8 +840,8 @@ class AuditPage(Page):
                 continue
             x = gs.sorted_score[s:e] * data.sign
             dens, _ = np.histogram(x, bins=edges, weights=w, density=True)
-            plot.addItem(pg.PlotDataItem(edges, dens, stepMode="center", pen=group_pen(g, 2),
-                                         name=f"{name} (n = {int(gs.n_rows[g]):,})"))
+            plot.addItem(cached(pg.PlotDataItem(edges, dens, stepMode="center", pen=group_pen(g, 2),
+                                                name=f"{name} (n = {int(gs.n_rows[g]):,})")))
         self._legend_columns(self.dist_legend)
         plot.setXRange(lo, hi, padding=0.02)
         plot.enableAutoRange(axis="y")
@@ -848,11 +867,12 @@ class AuditPage(Page):
         plot.setYRange(0, 1, padding=0.03)
 
     # ---------------------------------------------------------------- dynamic parts
-    def _refresh_dynamic(self, rebuild: bool = False) -> None:
-        """Audit at the live thresholds and update tables and plot markers (cheap)."""
+    def _audit_live(self):
+        """The audit at the live thresholds (ranking measures kept from the data's), made the
+        page's result; None (and the message shown) when it cannot be computed."""
         data = self.state.data
         if data is None or data.label is None or self._live is None:
-            return
+            return None
         try:
             res = run_audit(data, self._live, group_specific=self.state.group_specific,
                             scores=self.state.scores, with_ranking=False,
@@ -861,12 +881,21 @@ class AuditPage(Page):
             self.result = None
             self.empty.setText(str(err))
             self.stack.setCurrentIndex(0)
-            return
+            return None
         if self._ranking is not None and self._ranking[0] is data:
             # ranking measures do not depend on the threshold: computed once per data
             res.auc, res.xauc, res.auc_overall = self._ranking[1:4]
         self.result = res
         self.stack.setCurrentIndex(1)
+        return res
+
+    def _refresh_dynamic(self, rebuild: bool = False) -> None:
+        """Audit at the live thresholds and update tables and plot markers (cheap)."""
+        self._drag_timer.stop()  # this refresh includes what a pending drag frame would draw
+        res = self._audit_live()
+        if res is None:
+            return
+        data = self.state.data
         self._check_bootstrap()
         res.intervals = self.bootstrap
         key = (res.k, data.n_groups, self.reference_index, self._boot_visible(), id(data),
@@ -1520,12 +1549,28 @@ class AuditPage(Page):
     def _on_line_moved(self, line=None) -> None:
         if self._syncing or self._live is None:
             return
-        if self._set_live_from_line(float(self.drag_line.value())):
-            self._refresh_dynamic()
+        if self._set_live_from_line(float(self.drag_line.value())) \
+                and not self._drag_timer.isActive():
+            # at once when the last frame is a frame ago, else when it will be
+            since = 1000 * (time.perf_counter() - self._last_drag_frame)
+            self._drag_timer.start(int(max(0.0, DRAG_FRAME_MS - since)))
+
+    def _drag_frame(self) -> None:
+        """One drag update: the audit at the line, the threshold text, the lines and the
+        markers. The curves do not change and are not redrawn (they are cached as pixmaps);
+        the tables are filled when the line rests (released), not on every frame."""
+        self._last_drag_frame = time.perf_counter()
+        if self._audit_live() is None:
+            return
+        self._update_threshold_text()
+        self._sync_lines()
+        self._update_plot_markers()
+        self.dragUpdated.emit()
 
     def _on_line_released(self, line=None) -> None:
         if self._syncing or self._live is None:
             return
+        self._drag_timer.stop()  # the release refreshes everything
         self._set_live_from_line(float(self.drag_line.value()))
         live = self._live.copy()
         rules = None
