@@ -227,10 +227,15 @@ class Comparison:
     reliability: Reliability = field(default_factory=Reliability)
 
     def interval(self, row: int, scenario: int):
-        """(lo, hi, method or reason) of decision-table row ``row`` under ``scenario``: the
-        bootstrap percentile interval, or for a proportion without a bootstrap the exact
-        binomial interval from the (expected) counts."""
+        """(lo, hi, method or reason) of decision-table row ``row`` under ``scenario``: for a
+        single rate (a proportion) the exact binomial interval from the (expected) counts, as
+        on the Audit page; for the fairness measures, the changed decisions and the cost the
+        bootstrap percentile interval (or why it is not estimated)."""
         from .metrics.intervals import METHOD_BOOT, interval_or_reason
+        if not hasattr(self, "_rows_cache"):
+            self._rows_cache = self.table_rows()
+        if self._rows_cache[row]["section"] == "Rates by group":
+            return self._exact(row, scenario)
         b = self.bootstrap
         if b is not None:
             lo, hi, why = interval_or_reason(b["lo"][row, scenario], b["hi"][row, scenario],
@@ -253,6 +258,8 @@ class Comparison:
         r = self._rows_cache[row]
         if r["measure"] not in PROPORTIONS or r["section"] != "Rates by group":
             return float("nan"), float("nan"), "not estimated: no bootstrap was run"
+        if np.isnan(r["values"][scenario]):
+            return float("nan"), float("nan"), "not estimated: the rate is undefined (0/0)"
         m = self.metrics[scenario]
         c = m.counts if r["group"] != "Overall" else m.counts.total()
         g = 0 if r["group"] == "Overall" else self.group_names.index(r["group"])

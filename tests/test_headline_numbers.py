@@ -260,6 +260,10 @@ def test_meeting_summary_and_decision_table_carry_pair_groups_and_intervals():
     d = decision_table(comp)
     i = comp.row_index("fpr", "Caucasian, Male")
     assert isinstance(d.rows[i]["lo0"], float) and d.rows[i]["lo0"] < d.rows[i]["s0"] < d.rows[i]["hi0"]
+    assert "Clopper–Pearson" in comp.interval(i, 0)[2]  # rates: exact, even with a bootstrap
+    j = comp.row_index("tpr", "Native American, Male")  # 9 rows: still an exact interval
+    lo, hi, how = comp.interval(j, 0)
+    assert lo < hi and "Clopper–Pearson" in how
     plain = compare(data, sc)  # no bootstrap
     lo, hi, how = plain.interval(i, 0)
     c = plain.metrics[0].counts

@@ -34,12 +34,14 @@ def _interval_text(comp: Comparison, row: int, j: int, pct: bool) -> str:
 
 def interval_note(comp: Comparison) -> str:
     b = comp.bootstrap
+    rates = ("95 % intervals of rates: exact binomial (Clopper–Pearson) from the expected counts "
+             "(weights count as people). ")
     if b is not None:
-        return (f"95 % intervals: bootstrap percentile over {b['resamples']:,} resamples (seed {comp.seed}); "
-                "every resample compares the same groups as the figure.")
-    return ("95 % intervals of rates: exact binomial (Clopper–Pearson) from the expected counts. Fairness "
-            "measures need a bootstrap (give a number of resamples); without one their interval is "
-            "marked as not estimated.")
+        return rates + (f"Fairness measures, changed decisions and cost: bootstrap percentile over "
+                        f"{b['resamples']:,} resamples (seed {comp.seed}); every resample compares the "
+                        "same groups as the figure.")
+    return rates + ("Fairness measures need a bootstrap (give a number of resamples); without one "
+                    "their interval is marked as not estimated.")
 
 
 def summary_table(comp: Comparison, fairness_key: str = HEADLINE_FAIRNESS) -> Table:

@@ -449,9 +449,10 @@ class DecisionPage(Page):
         self.show_sd.toggled.connect(lambda _on: self._fill_table())
         self.show_ci = QCheckBox("95 % intervals")
         self.show_ci.setChecked(True)
-        self.show_ci.setToolTip("Show each rate's and fairness measure's 95 % interval: bootstrap "
-                                "percentile after Compare with B > 0, else exact binomial "
-                                "(Clopper–Pearson) for rates and “not estimated” for measures")
+        self.show_ci.setToolTip("Show each rate's and fairness measure's 95 % interval: exact "
+                                "binomial (Clopper–Pearson) for rates; bootstrap percentile for "
+                                "fairness measures after Compare with B > 0 (else “not "
+                                "estimated”)")
         self.show_ci.toggled.connect(lambda _on: self._fill_table())
         row.addWidget(self.by_group)
         row.addWidget(self.show_ci)
