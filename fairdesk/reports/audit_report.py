@@ -143,7 +143,7 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
                 "value": _v(value, det.undefined_reason or "undefined"),
                 "lower": _v(lo, how), "upper": _v(hi, how),
                 "pair": det.pair_text(names) or Undefined(det.undefined_reason or "no pair"),
-                "excluded": det.excluded_text(names) or "none",
+                "excluded": det.excluded_short(names) or "none",
                 "meaning": DEFINITIONS[key].meaning}
     for key in THRESHOLD_DEFINITIONS:
         d = DEFINITIONS[key]
@@ -166,8 +166,10 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
                      Column("upper", "95 % interval: upper", "float", 3, note=interval_note),
                      Column("pair", "Pair behind the value", width=44,
                             note="The rate and the two groups whose ratio is the value (higher vs lower)."),
-                     Column("excluded", "Groups left out (why)", width=50,
-                            note="Groups not compared in this measure: " + result.reliability.describe() + "."),
+                     Column("excluded", "Groups left out (why)", width=60,
+                            note="Groups not compared in this measure: " + result.reliability.describe()
+                                 + ". '29 rows < 30': below the minimum group size; 'PPV: 7 < 10': 7 "
+                                   "people in the rate's denominator (here: flagged), fewer than 10."),
                      Column("meaning", "What it asks", width=60)],
         frows, title="Group fairness measures (minimum pairwise ratio across groups)",
         notes=["ERB and CUAE ask two rates to be equal and report the weaker of the two ratios that are "

@@ -511,6 +511,7 @@ def _write_table(ws, table: Table) -> None:
 
     reasons: dict[str, None] = {}  # distinct undefined reasons, in order of appearance
     any_inf = False
+    wrapped_lines: dict[int, int] = {}  # row -> lines its wrapped text needs (fixed-width columns)
     for c_idx, (col, col_values) in enumerate(zip(columns, values), start=1):
         hcell = ws.cell(row=header_row, column=c_idx)
         _set_text(hcell, str(col.header))
@@ -537,6 +538,11 @@ def _write_table(ws, table: Table) -> None:
                 n = _display_len(tag, payload, col)
                 if n > longest:
                     longest = n
+            elif tag == "text" and len(payload) > col.width:
+                cell.alignment = _WRAP_TOP  # longer than its fixed-width column: wrap it
+                lines = math.ceil(len(payload) / max(float(col.width) - 2, 1))
+                if lines > wrapped_lines.get(r, 1):
+                    wrapped_lines[r] = lines
             r += 1
 
         letter = get_column_letter(c_idx)
@@ -547,6 +553,13 @@ def _write_table(ws, table: Table) -> None:
             # +2 for the autofilter button beside the header text
             ws.column_dimensions[letter].width = _fit_width(max(longest, header_len + 2))
 
+    for r, lines in wrapped_lines.items():  # not every spreadsheet program sizes wrapped rows
+        ws.row_dimensions[r].height = 15 * min(lines, 30)
+        for c_idx in range(1, len(columns) + 1):  # the row's values line up at the top
+            cell = ws.cell(row=r, column=c_idx)
+            a_ = cell.alignment
+            cell.alignment = Alignment(horizontal=a_.horizontal, vertical="top",
+                                       wrap_text=bool(a_.wrap_text))
     last_col = get_column_letter(len(columns))
     ws.freeze_panes = f"A{first_data}"
     ws.auto_filter.ref = f"A{header_row}:{last_col}{max(last_row, header_row)}"
