@@ -694,3 +694,9 @@ def test_policies_numbered_as_the_aclu_audit_and_footnote5_rest(hand_result):
                                                                membership="any")).to_json()
     assert "fpr_rest" not in old["policies"][2]
     assert old["policies"][2]["fpr"] == j3["fpr"]
+
+
+def test_settings_saved_with_every_policy_before_the_renumbering_get_all_seven():
+    assert HouseholdSettings.from_dict({"policies": [1, 2, 3, 4, 5, 6]}).policies == \
+        (1, 2, 3, 4, 5, 6, 7)
+    assert HouseholdSettings.from_dict({"policies": [2, 3]}).policies == (2, 3)

@@ -224,6 +224,8 @@ class HouseholdSettings:
                 s.protocol = ProtocolRules.from_dict(v)
             elif k == "policies":
                 s.policies = tuple(int(p) for p in v)
+                if s.policies == (1, 2, 3, 4, 5, 6):  # every policy, saved before policy 7
+                    s.policies = tuple(POLICIES)
             elif k == "features":
                 s.features = None if v is None else tuple(v)
             elif k in cls.__dataclass_fields__:
