@@ -454,3 +454,32 @@ def test_window_asks_before_a_changed_data_file(make_window, qtbot, tmp_path, da
         w.open_path(str(good))
     wait_idle(qtbot, w)
     assert w.state.project_path == str(good) and w.errors == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_output_that_is_a_fifo_is_refused_without_opening_it(data, tmp_path, capsys):
+    import threading
+
+    fifo = tmp_path / "out.xlsx"
+    os.mkfifo(fifo)
+    box = {}
+
+    def attempt():
+        try:
+            write_workbook(fifo, about={}, tables=[], force=True)
+        except FairDeskError as err:
+            box["message"] = str(err)
+
+    t = threading.Thread(target=attempt, daemon=True)
+    t.start()
+    t.join(HANG_MS / 1000)
+    assert not t.is_alive(), "blocked opening the FIFO"
+    assert "is not an ordinary file (a pipe or device)" in box["message"]
+    t = threading.Thread(target=lambda: box.update(
+        code=run(["export", data, *MAPPED, "--bootstrap", "0", "--out", fifo], capsys)),
+        daemon=True)
+    t.start()
+    t.join(HANG_MS / 1000)
+    assert not t.is_alive(), "blocked opening the FIFO"
+    code, out, err = box["code"]
+    assert code == 2 and "is not an ordinary file" in err

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import threading
 import zipfile
 from pathlib import Path
@@ -155,8 +156,15 @@ def check_replace(target, ours, *, force: bool = False, option: str | None = Non
     """Refuse to replace an existing ``target`` that ``ours(target)`` does not recognise as a
     file FairDesk wrote, unless the analyst confirmed it."""
     target = Path(os.fspath(target))
-    if not target.exists() or target.is_dir():
-        return
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return  # not there (or not reachable): nothing to replace; the writer reports the rest
+    if stat.S_ISDIR(mode):
+        return  # the writers say "is a folder"
+    if not stat.S_ISREG(mode):  # a pipe or device: never opened to look, never replaced
+        raise FairDeskError(f"“{target}” is not an ordinary file (a pipe or device), so FairDesk "
+                            "does not write there. Choose a file name in a folder.")
     if force or replace_confirmed(target) or ours(target):
         return
     what = f"{option} “{target}”" if option else f"“{target}”"
