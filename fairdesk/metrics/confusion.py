@@ -35,6 +35,18 @@ class Counts:
                         (self.tp, self.fp, self.fn, self.tn, self.n_selected, self.n)))
 
 
+def group_score_order(score, group, n_groups: int) -> np.ndarray:
+    """The rows by group, then by score ascending, ties in row order: the permutation of
+    ``np.lexsort((score, group))``, faster. A stable sort of the scores, then a stable sort of
+    the group codes as 16-bit integers (a radix sort); both stable, so equal (group, score)
+    rows keep their row order, exactly as in lexsort."""
+    order = np.argsort(score, kind="stable")
+    codes = np.asarray(group)[order]
+    if 0 < n_groups <= np.iinfo(np.int16).max:
+        codes = codes.astype(np.int16)
+    return order[np.argsort(codes, kind="stable")]
+
+
 class GroupScores:
     """Scores sorted within each group, with cumulative positive/negative weights.
 
@@ -49,7 +61,7 @@ class GroupScores:
         self.n_groups = int(n_groups)
         self._inputs = (score, label, group)
         # by group, then score ascending; a caller re-weighting the same rows passes it back
-        self.order = np.lexsort((score, group)) if order is None else order
+        self.order = group_score_order(score, group, self.n_groups) if order is None else order
         self.sorted_score = score[self.order]
         self.sorted_group = group[self.order]
         w = np.ones(n) if weight is None else np.asarray(weight, dtype=float)[self.order]
