@@ -71,7 +71,13 @@ def save_project(project: Project, path, *, force: bool = False) -> Path:
             if os.path.isabs(project.input_path) else project.input_path
     except ValueError:  # Windows: the input is on another drive
         d["input_relative"] = None
-    text = json.dumps(d, indent=2, ensure_ascii=False, default=_jsonable, allow_nan=False)
+    try:
+        text = json.dumps(_finite(d), indent=2, ensure_ascii=False, default=_jsonable,
+                          allow_nan=False)
+    except (TypeError, ValueError) as err:  # a setting no project can hold: a bug, explained
+        raise FairDeskError(f"The project could not be saved: a setting cannot be written "
+                            f"({type(err).__name__}). The previous file, if any, is unchanged; "
+                            "the details are in the log.") from err
     try:
         fd, tmp = tempfile.mkstemp(dir=path.absolute().parent, prefix=".~", suffix=".fairdesk")
     except OSError as err:
@@ -102,6 +108,22 @@ def _remove(p):
         os.remove(p)
     except OSError:
         pass
+
+
+def _finite(x):
+    """The project's settings with NaN and infinities as null (JSON has no such numbers, and
+    a project holding them would be refused when opened)."""
+    import math
+
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    if hasattr(x, "tolist") and not isinstance(x, (str, bytes)):
+        return _finite(x.tolist())
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 def _jsonable(x):

@@ -222,3 +222,16 @@ def test_report_on_tampered_projects_exits_2_without_traceback(good, tmp_path):
         assert r.stderr.startswith("error: ") and ("p.fairdesk" in r.stderr or
                                                    str(tmp_path) in r.stderr)
     assert not (tmp_path / "r.xlsx").exists()
+
+
+def test_non_finite_settings_are_saved_as_null_and_reopen(tmp_path):
+    import numpy as np
+
+    data = tmp_path / "d.csv"
+    data.write_bytes(SAMPLE.read_bytes())
+    p = Project(str(data), file_sha256(data), dict(MAPPING),
+                settings={"audit": {"x": float("nan"), "y": [1.0, float("inf")],
+                                    "z": np.array([np.nan, 2.0]), "w": np.float32("inf")}})
+    path = save_project(p, tmp_path / "n.fairdesk")
+    back = load_project(path)
+    assert back.settings["audit"] == {"x": None, "y": [1.0, None], "z": [None, 2.0], "w": None}
