@@ -75,6 +75,9 @@ def save_project(project: Project, path, *, force: bool = False) -> Path:
         text = json.dumps(_finite(d), indent=2, ensure_ascii=False, default=_jsonable,
                           allow_nan=False)
     except (TypeError, ValueError) as err:  # a setting no project can hold: a bug, explained
+        import logging
+        logging.getLogger("fairdesk").error("a project setting could not be written",
+                                            exc_info=True)
         raise FairDeskError(f"The project could not be saved: a setting cannot be written "
                             f"({type(err).__name__}). The previous file, if any, is unchanged; "
                             "the details are in the log.") from err
