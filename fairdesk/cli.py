@@ -286,6 +286,8 @@ def _export_parser(p):
         print(f"wrote {out}")
         if args.rows_out:
             print(f"wrote {write_row_decisions(args.rows_out, table.source, data, thresholds)}")
+        for note in notes if args.threshold else ():  # a threshold outside the scores
+            print(f"note: {note}")
         return 0
     return run
 

@@ -187,6 +187,15 @@ def test_threshold_outside_the_scores_warns_in_json_and_text(small_csv, capsys):
                               capsys)
     assert code == 0, err
     assert any(w.startswith("--threshold 7 ") for w in json.loads(out)["warnings"])
+    code, out, err = run_main(base("erb", small_csv) + ["--threshold", "9,mean"], capsys)
+    assert code == 0, err
+    warned = [w for w in json.loads(out)["warnings"] if "outside the observed scores" in w]
+    assert len(warned) == 1 and warned[0].startswith("--threshold 9 ")
+    code, out, err = run_main(base("export", small_csv) + ["--threshold", "-3", "--out",
+                                                           small_csv.parent / "t.xlsx",
+                                                           "--force"], capsys)
+    assert code == 0, err
+    assert "note: --threshold -3 is outside the observed scores" in out
 
 
 def test_data_options_checked_against_the_file(small_csv, tmp_path, capsys):

@@ -79,6 +79,12 @@ def _erb_parser(p):
         from ..jobs import Job
         result = run_correction(data, settings, job=Job(progress))
         out = result.to_json()
+        if args.threshold:  # a threshold outside the observed scores is noted
+            from ..metrics.thresholds import ThresholdRule
+            from ..options import outside_range_notes
+            out["warnings"] = outside_range_notes(
+                "--threshold", [ThresholdRule.from_dict(r).resolve(data) for r in rules], data) \
+                + list(out.get("warnings", []))
         if args.out:
             from ..reports.audit_report import write_decision_tables
             from ..reports.correction_report import correction_tables
