@@ -811,6 +811,8 @@ class EqualizedOddsPage(Page):
             self, "Export row probabilities", str(src.with_name(src.stem + " probabilities.csv")),
             "CSV file (*.csv);;Excel workbook (*.xlsx)")
         if path:
+            from ...io.outputs import confirm_replace
+            confirm_replace(path)  # the save dialog asked before replacing an existing file
             self.export_rows(path)
 
     def export_rows(self, path: str):

@@ -946,6 +946,8 @@ class RecallPage(Page):
                                               str(src.with_name(src.stem + " recall lists.csv")),
                                               "CSV (*.csv)")
         if path:
+            from ...io.outputs import confirm_replace
+            confirm_replace(path)  # the save dialog asked before replacing an existing file
             self.export_lists_csv(path)
 
     def export_lists_csv(self, path: str):

@@ -1460,6 +1460,8 @@ class TransportPage(Page):
             self, "Export transported rows", str(src.with_name(src.stem + " transported.csv")),
             "CSV (*.csv);;Excel workbook (*.xlsx)")
         if path:
+            from ...io.outputs import confirm_replace
+            confirm_replace(path)  # the save dialog asked before replacing an existing file
             self.export_rows(path)
 
     def export_rows(self, path: str):
