@@ -24,8 +24,9 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
+# Every benchmark, then a summary table of their figures with the machine load.
 bench: $(STAMP)
-	$(PY) benchmarks/bench_audit.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/summary.py
 
 sample: $(STAMP)
 	$(PY) scripts/make_sample.py
