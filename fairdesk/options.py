@@ -164,6 +164,9 @@ def check_parsed(args) -> None:
         items = value if isinstance(value, list) else [value]
         for v in items:
             if isinstance(v, str) and not v.strip():
+                if dest == "data":
+                    raise FairDeskError("The data file's name is empty; give the path of the "
+                                        "file to analyse.")
                 raise FairDeskError(f"{option} is empty; give a value, or leave the option out.")
             if isinstance(v, float) and not math.isfinite(v):
                 raise FairDeskError(f"{option} {v}: give a finite number.")

@@ -423,7 +423,10 @@ class MainWindow(QMainWindow):
         try:
             # the save dialog has asked before replacing an existing file; Ctrl+S replaces
             # only the project shown (a FairDesk project), never another kind of file
-            saved = save_project(project, path, force=asked)
+            # (only the very file the dialog named: a name given without .fairdesk gets
+            # the extension, and that other file was never confirmed)
+            saved = save_project(project, path,
+                                 force=asked and str(path).lower().endswith(".fairdesk"))
         except FairDeskError as err:
             self.show_error(str(err), "")
             return None
