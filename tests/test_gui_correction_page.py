@@ -17,7 +17,7 @@ pytest.importorskip("pyqtgraph")
 
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
-from conftest import ROOT  # noqa: E402
+from conftest import HANG_MS, ROOT, wait_settled  # noqa: E402
 from fairdesk.dataset import AnalysisData  # noqa: E402
 from fairdesk.engines.threshold_correction import (CorrectionSettings, run_correction,  # noqa: E402
                                                    transition_matrix)
@@ -49,19 +49,8 @@ def make_data(**mapping):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    w = MainWindow(page_classes=[CorrectionPage],
-                   settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    errors = []
-    monkeypatch.setattr(w, "show_error", lambda msg, details="": errors.append((msg, details)))
-    w.errors = errors
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.worker.cancel_all()
-    w.worker.wait(30000)
+def window(make_window):
+    return make_window(page_classes=[CorrectionPage], settings_name="s.ini")
 
 
 @pytest.fixture
@@ -82,7 +71,7 @@ def small_settings(page, start=0.0, stop=1.0, step=0.25, I=4, J=4, seed=7):
     page.seed.setValue(seed)
 
 
-def run_page(page, qtbot, timeout=120000):
+def run_page(page, qtbot, timeout=HANG_MS):
     page.run()
     assert page.running
     qtbot.waitUntil(lambda: page.result is not None, timeout=timeout)
@@ -260,7 +249,7 @@ def test_changing_w_updates_tables_and_plots(ran, qtbot):
         assert same(summary_value(page, "Penalty weight w (chosen)", t), 0.5)
     # the scores plot follows: tiers at the chosen thresholds
     page.plot_tabs.setCurrentIndex(4)
-    qtbot.wait(50)
+    wait_settled(qtbot, page.window())  # the heavy plots redraw on a short timer
     total = sum(len(item.getData()[0]) for item in page._strip_items)
     assert total == page._run_data.n  # 6,000 rows: all shown
     rows, x, y = page._strip_points()
@@ -275,7 +264,7 @@ def test_plots_draw_every_tab_and_save(ran, qtbot, tmp_path):
     page = ran
     for i in range(page.plot_tabs.count()):
         page.plot_tabs.setCurrentIndex(i)
-        qtbot.wait(30)
+        wait_settled(qtbot, page.window())
     res = page.result
     gain = cf.subsample_gain(res, 0, page.chosen[0])
     np.testing.assert_array_equal(gain.pre, res.fairness_pre_sub[:, 0])
@@ -346,7 +335,7 @@ def test_cancel_leaves_page_usable_without_stale_result(page, window, qtbot):
     small_settings(page, step=0.01, I=200, J=200)
     assert window.grab().save(str(SCREENS / "correction_0_before_run.png"))
     page.run()
-    qtbot.waitUntil(lambda: page.progress.value() > 0, timeout=60000)
+    qtbot.waitUntil(lambda: page.progress.value() > 0, timeout=HANG_MS)
     assert window.grab().save(str(SCREENS / "correction_0_running.png"))
     assert page.cancel_button.isEnabled() and not page.run_button.isEnabled()
     page.cancel()
@@ -354,8 +343,7 @@ def test_cancel_leaves_page_usable_without_stale_result(page, window, qtbot):
     assert not page.running and not page.cancel_button.isEnabled()
     if window.worker.busy:
         assert not page.run_button.isEnabled() and "Cancelling" in page.status.text()
-    qtbot.waitUntil(lambda: not window.worker.busy, timeout=120000)
-    qtbot.wait(100)
+    wait_settled(qtbot, window)
     assert page.result is None and not page.running
     assert page.stack.currentIndex() == 0 and "Cancelled" in page.placeholder.text()
     assert page.run_button.isEnabled() and not page.progress.isVisible()
@@ -370,9 +358,9 @@ def test_cancel_leaves_page_usable_without_stale_result(page, window, qtbot):
 def test_cancel_from_status_bar(page, window, qtbot):
     small_settings(page, step=0.01, I=200, J=200)
     page.run()
-    qtbot.waitUntil(lambda: page.progress.value() > 0, timeout=60000)
+    qtbot.waitUntil(lambda: page.progress.value() > 0, timeout=HANG_MS)
     window.worker.cancel_all()  # the main window's Cancel button
-    qtbot.waitUntil(lambda: not window.worker.busy and not page.running, timeout=120000)
+    qtbot.waitUntil(lambda: not window.worker.busy and not page.running, timeout=HANG_MS)
     assert page.result is None and "Cancelled" in page.status.text()
 
 
@@ -380,8 +368,7 @@ def test_data_change_during_run_discards_result(page, window, qtbot):
     small_settings(page)
     page.run()
     window.state.set_data(make_data())  # the run is cancelled; nothing stale arrives
-    qtbot.waitUntil(lambda: not window.worker.busy, timeout=120000)
-    qtbot.wait(100)
+    wait_settled(qtbot, window)
     assert page.result is None and not page.running
 
 
@@ -411,7 +398,7 @@ def test_settings_round_trip_and_chosen_w_after_run(ran, window, qtbot, tmp_path
     fresh.definition.setCurrentIndex(fresh.definition.findData("ERB"))
     run_page(fresh, qtbot)
     assert [float(fresh.result.weights[fresh.chosen[t]]) for t in range(3)] == s["chosen_w"]
-    other.worker.wait(10000)
+    other.worker.wait(HANG_MS)
 
 
 def test_tiers_page_thresholds(page, window, qtbot):
@@ -633,11 +620,11 @@ def test_audit_page_shows_applied_thresholds(qtbot, tmp_path, monkeypatch):
     run_page(page, qtbot)
     page.apply_corrected()
     audit = win.page("audit")
-    qtbot.waitUntil(lambda: audit.result is not None and audit.result.group_specific, timeout=30000)
+    qtbot.waitUntil(lambda: audit.result is not None and audit.result.group_specific, timeout=HANG_MS)
     np.testing.assert_array_equal(audit.result.thresholds,
                                   cf.chosen_thresholds(page.result, page.chosen))
     win.show_page("audit")
     qtbot.wait(100)
     assert errors == []
     win.worker.cancel_all()
-    win.worker.wait(30000)
+    win.worker.wait(HANG_MS)

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
+
+from conftest import HANG_MS  # noqa: E402
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt  # noqa: E402
 
 from fairdesk.errors import ValidationError  # noqa: E402
@@ -34,21 +36,21 @@ def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(w, "show_error", lambda message, details="": w.errors.append(message))
     qtbot.addWidget(w)
     yield w
-    w.worker.wait(10000)
+    w.worker.wait(HANG_MS)
 
 
 def open_and_wait(qtbot, window, path):
     window.open_path(str(path))
-    qtbot.waitUntil(lambda: window.state.data is not None, timeout=10000)
-    qtbot.waitUntil(lambda: not window.worker.busy, timeout=10000)
+    qtbot.waitUntil(lambda: window.state.data is not None, timeout=HANG_MS)
+    qtbot.waitUntil(lambda: not window.worker.busy, timeout=HANG_MS)
     return window.page("data")
 
 
 def apply_and_wait(qtbot, window, page):
-    with qtbot.waitSignal(window.state.dataChanged, timeout=10000,
+    with qtbot.waitSignal(window.state.dataChanged, timeout=HANG_MS,
                           check_params_cb=lambda *a: window.state.data is not None):
         page.apply()
-    qtbot.waitUntil(lambda: not window.worker.busy, timeout=10000)
+    qtbot.waitUntil(lambda: not window.worker.busy, timeout=HANG_MS)
 
 
 def role_text(page, column):
@@ -138,7 +140,7 @@ def wait_checked(qtbot, window):
     """Wait for the running open/validation to finish (valid data or listed problems)."""
     qtbot.waitUntil(lambda: not window.worker.busy and window.state.table is not None
                     and (window.state.data is not None or bool(window.state.problems)),
-                    timeout=10000)
+                    timeout=HANG_MS)
 
 
 def error_items(page):
@@ -174,7 +176,7 @@ def test_validation_problem_listed_with_rows(qtbot, window, tmp_path):
     # Refusing such data makes the same rows an error, listed on the page.
     page.refuse_radio.setChecked(True)
     page.apply()
-    qtbot.waitUntil(lambda: window.state.data is None and bool(error_items(page)), timeout=10000)
+    qtbot.waitUntil(lambda: window.state.data is None and bool(error_items(page)), timeout=HANG_MS)
     assert window.state.invalid_scores == "refuse"
     item = error_items(page)[0]
     assert "rows 5, 9" in item.text() and "Error" in item.toolTip()
@@ -230,7 +232,7 @@ def test_merge_groups(qtbot, window, monkeypatch):
         asked["default"] = text
         return "Group D", True
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(fake_get_text))
-    with qtbot.waitSignal(window.dataReady, timeout=10000):
+    with qtbot.waitSignal(window.dataReady, timeout=HANG_MS):
         page._merge_selected_clicked()
     assert asked["default"] == "Group D, Female + Group D, Male"
     assert window.state.mapping.group_merges == {"Group D, Female": "Group D",
@@ -242,14 +244,14 @@ def test_merge_groups(qtbot, window, monkeypatch):
     assert "Group D" in page.merges_label.text()
 
     # Merging a merged group again keeps the originals together.
-    with qtbot.waitSignal(window.dataReady, timeout=10000):
+    with qtbot.waitSignal(window.dataReady, timeout=HANG_MS):
         page.merge_groups(["Group C, Male", "Group D"], "C+D")
     # ('Group D' itself is kept too, in case a group in the file has that very name.)
     assert window.state.mapping.group_merges == {"Group D, Female": "C+D", "Group D, Male": "C+D",
                                                  "Group C, Male": "C+D", "Group D": "C+D"}
     assert window.state.data.n_groups == 6
 
-    with qtbot.waitSignal(window.dataReady, timeout=10000):
+    with qtbot.waitSignal(window.dataReady, timeout=HANG_MS):
         page.clear_merges()
     assert window.state.mapping.group_merges == {}
     assert window.state.data.n_groups == 8
@@ -266,7 +268,7 @@ def test_suggested_merges_and_small_groups(qtbot, window):
     from fairdesk.validation import suggest_merges
     suggestions = suggest_merges(window.state.data, 200)
     assert len(suggestions) == 2
-    with qtbot.waitSignal(window.dataReady, timeout=10000):
+    with qtbot.waitSignal(window.dataReady, timeout=HANG_MS):
         page.apply_merge_suggestions(suggestions)
     merged = set(window.state.mapping.group_merges)
     assert {"Group D, Female", "Group D, Male"} <= merged
@@ -340,7 +342,7 @@ def test_ctrl_return_applies(qtbot, window):
     page.set_role("sex", "extra")
     assert page.is_dirty()
     page.mapping_table.setFocus()
-    with qtbot.waitSignal(window.dataReady, timeout=10000):
+    with qtbot.waitSignal(window.dataReady, timeout=HANG_MS):
         qtbot.keyClick(page.mapping_table, Qt.Key_Return, Qt.ControlModifier)
     assert window.state.mapping.extras == ["sex"] and window.state.mapping.groups == ["race"]
     assert not page.is_dirty()

@@ -19,7 +19,7 @@ from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QInputDialog  # noqa: E402
 
-from conftest import ROOT  # noqa: E402
+from conftest import HANG_MS, ROOT  # noqa: E402
 from fairdesk.gui.main_window import MainWindow  # noqa: E402
 from fairdesk.gui.pages import decision_page  # noqa: E402
 from fairdesk.gui.pages.audit_page import AuditPage  # noqa: E402
@@ -65,7 +65,7 @@ def window(qtbot, tmp_path, data, monkeypatch):
     w = make_window(qtbot, tmp_path, data, monkeypatch)
     yield w
     w.worker.cancel_all()
-    w.worker.wait(10000)
+    w.worker.wait(HANG_MS)
 
 
 @pytest.fixture
@@ -316,7 +316,7 @@ def test_rename_reorder_delete_and_notes(qtbot, window, page, data, monkeypatch)
     assert page.rename(1, "   ") is None and st.scenarios[0].name == "Three tiers"
     # inline editing in the list
     page.list.item(4, 0).setText("No one flagged")
-    qtbot.waitUntil(lambda: st.scenarios[3].name == "No one flagged", timeout=2000)
+    qtbot.waitUntil(lambda: st.scenarios[3].name == "No one flagged", timeout=HANG_MS)
     assert [s.name for s in page.comp.scenarios][1:] == [s.name for s in st.scenarios]
     assert page.table.horizontalHeaderItem(2 + 4).text().replace("\n", " ") == "No one flagged"
     # reorder: the list, the state and the columns follow
@@ -347,7 +347,7 @@ def test_rename_reorder_delete_and_notes(qtbot, window, page, data, monkeypatch)
     assert page.notes_label.text() == "On <b>Three tiers</b>:"
     qtbot.keyClicks(page.notes, "Option B of the memo")
     assert st.scenarios[1].notes == "Option B of the memo"
-    with qtbot.waitSignal(st.scenariosChanged, timeout=2000):
+    with qtbot.waitSignal(st.scenariosChanged, timeout=HANG_MS):
         pass  # the debounced emit, so projects know
     page.select(0)
     qtbot.keyClicks(page.notes, "Today's rule")
@@ -380,7 +380,7 @@ def test_bootstrap_through_the_worker(qtbot, window, page, data):
     page.compare_button.click()
     assert titles == ["Bootstrap of the decision table"]
     qtbot.waitUntil(lambda: page.comp is not None and page.comp.bootstrap is not None
-                    and not window.worker.busy, timeout=60000)
+                    and not window.worker.busy, timeout=HANG_MS)
     assert window.state.seeds["decision"] == 7
     expected = compare(data, [baseline([0.5])] + window.state.scenarios, bootstrap=30, seed=7)
     np.testing.assert_array_equal(page.comp.bootstrap["sd"], expected.bootstrap["sd"])
@@ -407,7 +407,7 @@ def test_bootstrap_through_the_worker(qtbot, window, page, data):
     page.cost_fn.setValue(1)
     page.compare_now()
     qtbot.waitUntil(lambda: page.comp.bootstrap is not None and not window.worker.busy,
-                    timeout=60000)
+                    timeout=HANG_MS)
     np.testing.assert_array_equal(page.comp.bootstrap["sd"], expected.bootstrap["sd"][:, order])
 
 
@@ -419,7 +419,7 @@ def test_cancelled_bootstrap_keeps_the_table(qtbot, window, page, data):
     assert not page.compare_button.isEnabled()
     qtbot.wait(200)
     window.worker.cancel_all()
-    qtbot.waitUntil(lambda: not window.worker.busy, timeout=30000)
+    qtbot.waitUntil(lambda: not window.worker.busy, timeout=HANG_MS)
     assert "Cancelled" in page.status.text() and page.compare_button.isEnabled()
     assert page.comp.bootstrap is None
     assert [r["values"] for r in page.value_rows] == before
@@ -436,13 +436,13 @@ def test_large_data_compares_in_the_worker(qtbot, window, page, data, monkeypatc
     window.state.add_scenario(Scenario("T", "thresholds", {"values": [0.4]}))
     assert titles == ["Comparing the scenarios"]
     qtbot.waitUntil(lambda: not window.worker.busy and page.comp is not None
-                    and len(page.comp.scenarios) == 2, timeout=20000)
+                    and len(page.comp.scenarios) == 2, timeout=HANG_MS)
     # while the page is hidden, a change waits until it is shown
     window.show_page("tiers")
     window.state.add_scenario(Scenario("U", "thresholds", {"values": [0.45]}))
     assert len(titles) == 1 and "Out of date" in page.status.text()
     window.show_page("decision")
-    qtbot.waitUntil(lambda: not window.worker.busy and len(page.comp.scenarios) == 3, timeout=20000)
+    qtbot.waitUntil(lambda: not window.worker.busy and len(page.comp.scenarios) == 3, timeout=HANG_MS)
     assert titles == ["Comparing the scenarios"] * 2
     # the export computes what it needs at once
     window.show_page("tiers")
@@ -516,7 +516,7 @@ def test_export_meeting_workbook(qtbot, tmp_path, window, page, data):
     assert len(tables) == 3 + 2 * 5
     out = tmp_path / "meeting.xlsx"
     window.export_workbook(str(out))
-    qtbot.waitUntil(lambda: out.exists() and not window.worker.busy, timeout=30000)
+    qtbot.waitUntil(lambda: out.exists() and not window.worker.busy, timeout=HANG_MS)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames[:4] == ["About this workbook", "Summary", "Comparison", "Decision table"]
     assert "Tiers" in wb.sheetnames  # the other pages' tables follow
@@ -547,8 +547,8 @@ def test_project_round_trip(qtbot, tmp_path, data, monkeypatch):
 
     w2 = make_window(qtbot, tmp_path, None, monkeypatch, "s2.ini", pages=pages)
     w2.open_path(str(path))
-    qtbot.waitUntil(lambda: w2.state.data is not None and not w2.worker.busy, timeout=30000)
-    qtbot.waitUntil(lambda: w2.state.scenarios != [], timeout=5000)
+    qtbot.waitUntil(lambda: w2.state.data is not None and not w2.worker.busy, timeout=HANG_MS)
+    qtbot.waitUntil(lambda: w2.state.scenarios != [], timeout=HANG_MS)
     assert [s.to_dict() for s in w2.state.scenarios] == [s.to_dict() for s in w.state.scenarios]
     assert w2.state.scenarios[0].notes == "from the 2019 memo"
     page2 = w2.page("decision")
@@ -558,7 +558,7 @@ def test_project_round_trip(qtbot, tmp_path, data, monkeypatch):
     for i, r in enumerate(page.value_rows):
         np.testing.assert_allclose(page2.value_rows[i]["values"], r["values"])
     assert not w.errors and not w2.errors
-    w2.worker.wait(5000)
+    w2.worker.wait(HANG_MS)
 
 
 def test_no_data_and_no_outcome(qtbot, tmp_path, frame, monkeypatch):
@@ -617,7 +617,7 @@ def test_screenshots(qtbot, window, page, data, names):
     page.boot_b.setValue(40)
     page.compare_now()
     qtbot.waitUntil(lambda: page.comp.bootstrap is not None and not window.worker.busy,
-                    timeout=60000)
+                    timeout=HANG_MS)
     qtbot.wait(50)
     assert window.grab().save(str(SCREENS / "decision_bootstrap.png"))
     page.tabs.setCurrentIndex(1)

@@ -16,7 +16,7 @@ pytest.importorskip("pyqtgraph")
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from conftest import ROOT, SHARED  # noqa: E402
+from conftest import HANG_MS, ROOT, SHARED  # noqa: E402
 from fairdesk.engines.equalized_odds import EOddsSettings, run_equalized_odds  # noqa: E402
 from fairdesk.gui.main_window import MainWindow  # noqa: E402
 from fairdesk.gui.pages.eodds_page import EqualizedOddsPage, fmt_num  # noqa: E402
@@ -33,26 +33,15 @@ FICO_MAPPING = dict(score="score", label="repaid", groups=["group"], weight="wei
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    w = MainWindow(page_classes=[EqualizedOddsPage],
-                   settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    errors = []
-    monkeypatch.setattr(w, "show_error", lambda msg, details="": errors.append((msg, details)))
-    w.errors = errors
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.worker.cancel_all()
-    w.worker.wait(20000)
+def window(make_window):
+    return make_window(page_classes=[EqualizedOddsPage], settings_name="s.ini")
 
 
 def sample_data():
     return prepare(pd.read_csv(SAMPLE), ColumnMapping(**MAPPING))
 
 
-def wait_result(qtbot, page, timeout=60000):
+def wait_result(qtbot, page, timeout=HANG_MS):
     qtbot.waitUntil(lambda: page.result is not None and not page.busy(), timeout=timeout)
     return page.result
 
@@ -98,7 +87,7 @@ def test_settings_recompute_and_family_is_a_view(page, window, qtbot):
     page.cost_fn.setValue(18.0)
     qtbot.waitUntil(lambda: page.result is not first and not page.busy()
                     and page.result.settings.cost_fp == 82.0 and page.result.settings.cost_fn == 18.0,
-                    timeout=60000)
+                    timeout=HANG_MS)
     assert page.result.settings.objective == "cost"
     assert page.break_even.text() == "break-even 82%"
     ref = run_equalized_odds(window.state.data, EOddsSettings(objective="cost", cost_fp=82, cost_fn=18),
@@ -107,7 +96,7 @@ def test_settings_recompute_and_family_is_a_view(page, window, qtbot):
     # equal opportunity: each group its own target, shown as such
     page.constraint_combo.setCurrentIndex(page.constraint_combo.findData("equal_opportunity"))
     qtbot.waitUntil(lambda: not page.busy() and page.result.settings.constraint == "equal_opportunity",
-                    timeout=60000)
+                    timeout=HANG_MS)
     assert "Equal opportunity" in page.summary.text()
     assert np.ptp(page.result.targets[:, 1]) == pytest.approx(0, abs=1e-12)
     assert not window.errors
@@ -135,7 +124,7 @@ def test_settings_round_trip(page, window, qtbot, tmp_path):
         assert p2.result.settings.objective == "distance" and p2.result.settings.tolerance == 0.02
     finally:
         other.worker.cancel_all()
-        other.worker.wait(20000)
+        other.worker.wait(HANG_MS)
         other.close()
 
 
@@ -147,7 +136,7 @@ def test_export_workbook_and_row_probabilities(window, qtbot, tmp_path):
     tables = page.export_tables()
     assert [t.sheet for t in tables][:3] == ["EO groups", "EO curves", "EO summary"]
     out = tmp_path / "tables.xlsx"
-    with qtbot.waitSignal(window.worker.finished, timeout=30000):
+    with qtbot.waitSignal(window.worker.finished, timeout=HANG_MS):
         window.export_workbook(str(out))
     wb = openpyxl.load_workbook(out)
     assert "EO regions" in wb.sheetnames and "EO probability curves" in wb.sheetnames
@@ -155,7 +144,7 @@ def test_export_workbook_and_row_probabilities(window, qtbot, tmp_path):
     assert "ROC & equalized odds" in about
     # probabilities only
     rows = tmp_path / "rows.csv"
-    with qtbot.waitSignal(window.worker.finished, timeout=30000):
+    with qtbot.waitSignal(window.worker.finished, timeout=HANG_MS):
         page.export_rows(str(rows))
     frame = pd.read_csv(rows, encoding="utf-8-sig")
     prob_col = [c for c in frame.columns if c.startswith("Probability")]
@@ -164,7 +153,7 @@ def test_export_workbook_and_row_probabilities(window, qtbot, tmp_path):
     # with drawn decisions: the seed is in the column title and in the state (About sheet)
     page.draw_box.setChecked(True)
     page.seed_spin.setValue(4242)
-    with qtbot.waitSignal(window.worker.finished, timeout=30000):
+    with qtbot.waitSignal(window.worker.finished, timeout=HANG_MS):
         page.export_rows(str(tmp_path / "rows2.csv"))
     frame2 = pd.read_csv(tmp_path / "rows2.csv", encoding="utf-8-sig")
     assert "Decision drawn (seed 4242)" in frame2.columns
@@ -191,7 +180,7 @@ def test_messages_without_label_and_for_a_group_without_positives(window, qtbot)
     frame = pd.DataFrame({"s": np.linspace(0, 1, 80), "y": [0, 1] * 30 + [0] * 20,
                           "g": ["a"] * 60 + ["b"] * 20})
     window.state.set_data(prepare(frame, ColumnMapping(score="s", label="y", groups=["g"])))
-    qtbot.waitUntil(lambda: page.warn.isVisible() and not page.busy(), timeout=30000)
+    qtbot.waitUntil(lambda: page.warn.isVisible() and not page.busy(), timeout=HANG_MS)
     assert "Group 'b' has no one with the positive outcome" in page.warn.text()
     assert page.result is None
 
@@ -206,7 +195,7 @@ def test_screenshots(window, qtbot):
     page.cost_fp.setValue(82.0)
     page.cost_fn.setValue(18.0)
     qtbot.waitUntil(lambda: page.result is not None and not page.busy()
-                    and page.result.settings.cost_fn == 18.0, timeout=60000)
+                    and page.result.settings.cost_fn == 18.0, timeout=HANG_MS)
     shots = [("eodds_1_fico_regions", 0, "cubic"), ("eodds_2_fico_curves", 1, "cubic"),
              ("eodds_3_fico_fixed_steps", 1, "fixed")]
     for name, tab, fam in shots:
@@ -224,7 +213,7 @@ def test_screenshots(window, qtbot):
     page.family_combo.setCurrentIndex(page.family_combo.findData("cubic"))
     qtbot.waitUntil(lambda: page.result is not None and not page.busy()
                     and page.result.n_groups == 8 and page.result.settings.objective == "accuracy",
-                    timeout=60000)
+                    timeout=HANG_MS)
     for name, tab in (("eodds_4_compas_regions", 0), ("eodds_5_compas_curves", 1)):
         page.plot_tabs.setCurrentIndex(tab)
         qtbot.wait(200)
@@ -232,7 +221,7 @@ def test_screenshots(window, qtbot):
     page.constraint_combo.setCurrentIndex(page.constraint_combo.findData("equal_opportunity"))
     page.tolerance.setValue(0.02)
     qtbot.waitUntil(lambda: not page.busy() and page.result.settings.tolerance == 0.02
-                    and page.result.settings.constraint == "equal_opportunity", timeout=60000)
+                    and page.result.settings.constraint == "equal_opportunity", timeout=HANG_MS)
     page.plot_tabs.setCurrentIndex(0)
     qtbot.wait(200)
     assert window.grab().save(str(SCREENS / "eodds_6_compas_equal_opportunity.png"))
@@ -263,7 +252,7 @@ def test_add_as_scenario_equals_row_probabilities(qtbot, tmp_path):
     w.state.set_data(data)
     page = w.pages[0]
     qtbot.waitUntil(lambda: page.result is not None and page.result.family(page.family_combo.currentData())
-                    is not None and not w.worker.busy, timeout=60000)
+                    is not None and not w.worker.busy, timeout=HANG_MS)
     assert page.add_as_scenario()
     sc = w.state.scenarios[-1]
     expected = row_probabilities(data, page.result, page.family_combo.currentData())

@@ -12,6 +12,8 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from conftest import HANG_MS  # noqa: E402
+
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from fairdesk.engines.households import (HouseholdSettings, ProtocolRules,  # noqa: E402
@@ -68,7 +70,7 @@ def page(window):
 
 def wait_result(qtbot, page, previous=None):
     qtbot.waitUntil(lambda: page.result is not None and page.result is not previous
-                    and page._job is None, timeout=20000)
+                    and page._job is None, timeout=HANG_MS)
     return page.result
 
 
@@ -172,7 +174,7 @@ def test_bad_flag_column_gives_a_message_not_a_dialog(qtbot, page, errors, frame
     first = wait_result(qtbot, page)
     page.flag_combo.addItem("age (not 0/1)", "age")  # as if a non-binary column were chosen
     page.flag_combo.setCurrentIndex(page.flag_combo.count() - 1)
-    qtbot.waitUntil(lambda: not page.message.isHidden(), timeout=20000)
+    qtbot.waitUntil(lambda: not page.message.isHidden(), timeout=HANG_MS)
     assert "'age'" in page.message.text() and "0/1" in page.message.text()
     assert "row" in page.message.text()
     assert page.result is None and errors == []
@@ -219,7 +221,7 @@ def test_export_workbook(qtbot, window, page, tmp_path, data):
     assert "Scores, policy 6" in sheets and "Feature disparity" in sheets
     assert page.export_settings()["Flag column"] == "alleged_victim"
     path = tmp_path / "tables.xlsx"
-    with qtbot.waitSignal(window.worker.finished, timeout=20000):
+    with qtbot.waitSignal(window.worker.finished, timeout=HANG_MS):
         window.export_workbook(str(path))
     wb = openpyxl.load_workbook(path)
     assert "Household policies" in wb.sheetnames and "Bin edges" in wb.sheetnames

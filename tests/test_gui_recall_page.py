@@ -15,7 +15,7 @@ pytest.importorskip("pyqtgraph")
 
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
-from conftest import ROOT, SHARED  # noqa: E402
+from conftest import HANG_MS, ROOT, SHARED  # noqa: E402
 from fairdesk.engines.recall_balance import (SCENARIOS_K, SCENARIOS_RECALL,  # noqa: E402
                                              RecallSettings, run_recall)
 from fairdesk.gui.main_window import MainWindow  # noqa: E402
@@ -35,19 +35,8 @@ def sample_data(**extra):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    w = MainWindow(page_classes=[RecallPage],
-                   settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    errors = []
-    monkeypatch.setattr(w, "show_error", lambda msg, details="": errors.append((msg, details)))
-    w.errors = errors
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.worker.cancel_all()
-    w.worker.wait(10000)
+def window(make_window):
+    return make_window(page_classes=[RecallPage], settings_name="s.ini")
 
 
 def load(window, qtbot, data=None, table=None):
@@ -64,7 +53,7 @@ def load(window, qtbot, data=None, table=None):
 def wait_result(page, qtbot, check=lambda r: True):
     qtbot.waitUntil(lambda: page.result is not None and page._result_data is page.state.data
                     and page._job is None and not page._dirty and check(page.result),
-                    timeout=30000)
+                    timeout=HANG_MS)
     return page.result
 
 
@@ -185,7 +174,7 @@ def test_edge_cases_show_notes_and_undefined(window, qtbot):
     assert res.scenarios["current_equal"].size == res.total_people
     # a bad reference is explained on the page, not in a dialog
     page.apply_settings({"reference": "Group D", "k": 150})
-    qtbot.waitUntil(lambda: page.error_label.isVisible(), timeout=20000)
+    qtbot.waitUntil(lambda: page.error_label.isVisible(), timeout=HANG_MS)
     assert "'Group D' has no one with the positive outcome" in page.error_label.text()
     assert window.errors == []
     page.apply_settings({"reference": "Group B"})
@@ -224,7 +213,7 @@ def test_export_workbook_and_csv(page, window, qtbot, tmp_path):
                                          "Precision and recall at k", "Recall lists"]
     path = tmp_path / "tables.xlsx"
     window.export_workbook(str(path))
-    qtbot.waitUntil(lambda: path.exists() and not window.worker.busy, timeout=30000)
+    qtbot.waitUntil(lambda: path.exists() and not window.worker.busy, timeout=HANG_MS)
     wb = openpyxl.load_workbook(path)
     assert "Recall scenarios" in wb.sheetnames and "Recall lists" in wb.sheetnames
     about = [[c.value for c in row] for row in wb.worksheets[0].iter_rows()]
@@ -241,7 +230,7 @@ def test_export_workbook_and_csv(page, window, qtbot, tmp_path):
     assert {int(x) for x in ids} == expect
     out = tmp_path / "lists.csv"
     page.export_lists_csv(str(out))
-    qtbot.waitUntil(lambda: out.exists() and not window.worker.busy, timeout=30000)
+    qtbot.waitUntil(lambda: out.exists() and not window.worker.busy, timeout=HANG_MS)
     csv = pd.read_csv(out, encoding="utf-8-sig")
     assert set(csv.loc[csv["Top K"] == 1, "person_id"]) == {
         int(x) for x in data.ids[page.result.selected_rows("top_k")]}
@@ -304,11 +293,11 @@ def test_add_as_scenario_selection_matches_the_list(qtbot, tmp_path):
     qtbot.waitExposed(w)
     w.state.set_data(data)  # the page computes while it is visible
     page = w.pages[0]
-    qtbot.waitUntil(lambda: page.result is not None and page._job is None, timeout=30000)
+    qtbot.waitUntil(lambda: page.result is not None and page._job is None, timeout=HANG_MS)
     name = page.add_as_scenario()
     sc = w.state.scenarios[-1]
     assert sc.name == name and sc.kind == "selection"
     key = page.chosen_key
     comp = compare(data, [baseline([0.5]), sc])
     assert comp.metrics[1].counts.n_selected.sum() == len(page.result.selected_rows(key))
-    w.worker.wait(5000)
+    w.worker.wait(HANG_MS)

@@ -10,6 +10,8 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from conftest import HANG_MS  # noqa: E402
+
 from PySide6.QtCore import QSettings, QUrl  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter  # noqa: E402
 from PySide6.QtWidgets import QDialog  # noqa: E402
@@ -134,7 +136,7 @@ def test_typing_a_rule_and_ctrl_return_applies(qtbot, page, window):
     qtbot.keyClicks(row.value, "80")
     assert row.resolved == pytest.approx(ThresholdRule("quantile", 0.8).resolve(window.state.data))
     assert page.apply_button.shortcut() == QKeySequence("Ctrl+Return")
-    with qtbot.waitSignal(window.state.thresholdsChanged, timeout=2000):
+    with qtbot.waitSignal(window.state.thresholdsChanged, timeout=HANG_MS):
         page.apply_button.click()
     assert window.state.thresholds[0] == pytest.approx(row.resolved)
     assert window.state.threshold_rules == [{"kind": "quantile", "value": 0.8, "n_bins": 20}]
@@ -465,7 +467,7 @@ def test_which_measure_branches_and_accept(qtbot):
     assert dlg.recommended_rate is None
     dlg.buttons["reach_most"].setChecked(True)
     assert not dlg.q3a.isHidden()
-    with qtbot.waitSignal(dlg.accepted, timeout=1000):
+    with qtbot.waitSignal(dlg.accepted, timeout=HANG_MS):
         dlg.open_button.click()
     assert dlg.recommended_rate == "fnr"
 

@@ -14,7 +14,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from conftest import SHARED  # noqa: E402
+from conftest import HANG_MS, SHARED, wait_settled  # noqa: E402
 from fairdesk.engines.conformal import SET_KEYS  # noqa: E402
 from fairdesk.engines.transport import (TransportSettings, run_transport,  # noqa: E402
                                         weighted_stats)
@@ -66,7 +66,7 @@ def window(qtbot, tmp_path, monkeypatch, data):
     w.state.set_data(data)
     yield w
     w.worker.cancel_all()
-    w.worker.wait(10000)
+    w.worker.wait(HANG_MS)
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def page(window, qtbot):
     return p
 
 
-def wait_result(qtbot, page, timeout=30000):
+def wait_result(qtbot, page, timeout=HANG_MS):
     qtbot.waitUntil(lambda: page.result is not None and not page.busy, timeout=timeout)
 
 
@@ -134,32 +134,32 @@ def test_reference_and_threshold(page, window, qtbot):
     old = page.result.reference_name
     other = next(i for i in range(page.ref_combo.count()) if page.ref_combo.itemText(i) != old)
     page.ref_combo.setCurrentIndex(other)
-    qtbot.waitUntil(lambda: page.result.reference_name != old and not page.busy, timeout=20000)
+    qtbot.waitUntil(lambda: page.result.reference_name != old and not page.busy, timeout=HANG_MS)
     assert page.result.reference_name == page.ref_combo.itemText(other)
     # the threshold follows the application's threshold …
     window.state.set_thresholds([0.3])
-    qtbot.waitUntil(lambda: page.result.threshold == 0.3 and not page.busy, timeout=20000)
+    qtbot.waitUntil(lambda: page.result.threshold == 0.3 and not page.busy, timeout=HANG_MS)
     assert page.threshold_edit.text() == "0.3"
     # … until the analyst types one
     page.threshold_edit.clear()
     qtbot.keyClicks(page.threshold_edit, "0.65")
-    qtbot.waitUntil(lambda: page.result.threshold == 0.65 and not page.busy, timeout=20000)
+    qtbot.waitUntil(lambda: page.result.threshold == 0.65 and not page.busy, timeout=HANG_MS)
     window.state.set_thresholds([0.2])
-    qtbot.wait(400)
+    wait_settled(qtbot, window)  # nothing recomputes: the typed threshold stays
     assert page.threshold_edit.text() == "0.65" and page.result.threshold == 0.65
     # the cost-ratio threshold can be taken over
     page.table_tabs.setCurrentIndex(2)
     page.use_cost.click()
     target = page.result.cost_ratio.threshold
     qtbot.waitUntil(lambda: not page.busy and page.result.threshold == pytest.approx(target),
-                    timeout=20000)
+                    timeout=HANG_MS)
     assert window.errors == []
 
 
 def test_group_specific_thresholds_use_their_median(page, window, qtbot):
     window.state.set_thresholds([0.3, 0.4, 0.5, 0.7], group_specific=True)
     qtbot.waitUntil(lambda: not page.busy and page.result.threshold == pytest.approx(0.45),
-                    timeout=20000)
+                    timeout=HANG_MS)
     assert "group-specific" in page.rate_note.text()
 
 
@@ -169,7 +169,7 @@ def test_bad_split_values_are_explained_inline(qtbot, tmp_path, monkeypatch, fra
     w = make_window(qtbot, tmp_path, monkeypatch)
     w.state.set_data(prepare(bad, sample_mapping()))
     page = w.page("transport")
-    qtbot.waitUntil(lambda: page.message.isVisible() and not page.busy, timeout=20000)
+    qtbot.waitUntil(lambda: page.message.isVisible() and not page.busy, timeout=HANG_MS)
     text = page.message.text()
     assert "'split'" in text and "'fold3'" in text and "rows 5, 12" in text
     assert w.errors == []  # no dialog for an explained problem
@@ -203,7 +203,7 @@ def test_random_split_without_split_column(qtbot, tmp_path, monkeypatch, frame):
     page.prop_spins["calibration"].setValue(60)
     page.prop_spins["test"].setValue(40)
     qtbot.waitUntil(lambda: not page.busy and page.result.settings.split_proportions
-                    == (0.0, 60.0, 40.0), timeout=20000)
+                    == (0.0, 60.0, 40.0), timeout=HANG_MS)
     n = page.result.conformal.n_split.sum(axis=1)
     assert page.result.conformal.n_split[:, 2] == pytest.approx(0.4 * n, abs=1)
 
@@ -216,7 +216,7 @@ def test_feature_transport_and_exports(page, window, qtbot, tmp_path, data):
     page.f_batch.setValue(400)
     page.f_rounds.setValue(2)
     page.run_features()
-    qtbot.waitUntil(lambda: page.features is not None, timeout=60000)
+    qtbot.waitUntil(lambda: page.features is not None, timeout=HANG_MS)
     fres = page.features
     assert fres.features == ["age", "alleged_victim"]
     ref = fres.reference
@@ -233,14 +233,14 @@ def test_feature_transport_and_exports(page, window, qtbot, tmp_path, data):
     # transported rows, to rescore with the agency's model
     out = tmp_path / "rows.csv"
     page.export_rows(str(out))
-    qtbot.waitUntil(lambda: out.exists() and not window.worker.busy, timeout=20000)
+    qtbot.waitUntil(lambda: out.exists() and not window.worker.busy, timeout=HANG_MS)
     rows = pd.read_csv(out, encoding="utf-8-sig")
     np.testing.assert_allclose(rows["age (transported)"], fres.transported[:, 0])
     np.testing.assert_allclose(rows["Transported score"], page.result.transported)
     # the workbook: score and feature sheets, settings and seeds
     xlsx = tmp_path / "tables.xlsx"
     window.export_workbook(str(xlsx))
-    qtbot.waitUntil(lambda: xlsx.exists() and not window.worker.busy, timeout=20000)
+    qtbot.waitUntil(lambda: xlsx.exists() and not window.worker.busy, timeout=HANG_MS)
     wb = openpyxl.load_workbook(xlsx)
     for sheet in ("Transport rates", "Conformal sets", "Confusion tables", "Feature transport",
                   "Feature correlations"):
@@ -261,7 +261,7 @@ def test_settings_round_trip(page, qtbot, tmp_path, monkeypatch, data):
     page.threshold_edit.setText("0.4")
     page._threshold_typed("0.4")
     wait_result(qtbot, page)
-    qtbot.waitUntil(lambda: page.result.settings.seed == 17, timeout=20000)
+    qtbot.waitUntil(lambda: page.result.settings.seed == 17, timeout=HANG_MS)
     saved = page.settings()
     assert saved["alpha"] == pytest.approx(0.2) and saved["ties"] == "random"
     w2 = make_window(qtbot, tmp_path, monkeypatch, name="s2.ini")
@@ -270,7 +270,7 @@ def test_settings_round_trip(page, qtbot, tmp_path, monkeypatch, data):
     wait_result(qtbot, p2)
     p2.apply_settings(saved)
     wait_result(qtbot, p2)
-    qtbot.waitUntil(lambda: p2.result.settings.seed == 17 and not p2.busy, timeout=20000)
+    qtbot.waitUntil(lambda: p2.result.settings.seed == 17 and not p2.busy, timeout=HANG_MS)
     assert p2.settings() == saved
     assert p2.result.settings.to_dict() == page.result.settings.to_dict()
     exp = p2.export_settings()
@@ -303,11 +303,11 @@ def test_cancel_a_long_run(qtbot, tmp_path, monkeypatch):
     w.state.set_data(data)
     assert page._job is not None
     w.worker.cancel_all()
-    qtbot.waitUntil(lambda: not w.worker.busy, timeout=60000)
+    qtbot.waitUntil(lambda: not w.worker.busy, timeout=HANG_MS)
     if page.result is None:  # cancelled before it finished (the usual case)
         assert "Cancelled" in page.status.text()
     page.run()
-    wait_result(qtbot, page, timeout=120000)
+    wait_result(qtbot, page, timeout=HANG_MS)
     assert page.result.gap_after.max() < 1e-3
     assert w.errors == []
 
@@ -331,7 +331,7 @@ def test_screenshots(qtbot, tmp_path, monkeypatch, frame):
     page.tabs.setCurrentIndex(1)
     page.f_batch.setValue(500)
     page.run_features()
-    qtbot.waitUntil(lambda: page.features is not None, timeout=60000)
+    qtbot.waitUntil(lambda: page.features is not None, timeout=HANG_MS)
     for i, name in enumerate(("marginals", "correlations")):
         page.feature_tabs.setCurrentIndex(i)
         qtbot.wait(200)
@@ -345,7 +345,7 @@ def test_screenshots(qtbot, tmp_path, monkeypatch, frame):
     i = page.ref_combo.findText("Caucasian")
     page.ref_combo.setCurrentIndex(i)
     qtbot.waitUntil(lambda: page.result.reference_name == "Caucasian" and not page.busy,
-                    timeout=20000)
+                    timeout=HANG_MS)
     for i, (tname, pname) in enumerate((("sets", "maps"), ("confusion", "distributions"))):
         page.table_tabs.setCurrentIndex(1 + i)
         page.plot_tabs.setCurrentIndex((2, 0)[i])
@@ -375,7 +375,7 @@ def test_add_as_scenario_flags_transported_scores(qtbot, tmp_path):
     qtbot.waitExposed(w)
     w.state.set_data(data)
     page = w.pages[0]
-    qtbot.waitUntil(lambda: page.result is not None and not w.worker.busy, timeout=60000)
+    qtbot.waitUntil(lambda: page.result is not None and not w.worker.busy, timeout=HANG_MS)
     assert page.add_as_scenario()
     sc = w.state.scenarios[-1]
     expected = (page.result.transported >= page.result.threshold).astype(float)
