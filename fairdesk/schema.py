@@ -117,6 +117,15 @@ def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
+def _mostly_numeric(series: pd.Series) -> bool:
+    if _is_numeric(series):
+        return True
+    present = series.dropna()
+    if len(present) == 0 or pd.api.types.is_bool_dtype(series):
+        return False
+    return pd.to_numeric(present, errors="coerce").notna().mean() > 0.5
+
+
 def _name_rank(name: str, role: str) -> int | None:
     n = _norm(name)
     for rank, pattern in enumerate(_NAME_HINTS[role]):
@@ -152,7 +161,9 @@ def propose_mapping(frame: pd.DataFrame, sample_rows: int = 20000) -> ColumnMapp
         return nunique[col] == 2
 
     def is_score(col):
-        return _is_numeric(sample[col]) and nunique[col] > 2
+        # a score column with the odd bad cell ('high') is still the score column:
+        # validation then names that cell
+        return _mostly_numeric(sample[col]) and nunique[col] > 2
 
     # The label first: a 2-valued column named like an outcome.
     label = best("label", is_binary)
@@ -162,7 +173,8 @@ def propose_mapping(frame: pd.DataFrame, sample_rows: int = 20000) -> ColumnMapp
     score = best("score", is_score)
     if score is None:  # fall back on the numeric column with most distinct values in [0, 1]
         candidates = [c for c in sample.columns if c not in taken and is_score(c)]
-        probs = [c for c in candidates if sample[c].min() >= 0 and sample[c].max() <= 1]
+        probs = [c for c in candidates if _is_numeric(sample[c])
+                 and sample[c].min() >= 0 and sample[c].max() <= 1]
         if probs:
             score = max(probs, key=lambda c: nunique[c])
     if score:

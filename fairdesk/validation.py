@@ -477,13 +477,14 @@ def _group_text(value) -> str:
 def resolve_merges(merges: dict, names: list[str]) -> dict:
     """Merges as given (GROUP -> INTO), checked and followed to their end.
 
-    A group that does not exist is an error (a typo would otherwise merge nothing);
-    chains resolve (A=B, B=C gives A and B into C); a cycle (A=B, B=A) is an error.
+    A group that does not exist is an error (a typo would otherwise merge nothing); a
+    name given to merged groups counts as existing, so merging a merged group again works.
+    Chains resolve (A=B, B=C gives A and B into C); a cycle (A=B, B=A) is an error.
     INTO may be a new name.
     """
     if not merges:
         return {}
-    unknown = [g for g in merges if g not in names]
+    unknown = [g for g in merges if g not in names and g not in merges.values()]
     if unknown:
         raise ValidationError([_problem(
             "merge_unknown",
@@ -525,6 +526,8 @@ def _special_cells(frame, mapping, out) -> None:
         kinds = values[special]
         formulas = kinds.map(lambda v: v.kind == "formula").to_numpy(bool)
         rows = out.rows[np.flatnonzero(special)]
+        formula_mask = np.zeros(len(values), dtype=bool)
+        formula_mask[np.flatnonzero(special)[formulas]] = True
         if formulas.any():
             n_f = int(formulas.sum())
             out.add("error", "formula_not_calculated",
@@ -532,7 +535,7 @@ def _special_cells(frame, mapping, out) -> None:
                     f"({rows_text(rows[formulas], n_f)}), so the file has no values for them. "
                     "Open the file in Excel and save it (so the formulas are calculated), or "
                     "copy the column and paste it as values, then load it again.",
-                    column=col, mask=special)
+                    column=col, mask=formula_mask)
         if (~formulas).any():
             n_e = int((~formulas).sum())
             errors = sorted({str(v) for v in kinds[~formulas]})
@@ -540,7 +543,8 @@ def _special_cells(frame, mapping, out) -> None:
                     f"Column '{col}': {n_e:,} cell(s) hold Excel error values "
                     f"({', '.join(errors[:4])}; {rows_text(rows[~formulas], n_e)}), which are "
                     "not data. Fix the formulas that give them in Excel (or clear those cells), "
-                    "save, and load the file again.", column=col, mask=special)
+                    "save, and load the file again.", column=col,
+                    mask=special & ~formula_mask)
 
 
 def _question_exclusion(frame, mapping, exclude, excluded_text, label, out) -> None:

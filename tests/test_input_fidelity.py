@@ -404,3 +404,95 @@ def test_positive_outcome_rule(values, positive):
     conventional = {0, 1} == {int(v) for v in values} if not isinstance(values[0], str) \
         else {v.lower() for v in values} in ({"no", "yes"}, {"true", "false"})
     assert ("positive_assumed" in codes(data.problems)) == (not conventional)
+
+
+# ------------------------------------------------------------------------ the window
+
+
+@pytest.fixture
+def window(make_window):
+    pytest.importorskip("pytestqt")
+    return make_window(show=False)
+
+
+def _open(window, qtbot, path):
+    from conftest import wait_idle
+
+    window.open_path(str(path))
+    wait_idle(qtbot, window)
+
+
+@pytest.mark.gui
+def test_window_asks_for_the_decimal_mark_and_uses_the_answer(window, qtbot, monkeypatch):
+    from conftest import open_and_wait
+    from fairdesk.gui import main_window
+
+    open_and_wait(qtbot, window, ROOT / "resources" / "sample" / "sample_scores.csv")
+    asked = []
+
+    def answer(parent, message, example):
+        asked.append((message, example))
+        assert window.state.data.n == 6000  # the open analysis is untouched while asking
+        return ","
+
+    monkeypatch.setattr(main_window.dialogs, "ask_decimal", answer)
+    _open(window, qtbot, BAD / "decimal_comma_ambiguous.csv")
+    assert asked and asked[0][1] == "1.250" and "column 'weight'" in asked[0][0]
+    from conftest import wait_idle, wait_until
+
+    wait_until(qtbot, lambda: window.state.table.source.path.endswith("ambiguous.csv"))
+    wait_idle(qtbot, window)
+    assert window.state.table.frame["weight"].tolist()[:3] == [1250.0, 2500.0, 1000.0]
+    assert not window.errors
+
+
+@pytest.mark.gui
+def test_window_cancelled_decimal_question_keeps_the_previous_analysis(window, qtbot,
+                                                                        monkeypatch):
+    from conftest import open_and_wait
+    from fairdesk.gui import main_window
+
+    open_and_wait(qtbot, window, ROOT / "resources" / "sample" / "sample_scores.csv")
+    monkeypatch.setattr(main_window.dialogs, "ask_decimal", lambda *a: None)
+    _open(window, qtbot, BAD / "decimal_comma_ambiguous.csv")
+    assert window.state.data is not None and window.state.data.n == 6000
+
+
+@pytest.mark.gui
+def test_window_stops_on_a_questioned_exclusion_and_accepts_it_when_asked(window, qtbot):
+    from conftest import wait_idle
+
+    _open(window, qtbot, BAD / "score_word_loses_group.csv")
+    assert window.state.data is None  # the Data page lists why
+    assert "exclusion_questioned" in [p.code for p in window.state.problems]
+    page = window.page("data") if hasattr(window, "page") else next(
+        p for p in window.pages if p.key == "data")
+    page.exclude_radio.setChecked(True)
+    page.apply()
+    wait_idle(qtbot, window)
+    assert window.state.data is not None and window.state.data.n == 2
+    assert window.state.invalid_scores == "exclude"
+
+
+def test_ods_with_a_stray_far_cell_is_refused_with_the_reason(tmp_path):
+    import zipfile
+
+    from test_loading import make_ods
+
+    rows = [["score", "outcome", "race"]] + [[i / 20, i % 2, "ab"[i % 2]] for i in range(20)]
+    plain = make_ods(tmp_path, {"Data": rows}, name="plain.ods")
+    stray = ('<table:table-row table:number-rows-repeated="999970"><table:table-cell/>'
+             '</table:table-row><table:table-row><table:table-cell '
+             'table:number-columns-repeated="15999"/><table:table-cell office:value-type='
+             '"string"><text:p>x</text:p></table:table-cell></table:table-row>').encode()
+    path = tmp_path / "stray.ods"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w") as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "content.xml":
+                data = data.replace(b"</table:table>", stray + b"</table:table>")
+            out.writestr(info, data)
+    with pytest.raises(DataError) as caught:
+        load_table(path)
+    assert "spans 16,000,871,992 cells from its first to its last used cell" in str(caught.value)
+    assert load_table(plain).frame.shape == (20, 3)

@@ -326,8 +326,8 @@ class MainWindow(QMainWindow):
     def _loaded(self, path: str, result, sheet=None) -> None:
         if isinstance(result, AmbiguousDecimalError):
             decimal = dialogs.ask_decimal(self, str(result), result.example)
-            if decimal is not None:
-                self.open_path(path, sheet, decimal)
+            if decimal is not None:  # read again once this job has handed over
+                QTimer.singleShot(0, lambda: self.open_path(path, sheet, decimal))
             return
         table, mapping = result
         pending = self._pending_project

@@ -997,6 +997,8 @@ def _read_spreadsheet(raw: bytes, name: str, kind: str, sheet, notes=None):
     except DataError:
         raise
     except BaseException as err:
+        if kind == "ods" and _is_parser_failure(err):
+            _refuse_huge_grid(sheet_parts.ods_extent(raw), name, sheet or "the first")
         if kind not in ("xlsx", "xlsm") or not _is_parser_failure(err):
             raise
         calamine_error = err
@@ -1020,8 +1022,9 @@ def _read_spreadsheet(raw: bytes, name: str, kind: str, sheet, notes=None):
 
 def _refuse_huge_grid(cells: int, name: str, sheet: str) -> None:
     if cells > _MAX_SPARSE_GRID * 4:
+        sheet = "The first sheet" if sheet == "the first" else f"Sheet '{sheet}'"
         raise DataError(
-            f"Sheet '{sheet}' of '{name}' spans {cells:,} cells from its first to its last "
+            f"{sheet} of '{name}' spans {cells:,} cells from its first to its last "
             "used cell, too many to read. Usually a stray value far below or to the right of "
             "the table is the cause: delete the empty rows and columns after the table in "
             "Excel, save, and load the file again.")

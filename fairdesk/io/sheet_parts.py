@@ -147,6 +147,28 @@ def sheet_extent(xml: bytes) -> SheetExtent:
     return SheetExtent(cells=cells, last_row=last_row, last_column=last_column)
 
 
+def ods_extent(raw: bytes) -> int:
+    """Cells of the largest table of an ODS file as a dense grid (rows × columns), counting
+    repeated rows and cells, from content.xml; 0 when it cannot be read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive, archive.open("content.xml") as part:
+            xml = b"".join(iter(lambda: part.read(1 << 20), b""))
+    except (KeyError, zipfile.BadZipFile, ValueError, OSError):
+        return 0
+    largest = 0
+    for table in re.split(rb"<table:table[\s>]", xml)[1:]:
+        rows = 0
+        width = 0
+        for row in re.finditer(rb"<table:table-row\b([^>]*)>(.*?)</table:table-row>", table, re.S):
+            repeat = re.search(rb'number-rows-repeated="(\d+)"', row[1])
+            rows += int(repeat[1]) if repeat else 1
+            cells = sum(int(r) for r in re.findall(rb'number-columns-repeated="(\d+)"', row[2]))
+            cells += len(re.findall(rb"<table:table-cell\b", row[2]))
+            width = max(width, cells)
+        largest = max(largest, rows * width)
+    return largest
+
+
 # --------------------------------------------------------------------------- sparse reading
 
 

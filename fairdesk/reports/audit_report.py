@@ -69,6 +69,7 @@ def about_sections(source, data: AnalysisData, settings: dict | None = None,
         },
         "Label mapping": {
             "Positive outcome": str(data.positive_label), "Negative outcome": str(data.negative_label),
+            "Positive outcome chosen": _positive_how(data),
             "Score orientation": "higher = more likely positive" if m.higher_is_positive
             else "lower = more likely positive",
             "Decision rule": "predicted positive when the score is at or above the threshold"
@@ -76,7 +77,20 @@ def about_sections(source, data: AnalysisData, settings: dict | None = None,
         },
         "Settings": settings or {},
         "Random seeds": seeds or {"(none)": "no random step was used"},
+        # how the file was read where it matters to the numbers (thousands separators,
+        # lines skipped above the header, sheet chosen, 'NA' read as empty …)
+        "Reading notes": {f"Note {i}": p.message for i, p in enumerate(
+            (p for p in data.problems if p.code == "data_note"), start=1)} or {"(none)": ""},
     }
+
+
+def _positive_how(data: AnalysisData) -> str:
+    if any(p.code == "positive_assumed" for p in data.problems):
+        return ("by FairDesk's rule for outcome pairs without a convention (the larger number, "
+                "or the later text alphabetically): check that it is right")
+    if data.mapping.positive_label is not None:
+        return "by the analyst"
+    return "by convention (1, yes, true …)"
 
 
 def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapResult | None = None,

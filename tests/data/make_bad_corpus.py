@@ -734,7 +734,8 @@ def _hidden_first_xlsx(table) -> bytes:
     return rezip(raw.getvalue(), replace={"docProps/core.xml": _CORE})
 
 
-def _stray_cell_xlsx(table) -> bytes:
+def _edited_xlsx(table, edit) -> bytes:
+    """The table on a sheet 'Scores', changed by ``edit(sheet)``, with fixed properties."""
     import openpyxl
 
     workbook = openpyxl.Workbook()
@@ -742,42 +743,30 @@ def _stray_cell_xlsx(table) -> bytes:
     sheet.title = "Scores"
     for row in table:
         sheet.append(row)
-    sheet.cell(row=1_000_000, column=16_000, value="x")
+    edit(sheet)
     raw = io.BytesIO()
     workbook.save(raw)
     return rezip(raw.getvalue(), replace={"docProps/core.xml": _CORE})
+
+
+def _stray_cell_xlsx(table) -> bytes:
+    return _edited_xlsx(table, lambda sheet: sheet.cell(row=1_000_000, column=16_000, value="x"))
 
 
 def _formula_xlsx(table) -> bytes:
-    import openpyxl
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "Scores"
-    for row in table:
-        sheet.append(row)
-    sheet["B3"] = "=B2*2"  # openpyxl stores formulas without a cached value
-    sheet["B4"] = "=B2/0"
-    sheet["B5"] = "#DIV/0!"
-    sheet["B6"] = "#N/A"
-    raw = io.BytesIO()
-    workbook.save(raw)
-    return rezip(raw.getvalue(), replace={"docProps/core.xml": _CORE})
+    def edit(sheet):
+        sheet["B3"] = "=B2*2"  # openpyxl stores formulas without a cached value
+        sheet["B4"] = "=B2/0"
+        sheet["B5"] = "#DIV/0!"
+        sheet["B6"] = "#N/A"
+    return _edited_xlsx(table, edit)
 
 
 def _merged_header_xlsx(table) -> bytes:
-    import openpyxl
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "Scores"
-    for row in table:
-        sheet.append(row)
-    sheet["E1"] = None
-    sheet.merge_cells("D1:E1")
-    raw = io.BytesIO()
-    workbook.save(raw)
-    return rezip(raw.getvalue(), replace={"docProps/core.xml": _CORE})
+    def edit(sheet):
+        sheet["E1"] = None
+        sheet.merge_cells("D1:E1")
+    return _edited_xlsx(table, edit)
 
 
 README_HEAD = """# Bad-input corpus
