@@ -22,6 +22,13 @@ fixed anchor weights (0, 0.1, …, 1, whatever the grid); every requested w star
 best state those searches found and is polished at its own w, so the result for a w never
 depends on the other weights requested.
 
+Cost in the number of groups G: a sweep of single moves is linear in G. Joint moves of two
+groups (needed because a max–min objective has optima no single move leaves) are taken
+among the groups at a rate's minimum or maximum (a fixed number of pairs), and once per
+search of each of those with every group (linear in G); with few groups (G ≤ 2 × the
+definition's rates) every pair is moved, as before. The old search moved every pair of
+groups at every sweep, quadratically many (28 pairs for 8 groups, 66 for 12).
+
 All work is in oriented score units (higher = more likely positive).
 """
 
@@ -30,7 +37,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -198,15 +204,17 @@ class _Candidates:
 
 
 def _ratio(lo, hi, n_defined):
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(hi > 0, lo / np.where(hi > 0, hi, 1.0), 1.0)
+    pos = hi > 0  # NaN compares False; dividing by 1 instead never warns
+    r = np.where(pos, lo / np.where(pos, hi, 1.0), 1.0)
     return np.where(n_defined >= 2, r, np.nan)
 
 
 def _nanminmax(v, axis):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmin(v, axis=axis), np.nanmax(v, axis=axis)
+    """Min and max ignoring NaN (NaN where every value is NaN), without warnings."""
+    if v.shape[axis] == 0:
+        shape = v.shape[:axis] + v.shape[axis + 1:]
+        return np.full(shape, np.nan), np.full(shape, np.nan)
+    return np.fmin.reduce(v, axis=axis), np.fmax.reduce(v, axis=axis)
 
 
 class _SingleThresholdProblem:
@@ -234,7 +242,13 @@ class _SingleThresholdProblem:
             (cand.values[None] > lower[:, :, None])  # lower: (W, G) previous threshold
         if nondegenerate:  # nobody's group all flagged or all unflagged, where that is possible
             strict = self.allowed & cand.nondegenerate[None]
-            self.allowed = np.where(strict.any(axis=2, keepdims=True), strict, self.allowed)
+            strict = np.where(strict.any(axis=2, keepdims=True), strict, self.allowed)
+            # ... and where coveredness can still be met (some group at or below Φ_t, some
+            # at or above); otherwise that w keeps the unrestricted candidates
+            v = cand.values[None]
+            feasible = np.any(strict & (v <= self.phi_t), axis=(1, 2)) & \
+                np.any(strict & (v >= self.phi_t), axis=(1, 2))
+            self.allowed = np.where(feasible[:, None, None], strict, self.allowed)
         # a rate defined at Φ must stay defined (no escaping a measure by emptying a cell)
         self.must_define = {k: ~np.isnan(self.R[k][np.arange(self.G), self.phi_idx]) for k in self.keys}
         self.Wn = w.shape[0]
@@ -300,73 +314,105 @@ class _SingleThresholdProblem:
         state[:, g] = np.where(improve, best, cur)
         return bool(improve.any())
 
-    def pair_step(self, state, g, h, grid: int = 48) -> bool:
-        """Move groups g and h together over a coarse grid of their candidates.
+    def extremes(self, state) -> np.ndarray:
+        """(W, 2·keys) group indices: for each rate of the definition, the group with the
+        lowest and the group with the highest value at ``state`` (an undefined value counts
+        as neither)."""
+        vals = self.values_at(state)
+        cols = []
+        for k in self.keys:
+            v = vals[k]
+            cols.append(np.argmin(np.where(np.isnan(v), np.inf, v), axis=1))
+            cols.append(np.argmax(np.where(np.isnan(v), -np.inf, v), axis=1))
+        return np.stack(cols, axis=1)
+
+    def _grid_rows(self, g, m, current, window: int = 8):
+        """(W, ·) candidate indices of group g[i] for row i: an even grid over its valid
+        candidates and a window of neighbours around the current one (coarse jumps and fine
+        joint adjustments)."""
+        if m == 0:
+            return np.clip(current[:, None] + np.arange(-window, window + 1)[None, :], 0,
+                           self.c.valid.sum(axis=1)[g][:, None] - 1)
+        if getattr(self, "_base_m", None) != m:
+            n_valid = self.c.valid.sum(axis=1).astype(np.int64)
+            base = np.zeros((self.G, m), dtype=np.int64)
+            for j in range(self.G):
+                b = np.unique(np.linspace(0, n_valid[j] - 1, min(m, n_valid[j])).round().astype(np.int64))
+                base[j, :b.size] = b
+                base[j, b.size:] = b[-1]
+            self._base, self._base_m, self._n_valid = base, m, n_valid
+        local = np.clip(current[:, None] + np.arange(-window, window + 1)[None, :], 0,
+                        self._n_valid[g][:, None] - 1)
+        return np.concatenate([self._base[g], local], axis=1)
+
+    def pair_step_rows(self, state, g, h, grid: int = 24) -> bool:
+        """Move groups g[i] and h[i] together for each row i (w) over a coarse grid of their
+        candidates and a window around their current ones; rows with g[i] == h[i] stay.
+        The grid is an even spread over the group's candidates (at most ``grid`` of them).
 
         A max–min objective has local optima that no single-group move can leave (the
-        group with the lowest rate and the one with the highest must move together).
-        """
+        group with the lowest rate and the one with the highest must move together). Only
+        the groups at a rate's minimum or maximum can raise the fairness term, so the pairs
+        are taken among those (a constant number whatever the number of groups)."""
+        active = g != h
+        if not active.any():
+            return False
+        if not active.all():  # only the rows that move a pair of distinct groups
+            idx = np.flatnonzero(active)
+            st = state[idx]
+            moved = self._subset(idx).pair_step_rows(st, g[idx], h[idx], grid)
+            state[idx] = st
+            return moved
         W = state.shape[0]
-        others = [o for o in range(self.G) if o not in (g, h)]
-        cg = self._grid(g, grid, state[:, g])  # (W, m)
-        ch = self._grid(h, grid, state[:, h])
-        F = np.ones((W, cg.shape[1], ch.shape[1]))
+        rows = np.arange(W)
+        G = self.G
+        cg = self._grid_rows(g, grid, state[rows, g])  # (W, m)
+        ch = self._grid_rows(h, grid, state[rows, h])
+        om = np.ones((W, G), dtype=bool)  # the other groups of each row
+        om[rows, g] = False
+        om[rows, h] = False
         vals = self.values_at(state)
+        F = np.ones((W, cg.shape[1], ch.shape[1]))
         for k in self.keys:
-            vg = self.R[k][g][cg][:, :, None]
-            vh = self.R[k][h][ch][:, None, :]
-            if others:
-                vo = vals[k][:, others]
-                lo_o, hi_o = _nanminmax(vo, 1)
-                nd_o = np.sum(~np.isnan(vo), axis=1)
-                bad_o = np.any(np.isnan(vo) & self.must_define[k][others][None, :], axis=1)
-            else:
-                lo_o = hi_o = np.full(W, np.nan)
-                nd_o = np.zeros(W, dtype=np.int64)
-                bad_o = np.zeros(W, dtype=bool)
+            vo = np.where(om, vals[k], np.nan)
+            lo_o, hi_o = _nanminmax(vo, 1)
+            nd_o = np.sum(~np.isnan(vo), axis=1)
+            bad_o = np.any(np.isnan(vals[k]) & self.must_define[k][None, :] & om, axis=1)
+            vg = self.R[k][g[:, None], cg][:, :, None]
+            vh = self.R[k][h[:, None], ch][:, None, :]
             lo = np.fmin(np.fmin(lo_o[:, None, None], vg), vh)
             hi = np.fmax(np.fmax(hi_o[:, None, None], vg), vh)
             nd = nd_o[:, None, None] + ~np.isnan(vg) + ~np.isnan(vh)
             r = _ratio(lo, hi, nd)
-            bad = bad_o[:, None, None] | (np.isnan(vg) & self.must_define[k][g]) | \
-                (np.isnan(vh) & self.must_define[k][h])
+            bad = bad_o[:, None, None] | (np.isnan(vg) & self.must_define[k][g][:, None, None]) | \
+                (np.isnan(vh) & self.must_define[k][h][:, None, None])
             F = np.minimum(F, np.where(bad | np.isnan(r), 0.0, r))
-        xg = self.c.values[g][cg][:, :, None]
-        xh = self.c.values[h][ch][:, None, :]
-        if others:
-            ov = self.c.values[others][np.arange(len(others))[None, :], state[:, others]]
-            o_min, o_max = ov.min(axis=1)[:, None, None], ov.max(axis=1)[:, None, None]
-            d_o = self.dlt[others][np.arange(len(others))[None, :], state[:, others]].sum(axis=1)
-        else:
-            o_min, o_max = np.inf, -np.inf
-            d_o = np.zeros(W)
+        gi = np.arange(G)[None, :]
+        ov = self.c.values[gi, state]
+        o_min = np.where(om, ov, np.inf).min(axis=1)[:, None, None]
+        o_max = np.where(om, ov, -np.inf).max(axis=1)[:, None, None]
+        d_o = np.where(om, self.dlt[gi, state], 0.0).sum(axis=1)
+        tie_o = np.where(om, self.tie[gi, state], 0.0).sum(axis=1)
+        xg = self.c.values[g[:, None], cg][:, :, None]
+        xh = self.c.values[h[:, None], ch][:, None, :]
         lo_all = np.minimum(np.minimum(o_min, xg), xh)
         hi_all = np.maximum(np.maximum(o_max, xg), xh)
         cov = (lo_all <= self.phi_t) & (self.phi_t <= hi_all)
-        rows = np.arange(W)[:, None]
-        ok = self.allowed[rows, g, cg][:, :, None] & self.allowed[rows, h, ch][:, None, :] & cov
+        ok = self.allowed[rows[:, None], g[:, None], cg][:, :, None] & \
+            self.allowed[rows[:, None], h[:, None], ch][:, None, :] & cov
         w = self.w[:, :, None]
-        J = (1 - w) * (1 - F) + w * (d_o[:, None, None] + self.dlt[g][cg][:, :, None]
-                                     + self.dlt[h][ch][:, None, :]) \
-            + self.tie[g][cg][:, :, None] + self.tie[h][ch][:, None, :]
+        J = (1 - w) * (1 - F) + w * (d_o[:, None, None] + self.dlt[g[:, None], cg][:, :, None]
+                                     + self.dlt[h[:, None], ch][:, None, :]) \
+            + self.tie[g[:, None], cg][:, :, None] + self.tie[h[:, None], ch][:, None, :] \
+            + tie_o[:, None, None]
         J = np.where(ok, J, np.inf).reshape(W, -1)
-        if others:  # the fixed groups' tie-break terms, so that J compares with the current
-            J = J + self.tie[others][np.arange(len(others))[None, :], state[:, others]].sum(axis=1)[:, None]
         best = np.argmin(J, axis=1)
         cur = self.objective_with_tie(state)
-        improve = J[np.arange(W), best] < cur - 1e-15
+        improve = active & (J[rows, best] < cur - 1e-15)
         bi, bj = np.unravel_index(best, (cg.shape[1], ch.shape[1]))
-        state[:, g] = np.where(improve, cg[np.arange(W), bi], state[:, g])
-        state[:, h] = np.where(improve, ch[np.arange(W), bj], state[:, h])
+        state[rows, g] = np.where(improve, cg[rows, bi], state[rows, g])
+        state[rows, h] = np.where(improve, ch[rows, bj], state[rows, h])
         return bool(improve.any())
-
-    def _grid(self, g, m, current, window: int = 12):
-        """(W, ·) candidate indices: an even grid over g's valid candidates, and a window of
-        neighbours around the current one (coarse jumps and fine joint adjustments)."""
-        n_valid = int(self.c.valid[g].sum())
-        base = np.unique(np.linspace(0, n_valid - 1, min(m, n_valid)).round().astype(np.int64))
-        local = np.clip(current[:, None] + np.arange(-window, window + 1)[None, :], 0, n_valid - 1)
-        return np.concatenate([np.broadcast_to(base, (current.shape[0], base.size)), local], axis=1)
 
     def objective_with_tie(self, state):
         return self.objective(state) + self.tie[np.arange(self.G)[None, :], state].sum(axis=1)
@@ -379,24 +425,52 @@ class _SingleThresholdProblem:
         p.Wn = len(rows)
         return p
 
-    def descend(self, state, max_sweeps: int = 50):
-        """Single-group moves to a coordinate-wise optimum, then joint pair moves; repeat
-        for the weights whose state the pair moves changed."""
+    def descend(self, state, max_sweeps: int = 50, wide: bool = True):
+        """Single-group moves to a coordinate-wise optimum, then joint moves of pairs among
+        the groups at a rate's minimum or maximum (found anew before each move, per w), over a
+        coarse grid and a fine window; when those no longer help a w, each of those groups
+        with every other group, once; repeat for the weights whose state the pair moves changed. Every part
+        of a sweep grows at most linearly with the number of groups (the old search moved
+        every pair of groups, quadratically many)."""
         rows = np.arange(state.shape[0])
+        wide_done = np.full(state.shape[0], not wide)
+        n_slots = 2 * len(self.keys)
         for _ in range(max_sweeps):
+            if rows.size == 0:
+                break
             sub = self._subset(rows)
             st = state[rows]
             for _ in range(max_sweeps):
                 if not any([sub.step(st, g) for g in range(self.G)]):
                     break
             before = st.copy()
-            for g in range(self.G):
-                for h in range(g + 1, self.G):
-                    sub.pair_step(st, g, h)
-            state[rows] = st
+            if self.G * (self.G - 1) <= n_slots * (n_slots - 1):
+                # few groups: every pair (no more moves than the pairs among the extremes)
+                for g in range(self.G):
+                    for h in range(g + 1, self.G):
+                        sub.pair_step_rows(st, np.full(st.shape[0], g), np.full(st.shape[0], h))
+                state[rows] = st
+                rows = rows[np.any(st != before, axis=1)]
+                continue
+            for a in range(n_slots):
+                for b in range(a + 1, n_slots):
+                    e = sub.extremes(st)
+                    sub.pair_step_rows(st, e[:, a], e[:, b])
             changed = np.any(st != before, axis=1)
-            if not changed.any():
-                break
+            wide = np.flatnonzero(~changed & ~wide_done[rows])
+            if wide.size:
+                # once pairs among the extremes are exhausted (per w): each extreme with every
+                # group, a number of moves linear in the number of groups; go on if it helped
+                sub2 = self._subset(rows[wide])
+                st2 = st[wide]
+                for a in range(n_slots):
+                    for h in range(self.G):
+                        e = sub2.extremes(st2)
+                        sub2.pair_step_rows(st2, e[:, a], np.full(st2.shape[0], h))
+                st[wide] = st2
+                wide_done[rows[wide]] = True
+                changed = np.any(st != before, axis=1)
+            state[rows] = st
             rows = rows[changed]
         return state
 
@@ -447,7 +521,7 @@ class _SingleThresholdProblem:
             return self.start_matched()
         n = len(next(iter(self.pooled_family.values())))
         scale = {k: max(float(np.nanstd(self.R[k])), 1e-9) for k in self.keys}
-        best_state, best_obj = None, None
+        starts = []
         for j in range(n):
             dist = np.zeros((self.G, self.C))
             for k in self.keys:
@@ -456,18 +530,17 @@ class _SingleThresholdProblem:
             D = np.where(self.allowed, dist[None] + self.tie[None], np.inf)
             state = np.argmin(D, axis=2)
             state = np.where(~np.isfinite(np.min(D, axis=2)), self.phi_idx[None, :], state)
-            state = self._fix_coverage(state)
-            for _ in range(sweeps):
-                if not any([self.step(state, g) for g in range(self.G)]):
-                    break
-            obj = self.objective_with_tie(state)
-            if best_state is None:
-                best_state, best_obj = state, obj
-            else:
-                better = obj < best_obj
-                best_state = np.where(better[:, None], state, best_state)
-                best_obj = np.where(better, obj, best_obj)
-        return best_state
+            starts.append(self._fix_coverage(state))
+        # every start's descent at once, as extra rows (each row moves on its own)
+        W = self.Wn
+        big = self._subset(np.tile(np.arange(W), n))
+        state = np.concatenate(starts)  # (n·W, G)
+        for _ in range(sweeps):
+            if not any([big.step(state, g) for g in range(self.G)]):
+                break
+        obj = big.objective_with_tie(state).reshape(n, W)
+        first_best = np.argmin(obj, axis=0)  # the first start with the lowest objective
+        return state.reshape(n, W, self.G)[first_best, np.arange(W)]
 
     def start_grid(self, budget: int = 20000):
         """Best, per w, of a joint coarse grid over every group's candidates (m^G points with
@@ -493,9 +566,10 @@ class _SingleThresholdProblem:
         return state
 
     def solve(self, keys):
-        """Full searches (four starts, single and pair moves) at the anchor weights (rows
-        ``keys``); every weight then starts from the best of the states those searches found
-        — a state's fairness and Δ do not depend on w — and is polished by single moves.
+        """Full searches (four starts and a continuation along the anchors; single and pair
+        moves) at the anchor weights (rows ``keys``); every weight then starts from the best
+        of the states those searches found — a state's fairness and Δ do not depend on w —
+        and is polished at its own w by single moves and pairs among the extreme groups.
         The anchors are fixed (ANCHOR_WEIGHTS), so a weight's result does not depend on which
         other weights are in the grid."""
         W = self.Wn
@@ -503,6 +577,13 @@ class _SingleThresholdProblem:
         pool = [np.tile(self.phi_idx, (1, 1))]
         for start in (sub.start_at_phi(), sub.start_matched(), sub.start_family(), sub.start_grid()):
             pool.append(sub.descend(start))
+        # continuation along the anchors: each anchor also starts from the best state found
+        # for the anchor below it (a penalty path), where that state is allowed
+        found = np.stack(pool[1:])  # (starts, anchors, G)
+        objs = np.stack([sub.objective_with_tie(f) for f in found])  # (starts, anchors)
+        best_found = found[np.argmin(objs, axis=0), np.arange(len(keys))]
+        shifted = np.concatenate([best_found[:1], best_found[:-1]])
+        pool.append(sub.descend(shifted))
         states = np.unique(np.concatenate(pool), axis=0)  # (P, G)
         F = self.fairness(states)
         D = self.delta(states)
@@ -515,9 +596,8 @@ class _SingleThresholdProblem:
         state = states[best].copy()
         none = ~np.isfinite(obj[np.arange(W), best])
         state[none] = self.phi_idx  # Φ meets the order constraints (Φ_t > every lower bound)
-        for _ in range(50):  # polish every weight with single moves
-            if not any([self.step(state, g) for g in range(self.G)]):
-                break
+        # polish every weight at its own w: single moves and pairs among the extremes
+        state = self.descend(state, wide=False)
         return state, self.objective(state)
 
 
