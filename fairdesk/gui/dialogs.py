@@ -48,6 +48,14 @@ def choose_sheet(parent, filename: str, sheets: list[str], hidden=()) -> str | N
 
 def ask_decimal(parent, message: str, example: str) -> str | None:
     """Which mark is the decimal one, for numbers that read two ways; None = cancel."""
+    box, as_point, as_comma = decimal_question(parent, message, example)
+    box.exec()
+    clicked = box.clickedButton()
+    return "." if clicked is as_point else "," if clicked is as_comma else None
+
+
+def decimal_question(parent, message: str, example: str):
+    """The question box (not yet shown) and its two answer buttons."""
     point = float(example.replace(",", "").replace(" ", ""))
     comma = float(example.replace(".", "").replace(",", "."))
     box = QMessageBox(parent)
@@ -58,6 +66,4 @@ def ask_decimal(parent, message: str, example: str) -> str | None:
     as_point = box.addButton(f"'.' is decimal: {point:g}", QMessageBox.AcceptRole)
     as_comma = box.addButton(f"',' is decimal: {comma:g}", QMessageBox.AcceptRole)
     box.addButton(QMessageBox.Cancel)
-    box.exec()
-    clicked = box.clickedButton()
-    return "." if clicked is as_point else "," if clicked is as_comma else None
+    return box, as_point, as_comma

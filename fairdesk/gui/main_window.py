@@ -120,6 +120,10 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.worker.cancel_all)
         for w in (self.file_label, self.rows_label, self.groups_label):
             sb.addWidget(w)
+        # A temporary message is painted over the normal widgets on some platforms; hide
+        # them while it shows so the two texts never overprint each other.
+        sb.messageChanged.connect(lambda text: [w.setVisible(not text) for w in (
+            self.file_label, self.rows_label, self.groups_label)])
         box = QWidget()
         lay = QHBoxLayout(box)
         lay.setContentsMargins(0, 0, 0, 0)

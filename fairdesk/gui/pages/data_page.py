@@ -19,7 +19,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPointF, QSize, Qt
 from PySide6.QtGui import (QBrush, QColor, QFont, QIcon, QKeySequence, QPainter, QPixmap,
                            QPolygonF, QShortcut)
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFormLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
+                               QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
                                QListWidget, QListWidgetItem, QMessageBox, QPushButton,
                                QRadioButton, QSpinBox, QSplitter, QStackedWidget, QTableView,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
@@ -442,12 +442,13 @@ class DataPage(Page):
         self.invalid_group.addButton(self.refuse_radio)
         self.invalid_group.buttonToggled.connect(lambda *_: self._invalid_changed())
         invalid = QWidget()
-        il = QHBoxLayout(invalid)
+        il = QGridLayout(invalid)  # two rows: three options side by side would widen the page
         il.setContentsMargins(0, 0, 0, 0)
-        il.addWidget(self.auto_radio)
-        il.addWidget(self.exclude_radio)
-        il.addWidget(self.refuse_radio)
-        il.addStretch(1)
+        il.setVerticalSpacing(2)
+        il.addWidget(self.auto_radio, 0, 0, 1, 2)
+        il.addWidget(self.exclude_radio, 1, 0)
+        il.addWidget(self.refuse_radio, 1, 1)
+        il.setColumnStretch(2, 1)
         invalid_label = QLabel("Rows with a missing, non-numeric\nor infinite score or outcome:")
         invalid_label.setToolTip(self.auto_radio.toolTip())
         form.addRow(invalid_label, invalid)
