@@ -406,7 +406,7 @@ def test_best_w_skips_degenerate_solutions():
                            fairness_pre_sub=np.zeros((1, 1)))
     res.assessment = {"fairness_post_mean": np.array([[1.0], [0.8], [0.6]]),
                       "fairness_post_sd": np.array([[0.0], [0.01], [0.01]])}
-    res.degenerate = [[["a: everyone at or above the threshold"]], [[]], [[]]]
+    res.degenerate = [[["a: everyone flagged"]], [[]], [[]]]
     b = best_weights(res)[0]
     assert b["w_index"] == 1 and b["usable"]  # the fairest w is degenerate: the next one
     res.degenerate = [[["x"]], [["y"]], [["z"]]]
@@ -426,11 +426,11 @@ def test_degenerate_marks_hand_computed():
                            theta=np.array([[[[1.0, 2.5]], [[2.5, 2.5]]]]), objective=np.zeros((1, 2, 1)),
                            fairness_pre_sub=np.zeros((1, 1)))
     d = degenerate_solutions(data, res)
-    assert d[0][0] == ["a: everyone at or above the threshold"]
+    assert d[0][0] == ["a: everyone flagged"]
     assert d[1][0] == []  # 2.5 everywhere: accuracy 6/8 = 0.75
     res.theta = np.array([[[[4.5, 4.5]], [[3.5, 1.5]]]])  # nobody flagged; then a poor split
     d = degenerate_solutions(data, res)
-    assert d[0][0] == ["a: nobody at or above the threshold", "b: nobody at or above the threshold"]
+    assert d[0][0] == ["a: nobody flagged", "b: nobody flagged"]
     # a flags 4 only (acc 3/4), b flags 2,3,4 (acc 3/4): fine
     assert d[1][0] == []
     f2 = f.assign(y=[1, 1, 0, 0, 1, 1, 0, 0])  # higher scores are negatives: an inverted rule

@@ -931,16 +931,30 @@ class CorrectionResult:
                 continue
             b = best.get(t)
             if b is not None and not b.get("usable", True):
-                out.append(f"{name}: every w gives a degenerate solution ("
-                           + "; ".join(self.degenerate[b['w_index']][t]) + f" at w = "
-                           f"{float(self.weights[b['w_index']]):g}); no w is suggested, the one "
-                           "shown is the fairest and is degenerate.")
+                out.append(f"{name}: every w gives a degenerate solution (at w = "
+                           f"{float(self.weights[b['w_index']]):g}: "
+                           + summarize_reasons(self.degenerate[b['w_index']][t]) + "); no w is "
+                           "suggested, the one shown is the fairest and is degenerate.")
             else:
                 ws = ", ".join(f"{float(self.weights[wi]):g}" for wi in bad[:8]) + (", …" if len(bad) > 8 else "")
                 out.append(f"{name}: {len(bad)} of {len(self.weights)} w's give a degenerate solution "
-                           f"(w = {ws}; e.g. {self.degenerate[bad[0]][t][0]}); they stay in the "
+                           f"(w = {ws}; at w = {float(self.weights[bad[0]]):g}: "
+                           + summarize_reasons(self.degenerate[bad[0]][t]) + "); they stay in the "
                            "trade-off grid, marked, and are never suggested.")
         return out
+
+
+def summarize_reasons(reasons: list[str]) -> str:
+    """'A: everyone flagged', 'B: everyone flagged' → 'everyone flagged in A, B' (short form)."""
+    kinds: dict[str, list[str]] = {}
+    other = []
+    for r in reasons:
+        group, sep, what = r.rpartition(": ")
+        if sep and what in ("everyone flagged", "nobody flagged"):
+            kinds.setdefault(what, []).append(group)
+        else:
+            other.append(r)
+    return "; ".join([f"{what} in {', '.join(gs)}" for what, gs in kinds.items()] + other)
 
 
 def _num(x):
@@ -1179,9 +1193,9 @@ def degenerate_solutions(data: AnalysisData, res: CorrectionResult) -> list[list
             r = out[wi][t]
             for g in range(G):
                 if all_flagged[g, wi, t]:
-                    r.append(f"{names[g]}: everyone at or above the threshold")
+                    r.append(f"{names[g]}: everyone flagged")
                 elif none_flagged[g, wi, t]:
-                    r.append(f"{names[g]}: nobody at or above the threshold")
+                    r.append(f"{names[g]}: nobody flagged")
             if acc[wi, t] < trivial - 1e-12:
                 r.append(f"accuracy {acc[wi, t]:.3f} below flagging everyone ({prev:.3f}) and "
                          f"no one ({1 - prev:.3f})")

@@ -205,8 +205,21 @@ def summary_rows(res: CorrectionResult, chosen: dict | None) -> list[dict]:
             "fair_post_sd": float(a["fairness_post_sd"][wi, t]),
             "changed": float(a["changed_mean"][wi, t]), "changed_sd": float(a["changed_sd"][wi, t]),
             "changed_tiers": float(a["changed_tiers:mean"][wi]),
+            "degenerate": list(res.degenerate[wi][t]) if res.degenerate else [],
+            "best_usable": next((b.get("usable", True) for b in res.best if b["threshold"] == t), True),
+            "bounds": res.bound_marks(wi, t),
         })
     return rows
+
+
+def degenerate_mask(res: CorrectionResult, t: int) -> np.ndarray:
+    """(W,) True where the solution at threshold t is degenerate (never suggested)."""
+    return np.array([res.is_degenerate(wi, t) for wi in range(len(res.weights))], dtype=bool)
+
+
+BOUND_WORDS = {"lowest": "at the lowest score", "highest": "at the highest score",
+               "above highest": "above the highest score: nobody flagged",
+               "below lowest": "below the lowest score: nobody flagged"}
 
 
 @dataclass

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox,
                                QVBoxLayout, QWidget)
 
 from ...engines.threshold_correction import (ASSESS_RATES, CorrectionSettings, run_correction,
-                                             subsample_mode)
+                                             subsample_mode, summarize_reasons)
 from ...errors import FairDeskError
 from ...metrics.fairness import DEFINITIONS
 from ...metrics.rates import RATES
@@ -900,6 +900,10 @@ class CorrectionPage(Page):
             self._syncing = False
         w = float(res.weights[wi])
         tag = "suggested" if wi == best else f"suggested {fmt_w(float(res.weights[best]))}"
+        if not next((b.get("usable", True) for b in res.best if b["threshold"] == t), True):
+            tag = "no suggestion: every w is degenerate"
+        elif res.is_degenerate(wi, t):
+            tag = f"degenerate; {tag}"
         self.w_value.setText(f"<b>w = {fmt_w(w)}</b> ({tag})")
         self.w_value.setToolTip(W_TIP)
 
@@ -932,8 +936,11 @@ class CorrectionPage(Page):
         t.clear()
         labels = ([("w", "Penalty weight w (chosen)", W_TIP),
                    ("best_w", "Suggested w", "The w with the highest mean fairness over the "
-                                             "assessment subsamples (ties: smallest SD, then "
-                                             "largest w)"),
+                                             "assessment subsamples among the non-degenerate "
+                                             "solutions (ties: smallest SD, then largest w)"),
+                   ("degenerate", "Degenerate?", "Degenerate: some group has everyone or nobody "
+                    "at or above its threshold (full data, chosen w), or the accuracy is below "
+                    "that of both flagging everyone and flagging no one. Never suggested."),
                    ("pre", "Before: every group", "The group-agnostic threshold (averaged over "
                                                   "the subsamples), in score units")]
                   + [(f"post{g}", f"After: {name}", f"Corrected threshold of group {name} at "
@@ -965,17 +972,32 @@ class CorrectionPage(Page):
                 if key == "w":
                     self._item(t, r, c, fmt_w(row["w"]), row["w"], W_TIP, bold=True)
                 elif key == "best_w":
-                    self._item(t, r, c, fmt_w(row["best_w"]), row["best_w"],
-                               tip + (" — chosen" if row["is_best"] else " — not chosen"),
-                               grey=not row["is_best"])
+                    if row["best_usable"]:
+                        self._item(t, r, c, fmt_w(row["best_w"]), row["best_w"],
+                                   tip + (" — chosen" if row["is_best"] else " — not chosen"),
+                                   grey=not row["is_best"])
+                    else:
+                        self._item(t, r, c, "none", None, "Every w gives a degenerate solution "
+                                   f"here; w = {fmt_w(row['best_w'])} (the fairest) is shown "
+                                   "but not suggested", bold=True)
+                elif key == "degenerate":
+                    reasons = row["degenerate"]
+                    item = self._item(t, r, c, "yes" if reasons else "no", None,
+                                      ("Degenerate: " + "; ".join(reasons)) if reasons else tip,
+                                      bold=bool(reasons))
+                    if reasons and item is not None:
+                        item.setForeground(QBrush(QColor("#B00020")))
                 elif key == "pre":
                     self._item(t, r, c, fmt_score(row["pre"]), row["pre"], f"{row['pre']:.10g}")
                 elif key.startswith("post"):
                     g = int(key[4:])
                     v = row["post"][g]
                     moved = v - row["pre"]
-                    self._item(t, r, c, fmt_score(v), v, f"{v:.10g} ({moved:+.4g} from the "
-                               "group-agnostic threshold)")
+                    mark = row["bounds"].get(g)
+                    text = fmt_score(v) + {"lowest": " (min)", "highest": " (max)"}.get(mark, " (none)" if mark else "")
+                    self._item(t, r, c, text, v, f"{v:.10g} ({moved:+.4g} from the "
+                               "group-agnostic threshold)" + (f"; {cf.BOUND_WORDS[mark]}" if mark else ""),
+                               bold=bool(mark))
                 elif key in ("fair_pre", "fair_post"):
                     m, s = row[key], row[key + "_sd"]
                     self._item(t, r, c, mean_sd(m, s), m, tip if math.isfinite(m) else
@@ -997,6 +1019,26 @@ class CorrectionPage(Page):
         if crossing:
             note += (" <b>With these w's the thresholds of " + ", ".join(crossing) + " are out "
                      "of order; their tiers use them sorted. Choosing one w for all avoids it.</b>")
+        at_bounds = []
+        for row in rows:
+            by_mark: dict = {}
+            for g, m in row["bounds"].items():
+                by_mark.setdefault(m, []).append(groups[g])
+            at_bounds += [f"{self._short[row['threshold']]}: {cf.BOUND_WORDS[m]} for {', '.join(gs)}"
+                          for m, gs in by_mark.items()]
+        if at_bounds:
+            lo, hi = res.score_range
+            note += (f" <b>Thresholds at the lowest ({lo:g}) or highest ({hi:g}) score</b>"
+                     + (" (integer scores)" if res.integer_scores else "") + " — "
+                     + "; ".join(at_bounds) + ".")
+        chosen_bad = [row for row in rows if row["degenerate"]]
+        if chosen_bad:
+            note += ("<br><span style='color:#B00020'><b>Degenerate at the chosen w — "
+                     + "; ".join(f"{self._short[row['threshold']]}: " + summarize_reasons(row["degenerate"])
+                                 for row in chosen_bad) + ".</b></span>")
+        warnings = res.warnings()
+        if warnings:
+            note += ("<br><span style='color:#B00020'>" + "<br>".join(warnings) + "</span>")
         self.summary_note.setText(note)
 
     def _fill_rates(self) -> None:
@@ -1214,6 +1256,7 @@ class CorrectionPage(Page):
         p.clear()
         self.fair_legend.clear()
         self.fair_markers = []
+        fair_bad = False
         for n, t in enumerate(ts):
             color = QColor(THRESHOLD_COLORS[n % len(THRESHOLD_COLORS)])
             m = a["fairness_post_mean"][:, t]
@@ -1230,6 +1273,12 @@ class CorrectionPage(Page):
             pen.setStyle(THRESHOLD_STYLES[n % len(THRESHOLD_STYLES)])
             curve = p.plot(w[ok], m[ok], pen=pen, name=f"{names[n]}: after")
             curve.setZValue(10)
+            bad = cf.degenerate_mask(res, t) & ok
+            if bad.any():
+                cross = p.plot(w[bad], m[bad], pen=None, symbol="x", symbolSize=9,
+                               symbolBrush=pg.mkBrush(color), symbolPen=pg.mkPen(color, width=1.5))
+                cross.setZValue(11)
+                fair_bad = True
             pre = float(a["fairness_pre_mean"][t])
             if math.isfinite(pre):
                 pre_line = pg.InfiniteLine(pre, angle=0, pen=pg.mkPen(color, width=1.4,
@@ -1241,6 +1290,9 @@ class CorrectionPage(Page):
             self.fair_markers.append((t, marker))
         p.plot([], [], pen=pg.mkPen("#555555", width=1.4, style=Qt.DotLine),
                name="before (dotted)")
+        if fair_bad:
+            p.plot([], [], pen=None, symbol="x", symbolSize=9, symbolBrush=pg.mkBrush("#555555"),
+                   symbolPen=pg.mkPen("#555555", width=1.5), name="degenerate (never suggested)")
         p.addItem(self.w_lines[0], ignoreBounds=True)
         p.setXRange(float(w.min()), float(w.max()), padding=0.02)
         p.setYRange(0, 1.0 + 0.07 * (1 + (len(ts) + 1) // 2), padding=0)  # room for the legend
@@ -1252,6 +1304,7 @@ class CorrectionPage(Page):
         p.clear()
         self.trade_legend.clear()
         self.trade_markers = []
+        any_bad = False
         for n, t in enumerate(ts):
             color = QColor(THRESHOLD_COLORS[n % len(THRESHOLD_COLORS)])
             x = 100 * (a["changed_tiers:mean"] if cal else a["changed_mean"][:, t])
@@ -1259,12 +1312,17 @@ class CorrectionPage(Page):
             y = a["fairness_post_mean"][:, t]
             ys = a["fairness_post_sd"][:, t]
             ok = np.isfinite(x) & np.isfinite(y)
+            bad = cf.degenerate_mask(res, t)
             faint = QColor(color)
             faint.setAlpha(70)
             p.addItem(pg.ErrorBarItem(x=x[ok], y=y[ok], height=2 * np.nan_to_num(ys[ok]),
                                       width=2 * np.nan_to_num(xs[ok]), pen=pg.mkPen(faint, width=1)))
-            p.plot(x[ok], y[ok], pen=None, symbol="o", symbolSize=5, symbolBrush=pg.mkBrush(color),
-                   symbolPen=pg.mkPen(color), name=names[n])
+            p.plot(x[ok & ~bad], y[ok & ~bad], pen=None, symbol="o", symbolSize=5,
+                   symbolBrush=pg.mkBrush(color), symbolPen=pg.mkPen(color), name=names[n])
+            if np.any(ok & bad):
+                p.plot(x[ok & bad], y[ok & bad], pen=None, symbol="x", symbolSize=9,
+                       symbolBrush=pg.mkBrush(color), symbolPen=pg.mkPen(color, width=1.5))
+                any_bad = True
             pre = float(a["fairness_pre_mean"][t])
             if math.isfinite(pre):
                 p.plot([0.0], [pre], pen=None, symbol="s", symbolSize=10, symbolBrush=pg.mkBrush("w"),
@@ -1275,6 +1333,9 @@ class CorrectionPage(Page):
             self.trade_markers.append((t, marker))
         p.plot([], [], pen=None, symbol="s", symbolSize=9, symbolBrush=pg.mkBrush("w"),
                symbolPen=pg.mkPen("#555555", width=2), name="before (no one moved)")
+        if any_bad:
+            p.plot([], [], pen=None, symbol="x", symbolSize=9, symbolBrush=pg.mkBrush("#555555"),
+                   symbolPen=pg.mkPen("#555555", width=1.5), name="degenerate (never suggested)")
         p.enableAutoRange()
         # --- thresholds vs w: drawn with the selection
         self._draw_thresholds_vs_w()
