@@ -65,6 +65,7 @@ class AnalysisData:
     n_input_rows: int = 0
     exclusions: list[Exclusion] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    source_group_names: list[str] = field(default_factory=list)  # before any merge
 
     @property
     def n(self) -> int:

@@ -329,6 +329,7 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
     # --- groups ---------------------------------------------------------------------------
     codes, names = _group_codes(frame, mapping, out)
     _flag_total_rows(frame, mapping, codes, names, score, out)
+    source_names = list(names)
     codes, names = _apply_merges(codes, names, resolve_merges(mapping.group_merges, names))
     codes = codes[keep]
     present_codes = np.unique(codes)  # groups that only had excluded rows disappear
@@ -341,7 +342,8 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
         score=score[keep], label=None if label is None else label[keep], group=codes,
         group_names=names, weight=weight[keep], row_numbers=user_rows[keep], mapping=mapping,
         weighted=bool(mapping.weight), positive_label=positive, negative_label=negative,
-        n_input_rows=n_input, exclusions=out.exclusions, problems=out.problems)
+        n_input_rows=n_input, exclusions=out.exclusions, problems=out.problems,
+        source_group_names=source_names)
     for role in ("id", "household", "split"):
         col = getattr(mapping, role)
         if col:
@@ -477,14 +479,13 @@ def _group_text(value) -> str:
 def resolve_merges(merges: dict, names: list[str]) -> dict:
     """Merges as given (GROUP -> INTO), checked and followed to their end.
 
-    A group that does not exist is an error (a typo would otherwise merge nothing); a
-    name given to merged groups counts as existing, so merging a merged group again works.
+    A group that does not exist is an error (a typo would otherwise merge nothing).
     Chains resolve (A=B, B=C gives A and B into C); a cycle (A=B, B=A) is an error.
     INTO may be a new name.
     """
     if not merges:
         return {}
-    unknown = [g for g in merges if g not in names and g not in merges.values()]
+    unknown = [g for g in merges if g not in names]
     if unknown:
         raise ValidationError([_problem(
             "merge_unknown",

@@ -327,11 +327,23 @@ class MainWindow(QMainWindow):
         self._pending_project_path = None
         self.show_error(message, details)
 
+    def _when_idle(self, callback) -> None:
+        """Run ``callback`` as soon as no job is running (at once when none is)."""
+        if not self.worker.busy:
+            callback()
+            return
+
+        def check():
+            if not self.worker.busy:
+                self.worker.finished.disconnect(check)
+                callback()
+        self.worker.finished.connect(check)
+
     def _loaded(self, path: str, result, sheet=None) -> None:
         if isinstance(result, AmbiguousDecimalError):
             decimal = dialogs.ask_decimal(self, str(result), result.example)
             if decimal is not None:  # read again once this job has handed over
-                QTimer.singleShot(0, lambda: self.open_path(path, sheet, decimal))
+                self._when_idle(lambda: self.open_path(path, sheet, decimal))
             return
         table, mapping = result
         pending = self._pending_project

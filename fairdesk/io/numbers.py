@@ -101,12 +101,9 @@ def read_numbers(column: pd.Series, decimal: str | None = None,
     present = column.dropna()
     if len(present) == 0:
         return ColumnReading(None, None)
-    text_all = column.astype("string").str.strip()
-    lower = text_all.str.lower()
-    na_word = lower.isin(NA_WORDS)
-    filled = text_all.notna() & (text_all != "") & ~na_word
-    # Fast rejection on a sample: a column of names is never scanned whole.
-    head = text_all[filled].iloc[:sample]
+    # Fast rejection on a sample: a column of names is never converted or scanned whole.
+    head = present.iloc[:4 * sample].astype("string").str.strip()
+    head = head[(head != "") & ~head.str.lower().isin(NA_WORDS)].iloc[:sample]
     if len(head) == 0:
         return ColumnReading(None, None)
     fits_head = np.zeros(len(head), dtype=bool)
@@ -115,6 +112,9 @@ def read_numbers(column: pd.Series, decimal: str | None = None,
     if fits_head.mean() <= 0.5:  # numbers must be the majority, not half
         return ColumnReading(None, None)
 
+    text_all = column.astype("string").str.strip()
+    na_word = text_all.str.lower().isin(NA_WORDS)
+    filled = text_all.notna() & (text_all != "") & ~na_word
     text = text_all[filled]
     fits = {}
     for mark, (plain, grouped) in _READINGS.items():

@@ -185,17 +185,20 @@ def severity_icon(severity: str, size: int = 16) -> QIcon:
     return QIcon(pm)
 
 
-def merge_names(merges: dict, names: list[str], merged: str) -> dict:
+def merge_names(merges: dict, names: list[str], merged: str, originals=None) -> dict:
     """``merges`` (original group name → merged name) after merging the groups now called
     ``names`` into one group called ``merged``. Groups that are already merges of others
-    stay merged: every original that maps to one of ``names`` now maps to ``merged``."""
+    stay merged: every original that maps to one of ``names`` now maps to ``merged``.
+    ``originals`` are the group names in the data before any merge (when known): only
+    those become keys, since validation refuses a merge of a group that does not exist."""
     out = dict(merges)
     targets = set(names)
     for original, current in merges.items():
         if current in targets:
             out[original] = merged
     for name in names:
-        out[name] = merged
+        if originals is None or name in originals:
+            out[name] = merged
     return {k: v for k, v in out.items() if k != v}
 
 
@@ -959,7 +962,9 @@ class DataPage(Page):
         merged = merged.strip()
         if len(names) < 2 or not merged:
             return
-        new = merge_names(self.state.mapping.group_merges, names, merged)
+        data = self.state.data
+        new = merge_names(self.state.mapping.group_merges, names, merged,
+                          data.source_group_names if data is not None else None)
         self._set_merges(new)
 
     def apply_merge_suggestions(self, suggestions) -> None:
@@ -967,8 +972,9 @@ class DataPage(Page):
         order = self.state.data.group_names if self.state.data is not None else []
         comps = merge_components([(s, p) for s, p, _ in suggestions], order)
         new = dict(self.state.mapping.group_merges)
+        originals = self.state.data.source_group_names if self.state.data is not None else None
         for comp in comps:
-            new = merge_names(new, comp, MERGE_JOIN.join(comp))
+            new = merge_names(new, comp, MERGE_JOIN.join(comp), originals)
         self._set_merges(new)
 
     def clear_merges(self) -> None:
