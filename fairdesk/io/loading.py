@@ -197,6 +197,10 @@ def load_table(
     return LoadedTable(frame=frame, source=source, notes=notes)
 
 
+# A value that a thousands reading could also explain: 1–3 digits, then groups of three.
+_GROUPED_LIKE = r"[+-]?[1-9]\d{0,2}(?:[.,]\d{3})+"
+
+
 class AmbiguousDecimalError(DataError):
     """Some columns' numbers read two ways; the analyst must say which mark is decimal."""
 
@@ -218,6 +222,10 @@ def _read_text_numbers(frame: pd.DataFrame, where: str, decimal, notes: list[str
     suspects = [c for c in frame.columns
                 if frame[c].dtype.kind == "f" and raw_text is not None
                 and could_be_grouped(frame[c].to_numpy())]
+    if suspects:  # the first rows as written rule most out: '1.5' can only be a decimal
+        head = raw_text(suspects, 2000)
+        suspects = [c for c in suspects
+                    if head[c].dropna().str.strip().str.fullmatch(_GROUPED_LIKE).all()]
     raw = raw_text(suspects) if suspects else {}
     for column in frame.columns:
         values = frame[column]
@@ -685,10 +693,11 @@ def _load_text(raw: bytes, name: str, cancel, decimal_choice=None,
     frame.index = pd.Index(index, dtype="int64")
     frame = _finish_columns(frame, header, where)
 
-    def raw_text(columns):
+    def raw_text(columns, nrows=None):
         positions = [next(i for i, h in enumerate(header) if h.strip() == c) for c in columns]
-        text = pd.read_csv(io.BytesIO(data), usecols=positions, dtype=str, **read_options)
-        text.index = frame.index
+        text = pd.read_csv(io.BytesIO(data), usecols=positions, dtype=str, nrows=nrows,
+                           **read_options)
+        text.index = frame.index[:len(text)]
         return {c: text[header[p]] for c, p in zip(columns, positions)}
 
     _read_text_numbers(frame, where, decimal_choice, notes, raw_text)
