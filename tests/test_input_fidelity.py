@@ -496,3 +496,34 @@ def test_ods_with_a_stray_far_cell_is_refused_with_the_reason(tmp_path):
         load_table(path)
     assert "spans 16,000,871,992 cells from its first to its last used cell" in str(caught.value)
     assert load_table(plain).frame.shape == (20, 3)
+
+
+# ------------------------------------------------- the real data, saved the European way
+
+SHARED = ROOT.parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED / "fico_weighted.csv").exists(), reason="shared data absent")
+@pytest.mark.parametrize("name, thousands", [("fico_weighted.csv", True),
+                                             ("adult_scores.csv", False)])
+def test_real_data_saved_with_decimal_commas_reads_the_same(tmp_path, name, thousands):
+    """FICO and Adult rewritten as a European Excel would save them (';', decimal commas,
+    '.' between thousands in the weights) read to exactly the numbers of the original."""
+    original = load_table(SHARED / name).frame
+    european = original.copy()
+    for column in european.columns:
+        if european[column].dtype.kind == "f":
+            text = european[column].map(lambda v: f"{v:,.10g}" if thousands else repr(v))
+            european[column] = (text.str.replace(",", "_").str.replace(".", ",")
+                                .str.replace("_", "."))
+    path = tmp_path / name.replace(".csv", "_eu.csv")
+    european.to_csv(path, sep=";", index=False)
+    if thousands:  # FICO's largest weights (1,647.75 people) carry a thousands separator
+        assert "1.647,75" in path.read_text()
+    read = load_table(path)
+    for column in original.columns:
+        if original[column].dtype.kind == "f":
+            assert np.allclose(read.frame[column].to_numpy(float),
+                               original[column].to_numpy(float), rtol=1e-9, atol=0), column
+        else:
+            assert read.frame[column].tolist() == original[column].tolist(), column
