@@ -531,16 +531,21 @@ class _SingleThresholdProblem:
             state = np.argmin(D, axis=2)
             state = np.where(~np.isfinite(np.min(D, axis=2)), self.phi_idx[None, :], state)
             starts.append(self._fix_coverage(state))
-        # every start's descent at once, as extra rows (each row moves on its own)
+        # every distinct (w, start) descended at once, as extra rows (each row moves on its
+        # own, so equal starts of one w end equal: each is descended once)
         W = self.Wn
-        big = self._subset(np.tile(np.arange(W), n))
-        state = np.concatenate(starts)  # (n·W, G)
+        rows = np.tile(np.arange(W), n)
+        keyed = np.concatenate([rows[:, None], np.concatenate(starts)], axis=1)  # (n·W, 1 + G)
+        uniq, inverse = np.unique(keyed, axis=0, return_inverse=True)
+        big = self._subset(uniq[:, 0])
+        state = uniq[:, 1:].copy()
         for _ in range(sweeps):
             if not any([big.step(state, g) for g in range(self.G)]):
                 break
-        obj = big.objective_with_tie(state).reshape(n, W)
+        obj = big.objective_with_tie(state)[inverse.ravel()].reshape(n, W)
+        ends = state[inverse.ravel()].reshape(n, W, self.G)
         first_best = np.argmin(obj, axis=0)  # the first start with the lowest objective
-        return state.reshape(n, W, self.G)[first_best, np.arange(W)]
+        return ends[first_best, np.arange(W)]
 
     def start_grid(self, budget: int = 20000):
         """Best, per w, of a joint coarse grid over every group's candidates (m^G points with
