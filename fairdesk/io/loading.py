@@ -467,6 +467,8 @@ def _refuse_mixed_encodings(raw: bytes, name: str) -> None:
     Read whole as cp1252, the UTF-8 lines would turn 'Réunion' into 'RÃ©union' and make
     a second group of the same people; no single encoding reads such a file right.
     """
+    if not _UTF8_MULTIBYTE.search(raw):  # one pass in C: no UTF-8 text at all (the rule)
+        return
     lines = raw.split(b"\n")
     utf8_rows, other_rows = [], []
     for number, line in enumerate(lines, start=1):
@@ -707,20 +709,21 @@ def _load_text(raw: bytes, name: str, cancel, decimal_choice=None,
 def _title_records(fields: np.ndarray) -> int:
     """How many leading records are title lines (0 when the first record is the header).
 
-    A title line has at most half the fields of the rows below it (the most common
-    count among the first 200 records); only the first 10 records are candidates.
+    A title line has one or two fields and at most half the fields of the rows below it
+    (the most common count among the first 200 records); only the first 10 records are
+    candidates. A header that merely lacks some names is not a title: it has more fields.
     """
     if len(fields) < 3:
         return 0
     body = fields[1:201]
     counts = np.bincount(body)
     mode = int(np.flatnonzero(counts == counts.max())[-1])
-    if mode < 2 or fields[0] * 2 > mode:
+    if mode < 3 or fields[0] > 2 or fields[0] * 2 > mode:
         return 0
     for i in range(1, min(len(fields) - 1, 11)):
         if fields[i] == mode:
             return i
-        if fields[i] * 2 > mode:
+        if fields[i] > 2 or fields[i] * 2 > mode:
             return 0
     return 0
 
