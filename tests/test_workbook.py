@@ -108,7 +108,8 @@ def test_sheet_order_and_about(tmp_path):
                          tables=[table(), table(sheet="Thresholds")])
     assert out == (tmp_path / "report.xlsx").absolute()
     wb = load_workbook(out)
-    assert wb.sheetnames == [ABOUT_SHEET, "Rates", "Thresholds"]
+    # the tables, then the Contents (every sheet's full title) and the printed Glossary
+    assert wb.sheetnames == [ABOUT_SHEET, "Rates", "Thresholds", "Contents", "Glossary"]
     ws = wb[ABOUT_SHEET]
     assert ws["A1"].value == ABOUT_SHEET and ws["A1"].font.b
     values = about_values(ws)
@@ -331,9 +332,80 @@ def test_charts(tmp_path):
         xml = zf.read("xl/charts/chart1.xml").decode()
     assert 'formatCode="0%"' in xml
     assert "'Rates'!$C$3:$C$5" in xml or "Rates!$C$3:$C$5" in xml
-    # default placement: to the right of the table (5 columns, one gap)
-    anchor = ws._charts[0].anchor._from
-    assert anchor.col == 6 and anchor.row == 1
+    # default placement: below the table and its notes (so it prints after the table),
+    # one chart under the other
+    anchors = [c.anchor._from for c in ws._charts]
+    assert [a.col for a in anchors] == [0, 0, 0]
+    assert ws.max_row < anchors[0].row + 1 < anchors[1].row < anchors[2].row
+    # axes titled (from the columns when not given); a rate axis ends at 100 %
+    assert re.search(r'<(c:)?max val="1"', xml) and "Rate" in xml
+    with zipfile.ZipFile(out) as zf:
+        line_xml = zf.read("xl/charts/chart2.xml").decode()
+    assert ">Group<" in line_xml  # the category column's header titles the x axis
+    assert "0072B2" in line_xml and "E69F00" in line_xml  # the window's group colours
+
+
+def test_labelled_scatter_names_every_point(tmp_path):
+    rows = [{"name": "Baseline", "acc": 0.70, "erb": 0.40},
+            {"name": "Fair thresholds", "acc": 0.68, "erb": 0.85}]
+    spec = ChartSpec("scatter", "Fairness vs accuracy", "acc", ["erb"], label_key="name",
+                     scatter_lines=False)
+    cols = [Column("name", "Scenario"), Column("acc", "Accuracy", "percent", 1),
+            Column("erb", "ERB", "float", 3)]
+    out = write_workbook(tmp_path / "s.xlsx", about={},
+                         tables=[Table("Comparison", cols, rows, charts=[spec])])
+    chart = load_workbook(out)["Comparison"]._charts[0]
+    assert len(chart.series) == 2
+    with zipfile.ZipFile(out) as zf:
+        xml = zf.read("xl/charts/chart1.xml").decode()
+    assert "Baseline" in xml and "Fair thresholds" in xml
+
+
+def test_print_layout_keeps_type_readable(tmp_path):
+    """A narrow table is fitted to the page width; one too wide to fit at 8 pt prints
+    across pages at 80 % with its header row and first column repeated; every page has
+    the header and footer; paper as asked."""
+    narrow = table()
+    wide_cols = [Column("group", "Group")] + [Column(f"c{i}", f"Measure number {i}", "percent", 1)
+                                              for i in range(30)]
+    wide_rows = [{"group": f"g{j}", **{f"c{i}": 0.5 for i in range(30)}} for j in range(5)]
+    out = write_workbook(tmp_path / "p.xlsx", about={"Input": {"SHA-256": "ab" * 32}},
+                         tables=[narrow, Table("Wide", wide_cols, wide_rows)], paper="A4")
+    wb = load_workbook(out)
+    ws = wb["Rates"]
+    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    wide = wb["Wide"]
+    assert not wide.sheet_properties.pageSetUpPr.fitToPage
+    assert int(wide.page_setup.scale) == 80
+    assert wide.print_title_rows.replace("$", "") == "1:1"
+    assert wide.print_title_cols.replace("$", "") == "A:A"
+    for sheet in wb.worksheets:
+        assert sheet.oddHeader.center.text == "&A"
+        assert sheet.oddFooter.right.text == "Page &P of &N"
+        assert sheet.oddFooter.left.text == "Input SHA-256 " + "ab" * 6 + "…"
+        assert sheet.oddHeader.right.text.startswith("Exported ")
+    letter = write_workbook(tmp_path / "l.xlsx", about={}, tables=[narrow], paper="Letter")
+    assert load_workbook(letter)["Rates"].page_setup.paperSize == 1
+
+
+def test_contents_and_glossary_sheets(tmp_path):
+    long_name = "Equalized odds, quadratic curves"
+    tables = [table(sheet=f"{long_name} tiers", title=f"{long_name}: tiers by group"),
+              table(sheet=f"{long_name} rates", title=None)]
+    wb = load_workbook(write_workbook(tmp_path / "c.xlsx", about={}, tables=tables))
+    # cut to 31 characters, the part that says what the sheet is kept: no "(2)"
+    assert wb.sheetnames[1:3] == ["Equalized odds, quadrati… tiers",
+                                  "Equalized odds, quadrati… rates"]
+    contents = wb["Contents"]
+    listed = [(contents.cell(r, 1).value, contents.cell(r, 2).value) for r in range(4, 7)]
+    assert listed[0] == ("Equalized odds, quadrati… tiers", f"{long_name}: tiers by group")
+    assert listed[1] == ("Equalized odds, quadrati… rates", f"{long_name} rates")
+    assert contents.cell(4, 1).hyperlink.location or contents.cell(4, 1).hyperlink.target
+    glossary = [str(c.value) for row in wb["Glossary"].iter_rows() for c in row if c.value]
+    for term in ("False positive rate", "ERB: Error rate balance", "Policy 4", "w",
+                 "Minimum pairwise ratio", "Interval"):
+        assert any(term == v or v.startswith(term) for v in glossary), term
 
 
 def test_chart_rejects_text_series(tmp_path):
@@ -388,7 +460,7 @@ def test_atomic_success_leaves_no_temp_file(tmp_path):
     target.write_bytes(b"old")
     write_workbook(target, about={}, tables=[table()], force=True)  # not FairDesk's: forced
     assert listing(tmp_path) == ["r.xlsx"]
-    assert load_workbook(target).sheetnames == [ABOUT_SHEET, "Rates"]
+    assert load_workbook(target).sheetnames == [ABOUT_SHEET, "Rates", "Contents", "Glossary"]
 
 
 def test_replace_permission_error_reports_open_file(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import stat
 import threading
 import zipfile
@@ -114,8 +115,11 @@ def is_fairdesk_workbook(path) -> bool:
             book = _member(archive, "xl/workbook.xml")
     except (OSError, zipfile.BadZipFile, ValueError, EOFError):
         return False
-    return (f"<dc:creator>{WORKBOOK_CREATOR}</dc:creator>".encode() in core
-            and f'name="{ABOUT_SHEET}"'.encode() in book)
+    # openpyxl writes the namespace on the element or on the root, depending on whether
+    # lxml is installed: accept both
+    creator = re.search(rb"<dc:creator(?:\s[^>]*)?>" + WORKBOOK_CREATOR.encode() + rb"</dc:creator>",
+                        core)
+    return creator is not None and f'name="{ABOUT_SHEET}"'.encode() in book
 
 
 def _member(archive: zipfile.ZipFile, name: str) -> bytes:

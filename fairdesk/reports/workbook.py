@@ -44,6 +44,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from fairdesk.colors import group_hex
 from fairdesk.errors import FairDeskError
 from fairdesk.io.outputs import (check_extension, check_replace, is_fairdesk_csv,
                                  is_fairdesk_workbook, too_long, write_error_message)
@@ -141,6 +142,7 @@ class ChartSpec:
     width_cm: float = 18.0
     height_cm: float = 9.0
     scatter_lines: bool = True  # scatter: join the points (curves) or markers only
+    label_key: str | None = None  # scatter: one named, coloured point per row (legend = labels)
 
     def __post_init__(self):
         if self.kind not in CHART_KINDS:
@@ -217,6 +219,12 @@ def sanitize_sheet_name(name: str, used: set[str] | None = None) -> str:
     text = text.strip().strip("'").strip()
     if not text:
         text = "Sheet"
+    if len(text) > 31 and " " in text:
+        # "Equalized odds, quadratic curves rates": shorten the name, keep what the sheet
+        # is (its last word), so the tiers and rates sheets of a scenario stay apart
+        head, tail = text.rsplit(" ", 1)
+        if len(tail) <= 12:
+            text = head[: 31 - len(tail) - 2].rstrip(" ,;-–") + "… " + tail
     text = text[:31].rstrip().rstrip("'")
     candidate, n = text, 1
     while candidate.lower() in used or candidate.lower() == "history":
@@ -402,16 +410,84 @@ def _write_value(cell, tag: str, payload, number_format: str | None) -> None:
         )
 
 
-def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
+# Printed type: cells are 11 pt; a sheet is shrunk to fit only while its type stays at or
+# above MIN_PRINT_PT (one page: ONE_PAGE_PT), otherwise it prints across pages at
+# WIDE_SCALE % with its header row and first column repeated on every page.
+BASE_PT = 11.0
+MIN_PRINT_PT = 8.0
+ONE_PAGE_PT = 9.0
+WIDE_SCALE = 80
+# Printable area in points (paper less 0.7" side and 0.75" top/bottom margins, as set).
+_PAPER = {"A4": (9, 595.0, 842.0), "Letter": (1, 612.0, 792.0)}  # openpyxl code, w, h
+_SIDE_MARGIN_PT = 0.7 * 72 * 2
+_TOP_MARGIN_PT = (0.75 + 0.75) * 72 + 2 * 0.3 * 72  # margins and header/footer bands
+_LETTER_REGIONS = ("US", "CA", "MX", "PH", "CL", "CO", "VE", "PR", "GT", "CR", "PA",
+                   "United States", "Canada", "Mexico", "Philippines")
+
+
+def default_paper() -> str:
+    """A4, or Letter where the locale says North America (and a few others that use it)."""
+    import locale
+
+    names = [os.environ.get(v, "") for v in ("LC_PAPER", "LC_ALL", "LANG")]
+    if not any(n.split(".")[0] in ("C", "POSIX") for n in names if n):
+        try:  # Windows: no LANG, but the user's locale ('English_United States')
+            names.append(locale.getlocale()[0] or "")
+        except ValueError:
+            pass
+    for name in names:
+        region = re.split(r"[_\-.]", name)[1] if re.match(r"^[a-z]{2}[_-][A-Z]{2}", name) else ""
+        if region in _LETTER_REGIONS or any(r in name for r in _LETTER_REGIONS[12:]):
+            return "Letter"
+        if region:
+            return "A4"
+    return "A4"
+
+
+def _points_wide(ws, n_columns: int) -> float:
+    """Printed width of the first ``n_columns`` columns at 100 %, in points (Excel's
+    column width is in characters of the default font: about 7 px = 5.25 pt each,
+    plus 5 px of padding)."""
+    total = 0.0
+    for c in range(1, n_columns + 1):
+        width = ws.column_dimensions[get_column_letter(c)].width or 8.43
+        total += (width * 7 + 5) * 0.75
+    return total
+
+
+def _print_setup(ws, landscape: bool, title_rows: str | None = None, *, paper: str = "A4",
+                 n_columns: int | None = None, n_rows: int | None = None,
+                 one_page: bool = False) -> None:
+    """Paper, orientation and scale: shrink to the page width only while the type stays
+    readable (see MIN_PRINT_PT); a one-page sheet only while it stays at ONE_PAGE_PT."""
+    code, paper_w, paper_h = _PAPER.get(paper, _PAPER["A4"])
+    ws.page_setup.paperSize = code
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    page_w, page_h = (paper_h, paper_w) if landscape else (paper_w, paper_h)
+    page_w -= _SIDE_MARGIN_PT
+    page_h -= _TOP_MARGIN_PT
+    width = _points_wide(ws, n_columns or ws.max_column)
+    height = sum((ws.row_dimensions[r].height or 15.0) for r in range(1, (n_rows or ws.max_row) + 1))
+    fit_width = min(1.0, page_w / max(width, 1.0))
+    fit_page = min(fit_width, page_h / max(height, 1.0))
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if title_rows:
-        ws.print_title_rows = title_rows
+    if one_page and fit_page * BASE_PT >= ONE_PAGE_PT:
+        ws.page_setup.fitToHeight = 1
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    elif fit_width * BASE_PT >= MIN_PRINT_PT:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        if title_rows:
+            ws.print_title_rows = title_rows
+    else:  # too wide to shrink readably: across pages, headers and first column repeated
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_setup.scale = WIDE_SCALE
+        if title_rows:
+            ws.print_title_rows = title_rows
+        ws.print_title_cols = "A:A"
 
 
-def _write_about(ws, about) -> None:
+def _write_about(ws, about, paper: str = "A4") -> None:
     about = about or {}
     wrapped: list[tuple[int, int]] = []  # (row, text length) of wrapped values
     items = list(about.items()) if isinstance(about, Mapping) else [tuple(p) for p in about]
@@ -481,7 +557,7 @@ def _write_about(ws, about) -> None:
         lines = math.ceil(length / max(width_b - 2, 1))
         if lines > 1:
             ws.row_dimensions[r].height = 15 * min(lines, 30)
-    _print_setup(ws, landscape=False)
+    _print_setup(ws, landscape=False, paper=paper)
 
 
 def _has_written(items) -> bool:
@@ -493,7 +569,8 @@ def _has_written(items) -> bool:
     return False
 
 
-def _write_table(ws, table: Table) -> None:
+def _write_table(ws, table: Table, paper: str = "A4") -> int:
+    """Write the table (and its charts, below it); returns the row after the charts."""
     columns = list(table.columns)
     if not columns:
         raise ValueError(f"Table {table.sheet!r} has no columns")
@@ -577,19 +654,24 @@ def _write_table(ws, table: Table) -> None:
         cell.font = _NOTE_FONT
         r += 1
 
+    chart_row = r + 1  # charts go below the table and its notes, one under the other
     for i, spec in enumerate(table.charts):
-        _add_chart(ws, spec, columns, header_row, last_row, i)
+        _add_chart(ws, spec, columns, header_row, last_row, i, f"A{chart_row}")
+        chart_row += math.ceil(spec.height_cm / 0.53) + 2
 
-    _print_setup(ws, landscape=True, title_rows=f"{header_row}:{header_row}")
+    header_lines = max(str(c.header).count("\n") + 1 for c in columns)
+    if header_lines > 1:  # headers written on several lines need the height for them
+        ws.row_dimensions[header_row].height = 15 * header_lines
+    _print_setup(ws, landscape=True, title_rows=f"{header_row}:{header_row}", paper=paper,
+                 n_columns=len(columns), n_rows=max(r - 1, last_row), one_page=table.one_page)
     if table.one_page:
-        ws.page_setup.fitToHeight = 1
-        ws.print_title_rows = None
         ws.print_area = f"A1:{last_col}{max(r - 1, last_row)}"
         ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
+    return chart_row
 
 
-def _add_chart(ws, spec: ChartSpec, columns, header_row: int, last_row: int, index: int):
+def _add_chart(ws, spec: ChartSpec, columns, header_row: int, last_row: int, index: int,
+               below: str | None = None):
     index_of = {c.key: i for i, c in enumerate(columns, start=1)}
     for key in [spec.category_key, *spec.value_keys]:
         if key not in index_of:
@@ -609,7 +691,26 @@ def _add_chart(ws, spec: ChartSpec, columns, header_row: int, last_row: int, ind
     chart.width, chart.height = spec.width_cm, spec.height_cm
     x_ref = Reference(ws, min_col=index_of[spec.category_key],
                       min_row=header_row + 1, max_row=last_row)
-    if spec.kind == "scatter":
+    if spec.kind == "scatter" and spec.label_key:
+        # One series per row, named by its label: the legend names every point (a plain
+        # scatter's points carry no names in Excel), each in its own colour.
+        label_col = index_of[spec.label_key]
+        chart.style = 13
+        chart.scatterStyle = "marker"
+        key = spec.value_keys[0]
+        for i, r in enumerate(range(header_row + 1, last_row + 1)):
+            label = ws.cell(row=r, column=label_col).value
+            series = Series(Reference(ws, min_col=index_of[key], min_row=r, max_row=r),
+                            Reference(ws, min_col=index_of[spec.category_key], min_row=r,
+                                      max_row=r), title=str(label))
+            colour = group_hex(i).lstrip("#")
+            series.marker.symbol = "circle"
+            series.marker.size = 9
+            series.graphicalProperties.line.noFill = True
+            series.marker.graphicalProperties.solidFill = colour
+            series.marker.graphicalProperties.line.solidFill = colour
+            chart.series.append(series)
+    elif spec.kind == "scatter":
         chart.style = 13
         for key in spec.value_keys:
             y_ref = Reference(ws, min_col=index_of[key], min_row=header_row, max_row=last_row)
@@ -630,20 +731,36 @@ def _add_chart(ws, spec: ChartSpec, columns, header_row: int, last_row: int, ind
             y_ref = Reference(ws, min_col=index_of[key], min_row=header_row, max_row=last_row)
             chart.add_data(y_ref, titles_from_data=True)
         chart.set_categories(x_ref)
-    chart.x_axis.title = spec.x_title or None
-    chart.y_axis.title = spec.y_title or None
+        for i, series in enumerate(chart.series):  # the window's colours, colour-blind safe
+            colour = group_hex(i).lstrip("#")
+            series.graphicalProperties.solidFill = colour
+            series.graphicalProperties.line.solidFill = colour
+    # Both axes titled, with the unit: given, or the columns' own headers.
+    value_cols = [columns[index_of[k] - 1] for k in spec.value_keys]
+    y_title = spec.y_title or (value_cols[0].header if len(value_cols) == 1 else "")
+    if not y_title and spec.percent_axis:
+        y_title = "Rate (%)"
+    chart.x_axis.title = (spec.x_title or cat_col.header).replace("\n", " ") or None
+    chart.y_axis.title = y_title.replace("\n", " ") or None
     # openpyxl >= 3.1 hides axes unless told otherwise
     chart.x_axis.delete = False
     chart.y_axis.delete = False
-    if spec.percent_axis:
+    if spec.percent_axis:  # a rate axis ends at 100 % (differences keep their range)
         chart.y_axis.number_format = "0%"
         chart.y_axis.numFmt.sourceLinked = False
+        plotted = [ws.cell(row=r, column=index_of[k]).value for k in spec.value_keys
+                   for r in range(header_row + 1, last_row + 1)]
+        plotted = [v for v in plotted if isinstance(v, (int, float)) and math.isfinite(v)]
+        if plotted and 0 <= min(plotted) and max(plotted) <= 1:
+            chart.y_axis.scaling.min = 0
+            chart.y_axis.scaling.max = 1
     if spec.kind == "scatter" and cat_col.kind == "percent":
         chart.x_axis.number_format = "0%"
         chart.x_axis.numFmt.sourceLinked = False
     if len(spec.value_keys) == 1 and spec.kind != "scatter":
         chart.legend = None
-    anchor = spec.anchor or f"{get_column_letter(len(columns) + 2)}{header_row + CHART_ROWS * index}"
+    anchor = spec.anchor or below or \
+        f"{get_column_letter(len(columns) + 2)}{header_row + CHART_ROWS * index}"
     ws.add_chart(chart, anchor)
 
 
@@ -789,33 +906,108 @@ def _remove(path: Path) -> None:
 # --------------------------------------------------------------------------- writers
 
 
-def _build_workbook(about, tables: list[Table]) -> Workbook:
+CONTENTS_SHEET = "Contents"
+
+
+def _build_workbook(about, tables: list[Table], *, paper: str | None = None,
+                    glossary: bool = True, title: str = "FairDesk") -> Workbook:
+    paper = paper or default_paper()
     wb = Workbook()
     wb.properties.creator = "FairDesk"
     wb.properties.title = ABOUT_SHEET
     about_ws = wb.active
     about_ws.title = ABOUT_SHEET
-    _write_about(about_ws, about)
-    used = {ABOUT_SHEET.lower()}
+    _write_about(about_ws, about, paper)
+    if glossary and not any(t.sheet == "Glossary" for t in tables):
+        from .glossary import glossary_table
+
+        tables = list(tables) + [glossary_table()]
+    used = {ABOUT_SHEET.lower(), CONTENTS_SHEET.lower()}
+    listed = []
     for table in tables:
         ws = wb.create_sheet(sanitize_sheet_name(table.sheet, used))
-        _write_table(ws, table)
+        _write_table(ws, table, paper)
+        listed.append((ws.title, table.title or table.sheet))
+    if len(tables) > 1:  # at the end, with the glossary: the first sheets are for reading
+        contents_ws = wb.create_sheet(CONTENTS_SHEET, index=len(wb.worksheets) - (1 if glossary else 0))
+        _write_contents(contents_ws, listed, paper)
+    _headers_and_footers(wb, title, _input_hash(about))
     return wb
 
 
+def _write_contents(ws, listed, paper: str) -> None:
+    """Every sheet with its full title (sheet names are cut to 31 characters), linked."""
+    _set_text(ws.cell(row=1, column=1), "Contents")
+    ws.cell(row=1, column=1).font = _TITLE_FONT
+    for c, text in enumerate(("Sheet", "What it holds"), start=1):
+        cell = ws.cell(row=3, column=c)
+        _set_text(cell, text)
+        cell.font, cell.fill, cell.border = _BOLD, _HEADER_FILL, _HEADER_BORDER
+    for r, (name, full) in enumerate(listed, start=4):
+        cell = ws.cell(row=r, column=1)
+        _set_text(cell, name)
+        cell.hyperlink = f"#'{name.replace(chr(39), chr(39) * 2)}'!A1"
+        cell.font = Font(color="0563C1", underline="single")
+        _set_text(ws.cell(row=r, column=2), str(full))
+    ws.column_dimensions["A"].width = _fit_width(max(len(n) for n, _ in listed) + 2, 12, 34)
+    ws.column_dimensions["B"].width = _fit_width(max(len(str(f)) for _, f in listed) + 2, 20, 90)
+    _print_setup(ws, landscape=False, title_rows="3:3", paper=paper)
+
+
+def _input_hash(about) -> str:
+    """The input file's SHA-256 as recorded on the About sheet ('' when there is none)."""
+    items = about.items() if isinstance(about, Mapping) else (about or [])
+    for key, value in items:
+        if isinstance(value, Mapping):
+            found = _input_hash(value)
+            if found:
+                return found
+        elif str(key).strip().lower() in ("sha-256", "sha256", "input sha-256") and value:
+            return str(value)
+    return ""
+
+
+def _hf_text(text: str) -> str:
+    return str(text).replace("&", "&&")  # '&' starts a code in Excel headers and footers
+
+
+def _headers_and_footers(wb, title: str, sha256: str) -> None:
+    """Every printed page says what it is: workbook title, sheet, date, page x of y and
+    the first 12 characters of the input's SHA-256."""
+    date = _dt.date.today().isoformat()
+    for ws in wb.worksheets:
+        for part in (ws.oddHeader, ws.firstHeader):
+            part.left.text = _hf_text(title)
+            part.left.size = 9
+            part.center.text = "&A"  # the sheet's name
+            part.center.size = 9
+            part.right.text = f"Exported {date}"
+            part.right.size = 9
+        for part in (ws.oddFooter, ws.firstFooter):
+            part.left.text = f"Input SHA-256 {sha256[:12]}…" if sha256 else ""
+            part.left.size = 9
+            part.right.text = "Page &P of &N"
+            part.right.size = 9
+
+
 def write_workbook(path, *, about, tables: list[Table], input_paths: Iterable = (),
-                   overwrite: bool = True, force: bool = False) -> Path:
+                   overwrite: bool = True, force: bool = False, paper: str | None = None,
+                   glossary: bool = True, title: str = "FairDesk") -> Path:
     """Write the About sheet and one sheet per table to ``path`` (atomically).
 
     ``about``: ``{"Section": {"Key": value, ...}, ...}`` or a list of ``(key, value)``
     pairs; a mapping value makes a section, other values plain rows. "Written" (local
     ISO date-time) is added when absent. Raises :class:`FairDeskError` with a message for
     the analyst when the file cannot be written (input file, open in Excel, read-only...).
+    ``paper`` is "A4" or "Letter" (default: from the locale); a Contents sheet lists every
+    sheet with its full title, and a Glossary sheet is added unless ``glossary=False``.
+    Every printed page carries ``title``, the sheet, the date, the page number and the
+    input's SHA-256 (from ``about``) in its header and footer.
     """
     with _atomic_target(path, input_paths, overwrite, ".xlsx", is_fairdesk_workbook,
                         force) as (fd, tmp):
         with _closing_quietly(os.fdopen(fd, "wb")) as fh:
-            wb = _build_workbook(about, tables)
+            wb = _build_workbook(about, tables, paper=paper, glossary=glossary, title=title)
             # built in memory first: openpyxl leaves its zip writer open when a write fails,
             # and that writer would later complain ("Exception ignored") about the closed file
             buffer = io.BytesIO()
