@@ -347,7 +347,12 @@ def _read_chunks(path: str, name: str, cancel=None):
     except OSError as err:
         raise _os_error(err, name) from None
     with handle:
-        _require_regular(os.fstat(handle.fileno()).st_mode, name)
+        try:
+            fd = handle.fileno()
+        except (OSError, ValueError):  # a file-like object without a descriptor
+            fd = None
+        if fd is not None:
+            _require_regular(os.fstat(fd).st_mode, name)
         while True:
             _check_cancel(cancel)
             try:
