@@ -8,7 +8,19 @@
 import sys
 
 
+def ensure_streams() -> None:
+    """The windowed program (FairDesk.exe, built with console=False) starts with
+    ``sys.stdout`` and ``sys.stderr`` set to None: anything that writes to them (argparse's
+    help, the self-test, a message) would raise. They become the null device."""
+    import os
+
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+
+
 def main(argv=None) -> int:
+    ensure_streams()
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["--selftest"]:
         from fairdesk.gui.selftest_window import window_check

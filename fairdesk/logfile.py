@@ -20,22 +20,32 @@ log = logging.getLogger("fairdesk")
 _warnings_log = logging.getLogger("fairdesk.warnings")
 
 
-def log_folder() -> Path:
-    """The folder of the log files (not created here).
+def user_folder() -> Path:
+    """FairDesk's folder in the user's profile (not created here): the log files and the
+    autosaved project.
 
-    The same place as Qt's AppDataLocation for the organisation and application
-    "FairDesk"; ``FAIRDESK_LOG_DIR`` overrides it (tests, locked-down machines).
+    Windows: ``%LOCALAPPDATA%\\FairDesk\\FairDesk`` -- the local, not the roaming, profile: a
+    roaming profile is copied to a server at logoff, and the autosave holds the analyst's
+    data. Elsewhere the same place as Qt's AppDataLocation for the organisation and
+    application "FairDesk".
     """
-    override = os.environ.get("FAIRDESK_LOG_DIR")
-    if override:
-        return Path(override)
     if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Application Support"
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "FairDesk" / "FairDesk"
+
+
+def log_folder() -> Path:
+    """The folder of the log files (not created here): :func:`user_folder`;
+    ``FAIRDESK_LOG_DIR`` overrides it (tests, locked-down machines).
+    """
+    override = os.environ.get("FAIRDESK_LOG_DIR")
+    if override:
+        return Path(override)
+    return user_folder()
 
 
 class SafeFormatter(logging.Formatter):

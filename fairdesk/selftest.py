@@ -135,9 +135,11 @@ def _engine_checks(state):
             ("transport and conformal", transport)]
 
 
-def run(out=sys.stdout, extra_checks=()) -> int:
+def run(out=None, extra_checks=()) -> int:
     """Run the checks (plus ``extra_checks``: (name, function) pairs, e.g. the window's,
-    which lives in fairdesk.gui so that this module stays free of Qt)."""
+    which lives in fairdesk.gui so that this module stays free of Qt). ``out`` defaults to
+    ``sys.stdout`` as it is when called (the windowed build replaces a None stdout)."""
+    out = sys.stdout if out is None else out
     failed = 0
     start = time.perf_counter()
     for name, fn in [*_checks(), *extra_checks]:

@@ -13,6 +13,9 @@ AppId={{6C6F7E2A-5B0B-4C55-9C2F-FA1D0E5C0A11}
 AppName=FairDesk
 AppVersion={#AppVersion}
 AppPublisher=FairDesk
+VersionInfoVersion={#AppVersion}
+VersionInfoProductName=FairDesk
+VersionInfoDescription=FairDesk setup
 DefaultDirName={userpf}\FairDesk
 DefaultGroupName=FairDesk
 PrivilegesRequired=lowest
@@ -36,7 +39,7 @@ Name: "{userprograms}\Uninstall FairDesk"; Filename: "{uninstallexe}"
 
 [Registry]
 ; .fairdesk projects open in FairDesk (per user: HKCU, no administrator rights)
-Root: HKCU; Subkey: "Software\Classes\.fairdesk"; ValueType: string; ValueName: ""; ValueData: "FairDesk.Project"; Flags: uninsdeletevalue
+Root: HKCU; Subkey: "Software\Classes\.fairdesk"; ValueType: string; ValueName: ""; ValueData: "FairDesk.Project"; Flags: uninsdeletevalue uninsdeletekeyifempty
 Root: HKCU; Subkey: "Software\Classes\FairDesk.Project"; ValueType: string; ValueName: ""; ValueData: "FairDesk project"; Flags: uninsdeletekey
 Root: HKCU; Subkey: "Software\Classes\FairDesk.Project\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: "{app}\FairDesk.exe,0"
 Root: HKCU; Subkey: "Software\Classes\FairDesk.Project\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\FairDesk.exe"" ""%1"""
