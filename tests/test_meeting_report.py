@@ -30,19 +30,38 @@ def test_workbook_sheets_summary_one_page(tmp_path):
     sc = [baseline([0.5]), Scenario("Strict", "thresholds", {"values": [0.6]}, notes="fewer flags"),
           Scenario("Fair", "group_thresholds", {"values": {g: [0.45] for g in data.group_names}})]
     comp = compare(data, sc, cost_ratio=(8, 1), bootstrap=5, seed=4)
-    out = write_meeting_workbook(tmp_path / "m.xlsx", table.source, data, comp)
+    out = write_meeting_workbook(tmp_path / "m.xlsx", table.source, data, comp, proposed="Fair",
+                                 notes="Discussed with the board on 3 March.", paper="A4")
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames[:4] == ["About this workbook", "Summary", "Comparison", "Decision table"]
     ws = wb["Summary"]
-    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    # one page, because it fits at 9 pt or more (see workbook._print_setup)
     assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 1
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_area and ws.print_area.startswith("'Summary'!$A$1")
-    names = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
-    assert {"Baseline", "Strict", "Fair"} <= set(names)
-    notes_col = next(c for r in range(1, 5) for c in range(1, ws.max_column + 1)
-                     if ws.cell(r, c).value == "Analyst's notes")  # after the interval columns
-    assert any(ws.cell(r, notes_col).value == "fewer flags" for r in range(1, ws.max_row + 1))
+    text = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    joined = "\n".join(text)
+    # the question, the data, the options with the proposed one marked
+    assert "Question: which rule should turn the score 'score' into decisions" in joined
+    assert "Data: sample_scores.csv" in joined and f"in {data.n_groups} groups" in joined
+    assert "Fair (proposed): " in joined
+    # per group and option: flagged, FPR and FNR with intervals; groups as rows
+    assert set(data.group_names) | {"Overall"} <= set(text)
+    assert "Fair*\nFPR" in text and "FPR\n95 %" in text
+    # plain-language changes for each group, counted in people
+    fair = comp.metrics[2]
+    g = 0
+    d_fp = fair.counts.fp[g, 0] - comp.metrics[0].counts.fp[g, 0]
+    sentence = next(t for t in text if t.startswith("Under Fair,") and data.group_names[g] in t)
+    assert f"{abs(d_fp):,.0f} {'fewer' if d_fp < 0 else 'more'} {data.group_names[g]} people" \
+        in sentence
+    assert "Analyst's notes: Discussed with the board on 3 March." in text
+    assert "Notes on Strict: fewer flags" in text
+    assert any(t.startswith("Warning: ") for t in text) == any(
+        p.severity == "warning" and p.code != "data_note" for p in data.problems)
+    # the headline measure with its interval and the pair behind it
+    assert any(t.startswith("Fair (proposed): ") and "95 %" in t and " vs " in t for t in text)
     assert wb["Comparison"]._charts
     about = {r[0]: r[1] for r in wb["About this workbook"].iter_rows(values_only=True) if r[0]}
     assert str(about["decision table bootstrap"]) == "4"
@@ -85,4 +104,115 @@ def test_report_from_project_round_trip(tmp_path):
     assert r.returncode == 0, r.stderr
     wb = openpyxl.load_workbook(out)
     ws = wb["Summary"]
-    assert [ws.cell(r, 1).value for r in range(3, 5)] == ["Baseline", "Strict"]
+    text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    assert "Options: Baseline: thresholds 0.5; Strict: thresholds 0.6." in text
+    assert "Notes on Strict: n" in text
+
+
+def _workbook(tmp_path, **kw):
+    table = load_table(SAMPLE)
+    data = prepare(table.frame, MAPPING)
+    sc = [baseline([0.5]), Scenario("Strict", "thresholds", {"values": [0.6]}),
+          Scenario("Fair", "group_thresholds", {"values": {g: [0.45] for g in data.group_names}})]
+    comp = compare(data, sc, bootstrap=5, seed=4)
+    return write_meeting_workbook(tmp_path / "m.xlsx", table.source, data, comp, paper="A4", **kw)
+
+
+def test_no_cell_shows_code_and_sheet_names_are_unique(tmp_path):
+    wb = openpyxl.load_workbook(_workbook(tmp_path, proposed="Strict"))
+    assert len({n.lower() for n in wb.sheetnames}) == len(wb.sheetnames)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert "fairdesk." not in str(cell.value or ""), (ws.title, cell.coordinate)
+        # every printed page says what it is
+        assert ws.oddFooter.right.text == "Page &P of &N" and ws.oddHeader.center.text == "&A"
+    about = {r[0]: r[1] for r in wb["About this workbook"].iter_rows(values_only=True) if r[0]}
+    assert about["Proposed option"] == "Strict"
+    assert about["Scenarios: Fair"].startswith("Group")  # one row per setting, not JSON
+    assert not any(str(v).startswith("{") for v in about.values())
+
+
+def test_unknown_proposed_option_is_refused(tmp_path):
+    from fairdesk.errors import FairDeskError
+
+    with pytest.raises(FairDeskError, match="'Nope' is not one of the scenarios"):
+        _workbook(tmp_path, proposed="Nope")
+
+
+def test_report_command_takes_proposed_and_notes(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Agreed: review again in June.\n", encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    r = run("report", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race",
+            "--scenario", "Baseline=0.5", "--scenario", "Strict=0.6", "--proposed", "Strict",
+            "--notes", notes, "--bootstrap", "0", "--out", out)
+    assert r.returncode == 0, r.stderr
+    text = [str(c.value) for row in openpyxl.load_workbook(out)["Summary"].iter_rows()
+            for c in row if c.value is not None]
+    assert "Strict (proposed): thresholds 0.6" in " ".join(text)
+    assert "Analyst's notes: Agreed: review again in June." in text
+    bad = run("report", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race",
+              "--scenario", "Baseline=0.5", "--proposed", "Other", "--out", tmp_path / "x.xlsx")
+    assert bad.returncode == 2 and "'Other' is not one of the scenarios" in bad.stderr
+
+
+def _libreoffice():
+    import shutil
+    return shutil.which("libreoffice") or shutil.which("soffice")
+
+
+def _has_calibri_metrics() -> bool:
+    """Excel prints with Calibri; LibreOffice measures like Excel only with Calibri or its
+    metric twin Carlito installed (Debian: fonts-crosextra-carlito)."""
+    import shutil
+    if not shutil.which("fc-list"):
+        return False
+    fonts = subprocess.run(["fc-list"], capture_output=True, text=True).stdout
+    return "Carlito" in fonts or "Calibri" in fonts
+
+
+@pytest.mark.skipif(not _libreoffice() or not _has_calibri_metrics(),
+                    reason="LibreOffice with Calibri metrics (Carlito) is not installed")
+def test_summary_prints_on_one_page_at_nine_points_or_more(tmp_path):
+    """COMPAS by race, three scenarios, rendered as printed: the Summary is one page and its
+    smallest word is at least 9 pt (word heights from pdftotext -bbox, calibrated on the
+    footer, which is always 9 pt)."""
+    import re
+    import shutil
+
+    compas = ROOT.parent / "shared" / "data" / "compas_two_year.csv"
+    if not compas.exists() or not shutil.which("pdftotext"):
+        pytest.skip("COMPAS data or pdftotext absent")
+    out = tmp_path / "compas.xlsx"
+    r = run("report", compas, "--score", "decile_score", "--label", "two_year_recid", "--group",
+            "race", "--scenario", "Baseline=5", "--scenario", "Higher=7", "--scenario",
+            "Fair=African-American:7,Caucasian:5,Hispanic:5,Other:5,Asian:5,Native American:5",
+            "--proposed", "Fair", "--bootstrap", "20", "--out", out)
+    assert r.returncode == 0, r.stderr
+    subprocess.run([_libreoffice(), "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                    str(out)], capture_output=True, timeout=300, check=True)
+    pdf = tmp_path / "compas.pdf"
+    page = None
+    for i in range(1, 6):
+        text = subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"],
+                              capture_output=True, text=True).stdout
+        if "Decision options at a glance" in text:
+            page = i
+            assert "Page 1 of 1" not in text  # numbered within the workbook, not alone
+            break
+    assert page is not None, "no Summary page"
+    nxt = subprocess.run(["pdftotext", "-f", str(page + 1), "-l", str(page + 1), str(pdf), "-"],
+                         capture_output=True, text=True).stdout
+    assert "Decision options at a glance" not in nxt and "Overall" not in nxt.split("Fairness")[0]
+    box = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
+                         capture_output=True, text=True).stdout
+    words = re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', box)
+    heights = {w: float(b) - float(a) for a, b, w in words}
+    footer = heights["Page"]  # the footer is printed at 9 pt whatever the scale
+    body = [float(b) - float(a) for a, b, w in words if w not in ("Page", "of", "Input", "SHA-256")]
+    smallest_pt = min(body) * 9 / footer
+    assert smallest_pt >= 8.9, smallest_pt
+    assert "Fair (proposed)" in subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True, text=True).stdout

@@ -120,7 +120,8 @@ def test_sheet_order_and_about(tmp_path):
     # more digits than Excel keeps: stored as text so no digit is lost
     assert values[("Random seeds", "big")] == "12345678901234567890"
     assert values[("Settings", "bootstrap")] == "Yes"
-    assert values[("Settings", "nested")] == '{"a": [1, 2]}'
+    # a nested setting reads one row per entry, not as JSON (issue 15)
+    assert values[("Settings", "nested: a")] == "1; 2"
     assert values[("Label mapping", "positive")] == '["yes", "1"]'
     written = values[("Application", "Written")]
     assert written[:4].isdigit() and "T" in written  # ISO date-time, local

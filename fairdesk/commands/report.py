@@ -8,7 +8,31 @@ from ..cli import add_data_options, load_data, subcommand
 from ..errors import FairDeskError
 
 
-def _report_from_project(path, out, bootstrap, seed, all_groups=False):
+def _read_notes(path) -> str:
+    """The analyst's notes for the Summary: a small UTF-8 text file."""
+    import os
+    import stat
+
+    if path is None:
+        return ""
+    try:
+        info = os.stat(path)
+    except OSError as err:
+        raise FairDeskError(f"--notes '{path}': {err.strerror or 'cannot be read'}.") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise FairDeskError(f"--notes '{path}' is not an ordinary text file.")
+    if info.st_size > 100_000:
+        raise FairDeskError(f"--notes '{path}' is {info.st_size:,} bytes; the Summary takes notes "
+                            "of at most 100,000 bytes (a few paragraphs).")
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError) as err:
+        raise FairDeskError(f"--notes '{path}' could not be read as UTF-8 text ({err}). Save it "
+                            "as plain text (UTF-8).") from None
+
+
+def _report_from_project(path, out, bootstrap, seed, all_groups=False, proposed=None, notes=""):
     from ..io.loading import load_table
     from ..project import check_input, load_project
     from ..reports.meeting_report import write_meeting_workbook
@@ -37,7 +61,8 @@ def _report_from_project(path, out, bootstrap, seed, all_groups=False):
     rule = Reliability(min_group_size=project.min_group_size, all_groups=all_groups)
     comp = compare(data, scenarios, cost_ratio=cost, bootstrap=bootstrap, seed=seed, reliability=rule)
     return write_meeting_workbook(out, table.source, data, comp, settings={"Project": str(path)},
-                                  seeds=project.seeds)
+                                  seeds=project.seeds, proposed=proposed,
+                                  notes=notes or project.notes)
 
 
 def _check_scenario_values(scenarios, data) -> list[str]:
@@ -71,6 +96,10 @@ def _report_parser(p: argparse.ArgumentParser):
                    help="bootstrap resamples for the 95 %% intervals (200; 0 = exact intervals of "
                         "rates only)")
     p.add_argument("--seed", type=int, default=12345)
+    p.add_argument("--proposed", metavar="NAME",
+                   help="the scenario to mark as proposed on the Summary")
+    p.add_argument("--notes", metavar="FILE",
+                   help="a UTF-8 text file with the analyst's notes for the Summary")
     p.add_argument("--all-groups", action="store_true",
                    help="compare every group in the fairness measures (default: groups with at "
                         "least --min-group-size rows and 10 people in each rate's denominator)")
@@ -86,14 +115,17 @@ def _report_parser(p: argparse.ArgumentParser):
         if not all(0 < c < float("inf") for c in (fn, fp)):
             raise FairDeskError(f"--cost-ratio '{args.cost_ratio}': both costs must be positive "
                                 "finite numbers, e.g. 8:1.")
+        notes = _read_notes(args.notes)
         if args.data.lower().endswith(".fairdesk"):
-            out = _report_from_project(args.data, args.out, args.bootstrap, args.seed, args.all_groups)
+            out = _report_from_project(args.data, args.out, args.bootstrap, args.seed, args.all_groups,
+                                       args.proposed, notes)
             print(f"wrote {out}")
             return 0
         if not args.score or not args.label:
             raise FairDeskError("Give --score and --label (and --group) for a data file, or a .fairdesk project.")
         table, data = load_data(args)
         scenarios = [parse_scenario(s, data.group_names) for s in args.scenario]
+        analyst_notes = notes
         notes = _check_scenario_values(scenarios, data)
         if args.baseline:
             from ..options import outside_range_notes, threshold_rules
@@ -110,7 +142,8 @@ def _report_parser(p: argparse.ArgumentParser):
         comp = compare(data, scenarios, cost_ratio=(fn, fp), bootstrap=args.bootstrap, seed=args.seed,
                        reliability=rule)
         out = write_meeting_workbook(args.out, table.source, data, comp,
-                                     settings={"Command line": " ".join(args.scenario)})
+                                     settings={"Command line": " ".join(args.scenario)},
+                                     proposed=args.proposed, notes=analyst_notes)
         print(f"wrote {out}")
         for note in notes:
             print(f"note: {note}")

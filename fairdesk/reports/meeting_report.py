@@ -7,7 +7,7 @@ import numpy as np
 
 from ..dataset import AnalysisData
 from ..jobs import NO_JOB
-from ..metrics.fairness import DEFINITIONS
+from ..metrics.fairness import DEFINITIONS, SHORT_RATE
 from ..metrics.rates import RATES
 from ..scenarios import COMPARISON_RATES, Comparison
 from ..undefined import Undefined
@@ -44,49 +44,142 @@ def interval_note(comp: Comparison) -> str:
                     "their interval is marked as not estimated.")
 
 
-def summary_table(comp: Comparison, fairness_key: str = HEADLINE_FAIRNESS) -> Table:
-    rows = []
+def _pct(x) -> str:
+    return "undefined" if np.isnan(x) else f"{100 * x:.1f} %"
+
+
+def _people(x: float) -> str:
+    return f"{abs(x):,.0f}"
+
+
+def _short_interval(lo, hi) -> str | Undefined:
+    if np.isnan(lo) or np.isnan(hi):
+        return Undefined("not estimated (the rate is undefined, or no bootstrap was run)")
+    return f"{100 * lo:.1f}–{100 * hi:.1f}"
+
+
+def proposed_index(comp: Comparison, proposed: str | None) -> int | None:
+    """The scenario marked as proposed (by name), or None."""
+    if proposed is None:
+        marked = [j for j, s in enumerate(comp.scenarios) if s.origin.get("proposed")]
+        return marked[0] if marked else None
+    names = [s.name for s in comp.scenarios]
+    if proposed not in names:
+        from ..errors import FairDeskError
+        raise FairDeskError(f"The proposed option '{proposed}' is not one of the scenarios: "
+                            + ", ".join(f"'{n}'" for n in names) + ".")
+    return names.index(proposed)
+
+
+def change_sentences(comp: Comparison, j: int) -> list[str]:
+    """Plain-language changes from the baseline to scenario ``j``, one sentence per group,
+    in expected people (weights count as people)."""
+    base, m = comp.metrics[0], comp.metrics[j]
+    name = comp.scenarios[j].name
+    out = []
+    for g, gname in enumerate(comp.group_names):
+        d_fp = float(m.counts.fp[g, 0] - base.counts.fp[g, 0])
+        d_fn = float(m.counts.fn[g, 0] - base.counts.fn[g, 0])
+        parts = []
+        if round(d_fp) != 0:
+            parts.append(f"{_people(d_fp)} {'fewer' if d_fp < 0 else 'more'} {gname} people without "
+                         f"the outcome would be flagged (FPR {_pct(base.rates['fpr'][g])} → "
+                         f"{_pct(m.rates['fpr'][g])})")
+        if round(d_fn) != 0:
+            parts.append(f"{_people(d_fn)} {'fewer' if d_fn < 0 else 'more'} with the outcome would "
+                         f"be missed (FNR {_pct(base.rates['fnr'][g])} → {_pct(m.rates['fnr'][g])})")
+        if parts:
+            out.append(f"Under {name}, " + ", and ".join(parts) + ".")
+        else:
+            out.append(f"Under {name}, nothing changes for {gname} people.")
+    return out
+
+
+def summary_table(comp: Comparison, fairness_key: str = HEADLINE_FAIRNESS, *,
+                  data: AnalysisData | None = None, source=None, proposed: str | None = None,
+                  notes: str = "", warnings: list[str] | None = None) -> Table:
+    """One landscape page for a manager: the question and the data, the options with the
+    proposed one marked, the headline fairness measure with its interval and pair, what
+    the proposal changes for each group in words, and per group and option the share
+    flagged, FPR and FNR with their intervals; the analyst's notes and the warnings."""
+    names = comp.group_names
+    k = proposed_index(comp, proposed)
+    label = lambda j: comp.scenarios[j].name + (" (proposed)" if j == k else "")  # noqa: E731
+    pre = []
+    if data is not None:
+        m_ = data.mapping
+        groups = " × ".join(m_.groups) or "group"
+        pre.append(f"Question: which rule should turn the score '{m_.score}' into decisions, and "
+                   f"how does each option treat each {groups} group, judged by the outcome "
+                   f"'{m_.label}' (positive = {data.positive_label})?")
+        people = float(data.weight.sum())
+        what = f"{people:,.0f} people ({data.n:,} rows)" if data.weighted else f"{data.n:,} people"
+        file_ = f"{source.path.rsplit('/', 1)[-1].rsplit(chr(92), 1)[-1]}, " if source is not None else ""
+        pre.append(f"Data: {file_}{what} in {len(names)} groups: {', '.join(names)}.")
+    pre.append("Options: " + "; ".join(f"{label(j)}: {s.describe(names)}"
+                                       for j, s in enumerate(comp.scenarios)) + ".")
+    if k is None:
+        pre.append("No option is marked as proposed (mark one in the decision table, or "
+                   "give --proposed NAME).")
     fair_row = comp.row_index(fairness_key, "")
-    for j, (s, m) in enumerate(zip(comp.scenarios, comp.metrics)):
-        row = {"name": s.name, "rule": _rule_text(s, comp.group_names),
-               "origin": s.origin.get("engine", ""),
-               "selection": _v(m.overall["selection_rate"]), "tpr": _v(m.overall["tpr"]),
-               "fpr": _v(m.overall["fpr"]), "accuracy": _v(m.overall["accuracy"]),
-               "fair": _v(m.fairness[fairness_key], "fewer than two groups have the rates defined"),
-               "changed": m.changed_overall, "notes": s.notes}
-        for key, rate in (("selection", "selection_rate"), ("tpr", "tpr"), ("fpr", "fpr"),
-                          ("accuracy", "accuracy")):
-            row[key + "_ci"] = _interval_text(comp, comp.row_index(rate, "Overall"), j, True)
-        row["fair_ci"] = _interval_text(comp, fair_row, j, False)
+    pre.append(f"## {fairness_key}, {DEFINITIONS[fairness_key].name} (1 = balanced), over "
+               + comp.reliability.describe())
+    for j, m in enumerate(comp.metrics):
+        value = m.fairness[fairness_key]
+        lo, hi, how = comp.interval(fair_row, j)
+        interval = (f"95 % {lo:.3f}–{hi:.3f}" if not (np.isnan(lo) or np.isnan(hi))
+                    else f"interval {how}")
         det = (m.details or {}).get(fairness_key)
-        row["pair"] = det.pair_text(comp.group_names) if det is not None and det.rate else \
+        pair = det.pair_text(names) if det is not None and det.rate else \
             (det.undefined_reason if det is not None else "")
-        row["left_out"] = (det.excluded_short(comp.group_names) or "none") if det is not None else ""
+        shown = "undefined" if np.isnan(value) else f"{value:.3f}"
+        left = det.excluded_short(names) if det is not None else ""
+        pre.append(f"{label(j)}: {shown} ({interval}); {pair}"
+                   + (f"; left out: {left}" if left else "") + ".")
+    target = k if k is not None else (len(comp.scenarios) - 1 if len(comp.scenarios) > 1 else None)
+    if target is not None and target != 0:
+        pre.append(f"## What {comp.scenarios[target].name} changes from {comp.scenarios[0].name}")
+        pre.extend(change_sentences(comp, target))
+
+    rows = []
+    for g, gname in enumerate(names + ["Overall"]):
+        row = {"group": gname}
+        for j, m in enumerate(comp.metrics):
+            for rate in ("selection_rate", "fpr", "fnr"):
+                v = m.rates[rate][g] if g < len(names) else m.overall[rate]
+                row[f"{rate}{j}"] = _v(v)
+                if rate != "selection_rate":
+                    lo, hi, _ = comp.interval(comp.row_index(rate, gname), j)
+                    row[f"{rate}_ci{j}"] = _short_interval(lo, hi)
+        row["people"] = float(comp.metrics[0].people[g].sum()) if g < len(names) else \
+            float(sum(m_.sum() for m_ in comp.metrics[0].people))
         rows.append(row)
-    ci = "95 % interval"
-    cols = [Column("name", "Scenario", width=22), Column("rule", "Thresholds / rule", width=34),
-            Column("origin", "From", width=18),
-            Column("selection", "Flagged", "percent", 1), Column("selection_ci", ci, width=13),
-            Column("tpr", "TPR (recall)", "percent", 1), Column("tpr_ci", ci, width=13),
-            Column("fpr", "FPR", "percent", 1), Column("fpr_ci", ci, width=13),
-            Column("accuracy", "Accuracy", "percent", 1), Column("accuracy_ci", ci, width=13),
-            Column("fair", f"{fairness_key} (1 = balanced)", "float", 3,
-                   note=DEFINITIONS[fairness_key].meaning),
-            Column("fair_ci", f"{fairness_key} {ci}", width=16),
-            Column("pair", f"{fairness_key}: pair behind it", width=40),
-            Column("left_out", f"{fairness_key}: groups left out (why)", width=48,
-                   note="Rows below the minimum group size, or too few people in a rate's denominator "
-                        "(e.g. 'FNR: 8 < 10' = 8 people with the outcome); the Decision table has the "
-                        "reasons in full."),
-            Column("changed", "Decisions changed vs baseline", "percent", 1),
-            Column("notes", "Analyst's notes", width=36)]
-    return Table("Summary", cols, rows, title="Decision options at a glance",
-                 notes=["The first scenario is the baseline (group-agnostic thresholds). Rates are overall; "
-                        "the Decision table sheet has them by group, with every fairness measure.",
-                        f"{fairness_key}: {DEFINITIONS[fairness_key].name}, the smallest ratio between two "
-                        "groups' rates (1 = equal), over " + comp.reliability.describe() + ".",
-                        interval_note(comp)],
-                 one_page=True)
+    cols = [Column("group", "Group", width=max(12, min(26, max(len(n) for n in names + ["Overall"]) + 1))),
+            Column("people", "People", "int")]
+    for j in range(len(comp.scenarios)):
+        short = comp.scenarios[j].name[:14] + ("*" if j == k else "")
+        # narrow columns (headers on two lines) so that three options fit one landscape
+        # page at 9 pt or more
+        cols += [Column(f"selection_rate{j}", f"{short}\nflagged", "percent", 1, width=8),
+                 Column(f"fpr{j}", f"{short}\nFPR", "percent", 1, width=8,
+                        note=RATES["fpr"].definition),
+                 Column(f"fpr_ci{j}", "FPR\n95 %", width=10),
+                 Column(f"fnr{j}", f"{short}\nFNR", "percent", 1, width=8,
+                        note=RATES["fnr"].definition),
+                 Column(f"fnr_ci{j}", "FNR\n95 %", width=10)]
+    below = []
+    if k is not None:
+        below.append(f"* {comp.scenarios[k].name} is the proposed option.")
+    if notes.strip():
+        below.append("Analyst's notes: " + " ".join(notes.split()))
+    for s in comp.scenarios:
+        if s.notes:
+            below.append(f"Notes on {s.name}: {s.notes}")
+    for w in warnings or []:
+        below.append("Warning: " + w)
+    below.append(interval_note(comp))
+    return Table("Summary", cols, rows, title="Decision options at a glance", preamble=pre,
+                 notes=below, one_page=True)
 
 
 def comparison_table(comp: Comparison) -> Table:
@@ -105,7 +198,8 @@ def comparison_table(comp: Comparison) -> Table:
     return Table("Comparison", cols, rows, title="Fairness and accuracy of each scenario",
                  charts=[ChartSpec("scatter", f"{HEADLINE_FAIRNESS} against accuracy (one point per scenario)",
                                    "accuracy", [HEADLINE_FAIRNESS], x_title="accuracy",
-                                   y_title=f"{HEADLINE_FAIRNESS} (1 = balanced)", scatter_lines=False)])
+                                   y_title=f"{HEADLINE_FAIRNESS} (1 = balanced)", scatter_lines=False,
+                                   label_key="name")])
 
 
 def decision_table(comp: Comparison) -> Table:
@@ -170,19 +264,29 @@ def scenario_sheets(comp: Comparison, i: int) -> list[Table]:
     return [Table(f"{s.name} tiers", cols, rows, title=f"{s.name}: {s.describe(comp.group_names)}",
                   notes=[n for n in notes if n]),
             Table(f"{s.name} rates", [Column("group", "Group")] +
-                  [Column(r, RATES[r].name, "percent", 1) for r in COMPARISON_RATES], rate_rows,
+                  [Column(r, SHORT_RATE.get(r, RATES[r].name), "percent", 1,
+                          note=f"{RATES[r].name}: {RATES[r].definition}") for r in COMPARISON_RATES],
+                  rate_rows,
                   title=f"{s.name}: rates by group")]
 
 
-def meeting_tables(comp: Comparison, engine_tables: list[Table] | None = None) -> list[Table]:
-    tables = [summary_table(comp), comparison_table(comp), decision_table(comp)]
+def meeting_tables(comp: Comparison, engine_tables: list[Table] | None = None, *,
+                   data: AnalysisData | None = None, source=None, proposed: str | None = None,
+                   notes: str = "") -> list[Table]:
+    warnings = [p.message for p in (data.problems if data is not None else [])
+                if p.severity == "warning" and p.code != "data_note"]
+    tables = [summary_table(comp, data=data, source=source, proposed=proposed, notes=notes,
+                            warnings=warnings),
+              comparison_table(comp), decision_table(comp)]
     for i in range(len(comp.scenarios)):
         tables.extend(scenario_sheets(comp, i))
     return tables + list(engine_tables or [])
 
 
 def write_meeting_workbook(path, source, data: AnalysisData, comp: Comparison, engine_tables=None,
-                           settings: dict | None = None, seeds: dict | None = None, *, job=NO_JOB) -> str:
+                           settings: dict | None = None, seeds: dict | None = None, *, job=NO_JOB,
+                           proposed: str | None = None, notes: str = "", force: bool = False,
+                           paper: str | None = None) -> str:
     job.progress(0.1, "Writing the meeting workbook")
     settings = dict(settings or {})
     settings["Scenarios"] = {s.name: s.describe(comp.group_names) for s in comp.scenarios}
@@ -193,7 +297,12 @@ def write_meeting_workbook(path, source, data: AnalysisData, comp: Comparison, e
     for s in comp.scenarios:
         if "seed" in s.origin:
             seeds[f"scenario {s.name}"] = s.origin["seed"]
+    k = proposed_index(comp, proposed)
+    settings["Proposed option"] = comp.scenarios[k].name if k is not None else "(none marked)"
     out = write_workbook(path, about=about_sections(source, data, settings, seeds),
-                         tables=meeting_tables(comp, engine_tables), input_paths=[source.path])
+                         tables=meeting_tables(comp, engine_tables, data=data, source=source,
+                                               proposed=proposed, notes=notes),
+                         input_paths=[source.path], force=force, paper=paper,
+                         title="FairDesk meeting workbook")
     job.progress(1.0, "Written")
     return str(out)

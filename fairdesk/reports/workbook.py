@@ -86,11 +86,13 @@ _CELL_MAX_CHARS = 32767
 
 # Shared style objects: openpyxl stores each distinct style once, and sharing the objects
 # keeps per-cell work to a dictionary look-up.
-_TITLE_FONT = Font(bold=True, size=14)
-_SECTION_FONT = Font(bold=True, size=12)
-_BOLD = Font(bold=True)
-_UNDEFINED_FONT = Font(italic=True, color="808080")
-_NOTE_FONT = Font(italic=True, color="404040")
+# The font is named: a font without a name prints in a serif fallback in some programs.
+FONT_NAME = "Calibri"
+_TITLE_FONT = Font(name=FONT_NAME, bold=True, size=14)
+_SECTION_FONT = Font(name=FONT_NAME, bold=True, size=12)
+_BOLD = Font(name=FONT_NAME, bold=True)
+_UNDEFINED_FONT = Font(name=FONT_NAME, italic=True, color="808080")
+_NOTE_FONT = Font(name=FONT_NAME, italic=True, color="404040")
 _HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
 _HEADER_BORDER = Border(bottom=Side(style="thin", color="000000"))
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="bottom")
@@ -162,6 +164,9 @@ class Table:
     notes: list[str] = field(default_factory=list)  # lines written under the table
     charts: list[ChartSpec] = field(default_factory=list)
     one_page: bool = False  # print the whole sheet on one landscape page (print area set)
+    # Lines of text between the title and the table (sentences for a reader); a line
+    # starting with "## " is a bold heading. Each spans the table's width and wraps.
+    preamble: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- text safety
@@ -420,7 +425,7 @@ WIDE_SCALE = 80
 # Printable area in points (paper less 0.7" side and 0.75" top/bottom margins, as set).
 _PAPER = {"A4": (9, 595.0, 842.0), "Letter": (1, 612.0, 792.0)}  # openpyxl code, w, h
 _SIDE_MARGIN_PT = 0.7 * 72 * 2
-_TOP_MARGIN_PT = (0.75 + 0.75) * 72 + 2 * 0.3 * 72  # margins and header/footer bands
+_TOP_MARGIN_PT = (0.75 + 0.75) * 72  # the header and footer sit inside these margins
 _LETTER_REGIONS = ("US", "CA", "MX", "PH", "CL", "CO", "VE", "PR", "GT", "CR", "PA",
                    "United States", "Canada", "Mexico", "Philippines")
 
@@ -535,6 +540,18 @@ def _write_about(ws, about, paper: str = "A4") -> None:
                     vcell.alignment = Alignment(horizontal="left", vertical="top")
         row += 1
 
+    def rows_of(key, value):
+        """A setting that is itself a mapping or a list reads one row per entry, not as
+        JSON: 'Scenarios: Fair' … ."""
+        if isinstance(value, Mapping) and value:
+            for k, v in value.items():
+                yield from rows_of(f"{key}: {k}", v)
+        elif isinstance(value, (list, tuple)) and value and all(
+                not isinstance(v, (Mapping, list, tuple)) for v in value):
+            yield key, "; ".join(str(v) for v in value)
+        else:
+            yield key, value
+
     for key, value in items:
         if isinstance(value, Mapping):
             if row > 3:
@@ -546,11 +563,12 @@ def _write_about(ws, about, paper: str = "A4") -> None:
             if not value:
                 pair("(none)", None)
             for k, v in value.items():
-                pair(k, v)
+                for k2, v2 in rows_of(k, v):
+                    pair(k2, v2)
         else:
             pair(key, value)
 
-    ws.column_dimensions["A"].width = _fit_width(key_len, 12, 40)
+    ws.column_dimensions["A"].width = _fit_width(key_len + 2, 12, 40)
     width_b = _fit_width(value_len, 20, ABOUT_VALUE_MAX_WIDTH)
     ws.column_dimensions["B"].width = width_b
     for r, length in wrapped:  # not every spreadsheet program sizes wrapped rows itself
@@ -582,6 +600,18 @@ def _write_table(ws, table: Table, paper: str = "A4") -> int:
         _set_text(cell, str(table.title))
         cell.font = _TITLE_FONT
         row = 2
+    preamble_rows = []
+    for line in table.preamble:
+        row += 1 if line.startswith("## ") and row > 2 else 0  # a blank line before a heading
+        cell = ws.cell(row=row, column=1)
+        _set_text(cell, line[3:] if line.startswith("## ") else str(line))
+        if line.startswith("## "):
+            cell.font = _SECTION_FONT
+        cell.alignment = _WRAP_TOP
+        preamble_rows.append((row, len(str(line))))
+        row += 1
+    if table.preamble:
+        row += 1
     header_row = row
     first_data = header_row + 1
     last_row = header_row + n_rows
@@ -630,6 +660,7 @@ def _write_table(ws, table: Table, paper: str = "A4") -> int:
             # +2 for the autofilter button beside the header text
             ws.column_dimensions[letter].width = _fit_width(max(longest, header_len + 2))
 
+    _span_lines(ws, preamble_rows, len(columns))
     for r, lines in wrapped_lines.items():  # not every spreadsheet program sizes wrapped rows
         ws.row_dimensions[r].height = 15 * min(lines, 30)
         for c_idx in range(1, len(columns) + 1):  # the row's values line up at the top
@@ -652,9 +683,11 @@ def _write_table(ws, table: Table, paper: str = "A4") -> int:
         cell = ws.cell(row=r, column=1)
         _set_text(cell, line)
         cell.font = _NOTE_FONT
+        preamble_rows.append((r, len(line)))  # spans the table's width and wraps, as above
         r += 1
 
     chart_row = r + 1  # charts go below the table and its notes, one under the other
+    _span_lines(ws, preamble_rows[len(table.preamble):], len(columns))
     for i, spec in enumerate(table.charts):
         _add_chart(ws, spec, columns, header_row, last_row, i, f"A{chart_row}")
         chart_row += math.ceil(spec.height_cm / 0.53) + 2
@@ -668,6 +701,22 @@ def _write_table(ws, table: Table, paper: str = "A4") -> int:
         ws.print_area = f"A1:{last_col}{max(r - 1, last_row)}"
         ws.print_options.horizontalCentered = True
     return chart_row
+
+
+def _span_lines(ws, lines, n_columns: int) -> None:
+    """Sentences above or below a table span its width (merged cells) and get the height
+    their wrapping needs, so nothing is cut at the print area's edge."""
+    total = sum(ws.column_dimensions[get_column_letter(c)].width or 8.43
+                for c in range(1, n_columns + 1))
+    for r, length in lines:
+        cell = ws.cell(row=r, column=1)
+        cell.alignment = _WRAP_TOP
+        if n_columns > 1:
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=n_columns)
+        # proportional text is narrower than the '0's that column widths count
+        needed = math.ceil(length * 0.9 / max(total - 2, 1))
+        if needed > 1:
+            ws.row_dimensions[r].height = 15 * min(needed, 30)
 
 
 def _add_chart(ws, spec: ChartSpec, columns, header_row: int, last_row: int, index: int,
@@ -947,7 +996,7 @@ def _write_contents(ws, listed, paper: str) -> None:
         cell = ws.cell(row=r, column=1)
         _set_text(cell, name)
         cell.hyperlink = f"#'{name.replace(chr(39), chr(39) * 2)}'!A1"
-        cell.font = Font(color="0563C1", underline="single")
+        cell.font = Font(name=FONT_NAME, color="0563C1", underline="single")
         _set_text(ws.cell(row=r, column=2), str(full))
     ws.column_dimensions["A"].width = _fit_width(max(len(n) for n, _ in listed) + 2, 12, 34)
     ws.column_dimensions["B"].width = _fit_width(max(len(str(f)) for _, f in listed) + 2, 20, 90)
@@ -976,6 +1025,7 @@ def _headers_and_footers(wb, title: str, sha256: str) -> None:
     the first 12 characters of the input's SHA-256."""
     date = _dt.date.today().isoformat()
     for ws in wb.worksheets:
+        ws.HeaderFooter.scaleWithDoc = False  # 9 pt on paper however the sheet is scaled
         for part in (ws.oddHeader, ws.firstHeader):
             part.left.text = _hf_text(title)
             part.left.size = 9
