@@ -122,7 +122,7 @@ def test_sheet_order_and_about(tmp_path):
     assert values[("Settings", "bootstrap")] == "Yes"
     # a nested setting reads one row per entry, not as JSON (issue 15)
     assert values[("Settings", "nested: a")] == "1; 2"
-    assert values[("Label mapping", "positive")] == '["yes", "1"]'
+    assert values[("Label mapping", "positive")] == "yes; 1"  # a list reads plainly, not as JSON
     written = values[("Application", "Written")]
     assert written[:4].isdigit() and "T" in written  # ISO date-time, local
     # section headings and keys bold
