@@ -556,6 +556,8 @@ def _sniff(sample: str, truncated: bool, name: str) -> tuple[str, str]:
         mode = max(set(body), key=lambda c: (body.count(c), c))
         if mode == 0:
             continue
+        if counts[0] == 0 and (mode < 2 or body.count(mode) < 3):
+            continue  # a header without it: only a title above a real table may lack it
         agreement = sum(c == mode for c in counts) / len(counts)
         score = (agreement, prefer_tab and delimiter == "\t", mode)
         if best_score is None or score > best_score:
@@ -1225,6 +1227,10 @@ def _finish_columns(frame: pd.DataFrame, header: list[str], where: str,
         )
     if unnamed:
         frame = frame.iloc[:, [i for i, h in enumerate(names) if h]]
+    if frame.shape[1] == 0:
+        raise DataError(
+            f"{where[0].upper()}{where[1:]} has no column with a name and values: the header "
+            "row is empty. Put the column names in the first row and load the file again.")
     frame.columns = [h for h in names if h]
     return frame
 
