@@ -52,16 +52,55 @@ class Scenario:
                    d.get("notes", ""))
 
     def describe(self, group_names=None) -> str:
+        """The rule in words (never a code path); with several thresholds (tiers), which
+        tiers count as flagged."""
         p = self.params
         if self.kind == "thresholds":
-            return "thresholds " + ", ".join(f"{v:g}" for v in p["values"])
+            values = p["values"]
+            text = ("threshold " if len(values) == 1 else "thresholds ") + ", ".join(f"{v:g}" for v in values)
+            if len(values) > 1:
+                j = int(p.get("decision", len(values) - 1))
+                text += f" (flagged: at or above {values[j]:g}, tiers S{j + 2}–S{len(values) + 1})"
+            return text
         if self.kind == "group_thresholds":
-            return "; ".join(f"{g}: " + ", ".join(f"{v:g}" for v in vals) for g, vals in p["values"].items())
+            text = "; ".join(f"{g}: " + ", ".join(f"{v:g}" for v in vals) for g, vals in p["values"].items())
+            k = max((len(v) for v in p["values"].values()), default=1)
+            if k > 1:
+                j = int(p.get("decision", k - 1))
+                text += f" (flagged: at or above each group's threshold number {j + 1})"
+            return text
         if self.kind == "selection":
             return f"a list of {len(p['rows']):,} rows"
         if self.kind == "randomized":
             return "; ".join(f"{g}: t0 {q['t0']:g}, t1 {q['t1']:g}, p {q['p']:.3g}" for g, q in p["groups"].items())
-        return str(p.get("engine", self.kind))
+        return _hook_words(p)
+
+
+# The engines whose per-row probabilities a scenario can use, in words.
+_HOOKS = {
+    "equalized_odds": "Equalized odds with randomisation",
+    "transport": "Scores transported onto the reference group",
+    "households": "Household policy",
+}
+_FAMILIES = {"fixed": "fixed randomisation between two thresholds",
+             "linear": "preferential randomisation, linear curves",
+             "quadratic": "preferential randomisation, quadratic curves",
+             "cubic": "preferential randomisation, piecewise cubic curves",
+             "quartic": "preferential randomisation, 4th-order curves"}
+
+
+def _hook_words(params: dict) -> str:
+    engine = str(params.get("engine", ""))
+    module = engine.split(":")[0].rsplit(".", 1)[-1]
+    words = _HOOKS.get(module, "Rule from another page")
+    settings = params.get("settings", {}) or {}
+    if module == "equalized_odds" and settings.get("family") in _FAMILIES:
+        words += ", " + _FAMILIES[settings["family"]]
+    elif module == "transport" and "threshold" in settings:
+        words += f", at or above {settings['threshold']:g}"
+    elif module == "households" and settings.get("score"):
+        words += f" ({str(settings['score']).replace('_', ' ')})"
+    return words
 
 
 def baseline(values, name: str = "Baseline") -> Scenario:

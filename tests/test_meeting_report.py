@@ -105,7 +105,7 @@ def test_report_from_project_round_trip(tmp_path):
     wb = openpyxl.load_workbook(out)
     ws = wb["Summary"]
     text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
-    assert "Options: Baseline: thresholds 0.5; Strict: thresholds 0.6." in text
+    assert "Options: Baseline: threshold 0.5; Strict: threshold 0.6." in text
     assert "Notes on Strict: n" in text
 
 
@@ -150,7 +150,7 @@ def test_report_command_takes_proposed_and_notes(tmp_path):
     assert r.returncode == 0, r.stderr
     text = [str(c.value) for row in openpyxl.load_workbook(out)["Summary"].iter_rows()
             for c in row if c.value is not None]
-    assert "Strict (proposed): thresholds 0.6" in " ".join(text)
+    assert "Strict (proposed): threshold 0.6" in " ".join(text)
     assert "Analyst's notes: Agreed: review again in June." in text
     bad = run("report", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race",
               "--scenario", "Baseline=0.5", "--proposed", "Other", "--out", tmp_path / "x.xlsx")

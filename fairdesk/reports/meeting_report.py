@@ -12,7 +12,7 @@ from ..metrics.rates import RATES
 from ..scenarios import COMPARISON_RATES, Comparison
 from ..undefined import Undefined
 from .audit_report import about_sections
-from .workbook import ChartSpec, Column, Table, write_workbook
+from .workbook import ChartSpec, Column, Formatted, Table, write_workbook
 
 HEADLINE_FAIRNESS = "ERB"
 
@@ -210,15 +210,22 @@ def decision_table(comp: Comparison) -> Table:
         label = RATES[r["measure"]].name if r["measure"] in RATES else \
             (f"{r['measure']} ({DEFINITIONS[r['measure']].name})" if r["measure"] in DEFINITIONS else r["measure"])
         row = {"section": r["section"], "measure": label, "group": r["group"]}
+        # one unit per kind of row: rates as percentages (1 decimal), ratios with 3, costs 4
+        kind, dec = ("percent", 1) if r["kind"] == "percent" else \
+            ("float", 4 if r["section"].startswith("Expected cost") else 3)
+
+        def cell(x, kind=kind, dec=dec):
+            return Formatted(x, kind, dec) if not isinstance(x, Undefined) else x
         for j, v in enumerate(r["values"]):
-            row[f"s{j}"] = _v(v)
+            row[f"s{j}"] = cell(_v(v))
             if j:
                 base = r["values"][0]
-                row[f"d{j}"] = _v(v - base) if not (np.isnan(v) or np.isnan(base)) else Undefined("undefined in one scenario")
+                row[f"d{j}"] = cell(_v(v - base)) if not (np.isnan(v) or np.isnan(base)) \
+                    else Undefined("undefined in one scenario")
             if boot is not None:
-                row[f"sd{j}"] = _v(boot["sd"][i, j], "defined in fewer than two resamples")
+                row[f"sd{j}"] = cell(_v(boot["sd"][i, j], "defined in fewer than two resamples"))
             lo, hi, how = comp.interval(i, j)
-            row[f"lo{j}"], row[f"hi{j}"] = _v(lo, how), _v(hi, how)
+            row[f"lo{j}"], row[f"hi{j}"] = cell(_v(lo, how)), cell(_v(hi, how))
         if r["section"].startswith("Fairness"):
             dets = [(m.details or {}).get(r["measure"]) for m in comp.metrics]
             row["pair"] = " | ".join(d.pair_text(comp.group_names) or d.undefined_reason for d in dets if d)
@@ -232,7 +239,9 @@ def decision_table(comp: Comparison) -> Table:
         if boot is not None:
             cols.append(Column(f"sd{j}", f"{n} (SD)", "float", 4))
         if j:
-            cols.append(Column(f"d{j}", f"{n} − baseline", "float", 4))
+            cols.append(Column(f"d{j}", f"{n} − baseline", "float", 4,
+                               note="Rates: difference in percentage points; ratios and costs: "
+                                    "difference in their own units."))
     cols += [Column("pair", "Fairness: pair behind the value (per scenario)", width=50),
              Column("left_out", "Fairness: groups left out (per scenario)", width=50)]
     notes = ["Rates are expected values: a randomised rule counts each row with its probability of a "
@@ -243,16 +252,18 @@ def decision_table(comp: Comparison) -> Table:
     return Table("Decision table", cols, rows, title="Every measure, scenario by scenario", notes=notes)
 
 
-def scenario_sheets(comp: Comparison, i: int) -> list[Table]:
-    """Two sheets per scenario: people per tier and group, and rates by group."""
+def scenario_sheets(comp: Comparison, i: int, weighted: bool = True) -> list[Table]:
+    """Two sheets per scenario: people per tier and group, and rates by group. "People"
+    appears only with frequency weights (otherwise it would repeat "Rows")."""
     s, m = comp.scenarios[i], comp.metrics[i]
     rows = []
     for g, gname in enumerate(comp.group_names):
         for t in range(m.n_tiers):
             rows.append({"group": gname, "tier": f"S{t + 1}", "rows": float(m.rows[g, t]),
                          "people": float(m.people[g, t])})
-    cols = [Column("group", "Group"), Column("tier", "Tier"), Column("rows", "Rows", "int"),
-            Column("people", "People (weighted)", "float", 1)]
+    cols = [Column("group", "Group"), Column("tier", "Tier"), Column("rows", "Rows", "int")]
+    if weighted:
+        cols.append(Column("people", "People (weighted)", "float", 1))
     rate_rows = []
     for g, gname in enumerate(comp.group_names + ["Overall"]):
         row = {"group": gname}
@@ -279,7 +290,7 @@ def meeting_tables(comp: Comparison, engine_tables: list[Table] | None = None, *
                             warnings=warnings),
               comparison_table(comp), decision_table(comp)]
     for i in range(len(comp.scenarios)):
-        tables.extend(scenario_sheets(comp, i))
+        tables.extend(scenario_sheets(comp, i, data.weighted if data is not None else True))
     return tables + list(engine_tables or [])
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "ABOUT_SHEET",
     "ChartSpec",
     "Column",
+    "Formatted",
     "Table",
     "safe_text",
     "sanitize_sheet_name",
@@ -129,6 +130,20 @@ class Column:
         if self.kind == "percent":
             return ("0." + "0" * self.decimals if self.decimals else "0") + "%"
         return "General"
+
+
+@dataclass(frozen=True)
+class Formatted:
+    """A value with its own kind, for a column whose rows differ (a decision table row of
+    rates next to a row of ratios): rates stay percentages, ratios 0–1 with 3 decimals."""
+
+    value: object
+    kind: str = "float"
+    decimals: int = 3
+
+    @property
+    def number_format(self) -> str:
+        return Column("_", "_", self.kind, self.decimals).number_format
 
 
 @dataclass
@@ -634,9 +649,12 @@ def _write_table(ws, table: Table, paper: str = "A4") -> int:
         longest = 0
         r = first_data
         for value in col_values:
+            cell_fmt = fmt
+            if isinstance(value, Formatted):  # a row of its own kind in a mixed column
+                cell_fmt, value = value.number_format, value.value
             tag, payload = _classify(value, default_reason)
             cell = ws.cell(row=r, column=c_idx)
-            _write_value(cell, tag, payload, fmt)
+            _write_value(cell, tag, payload, cell_fmt)
             if tag == "undef":
                 reasons.setdefault(payload)
             elif tag == "inf":
@@ -1069,6 +1087,8 @@ def write_workbook(path, *, about, tables: list[Table], input_paths: Iterable = 
 
 
 def _csv_value(value, col: Column) -> str:
+    if isinstance(value, Formatted):
+        value = value.value
     tag, payload = _classify(value, "")
     if tag == "num":
         return str(payload)
