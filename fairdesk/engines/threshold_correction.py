@@ -204,8 +204,9 @@ class _Candidates:
 
 
 def _ratio(lo, hi, n_defined):
-    pos = hi > 0  # NaN compares False; dividing by 1 instead never warns
-    r = np.where(pos, lo / np.where(pos, hi, 1.0), 1.0)
+    pos = hi > 0  # NaN compares False
+    with np.errstate(invalid="ignore"):  # inf / inf (TE's x/0 on both sides) is NaN: undefined
+        r = np.where(pos, lo / np.where(pos, hi, 1.0), 1.0)
     return np.where(n_defined >= 2, r, np.nan)
 
 
