@@ -60,7 +60,9 @@ class Scenario:
             text = ("threshold " if len(values) == 1 else "thresholds ") + ", ".join(f"{v:g}" for v in values)
             if len(values) > 1:
                 j = int(p.get("decision", len(values) - 1))
-                text += f" (flagged: at or above {values[j]:g}, tiers S{j + 2}–S{len(values) + 1})"
+                tiers = (f"tier S{j + 2}" if j + 2 == len(values) + 1
+                         else f"tiers S{j + 2}–S{len(values) + 1}")
+                text += f" (flagged: at or above {values[j]:g}, {tiers})"
             return text
         if self.kind == "group_thresholds":
             text = "; ".join(f"{g}: " + ", ".join(f"{v:g}" for v in vals) for g, vals in p["values"].items())

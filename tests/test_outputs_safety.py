@@ -412,6 +412,9 @@ def test_window_export_over_a_foreign_file_needs_the_dialog(loaded_window, qtbot
     # through File ▸ Export the save dialog has asked to replace it: replaced
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (str(target), "")))
+    from fairdesk.gui import main_window
+    monkeypatch.setattr(main_window.dialogs, "choose_sections",
+                        lambda parent, offered: [key for key, _ in offered])
     n_errors = len(w.errors)
     w.export_dialog()
     wait_idle(qtbot, w)

@@ -46,6 +46,34 @@ def choose_sheet(parent, filename: str, sheets: list[str], hidden=()) -> str | N
     return sheets[shown.index(name)] if ok and name in shown else None
 
 
+def choose_sections(parent, sections: list[tuple[str, str]]) -> list[str] | None:
+    """Which pages' sheets go into the workbook: (key, title) pairs, all ticked at first.
+    Returns the keys ticked, or None when cancelled."""
+    from PySide6.QtWidgets import QCheckBox
+
+    if not sections:
+        return []
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("What goes into the workbook")
+    lay = QVBoxLayout(dialog)
+    lay.addWidget(QLabel("Sheets to write (the About, Contents and Glossary sheets are always "
+                         "included):"))
+    boxes = []
+    for key, title in sections:
+        box = QCheckBox(title)
+        box.setChecked(True)
+        box.setProperty("section", key)
+        lay.addWidget(box)
+        boxes.append(box)
+    buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    lay.addWidget(buttons)
+    if dialog.exec() != QDialog.Accepted:
+        return None
+    return [b.property("section") for b in boxes if b.isChecked()]
+
+
 def ask_decimal(parent, message: str, example: str) -> str | None:
     """Which mark is the decimal one, for numbers that read two ways; None = cancel."""
     box, as_point, as_comma = decimal_question(parent, message, example)

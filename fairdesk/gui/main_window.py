@@ -515,20 +515,34 @@ class MainWindow(QMainWindow):
         if path:
             if not path.lower().endswith(".xlsx"):
                 path += ".xlsx"
+            # what goes in: every page with a result is offered, all ticked
+            tables = {p.key: p.export_tables() for p in self._export_order()}
+            offered = [(p.key, p.title) for p in self._export_order() if tables[p.key]]
+            chosen = dialogs.choose_sections(self, offered)
+            if chosen is None:
+                return
             confirm_replace(path)  # the save dialog asked before replacing an existing file
-            self.export_workbook(path)
+            self.export_workbook(path, chosen, tables)
 
-    def export_workbook(self, path: str) -> None:
+    def _export_order(self):
+        # the decision table's meeting sheets (Summary, Comparison, …) come first
+        return sorted(self.pages, key=lambda p: p.key != "decision")
+
+    def export_workbook(self, path: str, sections: list[str] | None = None,
+                        tables_by_page: dict | None = None) -> None:
+        """Write the decision tables of the pages ``sections`` (page keys; None = all);
+        ``tables_by_page`` holds tables the caller already made."""
         from ..reports.audit_report import write_decision_tables
 
         if not path.lower().endswith(".xlsx"):
             path += ".xlsx"
         tables = []
         settings = {}
-        # the decision table's meeting sheets (Summary, Comparison, …) come first
-        ordered = sorted(self.pages, key=lambda p: p.key != "decision")
-        for page in ordered:
-            tables.extend(page.export_tables())
+        for page in self._export_order():
+            if sections is not None and page.key not in sections:
+                continue
+            tables.extend(tables_by_page[page.key] if tables_by_page and page.key in tables_by_page
+                          else page.export_tables())
             s = page.export_settings()
             if s:
                 settings[page.title] = s

@@ -270,7 +270,8 @@ def scenario_sheets(comp: Comparison, i: int, weighted: bool = True) -> list[Tab
         for r in COMPARISON_RATES:
             row[r] = _v(m.rates[r][g] if g < len(comp.group_names) else m.overall[r])
         rate_rows.append(row)
-    notes = [f"From: {', '.join(f'{k}: {v}' for k, v in s.origin.items())}" if s.origin else "",
+    origin = {k: v for k, v in s.origin.items() if k != "proposed"}
+    notes = [f"From: {', '.join(f'{k}: {v}' for k, v in origin.items())}" if origin else "",
              f"Notes: {s.notes}" if s.notes else ""]
     return [Table(f"{s.name} tiers", cols, rows, title=f"{s.name}: {s.describe(comp.group_names)}",
                   notes=[n for n in notes if n]),

@@ -362,7 +362,14 @@ class DecisionPage(Page):
         self.delete_button.clicked.connect(lambda: self.delete(self.selected_row()))
         QShortcut(QKeySequence.Delete, self.list, activated=lambda: self.delete(self.selected_row()),
                   context=Qt.WidgetShortcut)
-        for b in (self.up_button, self.down_button, self.rename_button, self.delete_button):
+        self.proposed_button = self._tool_button("Proposed")
+        self.proposed_button.setCheckable(True)
+        self.proposed_button.setToolTip("Mark the selected scenario as the option proposed to the "
+                                        "meeting: the workbook's Summary names it and says what it "
+                                        "changes for each group")
+        self.proposed_button.clicked.connect(lambda on: self.mark_proposed(self.selected_row(), on))
+        for b in (self.up_button, self.down_button, self.rename_button, self.delete_button,
+                  self.proposed_button):
             tools.addWidget(b)
         tools.addStretch(1)
         sl.addLayout(tools)
@@ -930,6 +937,10 @@ class DecisionPage(Page):
         self.down_button.setEnabled(1 <= r < n)
         self.rename_button.setEnabled(r >= 1)
         self.delete_button.setEnabled(r >= 1)
+        target = self._target(r)
+        self.proposed_button.setEnabled(r >= 1)
+        self.proposed_button.setChecked(bool(r >= 1 and target not in (None, "baseline")
+                                             and target.origin.get("proposed")))
 
     def _selection_changed(self) -> None:
         self._flush_notes()
@@ -985,6 +996,21 @@ class DecisionPage(Page):
         s.name = name
         self.state.set_scenarios(scen)
         return name
+
+    def mark_proposed(self, row: int, on: bool = True) -> None:
+        """Mark the scenario of list row ``row`` as the proposed option (at most one is);
+        saved with the project, named on the workbook's Summary."""
+        scen = list(self.state.scenarios)
+        if row < 1 or row > len(scen):
+            return
+        for i, s in enumerate(scen):
+            if i == row - 1 and on:
+                s.origin["proposed"] = True
+            else:
+                s.origin.pop("proposed", None)
+        self.state.set_scenarios(scen)
+        self.list.selectRow(row)
+        self._update_buttons()
 
     def move(self, row: int, delta: int) -> bool:
         scen = list(self.state.scenarios)
@@ -1547,4 +1573,5 @@ class DecisionPage(Page):
             return []
         if comp is None:
             return []
-        return meeting_tables(comp, engine_tables=[])
+        return meeting_tables(comp, engine_tables=[], data=self.state.data,
+                              source=self.state.table.source if self.state.table else None)
