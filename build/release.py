@@ -223,7 +223,10 @@ def make_sbom(dists: list[metadata.Distribution], licenses: dict[str, dict], lib
     refs.add(kept[-1]["bom-ref"])
     bom["components"] = sorted(kept, key=lambda c: norm(c["name"]))
     bom["components"] += [_library_component(lib) for lib in libs]
-    root_ref = bom.get("metadata", {}).get("component", {}).get("bom-ref")
+    from fairdesk import __version__  # pyproject's version is dynamic: cyclonedx-py leaves it out
+    root = bom.setdefault("metadata", {}).setdefault("component", {"type": "application", "name": "fairdesk"})
+    root["version"] = __version__
+    root_ref = root.get("bom-ref")
     deps = []
     for dep in bom.get("dependencies", []):
         if dep["ref"] in refs or dep["ref"] == root_ref:
