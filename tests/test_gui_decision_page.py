@@ -448,7 +448,7 @@ def test_large_data_compares_in_the_worker(qtbot, window, page, data, monkeypatc
     window.show_page("tiers")
     window.state.add_scenario(Scenario("V", "thresholds", {"values": [0.35]}))
     tables = page.export_tables()
-    assert [r["name"] for r in tables[0].rows] == ["Baseline", "T", "U", "V"]
+    assert [r["name"] for r in tables[1].rows] == ["Baseline", "T", "U", "V"]  # Comparison
 
 
 # ------------------------------------------------------------------ chart, settings, export
@@ -521,8 +521,9 @@ def test_export_meeting_workbook(qtbot, tmp_path, window, page, data):
     assert wb.sheetnames[:4] == ["About this workbook", "Summary", "Comparison", "Decision table"]
     assert "Tiers" in wb.sheetnames  # the other pages' tables follow
     summary = [[c for c in row] for row in wb["Summary"].iter_rows(values_only=True)]
-    flat = [c for row in summary for c in row if c is not None]
-    assert "Preferred by the unit" in flat and "Per group" in flat
+    flat = " ".join(str(c) for row in summary for c in row if c is not None)
+    # the scenario's notes and every option are on the Summary (issue 15)
+    assert ": Preferred by the unit" in flat and "Per group: " in flat
     assert not window.errors
 
 
