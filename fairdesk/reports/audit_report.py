@@ -41,6 +41,14 @@ def _threshold_text(result: AuditResult, j: int) -> str:
     return f"{result.thresholds[j]:g}"
 
 
+def _threshold_value(result: AuditResult, j: int):
+    """A threshold for a cell: a number in the score's units (text only when it is a
+    group-specific one, which has no single value)."""
+    if result.group_specific:
+        return _threshold_text(result, j)
+    return float(result.thresholds[j])
+
+
 def _rate_column(key: str) -> Column:
     info = RATES[key]
     kind = "float" if key in ("fn_fp", "cost_ratio") else "percent"
@@ -111,8 +119,8 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
             c = result.overall_counts if is_all else result.counts
             gi = 0 if is_all else g
             rates = result.overall_rates if is_all else result.rates
-            row = {"group": name, "threshold": (_threshold_text(result, j) if not result.group_specific
-                                                else f"{result.thresholds[min(g, len(names) - 1), j]:g}"
+            row = {"group": name, "threshold": (_threshold_value(result, j) if not result.group_specific
+                                                else float(result.thresholds[min(g, len(names) - 1), j])
                                                 if not is_all else "group-specific"),
                    "rows": int(c.n[gi, j]), "weight": float(c.tp[gi, j] + c.fp[gi, j] + c.fn[gi, j] + c.tn[gi, j]),
                    "tp": float(c.tp[gi, j]), "fp": float(c.fp[gi, j]), "fn": float(c.fn[gi, j]),
@@ -123,9 +131,12 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
                             "AUC needs both outcomes in the group")
             rows.append(row)
     count_kind = "float" if data.weighted else "int"
-    cols = [Column("group", "Group"), Column("threshold", "Threshold"),
-            Column("rows", "Rows", "int"), Column("weight", "People (weighted)", count_kind, 1),
-            Column("selected", "Rows flagged", "int"),
+    cols = [Column("group", "Group"), Column("threshold", "Threshold", "number",
+                                              note="In the score's units; at or above = flagged."),
+            Column("rows", "Rows", "int")]
+    if data.weighted:  # without weights 'People' would repeat 'Rows'
+        cols.append(Column("weight", "People (weighted)", count_kind, 1))
+    cols += [Column("selected", "Rows flagged", "int"),
             Column("tp", "TP", count_kind, 1, note="True positives: flagged and had the outcome."),
             Column("fp", "FP", count_kind, 1, note="False positives: flagged, no outcome."),
             Column("fn", "FN", count_kind, 1, note="False negatives: not flagged, had the outcome."),
@@ -162,7 +173,7 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
     for key in THRESHOLD_DEFINITIONS:
         d = DEFINITIONS[key]
         for j in range(k):
-            frows.append(fair_row(key, _threshold_text(result, j), j, result.fairness[key][j],
+            frows.append(fair_row(key, _threshold_value(result, j), j, result.fairness[key][j],
                                   " and ".join(RATES[r].name for r in d.rates)))
     for i, v in enumerate(result.fairness["CAL"]):
         frows.append(fair_row("CAL", f"tier S{i + 1}", i, v, "observed outcome rate in the tier"))
@@ -208,12 +219,12 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
                 why = undefined_reason(r, name) if np.isnan(result.rates[r][g, j]) else \
                     undefined_reason(r, ref_name) if np.isnan(result.rates[r][reference, j]) else \
                     f"the reference group's {RATES[r].name} is 0"
-                rrows.append({"rate": RATES[r].name, "threshold": _threshold_text(result, j),
+                rrows.append({"rate": RATES[r].name, "threshold": _threshold_value(result, j),
                               "group": name, "value": _v(result.rates[r][g, j], undefined_reason(r, name)),
                               "reference": _v(result.rates[r][reference, j], undefined_reason(r, ref_name)),
                               "difference": _v(diff[g], why), "ratio": _v(ratio[g], why)})
     tables.append(Table(
-        "Vs reference", [Column("rate", "Rate"), Column("threshold", "Threshold"), Column("group", "Group"),
+        "Vs reference", [Column("rate", "Rate"), Column("threshold", "Threshold", "number"), Column("group", "Group"),
                          Column("value", "Group value", "float", 4),
                          Column("reference", f"Reference ({ref_name})", "float", 4),
                          Column("difference", "Difference (group − reference)", "float", 4),
@@ -257,12 +268,12 @@ def rate_interval_table(result: AuditResult) -> Table:
             for r in INTERVAL_RATES:
                 value = rates[r][0 if gi is None else gi, j]
                 lo, hi, how = result.rate_interval(r, gi, j)
-                rows.append({"group": name, "threshold": _threshold_text(result, j), "rate": RATES[r].name,
+                rows.append({"group": name, "threshold": _threshold_value(result, j), "rate": RATES[r].name,
                              "value": _v(value, undefined_reason(r, None if gi is None else name)),
                              "lower": _v(lo, how), "upper": _v(hi, how),
                              "method": how if not np.isnan(lo) else ""})
     kind = "float"
-    return Table("Rate intervals", [Column("group", "Group"), Column("threshold", "Threshold"),
+    return Table("Rate intervals", [Column("group", "Group"), Column("threshold", "Threshold", "number"),
                                     Column("rate", "Rate", width=30), Column("value", "Value", kind, 4),
                                     Column("lower", "95 % lower", kind, 4), Column("upper", "95 % upper", kind, 4),
                                     Column("method", "Interval", width=40)], rows,
@@ -282,7 +293,7 @@ def bootstrap_table(b: BootstrapResult, names: list[str], result: AuditResult) -
             r = key[5:]
             for g, name in enumerate(names):
                 for j in range(k):
-                    rows.append({"measure": RATES[r].name, "group": name, "threshold": _threshold_text(result, j),
+                    rows.append({"measure": RATES[r].name, "group": name, "threshold": _threshold_value(result, j),
                                  "mean": _v(mean[g, j], "undefined in every resample"),
                                  "sd": _v(sd[g, j], "defined in fewer than two resamples"),
                                  "defined": int(n_def[g, j])})
@@ -290,7 +301,7 @@ def bootstrap_table(b: BootstrapResult, names: list[str], result: AuditResult) -
             f = key[9:]
             for j in range(mean.shape[0]):
                 rows.append({"measure": f"{f} ({DEFINITIONS[f].name})", "group": "all groups",
-                             "threshold": f"tier S{j + 1}" if f == "CAL" else _threshold_text(result, j),
+                             "threshold": f"tier S{j + 1}" if f == "CAL" else _threshold_value(result, j),
                              "mean": _v(mean[j], "undefined in every resample"),
                              "sd": _v(sd[j], "defined in fewer than two resamples"),
                              "defined": int(n_def[j])})
