@@ -216,3 +216,20 @@ def test_summary_prints_on_one_page_at_nine_points_or_more(tmp_path):
     assert "Fair (proposed)" in subprocess.run(
         ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
         capture_output=True, text=True).stdout
+
+
+def test_report_sections_and_paper(tmp_path):
+    out = tmp_path / "s.xlsx"
+    r = run("report", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race",
+            "--scenario", "Baseline=0.5", "--scenario", "Strict=0.6", "--sections",
+            "summary,decision", "--paper", "Letter", "--bootstrap", "0", "--out", out)
+    assert r.returncode == 0, r.stderr
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["About this workbook", "Summary", "Decision table", "Contents",
+                             "Glossary"]
+    assert wb["Summary"].page_setup.paperSize == 1  # Letter
+    about = {r[0]: r[1] for r in wb["About this workbook"].iter_rows(values_only=True) if r[0]}
+    assert any(str(k).startswith("Warning") or k == "(none)" for k in about)
+    bad = run("report", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race",
+              "--scenario", "Baseline=0.5", "--sections", "summary,charts", "--out", tmp_path / "x.xlsx")
+    assert bad.returncode == 2 and "--sections 'summary,charts': choose from" in bad.stderr

@@ -8,6 +8,19 @@ from ..cli import add_data_options, load_data, subcommand
 from ..errors import FairDeskError
 
 
+def _sections(text):
+    from ..reports.meeting_report import SECTIONS
+
+    if text is None:
+        return None
+    chosen = [s.strip().lower() for s in text.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SECTIONS]
+    if unknown or not chosen:
+        raise FairDeskError(f"--sections '{text}': choose from " + ", ".join(SECTIONS)
+                            + " (comma-separated).")
+    return chosen
+
+
 def _read_notes(path) -> str:
     """The analyst's notes for the Summary: a small UTF-8 text file."""
     import os
@@ -32,7 +45,8 @@ def _read_notes(path) -> str:
                             "as plain text (UTF-8).") from None
 
 
-def _report_from_project(path, out, bootstrap, seed, all_groups=False, proposed=None, notes=""):
+def _report_from_project(path, out, bootstrap, seed, all_groups=False, proposed=None, notes="",
+                         sections=None, paper=None):
     from ..io.loading import load_table
     from ..project import check_input, load_project
     from ..reports.meeting_report import write_meeting_workbook
@@ -62,7 +76,7 @@ def _report_from_project(path, out, bootstrap, seed, all_groups=False, proposed=
     comp = compare(data, scenarios, cost_ratio=cost, bootstrap=bootstrap, seed=seed, reliability=rule)
     return write_meeting_workbook(out, table.source, data, comp, settings={"Project": str(path)},
                                   seeds=project.seeds, proposed=proposed,
-                                  notes=notes or project.notes)
+                                  notes=notes or project.notes, sections=sections, paper=paper)
 
 
 def _check_scenario_values(scenarios, data) -> list[str]:
@@ -98,6 +112,11 @@ def _report_parser(p: argparse.ArgumentParser):
     p.add_argument("--seed", type=int, default=12345)
     p.add_argument("--proposed", metavar="NAME",
                    help="the scenario to mark as proposed on the Summary")
+    p.add_argument("--sections", metavar="LIST",
+                   help="which sheets to write, comma-separated: summary, comparison, decision, "
+                        "scenarios (default: all; About, Contents and Glossary always)")
+    p.add_argument("--paper", choices=("A4", "Letter"),
+                   help="paper size for printing (default: from this computer's locale)")
     p.add_argument("--notes", metavar="FILE",
                    help="a UTF-8 text file with the analyst's notes for the Summary")
     p.add_argument("--all-groups", action="store_true",
@@ -116,9 +135,10 @@ def _report_parser(p: argparse.ArgumentParser):
             raise FairDeskError(f"--cost-ratio '{args.cost_ratio}': both costs must be positive "
                                 "finite numbers, e.g. 8:1.")
         notes = _read_notes(args.notes)
+        sections = _sections(args.sections)
         if args.data.lower().endswith(".fairdesk"):
             out = _report_from_project(args.data, args.out, args.bootstrap, args.seed, args.all_groups,
-                                       args.proposed, notes)
+                                       args.proposed, notes, sections, args.paper)
             print(f"wrote {out}")
             return 0
         if not args.score or not args.label:
@@ -143,7 +163,8 @@ def _report_parser(p: argparse.ArgumentParser):
                        reliability=rule)
         out = write_meeting_workbook(args.out, table.source, data, comp,
                                      settings={"Command line": " ".join(args.scenario)},
-                                     proposed=args.proposed, notes=analyst_notes)
+                                     proposed=args.proposed, notes=analyst_notes,
+                                     sections=sections, paper=args.paper)
         print(f"wrote {out}")
         for note in notes:
             print(f"note: {note}")

@@ -89,6 +89,9 @@ def about_sections(source, data: AnalysisData, settings: dict | None = None,
         # lines skipped above the header, sheet chosen, 'NA' read as empty …)
         "Reading notes": {f"Note {i}": p.message for i, p in enumerate(
             (p for p in data.problems if p.code == "data_note"), start=1)} or {"(none)": ""},
+        "Warnings": {f"Warning {i}": p.message for i, p in enumerate(
+            (p for p in data.problems if p.severity == "warning" and p.code != "data_note"),
+            start=1)} or {"(none)": ""},
     }
 
 

@@ -282,23 +282,35 @@ def scenario_sheets(comp: Comparison, i: int, weighted: bool = True) -> list[Tab
                   title=f"{s.name}: rates by group")]
 
 
+SECTIONS = {"summary": "the one-page Summary", "comparison": "the Comparison with its chart",
+            "decision": "the full decision table", "scenarios": "two sheets per scenario"}
+
+
 def meeting_tables(comp: Comparison, engine_tables: list[Table] | None = None, *,
                    data: AnalysisData | None = None, source=None, proposed: str | None = None,
-                   notes: str = "") -> list[Table]:
+                   notes: str = "", sections=None) -> list[Table]:
+    """The meeting sheets; ``sections`` (keys of SECTIONS, default all) chooses which."""
+    sections = set(SECTIONS if sections is None else sections)
     warnings = [p.message for p in (data.problems if data is not None else [])
                 if p.severity == "warning" and p.code != "data_note"]
-    tables = [summary_table(comp, data=data, source=source, proposed=proposed, notes=notes,
-                            warnings=warnings),
-              comparison_table(comp), decision_table(comp)]
-    for i in range(len(comp.scenarios)):
-        tables.extend(scenario_sheets(comp, i, data.weighted if data is not None else True))
+    tables = []
+    if "summary" in sections:
+        tables.append(summary_table(comp, data=data, source=source, proposed=proposed,
+                                    notes=notes, warnings=warnings))
+    if "comparison" in sections:
+        tables.append(comparison_table(comp))
+    if "decision" in sections:
+        tables.append(decision_table(comp))
+    if "scenarios" in sections:
+        for i in range(len(comp.scenarios)):
+            tables.extend(scenario_sheets(comp, i, data.weighted if data is not None else True))
     return tables + list(engine_tables or [])
 
 
 def write_meeting_workbook(path, source, data: AnalysisData, comp: Comparison, engine_tables=None,
                            settings: dict | None = None, seeds: dict | None = None, *, job=NO_JOB,
                            proposed: str | None = None, notes: str = "", force: bool = False,
-                           paper: str | None = None) -> str:
+                           paper: str | None = None, sections=None) -> str:
     job.progress(0.1, "Writing the meeting workbook")
     settings = dict(settings or {})
     settings["Scenarios"] = {s.name: s.describe(comp.group_names) for s in comp.scenarios}
@@ -313,7 +325,7 @@ def write_meeting_workbook(path, source, data: AnalysisData, comp: Comparison, e
     settings["Proposed option"] = comp.scenarios[k].name if k is not None else "(none marked)"
     out = write_workbook(path, about=about_sections(source, data, settings, seeds),
                          tables=meeting_tables(comp, engine_tables, data=data, source=source,
-                                               proposed=proposed, notes=notes),
+                                               proposed=proposed, notes=notes, sections=sections),
                          input_paths=[source.path], force=force, paper=paper,
                          title="FairDesk meeting workbook")
     job.progress(1.0, "Written")
