@@ -186,6 +186,9 @@ def test_command_line_json_and_workbook(tmp_path):
     assert set(b["post"]) == {"Group A", "Group B", "Group C", "Group D"}
     wb = openpyxl.load_workbook(out)
     assert {"Corrected thresholds", "Thresholds by w", "Trade-off grid", "Assessment", "Transitions"} <= set(wb.sheetnames)
+    # one trade-off chart per threshold, each plotting its own block of 3 weights (issue 15)
+    charts = wb["Trade-off grid"]._charts
+    assert len(charts) == 3 and all(len(c.series) == 1 for c in charts)
     about = {row[0]: row[1] for row in wb["About this workbook"].iter_rows(values_only=True) if row[0]}
     assert str(about["threshold correction"]) == "5"
     bad = subprocess.run([sys.executable, str(ROOT / "main.py"), "erb", str(sample), "--score", "score",

@@ -117,8 +117,11 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None) -> li
                         title="Fairness against accuracy: mean fairness after correction and the share of "
                               "people moved, by w",
                         notes=[DEGENERATE_NOTE] + [f"Warning: {w}" for w in res.warnings()],
-                        charts=[ChartSpec("scatter", "Fairness after correction vs w", "w", ["fair_post"],
-                                          x_title="penalty weight w", y_title=d)] if len(names) == 1 else []))
+                        # one trade-off chart per threshold (its rows form one block)
+                        charts=[ChartSpec("scatter", f"Fairness after correction vs w, threshold {name}",
+                                          "w", ["fair_post"], x_title="penalty weight w", y_title=d,
+                                          rows=(t * len(res.weights), (t + 1) * len(res.weights)))
+                                for t, name in enumerate(names)]))
 
     # assessment at the chosen w (Tables 4 and 9)
     rows = []

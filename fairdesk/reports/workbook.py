@@ -160,6 +160,7 @@ class ChartSpec:
     height_cm: float = 9.0
     scatter_lines: bool = True  # scatter: join the points (curves) or markers only
     label_key: str | None = None  # scatter: one named, coloured point per row (legend = labels)
+    rows: tuple[int, int] | None = None  # plot only data rows [start, stop) (0-based): one block
 
     def __post_init__(self):
         if self.kind not in CHART_KINDS:
@@ -779,9 +780,17 @@ def _add_chart(ws, spec: ChartSpec, columns, header_row: int, last_row: int, ind
             chart.series.append(series)
     elif spec.kind == "scatter":
         chart.style = 13
+        first, last = header_row + 1, last_row
+        if spec.rows is not None:  # one block of a long table (e.g. one threshold's rows)
+            first, last = header_row + 1 + spec.rows[0], header_row + spec.rows[1]
+            x_ref = Reference(ws, min_col=index_of[spec.category_key], min_row=first, max_row=last)
         for key in spec.value_keys:
-            y_ref = Reference(ws, min_col=index_of[key], min_row=header_row, max_row=last_row)
-            series = Series(y_ref, x_ref, title_from_data=True)
+            if spec.rows is not None:
+                y_ref = Reference(ws, min_col=index_of[key], min_row=first, max_row=last)
+                series = Series(y_ref, x_ref, title=columns[index_of[key] - 1].header)
+            else:
+                y_ref = Reference(ws, min_col=index_of[key], min_row=header_row, max_row=last_row)
+                series = Series(y_ref, x_ref, title_from_data=True)
             series.marker.symbol = "circle"
             series.marker.size = 5 if spec.scatter_lines else 9
             if not spec.scatter_lines:  # points only: make the markers solid and visible
