@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tomllib
 from importlib import metadata
 
 import pytest
@@ -100,6 +99,7 @@ def test_version_from_a_source_checkout(capsys):
 def test_constraints_pin_every_declared_dependency():
     from packaging.requirements import Requirement
 
+    tomllib = pytest.importorskip("tomllib", reason="Python 3.11+")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     pins = {}
     for line in (ROOT / "build" / "constraints.txt").read_text(encoding="utf-8").splitlines():
