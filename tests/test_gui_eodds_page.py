@@ -141,7 +141,8 @@ def test_export_workbook_and_row_probabilities(window, qtbot, tmp_path):
     wb = openpyxl.load_workbook(out)
     assert "EO regions" in wb.sheetnames and "EO probability curves" in wb.sheetnames
     about = [c.value for row in wb["About this workbook"].iter_rows() for c in row]
-    assert "ROC & equalized odds" in about
+    # the page's settings, one row per setting (issue 15)
+    assert any(str(v).startswith("ROC & equalized odds: ") for v in about)
     # probabilities only
     rows = tmp_path / "rows.csv"
     with qtbot.waitSignal(window.worker.finished, timeout=HANG_MS):

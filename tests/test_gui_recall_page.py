@@ -217,7 +217,8 @@ def test_export_workbook_and_csv(page, window, qtbot, tmp_path):
     wb = openpyxl.load_workbook(path)
     assert "Recall scenarios" in wb.sheetnames and "Recall lists" in wb.sheetnames
     about = [[c.value for c in row] for row in wb.worksheets[0].iter_rows()]
-    assert any(r[0] == "Recall balancing" and '"Tie-break seed": 0' in r[1] for r in about)
+    # the page's settings, one row per setting (issue 15)
+    assert any(r[0] == "Recall balancing: Tie-break seed" and str(r[1]) == "0" for r in about)
     assert any(r[0] == "recall" and r[1] == 0 for r in about)  # the Random seeds section
     ws = wb["Recall lists"]
     header = [c.value for c in ws[2]]
