@@ -446,6 +446,12 @@ def test_threshold_optimizer_last_threshold_without_scores_above():
        st.lists(st.floats(0.5, 90), min_size=2, max_size=4))
 def test_recall_balance_invariants_and_monotone_recall_in_k(data, seed, ks):
     rb = engine("recall_balance")
+    # weights count people: positives that all weigh 0 are nobody, and the engine says so
+    # ("No one in the data has the positive outcome"), a message rather than a result
+    if not (data.weight * data.label).sum() > 0:
+        with pytest.raises(FairDeskError, match="No one in the data has the positive outcome"):
+            rb.run_recall(data, rb.RecallSettings(k=ks[0], seed=seed))
+        return
     ks = sorted(ks)
     ranked = None
     previous = None

@@ -204,9 +204,12 @@ class _Candidates:
 
 
 def _ratio(lo, hi, n_defined):
+    """Smallest over largest, by the project's zero-count rule (metrics.fairness): an
+    infinite rate (TE's x/0) against a finite one gives 0, two infinite ones compare equal."""
     pos = hi > 0  # NaN compares False
-    with np.errstate(invalid="ignore"):  # inf / inf (TE's x/0 on both sides) is NaN: undefined
+    with np.errstate(invalid="ignore"):
         r = np.where(pos, lo / np.where(pos, hi, 1.0), 1.0)
+    r = np.where(np.isinf(hi), np.where(np.isinf(lo), 1.0, 0.0), r)
     return np.where(n_defined >= 2, r, np.nan)
 
 
@@ -799,7 +802,10 @@ def objective_value(score, label, group, weight, n_groups, phi, t, theta_t, defi
         if d.size < 2:
             F = 0.0
             continue
-        F = min(F, 1.0 if d.max() == 0 else d.min() / d.max())
+        if np.isinf(d.max()):  # x/0: equal to another infinite rate, else maximally unequal
+            F = min(F, 1.0 if np.isinf(d.min()) else 0.0)
+        else:
+            F = min(F, 1.0 if d.max() == 0 else d.min() / d.max())
     sel = gs.counts(np.asarray(theta_t, dtype=float), shared=False)
     base = gs.counts(np.full(n_groups, phi[t]), shared=False)
     changed = np.abs((sel.tp + sel.fp) - (base.tp + base.fp)).sum()
