@@ -23,6 +23,7 @@ def test_export_writes_only_the_sections_chosen_and_names_the_proposed_option(
     wait_settled(qtbot, w)
     page.mark_proposed(1, True)
     assert page.proposed_button.isChecked() and w.state.scenarios[0].origin["proposed"]
+    assert page.list.item(1, 1).text().startswith("Proposed · ")
     offered = []
 
     def choose(parent, sections):

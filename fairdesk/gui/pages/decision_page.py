@@ -870,7 +870,7 @@ class DecisionPage(Page):
                 name.setText(s.name)
                 rule_text = self._describe(s)
                 origin = ", ".join(f"{k}: {v}" for k, v in s.origin.items()
-                                   if k not in ("rules",) and not isinstance(v, (dict, list)))
+                                   if k not in ("rules", "proposed") and not isinstance(v, (dict, list)))
                 font = name.font()
                 font.setBold(r == 0)
                 font.setItalic(s.name in self.excluded and r > 0)
@@ -889,7 +889,9 @@ class DecisionPage(Page):
                     rule.setForeground(QBrush(QColor("#a40000")))
                     name.setForeground(QBrush(GREY))
                 else:
-                    rule.setText(rule_text)
+                    # the proposed option says so where the analyst looks (not in its name,
+                    # which stays editable)
+                    rule.setText(("Proposed · " if s.origin.get("proposed") else "") + rule_text)
                     rule.setForeground(TEXT)
                     name.setForeground(TEXT)
                 tip = f"<b>{html.escape(s.name)}</b><br>{html.escape(s.describe())}"
