@@ -50,3 +50,11 @@ def test_export_writes_only_the_sections_chosen_and_names_the_proposed_option(
     w.export_dialog()
     wait_idle(qtbot, w)
     assert not other.exists()
+
+
+def test_status_bar_group_names_are_not_ambiguous(loaded_window):
+    """Intersections are named 'Group A, Female': the status bar separates names with '; '."""
+    text = loaded_window.groups_label.text()
+    names = loaded_window.state.data.group_names
+    assert text.startswith(f"{len(names)} groups: {names[0]}; {names[1]}; {names[2]}")
+    assert loaded_window.groups_label.toolTip().split("\n") == names

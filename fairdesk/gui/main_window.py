@@ -171,7 +171,8 @@ class MainWindow(QMainWindow):
             self.groups_label.setText("")
         else:
             self.rows_label.setText(f"{d.n:,} rows used, {d.n_excluded:,} excluded")
-            shown = ", ".join(d.group_names[:3]) + (" …" if d.n_groups > 3 else "")
+            # '; ' between names: an intersection's own name has ', ' in it ("Group A, Female")
+            shown = "; ".join(d.group_names[:3]) + (" …" if d.n_groups > 3 else "")
             self.groups_label.setText(f"{d.n_groups} groups: {shown}")
             self.groups_label.setToolTip("\n".join(d.group_names))
 
