@@ -508,8 +508,7 @@ def resolve_merges(merges: dict, names: list[str]) -> dict:
     return resolved
 
 
-def _problem(code: str, message: str):
-    from .dataset import Problem
+def _problem(code: str, message: str) -> Problem:
     return Problem("error", code, message)
 
 
