@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QV
 
 from ..errors import FairDeskError
 from .palette import group_color
+from .plot_parts import SideLegend
 
 TICK_FONT_PT = 10
 LABEL_FONT = "11pt"
@@ -171,9 +172,17 @@ class PlotPanel(QWidget):
         self.toolbar.addWidget(self.save_button)
         lay.addLayout(self.toolbar)
         self.widget = pg.PlotWidget(background="w")
+        self.widget.setAccessibleName(title or name)
         self.plot: pg.PlotItem = self.widget.getPlotItem()
         style_plot(self.plot, title, x_label, y_label)
-        lay.addWidget(self.widget, 1)
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(2)
+        body.addWidget(self.widget, 1)
+        # the legend sits beside the plot, never over its data (hidden while empty)
+        self.legend = SideLegend()
+        body.addWidget(self.legend)
+        lay.addLayout(body, 1)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #404040;")

@@ -48,6 +48,8 @@ from fairdesk.colors import group_hex
 from fairdesk.errors import FairDeskError
 from fairdesk.io.outputs import (check_extension, check_replace, is_fairdesk_csv,
                                  is_fairdesk_workbook, too_long, write_error_message)
+from fairdesk.present.formats import NUMERIC_KINDS, excel_format, format_value
+from fairdesk.present.table import CHART_KINDS, Cell, ChartSpec, Column, Formatted, Table
 from fairdesk.undefined import Undefined
 
 __all__ = [
@@ -68,9 +70,6 @@ DEFAULT_UNDEFINED_REASON = "Not computable for this row."
 INFINITE_REASON = "The value is infinite (for example a ratio whose denominator is zero)."
 COMMENT_AUTHOR = "FairDesk"
 
-KINDS = ("text", "int", "float", "percent", "number")
-CHART_KINDS = ("bar", "line", "scatter")
-NUMERIC_KINDS = ("int", "float", "percent", "number")
 
 MIN_WIDTH = 8
 MAX_WIDTH = 60
@@ -102,87 +101,7 @@ _TOP = Alignment(vertical="top")
 _RIGHT = Alignment(horizontal="right")
 
 
-# --------------------------------------------------------------------------- API types
-
-
-@dataclass
-class Column:
-    key: str  # key in each row dict / DataFrame column
-    header: str  # header text shown
-    kind: str = "text"  # "text" | "int" | "float" | "percent" | "number" (general)
-    decimals: int = 3  # for float / percent
-    width: float | None = None  # None = fit to content
-    note: str | None = None  # definition -> comment on the header cell
-    undefined_reason: str | None = None  # reason for None/NaN cells (default: generic)
-
-    def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"Column {self.key!r}: kind must be one of {KINDS}, not {self.kind!r}")
-        if self.decimals < 0:
-            raise ValueError(f"Column {self.key!r}: decimals must be >= 0")
-
-    @property
-    def number_format(self) -> str:
-        if self.kind == "int":
-            return "#,##0"
-        if self.kind == "float":
-            return "0." + "0" * self.decimals if self.decimals else "0"
-        if self.kind == "percent":
-            return ("0." + "0" * self.decimals if self.decimals else "0") + "%"
-        return "General"
-
-
-@dataclass(frozen=True)
-class Formatted:
-    """A value with its own kind, for a column whose rows differ (a decision table row of
-    rates next to a row of ratios): rates stay percentages, ratios 0–1 with 3 decimals."""
-
-    value: object
-    kind: str = "float"
-    decimals: int = 3
-
-    @property
-    def number_format(self) -> str:
-        return Column("_", "_", self.kind, self.decimals).number_format
-
-
-@dataclass
-class ChartSpec:
-    kind: str  # "bar" | "line" | "scatter"
-    title: str
-    category_key: str  # column used for categories / x values
-    value_keys: list[str]  # series
-    x_title: str = ""
-    y_title: str = ""
-    percent_axis: bool = False
-    anchor: str | None = None  # cell where the chart goes; default right of the table
-    width_cm: float = 18.0
-    height_cm: float = 9.0
-    scatter_lines: bool = True  # scatter: join the points (curves) or markers only
-    label_key: str | None = None  # scatter: one named, coloured point per row (legend = labels)
-    rows: tuple[int, int] | None = None  # plot only data rows [start, stop) (0-based): one block
-
-    def __post_init__(self):
-        if self.kind not in CHART_KINDS:
-            raise ValueError(f"Chart {self.title!r}: kind must be one of {CHART_KINDS}")
-        if isinstance(self.value_keys, str):
-            self.value_keys = [self.value_keys]
-        if not self.value_keys:
-            raise ValueError(f"Chart {self.title!r}: value_keys is empty")
-
-
-@dataclass
-class Table:
-    sheet: str  # sheet name (sanitized, made unique)
-    columns: list[Column]
-    rows: object  # list[dict] | pandas.DataFrame
-    title: str | None = None  # optional title line above the table
-    notes: list[str] = field(default_factory=list)  # lines written under the table
-    charts: list[ChartSpec] = field(default_factory=list)
-    one_page: bool = False  # print the whole sheet on one landscape page (print area set)
-    # Lines of text between the title and the table (sentences for a reader); a line
-    # starting with "## " is a bold heading. Each spans the table's width and wraps.
-    preamble: list[str] = field(default_factory=list)
+# The table types live in the presentation layer (one description for every surface).
 
 
 # --------------------------------------------------------------------------- text safety
@@ -345,16 +264,12 @@ def _display_len(tag: str, payload, col: Column) -> int:
     if tag == "text":
         return max((len(line) for line in payload.split("\n")), default=0)
     if tag == "num":
+        if col.kind in ("number", "text"):
+            return min(len(str(payload)), 11)  # General shows at most ~11 characters
         try:
-            if col.kind == "int":
-                return len(f"{payload:,.0f}")
-            if col.kind == "float":
-                return len(f"{payload:.{col.decimals}f}")
-            if col.kind == "percent":
-                return len(f"{payload * 100:.{col.decimals}f}") + 1
+            return len(format_value(payload, col.kind, col.decimals))
         except (OverflowError, ValueError):  # pragma: no cover - huge numbers
             return MAX_WIDTH
-        return min(len(str(payload)), 11)  # General shows at most ~11 characters
     if tag == "undef":
         return len(UNDEFINED_TEXT)
     if tag == "date":
@@ -651,8 +566,12 @@ def _write_table(ws, table: Table, paper: str = "A4") -> int:
         r = first_data
         for value in col_values:
             cell_fmt = fmt
-            if isinstance(value, Formatted):  # a row of its own kind in a mixed column
-                cell_fmt, value = value.number_format, value.value
+            kind = col.kind
+            if isinstance(value, Cell):  # a row of its own kind in a mixed column
+                kind = value.resolved(col)[0]
+                cell_fmt, value = excel_format(*value.resolved(col)), value.value
+            if kind == "difference" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = 100 * value  # shown as points ("+3.2 pts")
             tag, payload = _classify(value, default_reason)
             cell = ws.cell(row=r, column=c_idx)
             _write_value(cell, tag, payload, cell_fmt)
@@ -1096,7 +1015,7 @@ def write_workbook(path, *, about, tables: list[Table], input_paths: Iterable = 
 
 
 def _csv_value(value, col: Column) -> str:
-    if isinstance(value, Formatted):
+    if isinstance(value, Cell):
         value = value.value
     tag, payload = _classify(value, "")
     if tag == "num":

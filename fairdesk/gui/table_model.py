@@ -1,0 +1,301 @@
+"""The one way the window shows a result table: a :class:`TableModel` over a
+:class:`fairdesk.present.table.Table` and a :class:`ResultTable` view.
+
+The cells read exactly as in the workbook and the command line (the text comes from
+:mod:`fairdesk.present.formats`); an undefined cell reads "undefined", greyed, with its reason
+as tooltip; a long group name is elided in the middle with the full name as tooltip; sorting
+uses the full-precision value; Ctrl+C copies the selection as tab-separated text at full
+precision (rates as fractions), ready for a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
+
+from ..present.formats import UNDEFINED_TEXT, is_missing
+from ..present.table import Cell, Column, Table, plain_value
+from .palette import group_color, swatch_icon
+
+SORT_ROLE = Qt.UserRole + 1  # full-precision value for sorting
+VALUE_ROLE = Qt.UserRole + 2  # the plain value (tests, copy)
+GREY = QColor("#6a6a6a")
+HIGHLIGHT = QColor("#fff3c4")
+MAX_COLUMN_PX = 280
+
+
+def _reason(value, column: Column) -> str:
+    v = plain_value(value)
+    reason = getattr(v, "reason", None) or column.undefined_reason
+    return reason or "Not computable for this row."
+
+
+def copy_text(value) -> str:
+    """A cell's value for the clipboard: numbers at full precision, undefined as text."""
+    v = plain_value(value)
+    if is_missing(v):
+        return UNDEFINED_TEXT if v is not None else ""
+    if isinstance(v, float):
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, tuple):
+        return "\t".join(copy_text(x) for x in v)
+    return str(v).replace("\t", " ").replace("\n", " ")
+
+
+class TableModel(QAbstractTableModel):
+    """Read-only model of one :class:`Table` (set again with :meth:`set_table`)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.table: Table | None = None
+        self._rows: list[dict] = []
+
+    # ------------------------------------------------------------------ content
+    def set_table(self, table: Table | None) -> None:
+        self.beginResetModel()
+        self.table = table
+        self._rows = table.row_dicts() if table is not None else []
+        self.endResetModel()
+
+    def column(self, c: int) -> Column:
+        return self.table.columns[c]
+
+    def raw(self, r: int, c: int):
+        """The stored value (a :class:`Cell` or a plain value)."""
+        return self._rows[r].get(self.table.columns[c].key)
+
+    def value(self, r: int, c: int):
+        return plain_value(self.raw(r, c))
+
+    def text(self, r: int, c: int) -> str:
+        col = self.table.columns[c]
+        v = self.raw(r, c)
+        if v is None and col.kind == "text":
+            return ""
+        return col.text(v)
+
+    def column_index(self, key: str) -> int:
+        return [c.key for c in self.table.columns].index(key)
+
+    # ------------------------------------------------------------------ Qt model
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt's name)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() or self.table is None else len(self.table.columns)
+
+    def data(self, index: QModelIndex, role=Qt.DisplayRole):
+        if not index.isValid() or self.table is None:
+            return None
+        r, c = index.row(), index.column()
+        col = self.table.columns[c]
+        raw = self.raw(r, c)
+        cell = raw if isinstance(raw, Cell) else None
+        v = plain_value(raw)
+        missing = is_missing(v) and not (v is None and col.kind == "text")
+        if role == Qt.DisplayRole:
+            return self.text(r, c)
+        if role == Qt.ToolTipRole:
+            tip = cell.tip if cell is not None and cell.tip else ""
+            if missing:
+                why = f"Undefined: {_reason(raw, col)}"
+                return f"{tip}\n{why}" if tip else why
+            if not tip and col.kind == "text":
+                return self.text(r, c) or None  # the full name when elided
+            return tip or None
+        if role == SORT_ROLE:
+            if missing:
+                return math.inf  # undefined values sort last
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return float(v)
+            if isinstance(v, tuple) and v and isinstance(v[0], (int, float)):
+                return float(v[0])
+            return str(v).lower() if v is not None else ""
+        if role == VALUE_ROLE:
+            return v
+        if role == Qt.TextAlignmentRole:
+            if col.numeric:
+                return int(Qt.AlignRight | Qt.AlignVCenter)
+            return int(Qt.AlignLeft | Qt.AlignVCenter)
+        if role == Qt.FontRole:
+            if missing or (cell is not None and (cell.bold or cell.muted)):
+                f = QFont()
+                f.setItalic(missing or bool(cell and cell.muted))
+                f.setBold(bool(cell and cell.bold))
+                return f
+            return None
+        if role == Qt.ForegroundRole:
+            if missing or (cell is not None and cell.muted):
+                return QBrush(GREY)
+            return None
+        if role == Qt.BackgroundRole:
+            if cell is not None and cell.highlight:
+                return QBrush(HIGHLIGHT)
+            return None
+        if role == Qt.DecorationRole:
+            g = cell.swatch if cell is not None else None
+            if g is None and self.table.swatch_key and c == self._label_column():
+                g = self._rows[r].get(self.table.swatch_key)
+            if g is not None and not is_missing(g):
+                return swatch_icon(group_color(int(g)))
+            return None
+        if role == Qt.AccessibleTextRole:
+            return f"{col.header.replace(chr(10), ' ')}: {self.text(r, c)}"
+        return None
+
+    def _label_column(self) -> int:
+        if self.table.label_key:
+            return self.column_index(self.table.label_key)
+        return 0
+
+    def headerData(self, section: int, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if self.table is None:
+            return None
+        if orientation == Qt.Horizontal:
+            if section >= len(self.table.columns):
+                return None
+            col = self.table.columns[section]
+            if role == Qt.DisplayRole:
+                return col.header
+            if role == Qt.ToolTipRole:
+                return col.note or col.header.replace("\n", " ")
+            if role == Qt.TextAlignmentRole:
+                return int(Qt.AlignCenter)
+            return None
+        if role == Qt.DisplayRole:
+            return str(section + 1)
+        return None
+
+    # ------------------------------------------------------------------ export
+    def tsv(self, rows: list[int] | None = None, columns: list[int] | None = None,
+            header: bool = True) -> str:
+        """Tab-separated text of the given rows and columns (all by default), full precision."""
+        rows = list(range(self.rowCount())) if rows is None else rows
+        columns = list(range(self.columnCount())) if columns is None else columns
+        lines = []
+        if header:
+            lines.append("\t".join(self.table.columns[c].header.replace("\n", " ")
+                                   for c in columns))
+        for r in rows:
+            lines.append("\t".join(copy_text(self.raw(r, c)) for c in columns))
+        return "\n".join(lines) + "\n"
+
+
+class _SortProxy(QSortFilterProxyModel):
+    def lessThan(self, left, right) -> bool:  # noqa: N802
+        a = left.data(SORT_ROLE)
+        b = right.data(SORT_ROLE)
+        if type(a) is not type(b):
+            return isinstance(a, float)  # numbers before words
+        return a < b
+
+
+class ResultTable(QTableView):
+    """A read-only result table as every page shows them: set a :class:`Table` and it is
+    shown, sortable by clicking a header, copyable with Ctrl+C."""
+
+    copied = Signal(str)
+
+    def __init__(self, title: str = "", tip: str = "", *, sortable: bool = True, parent=None):
+        super().__init__(parent)
+        self.source = TableModel(self)
+        self.proxy = _SortProxy(self)
+        self.proxy.setSourceModel(self.source)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.setModel(self.proxy)
+        self.setSortingEnabled(sortable)
+        if sortable:
+            self.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)  # file order first
+        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectItems)
+        self.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.ElideMiddle)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(24)
+        hh = self.horizontalHeader()
+        hh.setDefaultAlignment(Qt.AlignCenter)
+        hh.setHighlightSections(False)
+        hh.setSectionsMovable(False)
+        hh.setStretchLastSection(False)
+        self.setToolTip(tip)
+        self.setAccessibleName(title or "Results table")
+        self.setAccessibleDescription(tip)
+        self.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+        self._copy = QAction("Copy", self)
+        self._copy.setShortcut(QKeySequence.Copy)
+        self._copy.setShortcutContext(Qt.WidgetShortcut)
+        self._copy.triggered.connect(self.copy_selection)
+        self.addAction(self._copy)
+
+    # ------------------------------------------------------------------ content
+    @property
+    def table(self) -> Table | None:
+        return self.source.table
+
+    def set_table(self, table: Table | None) -> None:
+        self.source.set_table(table)
+        self._fit_columns()
+        self._fit_header()
+
+    def _fit_columns(self) -> None:
+        self.resizeColumnsToContents()
+        hh = self.horizontalHeader()
+        for c in range(self.source.columnCount()):
+            if hh.sectionSize(c) > MAX_COLUMN_PX:
+                hh.resizeSection(c, MAX_COLUMN_PX)  # elided in the middle, full text as tooltip
+        hh.setSectionResizeMode(QHeaderView.Interactive)
+
+    def _fit_header(self) -> None:
+        if self.source.table is None:
+            return
+        lines = max((c.header.count("\n") + 1 for c in self.source.table.columns), default=1)
+        fm = self.horizontalHeader().fontMetrics()
+        self.horizontalHeader().setMinimumHeight(lines * fm.height() + 10)
+
+    def fit_height(self, max_rows: int = 12, min_rows: int = 2) -> None:
+        """As tall as its rows (at most ``max_rows``; a scroll bar beyond)."""
+        n = min(max(self.source.rowCount(), min_rows), max_rows)
+        h = self.horizontalHeader().height() + n * self.verticalHeader().defaultSectionSize()
+        self.setMinimumHeight(h + 2 * self.frameWidth())
+        self.setMaximumHeight(h + 2 * self.frameWidth() + (self.horizontalScrollBar().sizeHint().height()))
+
+    # ------------------------------------------------------------------ reading (tests, copy)
+    def source_row(self, view_row: int) -> int:
+        return self.proxy.mapToSource(self.proxy.index(view_row, 0)).row()
+
+    def text_at(self, view_row: int, column: int | str) -> str:
+        c = self.source.column_index(column) if isinstance(column, str) else column
+        return self.source.text(self.source_row(view_row), c)
+
+    def value_at(self, view_row: int, column: int | str):
+        c = self.source.column_index(column) if isinstance(column, str) else column
+        return self.source.value(self.source_row(view_row), c)
+
+    def copy_selection(self) -> str:
+        sel = self.selectionModel().selectedIndexes() if self.selectionModel() else []
+        if not sel:
+            text = self.source.tsv()
+        else:
+            src = [self.proxy.mapToSource(i) for i in sel]
+            rows = sorted({i.row() for i in src}, key=lambda r: self.proxy.mapFromSource(
+                self.source.index(r, 0)).row())
+            cols = sorted({i.column() for i in src})
+            text = self.source.tsv(rows, cols, header=len(rows) > 1 or len(cols) > 1)
+        QGuiApplication.clipboard().setText(text)
+        self.copied.emit(text)
+        return text
+
+    def _menu(self, pos) -> None:
+        menu = QMenu(self)
+        menu.addAction(self._copy)
+        every = menu.addAction("Copy the whole table")
+        every.triggered.connect(lambda: (self.clearSelection(), self.copy_selection()))
+        menu.exec(self.viewport().mapToGlobal(pos))
