@@ -87,6 +87,27 @@ class AnalysisData:
     def oriented(self) -> np.ndarray:
         return self.score if self.mapping.higher_is_positive else -self.score
 
+    @property
+    def score_decimals(self) -> int:
+        """Decimals the scores are written with (0 for deciles, at most 6): every threshold
+        in the score's units is shown with this many, on every page and in every export."""
+        cached = self.__dict__.get("_score_decimals")
+        if cached is None:
+            from .present.formats import score_decimals
+            cached = self.__dict__["_score_decimals"] = score_decimals(self.score)
+        return cached
+
+    @property
+    def people_decimals(self) -> int:
+        """0 when every count of people is whole (no weights, or whole weights), else 1."""
+        if not self.weighted:
+            return 0
+        cached = self.__dict__.get("_people_decimals")
+        if cached is None:
+            from .present.formats import people_decimals
+            cached = self.__dict__["_people_decimals"] = people_decimals(self.weight)
+        return cached
+
     def to_oriented(self, thresholds):
         """User-unit thresholds to oriented units (and back: the map is its own inverse)."""
         return np.asarray(thresholds, dtype=float) * self.sign
