@@ -89,7 +89,7 @@ class AnalysisData:
 
     @property
     def score_decimals(self) -> int:
-        """Decimals the scores are written with (0 for deciles, at most 6): every threshold
+        """Decimals the scores are written with (0 for deciles, at most 4): every threshold
         in the score's units is shown with this many, on every page and in every export."""
         cached = self.__dict__.get("_score_decimals")
         if cached is None:

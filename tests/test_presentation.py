@@ -55,7 +55,7 @@ def test_older_kind_names_are_the_same_kinds():
 
 
 @pytest.mark.parametrize("scores, decimals", [
-    ([1, 2, 10], 0), ([0.5, 1.25], 2), ([4.4185, 0.1], 4), (np.linspace(0, 1, 7), 6),
+    ([1, 2, 10], 0), ([0.5, 1.25], 2), ([4.4185, 0.1], 4), (np.linspace(0, 1, 7), 4), ([0.25, 0.5], 2),
     ([], 4), ([np.nan, 3.0], 0)])
 def test_score_decimals(scores, decimals):
     assert score_decimals(scores) == decimals

@@ -49,7 +49,7 @@ NUMERIC_KINDS = KINDS[1:]
 ALIASES = {"int": "count", "percent": "rate", "float": "fixed"}
 DEFAULT_DECIMALS = {"rate": 1, "ratio": 3, "score": 4, "difference": 1, "interval": 1,
                     "fixed": 3, "number": 6, "people": 0, "count": 0, "text": 0}
-MAX_SCORE_DECIMALS = 6
+MAX_SCORE_DECIMALS = 4  # continuous scores: 4 decimals (the exact value is in tooltips and copies)
 
 
 def canonical(kind: str) -> str:
