@@ -19,7 +19,9 @@ from conftest import HANG_MS, ROOT, SHARED  # noqa: E402
 from fairdesk.engines.recall_balance import (SCENARIOS_K, SCENARIOS_RECALL,  # noqa: E402
                                              RecallSettings, run_recall)
 from fairdesk.gui.main_window import MainWindow  # noqa: E402
-from fairdesk.gui.pages.recall_page import HIGHLIGHT, RecallPage, fmt_pct, fmt_people  # noqa: E402
+from fairdesk.gui.pages.recall_page import RecallPage  # noqa: E402
+from fairdesk.gui.table_model import HIGHLIGHT  # noqa: E402
+from fairdesk.present.formats import format_difference, format_people, format_rate  # noqa: E402
 from fairdesk.io.loading import load_table  # noqa: E402
 from fairdesk.schema import ColumnMapping  # noqa: E402
 from fairdesk.validation import prepare  # noqa: E402
@@ -62,36 +64,52 @@ def page(window, qtbot):
     return load(window, qtbot, table=load_table(SAMPLE))
 
 
+LABELS = {"size": "List size", "precision": "Precision", "cost": "Cost vs top K",
+          "recall_all": "Recall"}
+
+
 def cell(page, kind, g, key):
-    r = next(i for i, row in enumerate(page._scen_rows) if row[0] == kind and row[2] == g)
-    c = page._scen_keys.index(key) + 1
-    return page.scen_table.item(r, c)
+    """(text, tooltip) of the scenario table's cell: ``kind`` a measure of the whole list, or
+    "people"/"recall" of group ``g``."""
+    view = page.scen_table
+    labels = [view.text_at(r, "measure").strip() for r in range(view.source.rowCount())]
+    if g is None:
+        r = labels.index(LABELS[kind])
+    else:
+        r = labels.index(page.result.group_names[g]) + (1 if kind == "recall" else 0)
+    index = view.model().index(r, view.source.column_index(key))
+    return index.data(), index.data(Qt.ToolTipRole) or ""
+
+
+def scenario_keys(page):
+    return [c.key for c in page.scen_table.table.columns[1:]]
 
 
 def test_scenario_table_equals_engine(page, window):
     assert window.errors == []
     res = page.result
-    assert page._scen_keys == list(SCENARIOS_K)
+    assert scenario_keys(page) == list(SCENARIOS_K)
     ref = run_recall(page.state.data, RecallSettings(k=150, seed=0, reference="Group A"))
     assert page.k_spin.value() == 150  # 6,646 people: the LA program's K
     assert page.ref_combo.currentData() == "Group A"  # the largest group
     for key in SCENARIOS_K:
         s, e = res.scenarios[key], ref.scenarios[key]
         assert np.array_equal(s.rows, e.rows)
-        assert cell(page, "size", None, key).text() == fmt_people(e.size)
-        assert cell(page, "precision", None, key).text() == fmt_pct(e.precision_all)
+        assert cell(page, "size", None, key)[0] == format_people(e.size)
+        assert cell(page, "precision", None, key)[0] == format_rate(e.precision_all)
         for g in range(len(res.group_names)):
-            assert cell(page, "people", g, key).text() == fmt_people(e.people[g])
-            assert cell(page, "recall", g, key).text() == fmt_pct(e.recall[g])
+            assert cell(page, "people", g, key)[0] == format_people(e.people[g])
+            assert cell(page, "recall", g, key)[0] == format_rate(e.recall[g])
     for key in SCENARIOS_K[1:]:
-        c = 100 * ref.scenarios[key].precision_cost
-        assert cell(page, "cost", None, key).text() == ("0.0 pts" if abs(c) < 0.05
-                                                        else f"{c:+.1f} pts")
-    cost = cell(page, "cost", None, "current_equal")
-    assert "percentage points" in cost.toolTip()
+        c = ref.scenarios[key].precision_cost
+        assert cell(page, "cost", None, key)[0] == format_difference(c)
+    assert cell(page, "precision", None, "top_k")[0].endswith(" %")  # 88.0 %, as everywhere
+    _text, tip = cell(page, "cost", None, "current_equal")
+    assert "percentage points" in tip
     # the group rows carry the group's colour
-    first = next(i for i, row in enumerate(page._scen_rows) if row[0] == "people")
-    assert not page.scen_table.item(first, 0).icon().isNull()
+    first = [page.scen_table.text_at(r, "measure") for r in range(
+        page.scen_table.source.rowCount())].index(res.group_names[0])
+    assert page.scen_table.model().index(first, 0).data(Qt.DecorationRole) is not None
 
 
 def test_policy_choice_highlights_and_details(page, qtbot):
@@ -101,17 +119,20 @@ def test_policy_choice_highlights_and_details(page, qtbot):
     page.scale_combo.setCurrentIndex(page.scale_combo.findData("expanded"))
     assert page.chosen_key == "expanded_proportional"
     s = res.scenarios["expanded_proportional"]
-    col = page._scen_keys.index("expanded_proportional") + 1
-    assert page.scen_table.item(1, col).background().color() == HIGHLIGHT
-    assert page.scen_table.item(1, 1).background().style() == Qt.NoBrush
+    col = page.scen_table.source.column_index("expanded_proportional")
+    assert page.scen_table.model().index(1, col).data(Qt.BackgroundRole).color() == HIGHLIGHT
+    assert page.scen_table.model().index(1, 1).data(Qt.BackgroundRole) is None
     assert "Expanded – Proportional" in page.detail_title.text()
     assert "Expanded – Proportional" in page.summary.text()
     t = page.detail_table
-    thr = [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())].index("Threshold")
-    tgt = [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())].index("Target\nrecall")
+    decimals = page.state.data.score_decimals
     for g in range(len(res.group_names)):
-        assert t.item(g, thr).text() == f"{s.threshold[g]:.4g}" + (" *" if s.ties_left[g] else "")
-        assert t.item(g, tgt).text() == fmt_pct(s.target[g])
+        assert t.text_at(g, "group") == res.group_names[g]
+        assert t.text_at(g, "threshold") == f"{s.threshold[g]:.{decimals}f}"
+        assert t.value_at(g, "ties") == s.ties_left[g]
+        assert t.text_at(g, "target") == format_rate(s.target[g])
+    assert t.text_at(len(res.group_names), "group") == "All groups"
+    assert t.text_at(len(res.group_names), "recall") == format_rate(s.recall_all)
     band = page.recall_panel._band
     assert list(band.opts["x"]) == [SCENARIOS_K.index("expanded_proportional")]
     assert page.result is res  # choosing a policy does not recompute
@@ -123,7 +144,7 @@ def test_new_k_recomputes_on_the_same_ranking(page, qtbot):
     res = wait_result(page, qtbot, lambda r: r.k == 400)
     assert res.ranked is ranked
     assert res.scenarios["current_equal"].size <= 400
-    assert cell(page, "size", None, "top_k").text() == fmt_people(res.scenarios["top_k"].size)
+    assert cell(page, "size", None, "top_k")[0] == format_people(res.scenarios["top_k"].size)
     page.seed_spin.setValue(7)
     res = wait_result(page, qtbot, lambda r: r.settings.seed == 7)
     assert res.ranked is not ranked
@@ -135,20 +156,22 @@ def test_recall_target_mode(page, qtbot):
     assert not page.scale_combo.isEnabled() and page.recall_spin.isVisible()
     page.recall_spin.setValue(25.0)
     res = wait_result(page, qtbot, lambda r: r.mode == "recall" and r.settings.recall == 0.25)
-    assert page._scen_keys == list(SCENARIOS_RECALL)
+    assert scenario_keys(page) == list(SCENARIOS_RECALL)
     assert page.chosen_key == "recall_equal"
     expect = run_recall(page.state.data, RecallSettings(k=None, recall=0.25, reference="Group A"))
     for g in range(4):
-        assert cell(page, "people", g, "recall_equal").text() == fmt_people(
+        assert cell(page, "people", g, "recall_equal")[0] == format_people(
             expect.scenarios["recall_equal"].people[g])
-    assert not page.k_lines[0].movable
+    assert not page.k_lines[0].line.movable
 
 
 def test_dragging_the_k_line_sets_k(page, qtbot):
     page.log_check.setChecked(False)
-    line = page.k_lines[0]
-    line.setValue(300.4)
-    assert "K = 300" in page.k_lines[1].label.format
+    line = page.k_lines[0].line
+    line.setValue(300.4)  # as a drag does: moved, once per frame, then released
+    with qtbot.waitSignal(page.k_lines[0].moved, timeout=HANG_MS):
+        pass
+    assert "K = 300" in page.k_lines[1].line.label.format
     line.sigPositionChangeFinished.emit(line)
     assert page.k_spin.value() == 300
     wait_result(page, qtbot, lambda r: r.k == 300)
@@ -161,8 +184,8 @@ def test_edge_cases_show_notes_and_undefined(window, qtbot):
     frame.loc[frame["race"] == "Group D", "outcome"] = 0  # a group without positives
     page = load(window, qtbot, prepare(frame, ColumnMapping(**MAPPING)))
     g = page.result.group_names.index("Group D")
-    it = cell(page, "recall", g, "current_equal")
-    assert it.text() == "undefined" and "no one with the outcome" in it.toolTip()
+    text, tip = cell(page, "recall", g, "current_equal")
+    assert text == "undefined" and "no one with the outcome" in tip
     assert "Group D" in page.notes.toPlainText() and "left out" in page.notes.toPlainText()
     # Group D cannot be the reference (prevalence 0)
     i = page.ref_combo.findData("Group D")

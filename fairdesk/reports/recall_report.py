@@ -14,7 +14,15 @@ from ..engines.recall_balance import DESCRIPTIONS, RecallResult
 from ..errors import FairDeskError
 from ..jobs import NO_JOB
 from ..undefined import Undefined
+from ..present.formats import people_decimals
+from ..present.table import Cell
 from .workbook import ChartSpec, Column, Table, write_csv
+
+# short scenario titles for column headers and axis ticks (two lines / one line)
+SHORT = {"top_k": "Top K", "expanded_equal": "Expanded\nequal",
+         "expanded_proportional": "Expanded\nprop.", "current_equal": "Current\nequal",
+         "current_proportional": "Current\nprop.", "recall_equal": "Equal\nrecall",
+         "recall_proportional": "Prop.\nrecall"}
 
 XLSX_MAX_ROWS = 1_048_575 - 3  # less the title and header rows
 CURVE_ROWS = 400
@@ -34,7 +42,11 @@ TIPS = {
     "ties": "People of the group whose score equals the threshold but who are not on the list: "
             "tied scores are put in a random order fixed by the seed.",
     "target": "The recall the rule aimed at for the group.",
-    "ratio": "Prevalence ratio: the group's prevalence divided by the reference group's.",
+    "ratio": "Prevalence ratio: the group's prevalence divided by the reference group's. "
+             "Under proportional recall, a group's recall target is this ratio times the "
+             "reference group's recall.",
+    "prevalence": "Prevalence: the share of the group's people who have the outcome.",
+    "people": "People of the group on the list (frequency weights count as people).",
 }
 
 
@@ -44,7 +56,11 @@ def _v(x, reason: str):
 
 
 def _count_kind(res: RecallResult) -> tuple[str, int]:
-    return ("float", 2) if res.weighted else ("int", 0)
+    """Counts of people: whole where the weights are whole (or there are none)."""
+    if not res.weighted:
+        return "people", 0
+    return "people", people_decimals(np.concatenate([res.people, res.positives,
+                                                     [res.total_people]]))
 
 
 def settings_text(res: RecallResult) -> dict:
@@ -87,7 +103,7 @@ def scenario_table(res: RecallResult) -> Table:
     cols += [Column(f"r{g}", f"Recall: {n}", "percent", 1, note=TIPS["recall"])
              for g, n in enumerate(names)]
     cols += [Column("precision", "Precision", "percent", 1, note=TIPS["precision"]),
-             Column("cost", "Precision cost vs top K", "percent", 1, note=TIPS["cost"]),
+             Column("cost", "Precision cost vs top K", "difference", note=TIPS["cost"]),
              Column("same", "Top list of same size: precision", "percent", 1, note=TIPS["same"]),
              Column("recall_all", "Recall, all groups", "percent", 1, note=TIPS["recall"]),
              Column("what", "What the list is", width=60)]
@@ -107,44 +123,118 @@ def scenario_table(res: RecallResult) -> Table:
                        "(Rodolfa et al., Figure 4)", notes=notes, charts=charts)
 
 
-def detail_table(res: RecallResult) -> Table:
+def _detail_row(res: RecallResult, s, g: int | None) -> dict:
+    """One group's row of a scenario (``g`` None: all groups together)."""
+    names = res.group_names
+    if g is None:
+        total, pos = res.total_people, float(res.positives.sum())
+        return {"scenario": s.title, "group": "All groups", "people": total, "positives": pos,
+                "prevalence": _v(pos / total if total > 0 else math.nan, "There are no people."),
+                "ratio": None, "target": None, "selected": float(s.size), "rows": int(s.n_rows),
+                "tp": float(s.tp.sum()),
+                "recall": _v(s.recall_all, "No one has the outcome (0/0)."),
+                "precision": _v(s.precision_all, "The list is empty (0/0)."),
+                "threshold": None, "ties": None, "_g": None}
+    name = names[g]
+    nobody = f"No one of group '{name}' is on the {s.title} list."
+    return {
+        "scenario": s.title, "group": name, "people": float(res.people[g]),
+        "positives": float(res.positives[g]),
+        "prevalence": _v(res.prevalence[g], f"Group '{name}' has no people."),
+        "ratio": _v(res.ratio[g], f"Group '{name}' has no one with the outcome."),
+        "target": _v(s.target[g], "This rule does not aim at a recall for this group (it is "
+                                  "left out of the balancing, or the rule has no target)."),
+        "selected": float(s.people[g]), "rows": int(s.rows[g]), "tp": float(s.tp[g]),
+        "recall": _v(s.recall[g], f"Group '{name}' has no one with the positive outcome (0/0): "
+                                  "it is left out of the balancing."),
+        "precision": _v(s.precision[g], nobody + " (0/0)"),
+        "threshold": _v(s.threshold[g], nobody), "ties": int(s.ties_left[g]), "_g": g}
+
+
+def detail_table(res: RecallResult, keys=None, *, score_decimals: int = 4,
+                 with_total: bool = False) -> Table:
+    """Each scenario (or only ``keys``) group by group: target, recall, precision and the
+    implied threshold. The window shows it for the policy examined, with an all-groups row."""
     names = res.group_names
     kind, dec = _count_kind(res)
+    keys = list(res.scenarios) if keys is None else list(keys)
     rows = []
-    for key, s in res.scenarios.items():
-        for g, name in enumerate(names):
-            nobody = f"No one of group '{name}' is on the {s.title} list."
-            rows.append({
-                "scenario": s.title, "group": name, "people": float(res.people[g]),
-                "positives": float(res.positives[g]),
-                "prevalence": _v(res.prevalence[g], f"Group '{name}' has no people."),
-                "ratio": _v(res.ratio[g], f"Group '{name}' has no one with the outcome."),
-                "target": _v(s.target[g], "This rule does not aim at a recall for this group."),
-                "selected": float(s.people[g]), "rows": int(s.rows[g]), "tp": float(s.tp[g]),
-                "recall": _v(s.recall[g], f"Group '{name}' has no one with the positive outcome "
-                                          "(0/0)."),
-                "precision": _v(s.precision[g], nobody + " (0/0)"),
-                "threshold": _v(s.threshold[g], nobody), "ties": int(s.ties_left[g])})
+    for key in keys:
+        s = res.scenarios[key]
+        rows += [_detail_row(res, s, g) for g in range(len(names))]
+        if with_total:
+            rows.append(_detail_row(res, s, None))
     cols = [Column("scenario", "Scenario"), Column("group", "Group"),
-            Column("people", "People in group", kind, dec),
-            Column("positives", "With the outcome", kind, dec),
-            Column("prevalence", "Prevalence", "percent", 1),
-            Column("ratio", f"Prevalence ratio (÷ {names[res.reference]})", "float", 3,
-                   note=TIPS["ratio"]),
-            Column("target", "Target recall", "percent", 1, note=TIPS["target"]),
-            Column("selected", "On the list", kind, dec)]
+            Column("people", "People in\ngroup", kind, dec),
+            Column("positives", "With the\noutcome", kind, dec),
+            Column("prevalence", "Prevalence", "rate", note=TIPS["prevalence"]),
+            Column("ratio", f"Prevalence ratio\n(÷ {names[res.reference]})", "ratio",
+                   note=TIPS["ratio"], undefined_reason="Not a group."),
+            Column("target", "Target\nrecall", "rate", note=TIPS["target"]),
+            Column("selected", "On the\nlist", kind, dec, note=TIPS["people"])]
     if res.weighted:
-        cols.append(Column("rows", "Rows on the list", "int"))
-    cols += [Column("tp", "On the list with the outcome", kind, dec),
-             Column("recall", "Recall", "percent", 1, note=TIPS["recall"]),
-             Column("precision", "Precision", "percent", 1, note=TIPS["precision"]),
-             Column("threshold", "Implied threshold (score)", "number", note=TIPS["threshold"]),
-             Column("ties", "Tied at threshold, left out", "int", note=TIPS["ties"])]
+        cols.append(Column("rows", "Rows on\nthe list", "count"))
+    cols += [Column("tp", "On the list with\nthe outcome", kind, dec),
+             Column("recall", "Recall", "rate", note=TIPS["recall"]),
+             Column("precision", "Precision", "rate", note=TIPS["precision"]),
+             Column("threshold", "Implied\nthreshold", "score", score_decimals,
+                    note=TIPS["threshold"], undefined_reason="Not a group."),
+             Column("ties", "Tied at threshold,\nleft out", "count", note=TIPS["ties"],
+                    undefined_reason="Not a group.")]
     return Table("Recall by group", cols, rows,
                  title="Each scenario by group: target, recall, precision and implied threshold",
                  notes=["The implied threshold is the score of the group's last person on the "
                         "list; people tied with that score are ranked in a random order fixed "
-                        "by the seed."])
+                        "by the seed."], label_key="group", swatch_key="_g")
+
+
+def scenario_matrix(res: RecallResult, chosen: str | None = None) -> Table:
+    """The paper's Figure 4 as the window shows it: one column per scenario, rows for the
+    list as a whole, then each group's people on the list and its recall. The scenario
+    ``chosen`` (the policy examined) is highlighted."""
+    kind, dec = _count_kind(res)
+    names = res.group_names
+    keys = res.keys
+    rows: list[dict] = [{"measure": Cell("All groups", bold=True, tip="Measures of the whole "
+                                                                         "list")}]
+
+    def row(label, tip, values, value_kind=None, label_cell=None):
+        r = {"measure": label_cell or Cell("    " + label, tip=tip)}
+        for key, v in zip(keys, values):
+            r[key] = Cell(v, value_kind, tip=tip, highlight=key == chosen) \
+                if not isinstance(v, Cell) else v.with_(highlight=key == chosen)
+        rows.append(r)
+
+    scen = [res.scenarios[k] for k in keys]
+    row("List size", TIPS["size"], [Cell(float(s.size), kind, dec,
+                                         tip=f"{s.title}: people on the list.") for s in scen])
+    if res.weighted:
+        row("Rows", "Rows on the list (a row counts its weight in people).",
+            [float(s.n_rows) for s in scen], "count")
+    row("Precision", TIPS["precision"],
+        [_v(s.precision_all, "The list is empty (0/0).") for s in scen], "rate")
+    row("Cost vs top K", TIPS["cost"],
+        [Cell("—", muted=True, tip="The plain top K is the comparison.") if s.key == "top_k"
+         else Cell(_v(s.precision_cost, "A list is empty."), "difference",
+                   tip=TIPS["cost"]) for s in scen])
+    row("Recall", TIPS["recall"], [_v(s.recall_all, "No one has the outcome (0/0).")
+                                   for s in scen], "rate")
+    for g, name in enumerate(names):
+        row(name, "", [Cell(float(s.people[g]), kind, dec,
+                            tip=f"{s.title}: people of group {name} on the list.")
+                       for s in scen],
+            label_cell=Cell(name, bold=True, swatch=g,
+                            tip=f"Group {name}: people on the list (this row) and recall (next)"))
+        row("recall", TIPS["recall"],
+            [_v(s.recall[g], f"Group '{name}' has no one with the outcome (0/0), so it is left "
+                             "out of the balancing.") for s in scen], "rate",
+            label_cell=Cell("    recall", muted=True, tip=TIPS["recall"]))
+    cols = [Column("measure", "Group / measure")]
+    cols += [Column(k, SHORT[k], "count", note=f"{res.scenarios[k].title}: "
+                    f"{DESCRIPTIONS[k]}") for k in keys]
+    return Table("Recall scenarios (window)", cols, rows, label_key="measure",
+                 notes=["prop. = recall proportional to prevalence. Cost vs top K: precision "
+                        "points given up against the plain top K."])
 
 
 def curve_table(res: RecallResult) -> Table:
@@ -235,7 +325,8 @@ def selection_table(res: RecallResult, data: AnalysisData) -> Table:
 
 
 def recall_tables(res: RecallResult, data: AnalysisData, *, lists: bool = True) -> list[Table]:
-    tables = [scenario_table(res), detail_table(res), curve_table(res)]
+    tables = [scenario_table(res), detail_table(res, score_decimals=data.score_decimals),
+              curve_table(res)]
     if lists:
         tables.append(selection_table(res, data))
     return tables

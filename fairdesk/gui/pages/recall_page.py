@@ -18,78 +18,26 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox,
-                               QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QSpinBox, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QColor, QKeySequence
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
+                               QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
-from ...engines.recall_balance import (DESCRIPTIONS, RecallResult, RecallSettings, run_recall)
+from ...engines.recall_balance import DESCRIPTIONS, RecallResult, RecallSettings, run_recall
 from ...errors import FairDeskError
-from ..palette import group_color
-from ..plots import PlotPanel, add_legend, group_pen
-from .base import Page, readonly_table
+from ...present.formats import format_difference, format_people, format_rate, is_missing
+from ...reports.recall_report import detail_table, scenario_matrix
+from ..palette import group_color, swatch_icon
+from ..plot_parts import ThresholdLine
+from ..plots import PlotPanel, group_pen
+from ..table_model import ResultTable
+from .base import Page
 
-GREY = QColor("#6F6F6F")
-HIGHLIGHT = QColor("#FFF1C1")
 BAND = QColor(255, 214, 102, 70)
 ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
-SHORT = {"top_k": "Top K", "expanded_equal": "Expanded\nequal",
-         "expanded_proportional": "Expanded\nprop.", "current_equal": "Current\nequal",
-         "current_proportional": "Current\nprop.", "recall_equal": "Equal\nrecall",
-         "recall_proportional": "Prop.\nrecall"}
 AXIS = {"top_k": "Top K", "expanded_equal": "Exp. equal", "expanded_proportional": "Exp. prop.",
         "current_equal": "Cur. equal", "current_proportional": "Cur. prop.",
         "recall_equal": "Equal", "recall_proportional": "Proportional"}
-TIP = {
-    "size": "List size: the number of people on the list (frequency weights count as people).",
-    "precision": "Precision: the share of the people on the list who have the outcome "
-                 "(TP ÷ people on the list). Higher = fewer places go to people without need.",
-    "cost": "Precision cost: how many percentage points of precision this list gives up "
-            "compared with the plain top K (precision of top K − precision of this list). "
-            "Negative = a gain.",
-    "recall_all": "Recall of all groups together: the share of everyone with the outcome who "
-                  "is on the list.",
-    "people": "People of this group on the list.",
-    "recall": "Recall: the share of this group's people with the outcome who are on the list "
-              "(TP ÷ (TP + FN)). Undefined when the group has no one with the outcome.",
-    "threshold": "Implied threshold: the score of the group's last person on the list, in the "
-                 "units of the score column. People tied with it are ranked in a random order "
-                 "fixed by the seed.",
-    "target": "The recall the rule aimed at for this group.",
-    "ratio": "Prevalence ratio: the group's prevalence ÷ the reference group's prevalence. "
-             "Under proportional recall, a group's recall target is this ratio times the "
-             "reference group's recall.",
-    "prevalence": "Prevalence: the share of the group's people who have the outcome.",
-}
-
-
-def _nan(x) -> bool:
-    try:
-        return x is None or math.isnan(float(x))
-    except (TypeError, ValueError):
-        return True
-
-
-def fmt_pct(x: float, decimals: int = 1) -> str:
-    return f"{100 * x:.{decimals}f}%"
-
-
-def fmt_people(x: float) -> str:
-    return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.2f}"
-
-
-def fmt_score(v: float) -> str:
-    if abs(v) >= 1e4:
-        return f"{v:,.0f}" if v == round(v) else f"{v:,.1f}"
-    return f"{v:.4g}"
-
-
-def color_icon(color: QColor, size: int = 12) -> QIcon:
-    pm = QPixmap(size, size)
-    pm.fill(color)
-    return QIcon(pm)
 
 
 def default_k(total_people: float) -> int:
@@ -280,17 +228,14 @@ class RecallPage(Page):
         self.scale_combo.currentIndexChanged.connect(lambda _i: self._refresh_chosen())
         self._target_changed(emit=False)
 
-    def _table(self, tip: str) -> QTableWidget:
-        return readonly_table(tip, select_rows=False, alternate=False, row_height=23)
-
     def _build_tables(self) -> None:
         w = QWidget()
         v = QVBoxLayout(w)
         v.setContentsMargins(2, 4, 2, 2)
-        self.scen_table = self._table("The scenarios of the paper's Figure 4 side by side: list "
-                                      "size, precision, and people and recall by group. Hover a "
-                                      "title for its definition.")
-        self.scen_table.verticalHeader().hide()
+        self.scen_table = ResultTable(
+            "Recall scenarios", "The scenarios of the paper's Figure 4 side by side: list size, "
+            "precision, and people and recall by group. Hover a title for its definition.",
+            sortable=False)
         v.addWidget(self.scen_table, 1)
         self.scen_note = QLabel()
         self.scen_note.setWordWrap(True)
@@ -326,7 +271,7 @@ class RecallPage(Page):
         self.detail_title = QLabel()
         self.detail_title.setWordWrap(True)
         v.addWidget(self.detail_title)
-        self.detail_table = self._table("The policy to examine, group by group")
+        self.detail_table = ResultTable("Policy by group", "The policy to examine, group by group")
         v.addWidget(self.detail_table, 1)
         self.table_tabs.addTab(w, "Policy by group")
         self.table_tabs.setTabToolTip(1, "Targets, recall, precision and the implied score "
@@ -347,14 +292,12 @@ class RecallPage(Page):
                                             "each scenario; the shaded scenario is the policy to "
                                             "examine. Recall = share of the group's people with "
                                             "the outcome who are on the list.")
-        self.recall_legend = add_legend(self.recall_panel.plot)
         self.plot_tabs.addTab(self.recall_panel, "Recall by group")
         self.counts_panel = PlotPanel("People on the list by group", "", "People",
                                       name="counts_by_group", on_error=err)
         self.counts_panel.widget.setToolTip("How many people of each group are on each "
                                             "scenario's list; the shaded scenario is the policy "
                                             "to examine")
-        self.counts_legend = add_legend(self.counts_panel.plot)
         self.plot_tabs.addTab(self.counts_panel, "Counts by group")
 
         self.log_check = QCheckBox("Log scale")
@@ -366,7 +309,6 @@ class RecallPage(Page):
         self.at_k_panel.widget.setToolTip("Recall of each group in the plain top-k list as k "
                                           "grows; the black line marks K. Drag it to try "
                                           "another K.")
-        self.at_k_legend = add_legend(self.at_k_panel.plot, offset=(10, 10))  # recall rises
         self.at_k_panel.add_control(self.log_check)
         self.plot_tabs.addTab(self.at_k_panel, "Recall@k")
         self.prec_panel = PlotPanel("Precision@k by group", "k: people on the plain top list",
@@ -374,7 +316,6 @@ class RecallPage(Page):
         self.prec_panel.widget.setToolTip("Precision of each group's part of the plain top-k "
                                           "list as k grows (dashed: all groups); the black line "
                                           "marks K. Drag it to try another K.")
-        self.prec_legend = add_legend(self.prec_panel.plot, offset=(10, -10))  # precision falls
         self.plot_tabs.addTab(self.prec_panel, "Precision@k")
         self.plot_tabs.setTabToolTip(0, "The paper's Figure 3: recall by group per scenario")
         self.plot_tabs.setTabToolTip(1, "The paper's Figure 4: counts by group per scenario")
@@ -382,14 +323,11 @@ class RecallPage(Page):
         self.plot_tabs.setTabToolTip(3, "Precision of each group as the plain top list grows")
         self.k_lines = []
         for panel, where in ((self.at_k_panel, 0.55), (self.prec_panel, 0.06)):
-            line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("k", width=2),
-                                   hoverPen=pg.mkPen("#D55E00", width=3.5), label="K",
-                                   labelOpts={"position": where, "color": "k",
-                                              "fill": pg.mkBrush(255, 255, 255, 220)})
-            line.setZValue(20)
-            line.sigPositionChangeFinished.connect(self._k_line_released)
-            line.sigPositionChanged.connect(self._k_line_moved)
-            panel.plot.addItem(line)
+            line = ThresholdLine(panel.plot, "list size K", parent=self)
+            line.line.label = pg.InfLineLabel(line.line, "K", position=where, color="k",
+                                              fill=pg.mkBrush(255, 255, 255, 220))
+            line.moved.connect(lambda _v, l=line: self._k_line_moved(l))
+            line.released.connect(lambda _v, l=line: self._k_line_released(l))
             self.k_lines.append(line)
 
     def showEvent(self, event) -> None:
@@ -462,7 +400,7 @@ class RecallPage(Page):
             self.ref_combo.clear()
             best, best_people = None, -1.0
             for g, item in enumerate(summary):
-                self.ref_combo.addItem(color_icon(group_color(g)), item["group"], item["group"])
+                self.ref_combo.addItem(swatch_icon(group_color(g)), item["group"], item["group"])
                 i = self.ref_combo.count() - 1
                 if item.get("positives", 0) <= 0:
                     self.ref_combo.model().item(i).setEnabled(False)
@@ -580,152 +518,33 @@ class RecallPage(Page):
         res = self.result
         s = res.scenarios[self.chosen_key]
         top = res.scenarios["top_k"]
-        parts = [f"<b>{html.escape(s.title)}</b>: {fmt_people(s.size)} people on the list"]
-        if not _nan(s.precision_all):
-            parts.append(f"precision {fmt_pct(s.precision_all)}")
-        if s.key != "top_k" and not _nan(s.precision_cost):
-            c = 100 * s.precision_cost
-            top_text = f"the plain top {fmt_people(top.size)} ({fmt_pct(top.precision_all)})"
-            parts.append(f"as precise as {top_text}" if abs(c) < 0.05 else
-                         f"{abs(c):.1f} points {'below' if c > 0 else 'above'} {top_text}")
+        people = self._people_text
+        parts = [f"<b>{html.escape(s.title)}</b>: {people(s.size)} people on the list"]
+        if not is_missing(s.precision_all):
+            parts.append(f"precision {format_rate(s.precision_all)}")
+        if s.key != "top_k" and not is_missing(s.precision_cost):
+            top_text = f"the plain top {people(top.size)} ({format_rate(top.precision_all)})"
+            points = format_difference(abs(s.precision_cost)).lstrip("+")
+            parts.append(f"as precise as {top_text}" if points.startswith("0.0 ") else
+                         f"{points} {'below' if s.precision_cost > 0 else 'above'} {top_text}")
         recalls = [f"<span style='color:{group_color(g).name()}'>■</span> "
-                   f"{html.escape(n)} {'undefined' if _nan(s.recall[g]) else fmt_pct(s.recall[g])}"
+                   f"{html.escape(n)} {format_rate(s.recall[g])}"
                    for g, n in enumerate(res.group_names)]
         self.summary.setText(" · ".join(parts) + "<br><span style='color:#444'>Recall: "
                              + ", ".join(recalls) + "</span>")
 
-    def _item(self, text: str, tip: str = "", align=Qt.AlignRight | Qt.AlignVCenter,
-              grey: bool = False, bold: bool = False) -> QTableWidgetItem:
-        it = QTableWidgetItem(text)
-        it.setTextAlignment(align)
-        it.setToolTip(tip)
-        if grey or bold:
-            f = QFont(it.font())
-            f.setItalic(grey)
-            f.setBold(bold)
-            it.setFont(f)
-        if grey:
-            it.setForeground(QBrush(GREY))
-        return it
+    def _people_text(self, x: float) -> str:
+        data = self.state.data
+        return format_people(x, data.people_decimals if data is not None else 0)
 
     def _fill_scenarios(self) -> None:
-        res = self.result
-        t = self.scen_table
-        keys = res.keys
-        self._scen_keys = keys
-        names = res.group_names
-        rows = [("section", "All groups", None), ("size", "List size", None)]
-        if res.weighted:
-            rows.append(("rows", "Rows", None))
-        rows += [("precision", "Precision", None), ("cost", "Cost vs top K", None),
-                 ("recall_all", "Recall", None)]
-        for g, n in enumerate(names):
-            rows += [("people", n, g), ("recall", "recall", g)]
-        self._scen_rows = rows
-        t.clear()
-        t.clearSpans()
-        t.setRowCount(len(rows))
-        t.setColumnCount(len(keys) + 1)
-        head = QTableWidgetItem("Group / measure")
-        head.setToolTip("Each group has two rows: the people on the list, then the group's "
-                        "recall")
-        t.setHorizontalHeaderItem(0, head)
-        for c, key in enumerate(keys, start=1):
-            s = res.scenarios[key]
-            item = QTableWidgetItem(SHORT[key])
-            item.setToolTip(f"<b>{s.title}</b><br>{DESCRIPTIONS[key]}"
-                            + ("<br><i>" + html.escape(s.notes[0]) + "</i>" if s.notes else ""))
-            t.setHorizontalHeaderItem(c, item)
-        bold = QFont()
-        bold.setBold(True)
-        for r, (kind, label, g) in enumerate(rows):
-            if kind == "section":
-                it = self._item(label, "Measures of the whole list", Qt.AlignLeft | Qt.AlignVCenter,
-                                bold=True)
-                t.setItem(r, 0, it)
-                t.setSpan(r, 0, 1, len(keys) + 1)
-                continue
-            if kind == "people":
-                it = self._item(label, f"Group {label}: people on the list (first row) and "
-                                       "recall (second row)", Qt.AlignLeft | Qt.AlignVCenter,
-                                bold=True)
-                it.setIcon(color_icon(group_color(g)))
-            elif kind == "recall":
-                it = self._item("    recall", TIP["recall"], Qt.AlignLeft | Qt.AlignVCenter,
-                                grey=True)
-            else:
-                it = self._item("    " + label, TIP[{"rows": "size"}.get(kind, kind)],
-                                Qt.AlignLeft | Qt.AlignVCenter)
-            t.setItem(r, 0, it)
-            for c, key in enumerate(keys, start=1):
-                t.setItem(r, c, self._scenario_cell(res.scenarios[key], kind, g))
-        hh = t.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.ResizeToContents)
-        for c in range(1, len(keys) + 1):
-            hh.setSectionResizeMode(c, QHeaderView.Stretch)
-        # the scenario columns share the width but never clip their titles (scroll instead)
-        fm = QFontMetrics(hh.font())
-        widest = max(fm.horizontalAdvance(line) for k in keys for line in SHORT[k].split("\n"))
-        hh.setMinimumSectionSize(max(64, widest + 14))
-        note = ("prop. = recall proportional to prevalence. Cost vs top K: precision points "
-                "given up against the plain top K. Hover a value for how it was reached; "
-                "“undefined” means 0/0.")
-        self.scen_note.setText(note)
-
-    def _scenario_cell(self, s, kind: str, g) -> QTableWidgetItem:
-        res = self.result
-        if kind == "size":
-            return self._item(fmt_people(s.size), f"{s.title}: {fmt_people(s.size)} people on the "
-                                                  f"list. {TIP['size']}")
-        if kind == "rows":
-            return self._item(f"{s.n_rows:,}", f"{s.title}: {s.n_rows:,} rows on the list")
-        if kind == "precision":
-            if _nan(s.precision_all):
-                return self._item("undefined", "Undefined: the list is empty (0/0)", grey=True)
-            return self._item(fmt_pct(s.precision_all),
-                              f"{s.title}: {fmt_people(s.tp.sum())} of {fmt_people(s.size)} "
-                              f"people on the list have the outcome. {TIP['precision']}")
-        if kind == "cost":
-            if s.key == "top_k":
-                return self._item("—", "The plain top K is the comparison", grey=True)
-            if _nan(s.precision_cost):
-                return self._item("undefined", "Undefined: a list is empty", grey=True)
-            c = 100 * s.precision_cost
-            return self._item("0.0 pts" if abs(c) < 0.05 else f"{c:+.1f} pts", f"{TIP['cost']}\nTop K {fmt_pct(s.precision_top_k)}"
-                                               f" − this list {fmt_pct(s.precision_all)}.")
-        if kind == "recall_all":
-            if _nan(s.recall_all):
-                return self._item("undefined", "Undefined: no one has the outcome", grey=True)
-            return self._item(fmt_pct(s.recall_all), TIP["recall_all"])
-        name = res.group_names[g]
-        if kind == "people":
-            tip = f"{s.title}: {fmt_people(s.people[g])} people of group {name} on the list"
-            if not _nan(s.threshold[g]):
-                tip += f"; implied threshold {fmt_score(s.threshold[g])}"
-            return self._item(fmt_people(s.people[g]), tip + ".", bold=False)
-        # recall
-        if _nan(s.recall[g]):
-            return self._item("undefined", f"Undefined: group {name} has no one with the outcome "
-                                           "(0/0), so it is left out of the balancing.", grey=True)
-        tip = (f"{s.title}: {fmt_people(s.tp[g])} of the {fmt_people(res.positives[g])} people "
-               f"of group {name} with the outcome are on the list.")
-        if not _nan(s.target[g]):
-            tip += f" Target: {fmt_pct(s.target[g])}."
-        it = self._item(fmt_pct(s.recall[g]), tip)
-        it.setForeground(QBrush(QColor("#303030")))
-        return it
+        self.scen_table.set_table(scenario_matrix(self.result, self.chosen_key))
+        self.scen_note.setText("prop. = recall proportional to prevalence. Cost vs top K: "
+                               "precision points given up against the plain top K. Hover a value "
+                               "for how it was reached; “undefined” means 0/0.")
 
     def _highlight_scenario(self) -> None:
-        t = self.scen_table
-        key = self.chosen_key
-        if not hasattr(self, "_scen_keys"):
-            return
-        for c, k in enumerate(self._scen_keys, start=1):
-            on = k == key
-            for r, (kind, _l, _g) in enumerate(self._scen_rows):
-                it = t.item(r, c)
-                if it is not None:
-                    it.setBackground(QBrush(HIGHLIGHT) if on else QBrush())
+        self._fill_scenarios()
 
     def _fill_detail(self) -> None:
         res = self.result
@@ -734,73 +553,11 @@ class RecallPage(Page):
         self.detail_title.setText(f"<b>{html.escape(s.title)}</b> — {html.escape(DESCRIPTIONS[s.key])}"
                                   f" Reference group for proportional recall: "
                                   f"<b>{html.escape(ref)}</b>.")
-        cols = [("prevalence", "Prevalence", TIP["prevalence"]),
-                ("ratio", "Ratio\n(÷ ref.)", TIP["ratio"]),
-                ("target", "Target\nrecall", TIP["target"]),
-                ("selected", "On the\nlist", TIP["people"]),
-                ("recall", "Recall", TIP["recall"]), ("precision", "Precision", TIP["precision"]),
-                ("threshold", "Threshold", TIP["threshold"])]
-        t = self.detail_table
-        t.clear()
-        t.setColumnCount(len(cols))
-        t.setRowCount(len(res.group_names) + 1)
-        for c, (_k, title, tip) in enumerate(cols):
-            h = QTableWidgetItem(title)
-            h.setToolTip(tip)
-            t.setHorizontalHeaderItem(c, h)
-        for g, name in enumerate(res.group_names + ["All"]):
-            head = QTableWidgetItem(name)
-            if g < len(res.group_names):
-                head.setIcon(color_icon(group_color(g)))
-            t.setVerticalHeaderItem(g, head)
-            for c, (key, _t, tip) in enumerate(cols):
-                t.setItem(g, c, self._detail_cell(s, key, g, tip))
-        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        t.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-
-    def _detail_cell(self, s, key: str, g: int, tip: str) -> QTableWidgetItem:
-        res = self.result
-        G = len(res.group_names)
-        if g == G:  # all groups
-            value = {"people": res.total_people, "positives": float(res.positives.sum()),
-                     "prevalence": float(res.positives.sum() / res.total_people)
-                     if res.total_people > 0 else math.nan,
-                     "selected": s.size, "recall": s.recall_all, "precision": s.precision_all}.get(key)
-            if value is None:
-                return self._item("", "")
-        else:
-            value = {"people": res.people[g], "positives": res.positives[g],
-                     "prevalence": res.prevalence[g], "ratio": res.ratio[g],
-                     "target": s.target[g], "selected": s.people[g], "recall": s.recall[g],
-                     "precision": s.precision[g], "threshold": s.threshold[g]}[key]
-        if _nan(value):
-            why = {"recall": "the group has no one with the outcome (0/0)",
-                   "ratio": "the group has no one with the outcome",
-                   "target": "the group is left out of the balancing, or the rule aims at no "
-                             "recall for it",
-                   "precision": "no one of the group is on the list (0/0)",
-                   "threshold": "no one of the group is on the list"}.get(key, "0/0")
-            return self._item("undefined" if key != "target" else "—", f"Undefined: {why}",
-                              grey=True)
-        if key == "prevalence":
-            text = fmt_pct(value)
-            pos = res.positives.sum() if g == G else res.positives[g]
-            ppl = res.total_people if g == G else res.people[g]
-            tip = f"{tip}\n{fmt_people(pos)} of {fmt_people(ppl)} people have the outcome."
-        elif key in ("target", "recall", "precision"):
-            text = fmt_pct(value)
-        elif key == "ratio":
-            text = f"{value:.3f}"
-        elif key == "threshold":
-            text = fmt_score(value)
-            tip = f"{tip}\nExact value: {value!r}"
-            if s.ties_left[g] > 0:
-                text += " *"
-                tip += (f"\n* {int(s.ties_left[g]):,} more people of the group have exactly this "
-                        "score but are not on the list (random order of ties, fixed by the seed).")
-        else:
-            text = fmt_people(value)
-        return self._item(text, tip)
+        data = self.state.data
+        table = detail_table(res, [self.chosen_key], with_total=True,
+                             score_decimals=data.score_decimals if data is not None else 4)
+        table.columns = [c for c in table.columns if c.key != "scenario"]
+        self.detail_table.set_table(table)
 
     def _fill_notes(self) -> None:
         res = self.result
@@ -815,30 +572,25 @@ class RecallPage(Page):
         self.table_tabs.setTabText(2, f"Notes ({n_notes})")
 
     # ---------------------------------------------------------------- charts
-    def _bar_chart(self, panel: PlotPanel, legend, values: np.ndarray, percent: bool) -> None:
+    def _bar_chart(self, panel: PlotPanel, values: np.ndarray, percent: bool) -> None:
         res = self.result
         plot = panel.plot
         plot.clear()
-        legend.clear()
         keys = res.keys
         S, G = len(keys), len(res.group_names)
         width = 0.84 / max(G, 1)
         top = 0.0
-        for g, name in enumerate(res.group_names):
+        for g in range(G):
             x = np.arange(S) + (g - (G - 1) / 2) * width
             h = values[:, g] * (100 if percent else 1)
             ok = np.isfinite(h)
             color = group_color(g)
-            bar = pg.BarGraphItem(x=x[ok], height=h[ok], width=width * 0.9,
-                                  brush=pg.mkBrush(color), pen=pg.mkPen(color.darker(130)))
-            plot.addItem(bar)
-            legend.addItem(bar, name)
+            plot.addItem(pg.BarGraphItem(x=x[ok], height=h[ok], width=width * 0.9,
+                                         brush=pg.mkBrush(color), pen=pg.mkPen(color.darker(130))))
             if ok.any():
                 top = max(top, float(h[ok].max()))
-        per_row = 3 if max(len(n) for n in res.group_names) <= 10 else 2  # legend fits the plot
-        legend.setColumnCount(min(G, per_row))
-        rows_legend = math.ceil(G / per_row)
-        ymax = (100.0 if percent and top > 60 else max(top, 1e-9)) * (1.12 + 0.09 * rows_legend)
+        panel.legend.set_entries([(n, group_color(g), "bar") for g, n in enumerate(res.group_names)])
+        ymax = (100.0 if percent and top > 60 else max(top, 1e-9)) * 1.08  # the axis fits the data
         band = pg.BarGraphItem(x=[0], height=[ymax], width=0.96, brush=pg.mkBrush(BAND),
                                pen=pg.mkPen(None))
         band.setZValue(-10)
@@ -855,10 +607,8 @@ class RecallPage(Page):
     def _draw_bars(self) -> None:
         res = self.result
         keys = res.keys
-        rec = np.array([res.scenarios[k].recall for k in keys])
-        ppl = np.array([res.scenarios[k].people for k in keys])
-        self._bar_chart(self.recall_panel, self.recall_legend, rec, True)
-        self._bar_chart(self.counts_panel, self.counts_legend, ppl, False)
+        self._bar_chart(self.recall_panel, np.array([res.scenarios[k].recall for k in keys]), True)
+        self._bar_chart(self.counts_panel, np.array([res.scenarios[k].people for k in keys]), False)
 
     def _draw_bands(self) -> None:
         if self.result is None:
@@ -877,23 +627,27 @@ class RecallPage(Page):
         ok = c["size"] > 0
         x = c["size"][ok]
         log = self.log_check.isChecked()
-        for panel, legend, key in ((self.at_k_panel, self.at_k_legend, "recall"),
-                                   (self.prec_panel, self.prec_legend, "precision")):
+        for panel, key in ((self.at_k_panel, "recall"), (self.prec_panel, "precision")):
             plot = panel.plot
+            for line in self.k_lines:  # kept across redraws: taken off before clearing
+                if line.line.scene() is not None and line.line in plot.items:
+                    plot.removeItem(line.line)
             plot.clear()
-            legend.clear()
             plot.setLogMode(x=log, y=False)
+            entries = []
             for g, name in enumerate(res.group_names):
                 y = c[key][g][ok] * 100
                 if not np.any(np.isfinite(y)):
                     continue
-                plot.addItem(pg.PlotDataItem(x, y, pen=group_pen(g), name=name, connect="finite",
+                plot.addItem(pg.PlotDataItem(x, y, pen=group_pen(g), connect="finite",
                                              antialias=True))
+                entries.append((name, group_color(g), Qt.SolidLine))
             if key == "precision":
                 plot.addItem(pg.PlotDataItem(x, c["precision_all"][ok] * 100,
                                              pen=pg.mkPen("#333333", width=2, style=Qt.DashLine),
-                                             name="All groups", antialias=True))
-            legend.setColumnCount(2 if len(res.group_names) > 5 else 1)
+                                             antialias=True))
+                entries.append(("All groups", QColor("#333333"), Qt.DashLine))
+            panel.legend.set_entries(entries)
             plot.setYRange(0, 100, padding=0.03)
             lo, hi = float(x.min()) if x.size else 1.0, float(x.max()) if x.size else 1.0
             if log:
@@ -901,7 +655,7 @@ class RecallPage(Page):
             else:
                 plot.setXRange(0, hi, padding=0.02)
         for panel, line in zip((self.at_k_panel, self.prec_panel), self.k_lines):
-            panel.plot.addItem(line)
+            panel.plot.addItem(line.line, ignoreBounds=True)
         self._place_k_lines()
 
     def _place_k_lines(self) -> None:
@@ -911,23 +665,20 @@ class RecallPage(Page):
         k = max(res.k, 1e-9)
         log = self.log_check.isChecked()
         for line in self.k_lines:
-            with QSignalBlocker(line):
-                line.setValue(math.log10(k) if log else k)
-            line.label.setFormat(f"K = {fmt_people(res.k)}")
-            line.setMovable(res.mode == "k")
+            line.set_value(math.log10(k) if log else k)
+            line.line.label.setFormat(f"K = {self._people_text(res.k)}")
+            line.line.setMovable(res.mode == "k")
 
     def _k_from_line(self, line) -> float:
-        v = float(line.value())
+        v = line.value()
         return 10 ** v if self.log_check.isChecked() else v
 
     def _k_line_moved(self, line) -> None:
         k = max(1, int(round(self._k_from_line(line))))
-        line.label.setFormat(f"K = {k:,}")
         for other in self.k_lines:
             if other is not line:
-                with QSignalBlocker(other):
-                    other.setValue(line.value())
-                other.label.setFormat(f"K = {k:,}")
+                other.set_value(line.value())
+            other.line.label.setFormat(f"K = {k:,}")
 
     def _k_line_released(self, line) -> None:
         if self.result is None or self.result.mode != "k":
