@@ -246,12 +246,35 @@ class ResultTable(QTableView):
         self._fit_header()
 
     def _fit_columns(self) -> None:
-        self.resizeColumnsToContents()
         hh = self.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.Interactive)
+        self.resizeColumnsToContents()
+        self._content_widths = []
         for c in range(self.source.columnCount()):
             if hh.sectionSize(c) > MAX_COLUMN_PX:
                 hh.resizeSection(c, MAX_COLUMN_PX)  # elided in the middle, full text as tooltip
-        hh.setSectionResizeMode(QHeaderView.Interactive)
+            self._content_widths.append(hh.sectionSize(c))
+        self._share_spare_width()
+
+    def _share_spare_width(self) -> None:
+        """Columns at least as wide as their content; spare width shared by the value
+        columns (the analyst may still narrow or widen any column by hand)."""
+        widths = getattr(self, "_content_widths", [])
+        if not widths or self.source.table is None:
+            return
+        spare = self.viewport().width() - sum(widths)
+        value_cols = [c for c, col in enumerate(self.source.table.columns) if col.numeric]
+        if spare <= 0 or not value_cols:
+            return
+        extra = min(spare // len(value_cols), 160)
+        hh = self.horizontalHeader()
+        for c in value_cols:
+            hh.resizeSection(c, widths[c] + extra)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._share_spare_width()
 
     def _fit_header(self) -> None:
         if self.source.table is None:

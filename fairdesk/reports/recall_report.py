@@ -196,7 +196,8 @@ def scenario_matrix(res: RecallResult, chosen: str | None = None) -> Table:
     names = res.group_names
     keys = res.keys
     rows: list[dict] = [{"measure": Cell("All groups", bold=True, tip="Measures of the whole "
-                                                                         "list")}]
+                                                                         "list"),
+                         **{k: "" for k in keys}}]  # a heading row: no values
 
     def row(label, tip, values, value_kind=None, label_cell=None):
         r = {"measure": label_cell or Cell("    " + label, tip=tip)}
