@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
 from . import __version__
@@ -179,9 +178,10 @@ def parse_thresholds(values: list[str], data) -> tuple[list[float], list[str]]:
 
 
 def format_value(x, pct=True) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "undefined"
-    return f"{x:.1%}" if pct else f"{x:.4f}"
+    """A rate (44.6 %) or a ratio/AUC (0.812), as every surface writes it."""
+    from .present.formats import format_value as present
+
+    return present(x, "rate" if pct else "ratio")
 
 
 @subcommand("audit", "per-group error rates, fairness measures, AUC and cross-AUC")
@@ -207,32 +207,17 @@ def _audit_parser(p):
         if args.json:
             print(json.dumps(out, indent=2, ensure_ascii=False))
             return 0
+        from .present.text import render_tables
+        from .reports.audit_report import audit_tables
+
         print(f"FairDesk {__version__} audit of {args.data}")
         print(f"Rows used: {out['n']:,}; excluded: {out['excluded']:,}; "
-              f"threshold(s): {', '.join(f'{t:g}' for t in thresholds)}")
-        cols = ("n", "prevalence", "selection_rate", "tpr", "fpr", "fnr", "ppv", "npv",
-                "accuracy", "auc")
-        print("\n{:<28}".format("group") + "".join(f"{c:>15}" for c in cols))
-        for name, g in out["groups"].items():
-            print(f"{name[:27]:<28}" + "".join(
-                f"{g[c]:>15,}" if c == "n" else f"{format_value(g[c], c != 'auc'):>15}" for c in cols))
-        print(f"\nFairness (minimum pairwise ratio, 1 = balanced; compared: {rule.describe()}):")
-        ivs = out.get("fairness_intervals", {})
-        for k, v in out["fairness"].items():
-            shown = ", ".join(format_value(x, False) for x in v) if isinstance(v, list) else format_value(v, False)
-            extra = ""
-            if k in ivs:
-                iv = ivs[k]
-                extra = (f"  [{iv['lower']:.3f}–{iv['upper']:.3f}]" if iv.get("lower") is not None
-                         else f"  [{iv['reason']}]")
-            pair = out["fairness_pairs"][k]
-            pairs = pair if isinstance(pair, list) else [pair]
-            print(f"  {k:<5} {shown}{extra}" + "".join(f"  ({p['text']})" for p in pairs if p))
-            groups = out["fairness_groups"][k]
-            left = {e["group"] for g in (groups if isinstance(groups, list) else [groups])
-                    for e in g["excluded"]}
-            if left:
-                print(f"        left out: {', '.join(sorted(left))}")
+              f"threshold(s): {', '.join(f'{t:g}' for t in thresholds)}; fairness measures "
+              f"compare {rule.describe()}")
+        # the same tables, in the same formats, as the window and the workbook
+        print()
+        print(render_tables(audit_tables(result, data)))
+        print()
         for w in out["warnings"]:
             print(f"note: {w}")
         return 0

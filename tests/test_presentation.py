@@ -111,3 +111,23 @@ def test_workbook_number_formats_read_as_the_window_does(tmp_path):
     assert ws.cell(row, 6).number_format == "0.00"
     assert ws.cell(row + 1, 3).value == "undefined"
     assert ws.cell(row + 1, 4).number_format == "0.0%"  # the Cell's own kind
+
+
+def test_command_line_prints_the_workbook_tables_in_the_same_formats(capsys, sample_data):
+    """A rate reads the same in the audit's text output and in its workbook table."""
+    from conftest import SAMPLE
+
+    from fairdesk.audit import run_audit
+    from fairdesk.cli import main
+    from fairdesk.reports.audit_report import audit_tables
+
+    assert main(["audit", str(SAMPLE), "--score", "score", "--label", "outcome", "--group",
+                 "race", "--weight", "weight", "--threshold", "0.5"]) == 0
+    text = capsys.readouterr().out
+    rates = audit_tables(run_audit(sample_data, [0.5]), sample_data)[0]
+    row = next(r for r in rates.row_dicts() if r["group"] == "Group A")
+    fpr = rates.column("fpr").text(row["fpr"])
+    assert fpr.endswith(" %")
+    line = next(ln for ln in text.splitlines() if ln.startswith("Group A "))
+    assert f" {fpr} " in line + " "
+    assert "Error rates by group" in text and "Group fairness measures" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..cli import add_data_options, format_value, load_data, subcommand
+from ..cli import add_data_options, load_data, subcommand
 from ..errors import FairDeskError
 from ..options import SEED
 
@@ -77,23 +77,17 @@ def _recall_parser(p):
         if args.json:
             print(json.dumps(out, indent=2, ensure_ascii=False))
             return 0
-        names = result.group_names
+        from ..present.text import render_tables
+        from ..reports.recall_report import detail_table, scenario_table
+
         head = (f"K = {out['k']:,}" if settings.mode == "k"
                 else f"recall target {settings.recall:.1%}")
         print(f"Recall balancing of {args.data}: {head}; reference group "
               f"'{out['reference']}'; seed {settings.seed}")
-        width = max(12, *(len(n) + 2 for n in names))
-        print(f"\n{'scenario':<24}{'size':>10}{'precision':>11}{'cost':>8}  "
-              + "".join(f"{n[:width - 2]:>{width}}" for n in names))
-        for key, s in out["scenarios"].items():
-            cells = "".join(
-                f"{str(g['selected']) + ' ' + format_value(g['recall']):>{width}}"
-                for g in s["groups"].values())
-            cost = "" if s["precision_cost"] is None else f"{100 * s['precision_cost']:+.1f}"
-            print(f"{s['title']:<24}{s['size']:>10,}{format_value(s['precision']):>11}{cost:>8}  "
-                  + cells)
-        print("\n(each group: people on the list and its recall; cost = precision points given "
-              "up against the plain top K)")
+        print()  # the workbook's tables, in the window's formats
+        print(render_tables([scenario_table(result),
+                             detail_table(result, score_decimals=data.score_decimals)]))
+        print()
         for note in out["notes"]:
             print(f"note: {note}")
         for s in out["scenarios"].values():

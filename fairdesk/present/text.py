@@ -9,7 +9,7 @@ from .table import Cell, Table, plain_value
 
 __all__ = ["render_table", "render_tables"]
 
-MAX_TEXT_WIDTH = 40  # a long name is cut in the middle, its end kept ("African-…, Female")
+MAX_TEXT_WIDTH = 60  # a long sentence is cut in the middle; names (the label column) never
 
 
 def _middle(text: str, width: int) -> str:
@@ -33,6 +33,7 @@ def render_table(table: Table, *, max_text_width: int = MAX_TEXT_WIDTH) -> str:
     """One table: its title, preamble, header, rows, then notes and undefined reasons."""
     columns = table.columns
     rows = table.row_dicts()
+    label = table.label_key or (columns[0].key if columns else None)
     header = [c.header.replace("\n", " ") for c in columns]
     body = []
     reasons: dict[str, None] = {}
@@ -42,7 +43,7 @@ def render_table(table: Table, *, max_text_width: int = MAX_TEXT_WIDTH) -> str:
             value = row.get(c.key)
             text = c.text(value) if value is not None or c.kind != "text" else ""
             text = text.replace("\n", " ")
-            if c.kind == "text" and not isinstance(value, Cell):
+            if c.kind == "text" and not isinstance(value, Cell) and c.key != label:
                 text = _middle(text, max_text_width)
             why = _reason(value, c)
             if why:
