@@ -12,7 +12,7 @@ pytest.importorskip("pytestqt")
 
 from conftest import HANG_MS  # noqa: E402
 
-from PySide6.QtCore import QSettings, QUrl  # noqa: E402
+from PySide6.QtCore import QSettings, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter  # noqa: E402
 from PySide6.QtWidgets import QDialog  # noqa: E402
 
@@ -24,6 +24,7 @@ from fairdesk.metrics.fairness import DEFINITIONS  # noqa: E402
 from fairdesk.metrics.rates import RATES  # noqa: E402
 from fairdesk.metrics.thresholds import (ThresholdRule, bin_edges,  # noqa: E402
                                          oregon_thresholds)
+from fairdesk.present.table import plain_value  # noqa: E402
 from fairdesk.schema import ColumnMapping  # noqa: E402
 from fairdesk.validation import prepare  # noqa: E402
 
@@ -75,9 +76,13 @@ def pandas_tiers(frame, thresholds, group_col="race", higher_is_positive=True):
     return df.groupby(["tier", group_col])["outcome"].agg(["size", "mean"])
 
 
-def table_texts(page, col):
-    return [page.table.item(r, col).text() if page.table.item(r, col) else ""
-            for r in range(page.table.rowCount())]
+def table_texts(page, key):
+    """The texts of one column of the calibration table, as the window shows them."""
+    return [page.table.text_at(r, key) for r in range(page.table.source.rowCount())]
+
+
+def tip_at(view, row, key):
+    return view.model().index(row, view.source.column_index(key)).data(Qt.ToolTipRole)
 
 
 # ------------------------------------------------------------------ rules and presets
@@ -87,7 +92,7 @@ def test_starts_from_the_state_threshold(page, window):
     assert page.rows[0].kind_key == "fixed"
     assert float(page.rows[0].value.text()) == pytest.approx(window.state.thresholds[0])
     assert page.pending_label.text() == ""
-    assert page.table.rowCount() == 2 * 4  # two tiers x four groups
+    assert page.table.source.rowCount() == 2 * 4  # two tiers x four groups
 
 
 def test_oregon_preset_resolves_to_oregon_thresholds(page, window, data):
@@ -95,7 +100,7 @@ def test_oregon_preset_resolves_to_oregon_thresholds(page, window, data):
     expected = oregon_thresholds(data.score, data.weight)
     assert [r.kind_key for r in page.rows] == ["oregon_low", "mean", "oregon_high"]
     assert [r.resolved for r in page.rows] == pytest.approx(list(expected))
-    assert page.rows[0].threshold.text() == f"{expected[0]:.5g}"
+    assert page.rows[0].threshold.text() == f"{expected[0]:.4f}"  # the scores' decimals
     assert "not applied" in page.pending_label.text()
     assert page.apply()
     np.testing.assert_allclose(window.state.thresholds, expected)
@@ -103,7 +108,7 @@ def test_oregon_preset_resolves_to_oregon_thresholds(page, window, data):
     assert [r["kind"] for r in window.state.threshold_rules] == ["oregon_low", "mean",
                                                                   "oregon_high"]
     assert page.pending_label.text() == ""
-    assert page.table.rowCount() == 4 * 4
+    assert page.table.source.rowCount() == 4 * 4
     assert "Oregon" in page.applied_label.text()
 
 
@@ -115,7 +120,7 @@ def test_ventile_and_top_k_presets(page, window, data):
         assert page.rows[j - 1].resolved == ThresholdRule("ventile", j, 20).resolve(data)
     assert page.apply()
     assert window.state.thresholds.shape == (19,)
-    assert page.table.rowCount() == 20 * 4
+    assert page.table.source.rowCount() == 20 * 4
     page.apply_preset(TOP_K)
     k = int(page.rows[0].value.text())
     assert k == round(0.1 * data.n)
@@ -199,7 +204,7 @@ def test_equal_thresholds_warn(page):
     assert not page.message.isHidden()
     assert "same threshold" in page.message.text()
     assert page.apply()
-    assert "empty" in table_texts(page, 1)
+    assert "empty" in table_texts(page, "range")
 
 
 # ------------------------------------------------------------------ the calibration table
@@ -215,8 +220,11 @@ def test_calibration_counts_equal_a_pandas_groupby(page, window, frame, data):
         assert r["rows"] == size
         assert r["outcome_rate"] == pytest.approx(mean)
     # the table shows the same numbers
-    assert table_texts(page, 3) == [f"{r['rows']:,}" for r in rows]
-    assert table_texts(page, 6) == [f"{100 * r['outcome_rate']:.1f}%" for r in rows]
+    assert table_texts(page, "rows") == [f"{r['rows']:,}" for r in rows]
+    assert table_texts(page, "outcome_rate") == [f"{100 * r['outcome_rate']:.1f} %"
+                                                 for r in rows]
+    assert [page.table.value_at(i, "outcome_rate") for i in range(len(rows))] == \
+        [r["outcome_rate"] for r in rows]  # full precision behind the text
     # the shares of each group add up to 100%
     for g in data.group_names:
         assert sum(r["share"] for r in rows if r["group"] == g) == pytest.approx(1.0)
@@ -224,11 +232,18 @@ def test_calibration_counts_equal_a_pandas_groupby(page, window, frame, data):
     for j in range(3):
         rates = expected.xs(j, level=0)["mean"]
         assert page.cal[j] == pytest.approx(rates.min() / rates.max())
-    assert page.table.item(0, 7).text() == f"{page.cal[0]:.3f}"
-    assert page.table.rowSpan(0, 0) == data.n_groups  # tier cell spans its groups
-    assert table_texts(page, 1)[0] == "< 0.2"
-    assert table_texts(page, 1)[4] == "0.2 – 0.5"
-    assert page.table.isColumnHidden(5)  # no weight column mapped
+    assert page.table.text_at(0, "cal") == f"{page.cal[0]:.3f}"
+    # each tier's rows follow one another, one per group; the tier's CAL on each of them
+    assert table_texts(page, "tier") == [f"S{j + 1}" for j in range(3)
+                                         for _ in range(data.n_groups)]
+    assert table_texts(page, "cal") == [f"{page.cal[j]:.3f}" for j in range(3)
+                                        for _ in range(data.n_groups)]
+    assert table_texts(page, "group") == list(data.group_names) * 3
+    # thresholds with the scores' decimals (4 on the sample)
+    assert data.score_decimals == 4
+    assert table_texts(page, "range")[0] == "< 0.2000"
+    assert table_texts(page, "range")[4] == "0.2000 – 0.5000"
+    assert "weight" not in [c.key for c in page.table.table.columns]  # no weight mapped
 
 
 def test_undefined_rates_are_words_with_reasons(qtbot, tmp_path):
@@ -244,18 +259,17 @@ def test_undefined_rates_are_words_with_reasons(qtbot, tmp_path):
     a_s2 = next(r for r in rows if r["tier"] == "S2" and r["group"] == "A")
     assert a_s2["rows"] == 0 and math.isnan(a_s2["outcome_rate"])
     i = rows.index(a_s2)
-    item = page.table.item(i, 6)
-    assert item.text() == "undefined"
-    assert "0/0" in item.toolTip() and "'A'" in item.toolTip()
-    cal_item = page.table.item(2, 7)  # first row of tier S2
-    assert cal_item.text() == "undefined"
-    assert "Fewer than two groups" in cal_item.toolTip()
+    assert page.table.text_at(i, "outcome_rate") == "undefined"
+    tip = tip_at(page.table, i, "outcome_rate")
+    assert "0/0" in tip and "'A'" in tip
+    assert page.table.text_at(2, "cal") == "undefined"  # first row of tier S2
+    assert "Fewer than two groups" in tip_at(page.table, 2, "cal")
     assert "missing" in page.chart_note.text()
     # never 0 or blank in the export either
     tables = page.export_tables()
     cal_rows = tables[0].rows
-    assert str(cal_rows[i]["outcome_rate"]) == "undefined"
-    assert "0/0" in cal_rows[i]["outcome_rate"].reason
+    assert tables[0].column("outcome_rate").text(cal_rows[i]["outcome_rate"]) == "undefined"
+    assert "0/0" in plain_value(cal_rows[i]["outcome_rate"]).reason
 
 
 def test_reversed_orientation(qtbot, tmp_path, frame):
@@ -268,8 +282,8 @@ def test_reversed_orientation(qtbot, tmp_path, frame):
     expected = pandas_tiers(frame, [0.3, 0.6], higher_is_positive=False)
     for r in page.result_rows:
         assert r["rows"] == expected.loc[(r["tier_index"], r["group"])]["size"]
-    assert table_texts(page, 1)[0] == "> 0.6"  # S1, the lowest risk: the highest scores
-    assert r["range"] == "≤ 0.3"
+    assert table_texts(page, "range")[0] == "> 0.6000"  # S1, the lowest risk: the highest
+    assert r["range"] == "≤ 0.3000"
 
 
 def test_follows_thresholds_set_elsewhere(page, window):
@@ -277,7 +291,7 @@ def test_follows_thresholds_set_elsewhere(page, window):
     window.state.set_thresholds([0.35])
     assert [(r.kind_key, float(r.value.text())) for r in page.rows] == [("fixed", 0.35)]
     assert page.pending_label.text() == ""
-    assert table_texts(page, 1)[0] == "< 0.35"
+    assert table_texts(page, "range")[0] == "< 0.3500"
     window.state.set_data(window.state.data)  # new data: back to the default threshold
     assert float(page.rows[0].value.text()) == pytest.approx(window.state.thresholds[0])
 
@@ -388,7 +402,7 @@ def test_no_data(qtbot, tmp_path):
     page = w.page("tiers")
     assert page.export_tables() == []
     assert page.apply() is False
-    assert page.table.rowCount() == 0
+    assert page.table.source.rowCount() == 0
 
 
 # ------------------------------------------------------------------ help dialogs
@@ -522,6 +536,6 @@ def test_without_an_outcome_column(qtbot, tmp_path, frame):
     page.apply_preset(OREGON)
     assert page.apply()
     assert sum(r["rows"] for r in page.result_rows) == d.n
-    assert set(table_texts(page, 6)) == {"undefined"}
-    assert "No outcome column" in page.table.item(0, 6).toolTip()
+    assert set(table_texts(page, "outcome_rate")) == {"undefined"}
+    assert "No outcome column" in tip_at(page.table, 0, "outcome_rate")
     assert "No outcome column" in page.chart_note.text()

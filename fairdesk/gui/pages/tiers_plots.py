@@ -1,0 +1,129 @@
+"""The Tiers page's chart: the observed outcome rate in each tier, one bar per group, with
+the groups named in the side legend (never over the bars). A saved picture carries the
+legend beside the plot too, so the bars can be told apart on paper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
+from PySide6.QtGui import QColor
+
+from ...errors import FairDeskError
+from ...reports.tiers_tables import TierResult, chart_note
+from ..palette import group_color
+from ..plots import PlotPanel, save_plot
+
+TITLE = "Observed outcome rate by tier and group"
+MIN_PNG_WIDTH = 1200
+
+
+class TierChart(PlotPanel):
+    """Clustered bars of the outcome rate by tier (x) and group (colour)."""
+
+    def __init__(self, parent=None, on_error=None):
+        super().__init__(TITLE, "Risk tier", "Observed outcome rate (%)",
+                         name="tier outcome rates", parent=parent, on_error=on_error)
+        self.widget.setToolTip("Observed outcome rate in each tier, one bar per group. Equal "
+                               "bars within a tier mean the tier is calibrated across groups.")
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.widget.setMinimumHeight(220)
+        self.bar_items: list[pg.BarGraphItem] = []
+        self.group_names: list[str] = []
+        self.start_path = lambda: Path.home() / f"{self.name}.png"
+
+    def clear(self, note: str = "") -> None:
+        self.plot.clear()
+        self.bar_items = []
+        self.group_names = []
+        self.legend.set_entries([])
+        self.set_note(note)
+
+    def draw(self, res: TierResult) -> None:
+        """Draw ``res``'s outcome rates (rate (G, T), NaN = no bar)."""
+        self.clear()
+        rate = res.rate
+        n_g, n_t = rate.shape
+        width = 0.8 / max(n_g, 1)
+        top = 0.0
+        for g in range(n_g):
+            x = np.arange(n_t) + (g - (n_g - 1) / 2) * width
+            h = rate[g] * 100
+            ok = np.isfinite(h)
+            color = group_color(g)
+            item = pg.BarGraphItem(x=x[ok], height=h[ok], width=width * 0.92,
+                                   brush=pg.mkBrush(color), pen=pg.mkPen(color.darker(130)))
+            self.plot.addItem(item)
+            self.bar_items.append(item)
+            if ok.any():
+                top = max(top, float(h[ok].max()))
+        self.group_names = list(res.group_names)
+        self.legend.set_entries([(n, group_color(g), "bar") for g, n in enumerate(res.group_names)])
+        step = 1 if n_t <= 12 else 2
+        self.plot.getAxis("bottom").setTicks([[(j, f"S{j + 1}") for j in range(0, n_t, step)],
+                                              [(j, f"S{j + 1}") for j in range(n_t)]])
+        self.plot.setXRange(-0.6, n_t - 0.4, padding=0)
+        self.plot.setYRange(0, max(top, 1.0) * 1.08, padding=0)
+        self.set_note(chart_note(res))
+
+    # ------------------------------------------------------------------ saving
+    def _paper_legend(self) -> pg.LegendItem | None:
+        """A legend put beside the plot area (a column of the plot's layout) while saving."""
+        if not self.bar_items:
+            return None
+        legend = pg.LegendItem(labelTextColor="k", labelTextSize="10pt",
+                               brush=pg.mkBrush("w"), pen=pg.mkPen("#999999"))
+        for item, name in zip(self.bar_items, self.group_names):
+            legend.addItem(item, name)
+        self.plot.layout.addItem(legend, 2, 3)
+        return legend
+
+    def save(self, path) -> Path:
+        """PNG (at least 1200 px wide) or SVG (name ends in .svg), the legend beside the
+        bars."""
+        path = Path(path)
+        if path.suffix.lower() not in (".png", ".svg"):
+            path = path.with_suffix(".png")
+        legend = self._paper_legend()
+        try:
+            if path.suffix.lower() == ".svg":
+                save_plot(self.plot, path)
+            else:
+                scene = self.plot.scene()
+                if scene is not None and hasattr(scene, "prepareForPaint"):
+                    scene.prepareForPaint()
+                exporter = ImageExporter(self.plot)
+                exporter.parameters()["background"] = QColor("white")
+                exporter.parameters()["width"] = max(MIN_PNG_WIDTH, int(self.widget.width()))
+                exporter.export(str(path))
+        finally:
+            if legend is not None:
+                self.plot.layout.removeItem(legend)
+                if legend.scene() is not None:
+                    legend.scene().removeItem(legend)
+        if not path.exists():
+            raise FairDeskError(f"Could not write the plot to “{path}”.")
+        return path
+
+    def save_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, chosen = QFileDialog.getSaveFileName(self, "Save plot", str(self.start_path()),
+                                                   "PNG picture (*.png);;SVG drawing (*.svg)")
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".svg" if "svg" in chosen.lower() else ".png"
+        try:
+            saved = self.save(path)
+        except (OSError, FairDeskError) as err:
+            if self.on_error is not None:
+                self.on_error(f"Could not save the plot: {err}", "")
+            return
+        win = self.window()
+        if hasattr(win, "statusBar"):
+            win.statusBar().showMessage(f"Saved {saved}", 5000)
