@@ -172,3 +172,63 @@ def test_smallest_first_equals_a_stable_argsort(seed):
         key[:495] = np.nan  # fewer numbers than asked for
     for k in (1, 16, 499, 500, 600):
         np.testing.assert_array_equal(pf.smallest_first(key, k), np.argsort(key, kind="stable")[:k])
+
+
+@pytest.mark.parametrize("family", pf.CURVE_FAMILIES)
+def test_neighbour_counts_equal_counts_per_candidate(family):
+    """The pattern search's 3 × 3 × 3 neighbourhoods (band work shared by the p of a (t0, t1))
+    give each candidate the figures that evaluating it alone gives."""
+    groups = tied_groups()
+    mm = pf.MultiMoments(groups)
+    rng = np.random.default_rng(11)
+    n = 60
+    g = rng.integers(0, len(groups), n)
+    step = rng.uniform(1e-5, 0.05, (n, 3))
+    unit = np.array([-1.0, 0.0, 1.0])
+    a = rng.uniform(-0.5, 0.8, n)[:, None] + unit * step[:, :1]
+    b = a[:, 1:2] + rng.uniform(0.002, 0.8, n)[:, None] + unit * step[:, 1:2]
+    a[:5] = np.round(a[:5] * 20) / 20  # ends exactly on tied scores
+    lo, hi = pf.MONOTONE_P[family]
+    p = np.clip(rng.uniform(max(lo, 0.02), min(hi, 0.98), n)[:, None] + unit * step[:, 2:],
+                max(lo, 0.01), min(hi, 0.99))
+    coef, _ = pf.coef_and_slope(family, p.reshape(-1))
+    tp, fp = mm.neighbour_counts(g, a, b, p, coef.reshape(n, 3, 2, pf._NC))
+    assert tp.shape == fp.shape == (n, 3, 3, 3)
+    ix, iy, iz = np.meshgrid(range(3), range(3), range(3), indexing="ij")
+    rows = np.repeat(np.arange(n), 27)
+    A = a[rows, np.tile(ix.reshape(-1), n)]
+    B = b[rows, np.tile(iy.reshape(-1), n)]
+    P = p[rows, np.tile(iz.reshape(-1), n)]
+    C, _ = pf.coef_and_slope(family, P)
+    ok = B - A > 0
+    ctp, cfp = mm.counts(g[rows], A, B, P, C, np.zeros(A.size, dtype=bool))
+    scale = max(m.P + m.N for m in groups)
+    # the change of variable is batched per (t0, t1), so its rounding may differ; the moment
+    # expansion magnifies that only in narrow bands (see test_counts_equal_the_old_counts)
+    wide = ok & (B - A >= 0.05)
+    np.testing.assert_allclose(tp.reshape(-1)[wide], ctp[wide], rtol=0, atol=1e-9 * scale)
+    np.testing.assert_allclose(fp.reshape(-1)[wide], cfp[wide], rtol=0, atol=1e-9 * scale)
+    np.testing.assert_allclose(tp.reshape(-1)[ok], ctp[ok], rtol=0, atol=1e-7 * scale)
+    np.testing.assert_allclose(fp.reshape(-1)[ok], cfp[ok], rtol=0, atol=1e-7 * scale)
+    assert wide.sum() > 500
+
+
+def test_cached_curves_and_slopes_equal_a_fresh_solve():
+    """curve_x, lipschitz and is_monotone read the coefficient cache: the same figures as
+    solving the constraint system afresh."""
+    for family in pf.CURVE_FAMILIES:
+        pf._CACHE.pop(family, None)
+        for p in (0.05, 0.3, 0.45, 0.5, 0.77, 0.95):
+            c = pf.coefficients(family, p)
+            lo, hi = pf.slope_extremes(family, p)
+            C, LO, HI = pf.coef_and_slopes(family, np.array([p, p]))
+            np.testing.assert_array_equal(C, np.concatenate([c, c]))
+            np.testing.assert_array_equal(LO, np.concatenate([lo, lo]))
+            np.testing.assert_array_equal(HI, np.concatenate([hi, hi]))
+            x = np.linspace(-0.2, 1.2, 57)
+            tau = 1.0 - p
+            v = np.where(x < tau, pf._polyval(c[0, 0], x), pf._polyval(c[0, 1], x))
+            np.testing.assert_array_equal(pf.curve_x(family, p, x),
+                                          np.where(x >= 1, 1.0, np.where(x < 0, 0.0, v)))
+            assert pf.lipschitz(family, 2.0, 4.0, p) == max(hi[0], -lo[0]) / 2.0
+            assert pf.is_monotone(family, p) == bool(lo[0] >= -1e-9)

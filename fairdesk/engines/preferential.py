@@ -155,7 +155,7 @@ def curve_x(family: str, p: float, x) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     if family == "fixed":
         return np.where(x >= 1, 1.0, np.where(x >= 0, p, 0.0))
-    c = coefficients(family, p)[0]
+    c = _one_p(family, p)[0]
     tau = 1.0 - p
     v = np.where(x < tau, _polyval(c[0], x), _polyval(c[1], x))
     return np.where(x >= 1, 1.0, np.where(x < 0, 0.0, v))
@@ -235,8 +235,8 @@ def lipschitz(family: str, t0: float, t1: float, p: float) -> float:
     if family == "fixed" or single_threshold(family, t0, t1, p) is not None \
             or not math.isfinite(t1 - t0):
         return math.inf
-    lo, hi = slope_extremes(family, p)
-    return float(max(hi[0], -lo[0]) / (t1 - t0))
+    _, lo, hi = _one_p(family, p)
+    return float(max(hi, -lo) / (t1 - t0))
 
 
 def is_monotone(family: str, p: float) -> bool:
@@ -245,11 +245,11 @@ def is_monotone(family: str, p: float) -> bool:
         return True
     if p <= _P_EDGE or p >= 1 - _P_EDGE:
         return True
-    lo, _ = slope_extremes(family, p)
-    return bool(lo[0] >= -1e-9)
+    lo = _one_p(family, p)[1]
+    return bool(lo >= -1e-9)
 
 
-_CACHE: dict = {}  # family → (sorted p, coefficients (K, 2, 5), largest slope (K,))
+_CACHE: dict = {}  # family → (sorted p, coefficients (K, 2, 5), smallest and largest slope (K,))
 _CACHE_LIMIT = 200_000
 
 
@@ -257,27 +257,48 @@ def coef_and_slope(family: str, p) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (N, 2, 5) and largest slope φ' (N,) in x units, solving the constraint
     system once per distinct p (a search revisits the same p many times). The known p of a
     family are kept sorted, so a lookup is a binary search, not a loop over values."""
+    C, _, hi = coef_and_slopes(family, p)
+    return C, hi
+
+
+def coef_and_slopes(family: str, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coefficients (N, 2, 5), smallest and largest slope φ' (N,) in x units: exactly what
+    :func:`coefficients` and :func:`slope_extremes` give, cached (see :func:`coef_and_slope`)."""
     p = np.asarray(p, dtype=float)
     uniq, inv = np.unique(p, return_inverse=True)
-    known, C, S = _CACHE.get(family, (np.empty(0), np.empty((0, 2, _NC)), np.empty(0)))
+    known, C, LO, HI = _CACHE.get(family, (np.empty(0), np.empty((0, 2, _NC)), np.empty(0), np.empty(0)))
     pos = np.searchsorted(known, uniq)
     found = pos < known.size
     found[found] = known[pos[found]] == uniq[found]
     if not found.all():
         missing = uniq[~found]
         if known.size + missing.size > _CACHE_LIMIT:
-            known, C, S = np.empty(0), np.empty((0, 2, _NC)), np.empty(0)
+            known, C, LO, HI = np.empty(0), np.empty((0, 2, _NC)), np.empty(0), np.empty(0)
         # each p's system is solved on its own, so the batch does not change its figures
         known = np.concatenate([known, missing])
         new = coefficients(family, missing)
+        lo, hi = slope_extremes(family, missing, new)
         C = np.concatenate([C, new])
-        S = np.concatenate([S, slope_extremes(family, missing, new)[1]])
+        LO = np.concatenate([LO, lo])
+        HI = np.concatenate([HI, hi])
         order = np.argsort(known, kind="stable")
-        known, C, S = known[order], C[order], S[order]
-        _CACHE[family] = (known, C, S)
+        known, C, LO, HI = known[order], C[order], LO[order], HI[order]
+        _CACHE[family] = (known, C, LO, HI)
         pos = np.searchsorted(known, uniq)
     idx = pos[inv]
-    return C[idx], S[idx]
+    return C[idx], LO[idx], HI[idx]
+
+
+def _one_p(family: str, p: float):
+    """Coefficients (2, 5), smallest and largest slope of one curve: from the cache when p
+    is a number (the same figures as solving afresh), else solved."""
+    p = float(p)
+    if math.isfinite(p):
+        c, lo, hi = coef_and_slopes(family, np.array([p]))
+    else:
+        c = coefficients(family, p)
+        lo, hi = slope_extremes(family, p, c)
+    return c[0], float(lo[0]), float(hi[0])
 
 
 # ------------------------------------------------------------------------------------------
@@ -351,6 +372,12 @@ def _powers(x):
     return out
 
 
+def _sums(d):
+    """(..., 2, 5) band sums from differences of table rows (..., 20): each running sum's
+    difference plus its rounding errors' difference."""
+    return (d[..., :2 * _NC] + d[..., 2 * _NC:]).reshape(d.shape[:-1] + (2, _NC))
+
+
 _KJ = np.clip(np.arange(_NC)[:, None] - np.arange(_NC)[None, :], 0, None)  # k − j
 _CKJ = np.array([[math.comb(k, j) if j <= k else 0 for j in range(_NC)] for k in range(_NC)],
                 dtype=float)
@@ -371,8 +398,9 @@ class MultiMoments:
 
     A binary search for a threshold (side "left") always lands where a run of equal scores
     starts, so the prefix sums are kept only there: one row per distinct score, the same
-    numbers as over all rows. The four sums sit side by side in one row-major table, so a
-    band's sums are one gather of 20 adjacent numbers per end."""
+    numbers as over all rows. The four sums sit side by side in one row-major table, running
+    sums (positives', negatives') then their rounding errors, so a band's sums are one gather
+    of 20 adjacent numbers per end, and adding the errors to the sums one contiguous add."""
 
     SHIFT = 10.0
 
@@ -389,7 +417,7 @@ class MultiMoments:
         first[1:] = key[1:] != key[:-1]
         starts = np.append(np.flatnonzero(first), key.size)  # rows where a distinct score starts
         self.key = key[first]
-        self.table = np.ascontiguousarray(np.concatenate([Mp, Lp, Mn, Ln])[:, starts].T)  # (d+1, 20)
+        self.table = np.ascontiguousarray(np.concatenate([Mp, Mn, Lp, Ln])[:, starts].T)  # (d+1, 20)
         end = np.cumsum([m.n for m in groups]).astype(np.int64)
         self.end = np.searchsorted(starts, end)  # each group's end, in distinct scores
         self.P = np.array([m.P for m in groups])
@@ -398,8 +426,8 @@ class MultiMoments:
     def _band_sums(self, lo, hi):
         """(..., 2, 5) sums over distinct scores [lo, hi): positives' and negatives' moments
         (each the running sum's difference plus its rounding errors' difference)."""
-        d = (self.table[hi] - self.table[lo]).reshape(np.shape(lo) + (2, 2, _NC))
-        return d[..., 0, :] + d[..., 1, :]
+        d = self.table[hi] - self.table[lo]
+        return _sums(d)
 
     def counts(self, g, a, b, p, coef, fixed):
         """Expected (TP, FP) of candidates (group g, normalised a = t0, b = t1, p)."""
@@ -430,23 +458,63 @@ class MultiMoments:
         units) with every probability p[k] (coefficients ``coef``, (K, 2, 5)). What depends on
         the band only (its ends' binary searches and sums, the change of variable) is done
         once per band; per candidate remain the split at τ and two dot products."""
+        bands = self.grid_bands(g, a, b)
+        return self.grid_apply(bands, self.grid_sums(bands, p), coef)
+
+    def grid_bands(self, g: int, a, b):
+        """What every candidate of the bands (a[m], b[m]) of group g shares, whatever its p
+        and family: the ends' binary searches, the sums at or above t1, the change of
+        variable."""
         h = b - a
-        tau = a[:, None] + (1.0 - p)[None, :] * h[:, None]
         off = self.SHIFT * g
         i0 = np.searchsorted(self.key, a + off, side="left")
-        it = np.searchsorted(self.key, tau + off, side="left")
         i1 = np.searchsorted(self.key, b + off, side="left")
-        R = self.table
         top = self._band_sums(i1, self.end[g])[:, None, :, 0]  # (M, 1, 2)
-        V = self._shift_matrix(a, h)  # (M, 5, 5)
+        return g, a, h, i0, i1, top, self._shift_matrix(a, h)
+
+    def grid_sums(self, bands, p):
+        """The moments (M, K, 2, 5) of each piece (left, right) of the bands with every p[k]:
+        shared by every family searched over the same probabilities."""
+        g, a, h, i0, i1, _, _ = bands
+        tau = a[:, None] + (1.0 - p)[None, :] * h[:, None]
+        it = np.searchsorted(self.key, tau + self.SHIFT * g, side="left")
+        R = self.table
         Rt = R[it]  # (M, K, 20)
-        for piece, d in enumerate((Rt - R[i0][:, None, :], R[i1][:, None, :] - Rt)):
-            d = d.reshape(d.shape[:-1] + (2, 2, _NC))
-            sums = d[..., 0, :] + d[..., 1, :]  # (M, K, 2, 5)
+        return [_sums(Rt - R[i0][:, None, :]), _sums(R[i1][:, None, :] - Rt)]  # (M, K, 2, 5) each
+
+    @staticmethod
+    def grid_apply(bands, sums, coef):
+        """Expected (TP, FP), (M, K), of one family (coefficients (K, 2, 5)) from
+        :meth:`grid_bands` and :meth:`grid_sums`."""
+        top, V = bands[5], bands[6]
+        for piece in range(2):
             q = np.matmul(coef[None, :, piece, :], V)  # (M, K, 5)
-            top = top + np.einsum("mkj,mksj->mks", q, sums)
-        tp, fp = top[..., 0], top[..., 1]
-        return tp, fp
+            top = top + np.einsum("mkj,mksj->mks", q, sums[piece])
+        return top[..., 0], top[..., 1]
+
+    def neighbour_counts(self, g, a, b, p, coef):
+        """Expected (TP, FP), shape (n, 3, 3, 3), of the 27 candidates (a[i, x], b[i, y],
+        p[i, z]) around each of n search points (group g[i]; coefficients ``coef`` (n, 3, 2, 5)
+        of its three p). Binary searches, sums at or above t1 and the change of variable are
+        done once per (t0, t1); per candidate remain the split at τ and two dot products."""
+        n = g.size
+        off = self.SHIFT * g.astype(float)
+        A = np.broadcast_to(a[:, :, None], (n, 3, 3))
+        h = b[:, None, :] - a[:, :, None]  # (n, 3, 3)
+        i0 = np.searchsorted(self.key, a + off[:, None], side="left")  # (n, 3)
+        i1 = np.searchsorted(self.key, b + off[:, None], side="left")
+        top = self._band_sums(i1, self.end[g][:, None])[..., 0]  # (n, 3, 2)
+        top = top[:, None, :, None, :]  # (n, 1, 3, 1, 2)
+        V = self._shift_matrix(A.reshape(-1), h.reshape(-1)).reshape(n, 9, _NC, _NC)
+        tau = A[..., None] + (1.0 - p)[:, None, None, :] * h[..., None]  # (n, 3, 3, 3)
+        it = np.searchsorted(self.key, tau + off[:, None, None, None], side="left")
+        R = self.table
+        Rt = R[it]  # (n, 3, 3, 3, 20)
+        for piece, d in enumerate((Rt - R[i0][:, :, None, None, :], R[i1][:, None, :, None, :] - Rt)):
+            sums = _sums(d)  # (n, 3, 3, 3, 2, 5)
+            q = np.matmul(coef[:, None, :, piece, :], V)  # (n, 9, 3, 5): the pieces in powers of u
+            top = top + np.einsum("...j,...sj->...s", q.reshape(n, 3, 3, 3, _NC), sums)
+        return top[..., 0], top[..., 1]
 
 
 @dataclass
@@ -495,7 +563,7 @@ def smallest_first(key, k: int) -> np.ndarray:
 
 def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
                   prefer_smooth: bool = False, min_width: float = 0.002, grid_t: int = 48,
-                  rounds: int = 60, seeds: int = 16, chunk: int = 60_000,
+                  rounds: int = 60, seeds: int = 16, chunk: int = 8192,
                   progress=None) -> list[CurveFit]:
     """For each task (family, group index, target FPR X, target TPR Y): the (t0, t1, p) whose
     expected (FPR, TPR) meets (X, Y).
@@ -508,6 +576,12 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
     Lipschitz constant wins; if none does, the smallest gap. ``prefer_smooth`` widens "meets"
     to ``tol``, trading a small equalized-odds gap for a gentler curve. The winner is chosen
     on exact, row-by-row figures among each task's best four.
+
+    Work is shared where the figures allow: a group's grid bands (binary searches, sums above
+    t1, change of variable) serve all its tasks, and the sums of the pieces of a band serve
+    every family searched over the same p; a round evaluates each seed's 3 × 3 × 3
+    neighbourhood, its nine (t0, t1) once each. ``chunk`` bounds the candidates evaluated at
+    once (small enough to stay in the processor's cache; it does not change any figure).
     """
     mm = MultiMoments(groups)
     nt = len(tasks)
@@ -519,86 +593,105 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
     phi_ = np.array([_p_range(f)[1] for f in fam])
     pstep = np.array([_p_range(f)[3] for f in fam])
 
-    def evaluate(task, A, B, Pp):
-        coef = np.empty((A.size, 2, _NC))
-        sl = np.empty(A.size)
-        for f in set(fam[task].tolist()) if task.size else ():
-            m = fam[task] == f
-            coef[m], sl[m] = coef_and_slope(f, Pp[m])
-        g = tg[task]
-        tp, fp = mm.counts(g, A, B, Pp, coef, np.zeros(A.size, dtype=bool))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            gap = np.maximum(np.abs(fp / mm.N[g] - TX[task]), np.abs(tp / mm.P[g] - TY[task]))
-        L = sl / np.maximum(B - A, 1e-300)
-        return _keys(gap, L, tol, prefer_smooth)
-
-    # coarse grid, task by task (each chunked), keeping the best seeds of each
+    # coarse grid, group by group: a group's bands are the same for all its tasks, and the
+    # sums of each band's pieces are the same for every family searched over the same p
     S = np.zeros((nt, seeds, 3))
     Sk = np.full((nt, seeds), np.inf)
+    by_group: dict = {}
     for k, (f, g, _, _) in enumerate(tasks):
-        m = groups[g]
-        cw = np.cumsum(m.weight)
-        if cw.size and cw[-1] > 0:
-            qs = np.searchsorted(cw, np.linspace(0, 1, grid_t) * cw[-1] * (1 - 1e-12), side="left")
-            qu = m.u[np.clip(qs, 0, m.n - 1)]
-        else:
-            qu = np.array([0.0, 1.0])
-        tgrid = np.unique(np.concatenate([qu, np.linspace(-0.05, 1.05, grid_t // 2),
-                                          [-2.0, -1.0, -0.5, -0.25, 1.25, 1.5, 2.0, 3.0]]))
-        ia, ib = np.triu_indices(tgrid.size, 1)
-        a0, b0 = tgrid[ia], tgrid[ib]
-        keep = (b0 - a0) >= min_width
-        a0, b0 = a0[keep], b0[keep]
-        pgrid = _p_range(f)[2]
-        coef, slope = coef_and_slope(f, pgrid)
-        key = np.empty((a0.size, pgrid.size))
-        per = max(1, chunk // pgrid.size)  # bands per chunk
+        by_group.setdefault(g, []).append(k)
+    done = 0
+    for g, ks in by_group.items():
+        a0, b0 = _grid_bands(groups[g], grid_t, min_width)
+        by_p: dict = {}
+        for k in ks:
+            pgrid = _p_range(fam[k])[2]
+            by_p.setdefault(pgrid.tobytes(), (pgrid, []))[1].append(k)
+        keys = {}
+        for pgrid, kk in by_p.values():
+            for k in kk:
+                coef, slope = coef_and_slope(fam[k], pgrid)
+                keys[k] = (np.empty((a0.size, pgrid.size)), coef, slope)
+        kmax = max(pg.size for pg, _ in by_p.values())
+        per = max(1, chunk // kmax)  # bands per chunk (small enough to stay in the cache)
         for c0 in range(0, a0.size, per):
             sl = slice(c0, c0 + per)
-            tp, fp = mm.grid_counts(g, a0[sl], b0[sl], pgrid, coef)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                gap = np.maximum(np.abs(fp / mm.N[g] - TX[k]), np.abs(tp / mm.P[g] - TY[k]))
-            L = slope[None, :] / np.maximum(b0[sl] - a0[sl], 1e-300)[:, None]
-            key[sl] = _keys(gap, L, tol, prefer_smooth)
-        key = key.reshape(-1)  # band-major, p-minor
-        A = np.repeat(a0, pgrid.size)
-        B = np.repeat(b0, pgrid.size)
-        Pp = np.tile(pgrid, a0.size)
-        order = smallest_first(key, seeds)
-        S[k, :order.size] = np.column_stack([A[order], B[order], Pp[order]])
-        Sk[k, :order.size] = key[order]
-        if progress is not None:
-            progress(0.3 * (k + 1) / nt)
+            bands = mm.grid_bands(g, a0[sl], b0[sl])
+            width = np.maximum(b0[sl] - a0[sl], 1e-300)[:, None]
+            for pgrid, kk in by_p.values():
+                sums = mm.grid_sums(bands, pgrid)
+                for k in kk:
+                    key, coef, slope = keys[k]
+                    tp, fp = mm.grid_apply(bands, sums, coef)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        gap = np.maximum(np.abs(fp / mm.N[g] - TX[k]), np.abs(tp / mm.P[g] - TY[k]))
+                    key[sl] = _keys(gap, slope[None, :] / width, tol, prefer_smooth)
+        for pgrid, kk in by_p.values():
+            A = np.repeat(a0, pgrid.size)
+            B = np.repeat(b0, pgrid.size)
+            Pp = np.tile(pgrid, a0.size)
+            for k in kk:
+                key = keys[k][0].reshape(-1)  # band-major, p-minor
+                order = smallest_first(key, seeds)
+                S[k, :order.size] = np.column_stack([A[order], B[order], Pp[order]])
+                Sk[k, :order.size] = key[order]
+                done += 1
+                if progress is not None:
+                    progress(0.3 * done / nt)
+
+    # pattern search: the 26 neighbours of every active seed, as 3 × 3 × 3 (t0, t1, p)
     step = np.zeros((nt, seeds, 3))
     step[:, :, 0] = step[:, :, 1] = 0.02
     step[:, :, 2] = pstep[:, None]
-    offs = np.array(np.meshgrid([-1, 0, 1], [-1, 0, 1], [-1, 0, 1], indexing="ij")).reshape(3, -1).T
-    offs = offs[np.any(offs != 0, axis=1)]  # (26, 3)
-    task_of = np.broadcast_to(np.arange(nt)[:, None, None], (nt, seeds, offs.shape[0]))
+    unit = np.array([-1.0, 0.0, 1.0])
+    offs = np.array(np.meshgrid(unit, unit, unit, indexing="ij")).reshape(3, -1).T  # (27, 3)
+    centre = 13  # offs[13] = (0, 0, 0): the seed itself, not a neighbour
     active = np.isfinite(Sk)
     for r in range(rounds):
-        C = S[:, :, None, :] + offs[None, None, :, :] * step[:, :, None, :]  # (nt, k, 26, 3)
-        C[..., 2] = np.clip(C[..., 2], plo[:, None, None], phi_[:, None, None])
-        C[..., :2] = np.clip(C[..., :2], U_MIN, U_MAX)
-        flat = C.reshape(-1, 3)
-        tflat = task_of.reshape(-1)
-        ok = ((flat[:, 1] - flat[:, 0]) >= min_width) & np.repeat(active.reshape(-1), offs.shape[0])
-        kf = np.full(flat.shape[0], np.inf)
-        if ok.any():
-            kf[ok] = evaluate(tflat[ok], flat[ok, 0], flat[ok, 1], flat[ok, 2])
-        kf = kf.reshape(nt, seeds, -1)
-        j = np.argmin(kf, axis=2)
-        kbest = np.take_along_axis(kf, j[..., None], axis=2)[..., 0]
-        better = kbest < Sk - 1e-15
-        cbest = np.take_along_axis(C, j[..., None, None], axis=2)[:, :, 0, :]
-        S = np.where(better[..., None], cbest, S)
-        Sk = np.where(better, kbest, Sk)
+        ti, si = np.nonzero(active)
+        if ti.size:
+            s, st = S[ti, si], step[ti, si]  # (n, 3)
+            E = s[:, None, :] + unit[None, :, None] * st[:, None, :]  # (n, 3 offsets, 3 axes)
+            E[..., 2] = np.clip(E[..., 2], plo[ti][:, None], phi_[ti][:, None])
+            E[..., :2] = np.clip(E[..., :2], U_MIN, U_MAX)
+            a, b, p = E[..., 0], E[..., 1], E[..., 2]
+            coef = np.empty(p.shape + (2, _NC))
+            sl = np.empty(p.shape)
+            ft = fam[ti]
+            for f in set(ft.tolist()):
+                m = ft == f
+                c, v = coef_and_slope(f, p[m].reshape(-1))
+                coef[m], sl[m] = c.reshape(-1, 3, 2, _NC), v.reshape(-1, 3)
+            g = tg[ti]
+            tp, fp = mm.neighbour_counts(g, a, b, p, coef)  # (n, 3, 3, 3)
+            h = b[:, None, :] - a[:, :, None]  # (n, 3, 3)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                gap = np.maximum(np.abs(fp / mm.N[g][:, None, None, None] - TX[ti][:, None, None, None]),
+                                 np.abs(tp / mm.P[g][:, None, None, None] - TY[ti][:, None, None, None]))
+                L = sl[:, None, None, :] / np.maximum(h, 1e-300)[..., None]
+            kf = _keys(gap, L, tol, prefer_smooth)
+            kf = np.where((h >= min_width)[..., None], kf, np.inf).reshape(ti.size, 27)
+            kf[:, centre] = np.inf
+            j = np.argmin(kf, axis=1)
+            kbest = kf[np.arange(ti.size), j]
+            better_a = kbest < Sk[ti, si] - 1e-15
+            o = offs[j].astype(np.int64) + 1  # the winner's offsets as indices into E
+            cbest = np.column_stack([E[np.arange(ti.size), o[:, 0], 0], E[np.arange(ti.size), o[:, 1], 1],
+                                     E[np.arange(ti.size), o[:, 2], 2]])
+            bt, bs = ti[better_a], si[better_a]
+            S[bt, bs] = cbest[better_a]
+            Sk[bt, bs] = kbest[better_a]
+        better = np.zeros((nt, seeds), dtype=bool)
+        if ti.size:
+            better[bt, bs] = True
         step = np.where(better[..., None], step, step * 0.5)
         active &= np.any(step[..., :2] >= 2e-6, axis=-1)
         if progress is not None:
             progress(0.3 + 0.6 * (r + 1) / rounds)
         if not active.any():
             break
+
+    # the winner on exact, row-by-row figures among each task's best four
     out = []
     for k, (f, g, X, Y) in enumerate(tasks):
         m = groups[g]
@@ -615,6 +708,23 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
                 best = (kk, CurveFit(t0, t1, p, tp, fp, gap, L))
         out.append(best[1])
     return out
+
+
+def _grid_bands(m: GroupMoments, grid_t: int, min_width: float):
+    """The coarse grid's bands (t0, t1) of one group, normalised units: thresholds at
+    weighted quantiles, evenly spaced over the scores and a few beyond them."""
+    cw = np.cumsum(m.weight)
+    if cw.size and cw[-1] > 0:
+        qs = np.searchsorted(cw, np.linspace(0, 1, grid_t) * cw[-1] * (1 - 1e-12), side="left")
+        qu = m.u[np.clip(qs, 0, m.n - 1)]
+    else:
+        qu = np.array([0.0, 1.0])
+    tgrid = np.unique(np.concatenate([qu, np.linspace(-0.05, 1.05, grid_t // 2),
+                                      [-2.0, -1.0, -0.5, -0.25, 1.25, 1.5, 2.0, 3.0]]))
+    ia, ib = np.triu_indices(tgrid.size, 1)
+    a0, b0 = tgrid[ia], tgrid[ib]
+    keep = (b0 - a0) >= min_width
+    return a0[keep], b0[keep]
 
 
 def search_curve(m: GroupMoments, family: str, X: float, Y: float, **kw) -> CurveFit:
