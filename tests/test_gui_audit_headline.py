@@ -35,8 +35,13 @@ def page(make_window):
 
 
 def fair_row(page, key):
-    i = [k for k, _ in page._fair_rows].index(key)
-    return page._fair_table_row[i]
+    """The fairness table's row showing measure ``key``'s value."""
+    return next(r for r, row in enumerate(page.fair_table.table.row_dicts())
+                if row["row_kind"] == "value" and row["measure_key"] == key)
+
+
+def tip(view, r, key):
+    return view.model().index(r, view.source.column_index(key)).data(Qt.ToolTipRole)
 
 
 def test_measures_over_reliable_groups_named_and_toggle_restores_all(page, qtbot):
@@ -44,20 +49,23 @@ def test_measures_over_reliable_groups_named_and_toggle_restores_all(page, qtbot
     ft = page.fair_table
     want = run_audit(data, [5.0])
     r = fair_row(page, "ERB")
-    assert ft.item(r, page._fair_col["Value"]).data(Qt.UserRole) == pytest.approx(want.fairness["ERB"][0])
-    pair = ft.item(r, page._fair_col["Pair behind it"]).text()
+    assert ft.value_at(r, "value") == pytest.approx(want.fairness["ERB"][0])
+    pair = ft.text_at(r, "pair")
     assert pair.startswith(want.details("ERB", 0).pair_text(data.group_names))
     assert "Left out: Asian, Female;" in pair
-    assert "2 rows, fewer than the minimum group size 30" in ft.item(r, page._fair_col["Pair behind it"]).toolTip()
+    assert "2 rows, fewer than the minimum group size 30" in tip(ft, r, "pair")
     assert "Asian, Female" in page.fair_groups_note.text()
     # no bootstrap yet: the interval says so instead of showing a range
-    assert ft.item(r, page._fair_col["95 % interval"]).text() == "not estimated"
-    assert "no bootstrap" in ft.item(r, page._fair_col["95 % interval"]).toolTip()
+    assert ft.text_at(r, "interval") == "not estimated"
+    assert "no bootstrap" in tip(ft, r, "interval")
+    # the balance bar carries the value (the number in its tooltip and copy)
+    assert ft.value_at(r, "balance") == pytest.approx(want.fairness["ERB"][0])
+    assert "1 = the groups are equal" in tip(ft, r, "balance")
     # every group compared: the old values (ERB pinned at 0 by a tiny group)
     page.all_groups_check.setChecked(True)
     old = run_audit(data, [5.0], reliability=ALL_GROUPS)
-    assert ft.item(r, page._fair_col["Value"]).data(Qt.UserRole) == pytest.approx(old.fairness["ERB"][0])
-    assert "Left out" not in ft.item(r, page._fair_col["Pair behind it"]).text() or \
+    assert ft.value_at(r, "value") == pytest.approx(old.fairness["ERB"][0])
+    assert "Left out" not in ft.text_at(r, "pair") or \
         old.details("ERB", 0).excluded
     assert "Below the minimum size" in page.fair_groups_note.text()
     assert page.settings()["all_groups"] is True
@@ -67,13 +75,16 @@ def test_measures_over_reliable_groups_named_and_toggle_restores_all(page, qtbot
 def test_rate_intervals_in_group_table_are_exact_binomial(page):
     res = page.result
     t = page.group_table
+    assert page.groups_as_columns
     mi = page._group_cols.index(("ci", "fpr"))
     g = 0
-    item = t.item(mi, g) if page.groups_as_columns else t.item(g, mi)
     c = res.counts
     lo, hi = clopper_pearson(c.fp[g, 0], c.fp[g, 0] + c.tn[g, 0])
-    assert item.text() == f"{lo:.3f}–{hi:.3f}"
-    assert "Clopper–Pearson" in item.toolTip()
+    assert t.value_at(mi, "g0") == (pytest.approx(lo), pytest.approx(hi))
+    assert t.text_at(mi, "g0") == f"{100 * lo:.1f}–{100 * hi:.1f} %"  # as the rate: 44.6 %
+    assert "Clopper–Pearson" in tip(t, mi, "g0")
+    page.orientation.setChecked(False)  # groups as rows: the same interval
+    assert t.text_at(g, "ci:fpr") == f"{100 * lo:.1f}–{100 * hi:.1f} %"
 
 
 def test_bootstrap_gives_fairness_intervals_and_screenshot(page, qtbot):
@@ -85,12 +96,12 @@ def test_bootstrap_gives_fairness_intervals_and_screenshot(page, qtbot):
     ft = page.fair_table
     r = fair_row(page, "EO")
     lo, hi, how = page.result.fairness_interval("EO", 0)
-    text = ft.item(r, page._fair_col["95 % interval"]).text()
+    text = ft.text_at(r, "interval")
     if np.isnan(lo):
         assert text == "not estimated"
     else:
-        assert text == f"{lo:.3f}–{hi:.3f}" and lo < hi
-        assert "40 resamples, seed 11" in ft.item(r, page._fair_col["95 % interval"]).toolTip()
+        assert text == f"{lo:.3f} to {hi:.3f}" and lo < hi  # ratios, as the value
+        assert "40 resamples, seed 11" in tip(ft, r, "interval")
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.window_ref.resize(1500, 950)
     page.table_tabs.setCurrentIndex(1)

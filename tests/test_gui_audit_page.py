@@ -56,6 +56,8 @@ except Exception:  # pragma: no cover - only while that module is missing or bro
 
 from fairdesk.gui.main_window import MainWindow  # noqa: E402
 from fairdesk.gui.pages.audit_page import GROUP_TABLE_KEYS, AuditPage  # noqa: E402
+from fairdesk.present.formats import is_missing  # noqa: E402
+from fairdesk.reports.audit_tables import group_column_key, spec_key  # noqa: E402
 
 
 def sample_frame():
@@ -78,16 +80,30 @@ def page(window):
 
 
 # --------------------------------------------------------------------------- helpers
-def group_cell(page, key, g, boot=False):
-    """The item of metric ``key`` for group g (g = n_groups: All), either orientation."""
-    mi = page._group_cols.index(("boot" if boot else "value", key))
-    t = page.group_table
-    return t.item(mi, g) if page.groups_as_columns else t.item(g, mi)
+def group_pos(page, key, g, kind="value"):
+    """(row, column key) of metric ``key`` for group g (g = n_groups: All), either
+    orientation."""
+    spec = (kind, key)
+    if page.groups_as_columns:
+        G = len(page.result.group_names)
+        return page._group_cols.index(spec), group_column_key(None if g == G else g)
+    return g, spec_key(spec)
 
 
-def value(item):
-    v = item.data(Qt.UserRole)
-    return float("nan") if v is None else float(v)
+def group_value_at(page, key, g):
+    return number(page.group_table.value_at(*group_pos(page, key, g)))
+
+
+def role(view, r, key, role=Qt.ToolTipRole):
+    """A cell's data for ``role`` (tooltip by default) by row and column key."""
+    return view.model().index(r, view.source.column_index(key)).data(role)
+
+
+def number(v):
+    """A cell's plain value as a float (undefined and words: NaN)."""
+    if is_missing(v) or isinstance(v, str):
+        return float("nan")
+    return float(v)
 
 
 def same(a, b):
@@ -107,23 +123,36 @@ def expected_group_value(res, key, g, j=0):
     return res.rates[key][g, j] if g < G else res.overall_rates[key][0, j]
 
 
+def fair_rows(page):
+    """(view row, measure, tier) of each value row of the fairness table."""
+    return [(r, row["measure_key"], row["tier"])
+            for r, row in enumerate(page.fair_table.table.row_dicts())
+            if row["row_kind"] == "value"]
+
+
 def assert_tables_match(page, res, j=0):
     G = len(res.group_names)
     for key in GROUP_TABLE_KEYS:
         for g in range(G + 1):
-            got = value(group_cell(page, key, g))
+            got = group_value_at(page, key, g)
             assert same(got, expected_group_value(res, key, g, j)), (key, g)
-    for r, (key, tier) in zip(page._fair_table_row, page._fair_rows):
+    rows = fair_rows(page)
+    assert [k for _, k, _ in rows if k != "CAL"] == [k for k in DEFINITIONS if k != "CAL"]
+    for r, key, tier in rows:
         want = res.fairness[key][tier if key == "CAL" else j]
-        assert same(value(page.fair_table.item(r, page._fair_col["Value"])), want), key
+        assert same(number(page.fair_table.value_at(r, "value")), want), key
     ref = page.reference_index
+    rt = page.ref_table
+    assert rt.table.columns[1].header.startswith(res.group_names[ref])
     for r, key in enumerate(("selection_rate", "prevalence", "tpr", "fnr", "fpr", "tnr", "ppv",
                              "fdr", "npv", "for", "accuracy", "fn_fp", "cost_ratio")):
         diff, ratio = reference_comparison(res.rates[key][:, j], ref)
-        for c, (g, kind) in enumerate(page._ref_cols):
-            got = value(page.ref_table.item(r, c))
-            want = {"value": res.rates[key][g, j], "diff": diff[g], "ratio": ratio[g]}[kind]
-            assert same(got, want), (key, g, kind)
+        assert same(number(rt.value_at(r, "ref")), res.rates[key][ref, j]), key
+        for g in range(G):
+            if g == ref:
+                continue
+            assert same(number(rt.value_at(r, f"diff{g}")), diff[g]), (key, g)
+            assert same(number(rt.value_at(r, f"ratio{g}")), ratio[g]), (key, g)
 
 
 # ----------------------------------------------------------------------------- tests
@@ -135,40 +164,51 @@ def test_tables_equal_run_audit(page, window):
     # AUC and cross-AUC
     G = data.n_groups
     for g in range(G):
-        assert same(value(page.auc_table.item(g, 0)), res.auc[g])
+        assert same(number(page.auc_table.value_at(g, "auc")), res.auc[g])
+        assert same(page.auc_table.value_at(g, "positives"), res.positives[g])
         for b in range(G):
-            assert same(value(page.xauc_table.item(g, b)), res.xauc[g, b])
-    assert same(value(page.auc_table.item(G, 0)), res.auc_overall)
+            assert same(number(page.xauc_table.value_at(g, f"x{b}")), res.xauc[g, b])
+    assert same(number(page.auc_table.value_at(G, "auc")), res.auc_overall)
+    # the numbers read as on every surface: rates 44.6 %, ratios 0.812, differences in points
+    fpr = res.rates["fpr"][0, 0]
+    assert page.group_table.text_at(*group_pos(page, "fpr", 0)) == f"{100 * fpr:.1f} %"
+    assert page.group_table.text_at(*group_pos(page, "tp", 0)) == f"{res.counts.tp[0, 0]:,.0f}"
+    diff = res.rates["fpr"][1, 0] - fpr
+    assert page.ref_table.text_at(4, "diff1") == f"{100 * diff:+.1f} pts".replace("-", "−")
+    r0, k0, _ = fair_rows(page)[0]
+    assert page.fair_table.text_at(r0, "value") == f"{res.fairness[k0][0]:.3f}"
     # the other orientation shows the same numbers
     page.orientation.setChecked(False)
-    assert page.group_table.rowCount() == G + 1
+    assert page.group_table.source.rowCount() == G + 1
+    assert page.group_table.text_at(G, "group") == "All"
     assert_tables_match(page, res)
     # FP / group size in the reference table
     r = 13
-    assert page.ref_table.verticalHeaderItem(r).text() == "FP / group size"
-    assert same(value(page.ref_table.item(r, 0)), res.counts.fp[0, 0] / res.weight[0])
-    # every column title explains itself
+    assert page.ref_table.text_at(r, "rate") == "FP / group size"
+    assert same(page.ref_table.value_at(r, "ref"), res.counts.fp[0, 0] / res.weight[0])
+    # every metric's title explains itself
     page.orientation.setChecked(True)
-    for mi in range(page.group_table.rowCount()):
-        assert page.group_table.verticalHeaderItem(mi).toolTip()
-    assert "FP / (FP + TN)" in page.group_table.verticalHeaderItem(
-        page._group_cols.index(("value", "fpr"))).toolTip()
+    for mi in range(page.group_table.source.rowCount()):
+        assert role(page.group_table, mi, "metric")
+    assert "FP / (FP + TN)" in role(page.group_table, page._group_cols.index(("value", "fpr")),
+                                    "metric")
     assert not window.errors
 
 
 def test_reference_group_combo(page, window):
     page.ref_combo.setCurrentIndex(2)
     res = run_audit(window.state.data, window.state.thresholds, scores=window.state.scores)
-    assert page._ref_cols[0] == (2, "value")
+    assert page.ref_table.table.columns[1].header.startswith("Group C")
+    assert "diff2" not in [c.key for c in page.ref_table.table.columns]
     assert_tables_match(page, res)
 
 
 def assert_points_match(page, res):
     """The markers: each group's operating point on the ROC plot, at the metric plot's line."""
-    pts = page.roc_points.data
+    pts = page.plots.roc_points.data
     assert sorted(p["x"] for p in pts) == pytest.approx(sorted(res.rates["fpr"][:, 0]))
     assert sorted(p["y"] for p in pts) == pytest.approx(sorted(res.rates["tpr"][:, 0]))
-    x, y = page.metric_points.getData()
+    x, y = page.plots.metric_points.getData()
     assert list(x) == pytest.approx([page.drag_line.value()] * len(x))
     assert sorted(y) == pytest.approx(sorted(res.rates[page.metric][:, 0]))
 
@@ -200,10 +240,10 @@ def test_drag_moves_markers_live_then_tables_and_state_on_release(page, window, 
     res = run_audit(data, window.state.thresholds, scores=window.state.scores)
     assert_tables_match(page, res)
     # AUC is kept (not recomputed, not lost) while the threshold moves
-    assert same(value(page.auc_table.item(0, 0)), res.auc[0])
-    assert same(value(group_cell(page, "auc", 0)), res.auc[0])
+    assert same(number(page.auc_table.value_at(0, "auc")), res.auc[0])
+    assert same(group_value_at(page, "auc", 0), res.auc[0])
     # the operating point on the ROC plot follows
-    assert len(page.roc_points.data) == data.n_groups
+    assert len(page.plots.roc_points.data) == data.n_groups
     assert_points_match(page, res)
     # a threshold set elsewhere moves the line
     window.state.set_thresholds([0.6])
@@ -217,7 +257,7 @@ def test_several_thresholds_selector_and_tiers(page, window):
     assert not page.thr_combo.isHidden() and page.thr_combo.count() == 2
     res = run_audit(data, [0.3, 0.6], scores=window.state.scores)
     assert_tables_match(page, res, j=0)
-    assert [k for k, _ in page._fair_rows].count("CAL") == 3  # one value per tier
+    assert [k for _, k, _ in fair_rows(page)].count("CAL") == 3  # one value per tier
     page.thr_combo.setCurrentIndex(1)
     assert page.drag_line.value() == pytest.approx(0.6)
     assert_tables_match(page, res, j=1)
@@ -226,7 +266,7 @@ def test_several_thresholds_selector_and_tiers(page, window):
     assert list(window.state.thresholds) == [pytest.approx(0.3), pytest.approx(0.7)]
     assert_tables_match(page, run_audit(data, [0.3, 0.7], scores=window.state.scores), j=1)
     # calibration plot: three tiers per group
-    assert len(page.cal_curves[0].xData) == 3
+    assert len(page.plots.cal_curves[0].xData) == 3
 
 
 def test_group_specific_thresholds(page, window):
@@ -262,13 +302,13 @@ def test_bootstrap_runs_in_worker_and_shows_mean_sd(page, window, qtbot):
     ref = bootstrap_audit(window.state.data, window.state.thresholds, resamples=20, seed=777)
     assert np.allclose(b.mean["rate:fpr"], ref.mean["rate:fpr"], equal_nan=True)
     # mean ± SD next to the values
-    item = group_cell(page, "fpr", 0, boot=True)
-    assert "±" in item.text()
+    text = page.group_table.text_at(*group_pos(page, "fpr", 0, "boot"))
     m, s = b.mean["rate:fpr"][0, 0], b.sd["rate:fpr"][0, 0]
-    assert item.text() == f"{m:.3f} ± {s:.3f}"
-    col = page._fair_col["Bootstrap\nmean ± SD"]
-    assert "±" in page.fair_table.item(page._fair_table_row[0], col).text()
-    assert "±" in page.auc_table.item(0, 3).text()
+    assert text == f"{100 * m:.1f} % ± {100 * s:.1f} %"  # in the rate's own format
+    assert "20 resamples (seed 777)" in role(page.group_table,
+                                             *group_pos(page, "fpr", 0, "boot"))
+    assert "±" in page.fair_table.text_at(fair_rows(page)[0][0], "boot")
+    assert "±" in page.auc_table.text_at(0, "boot")
     assert "20 resamples" in page.boot_note.text()
     # the toggle hides them
     page.boot_show.setChecked(False)
@@ -313,28 +353,27 @@ def test_undefined_shown_with_reason(window):
     window.state.set_data(data)
     page = window.page("audit")
     d = data.group_names.index("Group D")
-    item = group_cell(page, "fpr", d)
-    assert item.text() == "undefined"
-    assert item.font().italic()
-    assert item.foreground().color().name() == "#7f7f7f"
-    assert "no one with the negative outcome" in item.toolTip() and "Group D" in item.toolTip()
-    auc = page.auc_table.item(d, 0)
-    assert auc.text() == "undefined" and "Group D" in auc.toolTip()
-    x = page.xauc_table.item(0, d)  # negatives of Group D: none
-    assert x.text() == "undefined" and x.toolTip()
+    gt, (r, c) = page.group_table, group_pos(page, "fpr", d)
+    assert gt.text_at(r, c) == "undefined"
+    assert role(gt, r, c, Qt.FontRole).italic()
+    assert role(gt, r, c, Qt.ForegroundRole).color().name() == "#6a6a6a"
+    tip = role(gt, r, c)
+    assert "no one with the negative outcome" in tip and "Group D" in tip
+    assert page.auc_table.text_at(d, "auc") == "undefined"
+    assert "Group D" in role(page.auc_table, d, "auc")
+    assert page.xauc_table.text_at(0, f"x{d}") == "undefined"  # negatives of Group D: none
+    assert role(page.xauc_table, 0, f"x{d}")
     # the reference table: FPR difference of Group D is undefined, with its reason
     r = 4
-    assert page.ref_table.verticalHeaderItem(r).text() == "FPR"
-    c = page._ref_cols.index((d, "diff"))
-    assert page.ref_table.item(r, c).text() == "undefined"
-    assert "negative outcome" in page.ref_table.item(r, c).toolTip()
+    assert page.ref_table.text_at(r, "rate") == "FPR"
+    assert page.ref_table.text_at(r, f"diff{d}") == "undefined"
+    assert "negative outcome" in role(page.ref_table, r, f"diff{d}")
     # never 0 or blank anywhere in the tables
     for t in (page.group_table, page.fair_table, page.ref_table, page.auc_table,
               page.xauc_table):
-        for r in range(t.rowCount()):
-            for c in range(t.columnCount()):
-                it = t.item(r, c)
-                assert it is not None and (it.text() or t is page.fair_table), (r, c)
+        for r in range(t.source.rowCount()):
+            for c in range(t.source.columnCount()):
+                assert t.text_at(r, c) or t is page.fair_table, (r, c)
     assert "Group D: no ROC curve" in page.roc_panel.note.text()
 
 
@@ -352,19 +391,27 @@ def test_focus_rate(page, window, key):
     page.focus_rate(key)
     assert page.metric == key
     assert page.plot_tabs.currentWidget() is page.metric_panel
-    ref_row = page._highlight[page.ref_table]
-    assert page.ref_table.verticalHeaderItem(ref_row).text() in (
+    ref_row = page.focus_row(page.ref_table)
+    assert page.ref_table.text_at(ref_row, "rate") in (
         {"fp_group_size": "FP / group size", "fn_group_size": "FN / group size"}.get(key),
         key.upper())
-    curve = page.metric_curves[0]
+    rt = page.ref_table
+    lit = [r for r in range(rt.source.rowCount())
+           if rt.model().index(r, 0).data(Qt.BackgroundRole) is not None]
+    assert lit == [ref_row]  # the focused rate's row, and only it, is highlighted
+    curve = page.plots.metric_curves[0]
     assert np.allclose(curve.yData, page._grid_rates[key][0], equal_nan=True)
     if key in ("fpr", "fnr"):
         measure = {"fpr": "PE", "fnr": "EO"}[key]
         assert page.table_tabs.currentIndex() == 1
-        row = page._highlight[page.fair_table]
-        assert page._fair_rows[page._fair_table_row.index(row)][0] == measure
-        assert DEFINITIONS[measure].name in page.fair_table.item(row, 0).text()
-        assert page.fair_table.selectionModel().isRowSelected(page._highlight[page.fair_table])
+        row = page.focus_row(page.fair_table)
+        assert page.fair_table.table.row_dicts()[row]["measure_key"] == measure
+        assert DEFINITIONS[measure].name in page.fair_table.text_at(row, "measure")
+        assert page.fair_table.selectionModel().isRowSelected(row)
+        ft = page.fair_table
+        lit = [r for r in range(ft.source.rowCount())
+               if ft.model().index(r, 0).data(Qt.BackgroundRole) is not None]
+        assert lit == [row, row + 1]  # the measure and its explanation below
     else:
         assert page.table_tabs.currentIndex() == 2
         assert page.ref_table.selectionModel().isRowSelected(ref_row)
