@@ -392,8 +392,8 @@ def test_bar_colours_follow_the_palette(page):
 
     page.apply_preset(OREGON)
     assert page.apply()
-    assert len(page.bar_items) == 4
-    for g, item in enumerate(page.bar_items):
+    assert len(page.chart.bar_items) == 4
+    for g, item in enumerate(page.chart.bar_items):
         assert item.opts["brush"].color().name() == group_color(g).name()
 
 

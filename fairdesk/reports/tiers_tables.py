@@ -12,6 +12,7 @@ the workbook writes them as they are.
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
@@ -449,3 +450,60 @@ def state_rules(data, thresholds, group_specific: bool, rule_dicts, resolve) -> 
     elif not (len(rules) == k and np.allclose(resolved, np.sort(t), rtol=0, atol=1e-12)):
         rules = [ThresholdRule("fixed", float(v)) for v in np.sort(t)]
     return rules
+
+RULE_COLUMNS = [
+    ("Rule", "How the threshold is computed; hover over a choice for its meaning"),
+    ("Value", "The rule's number: the value, the percentage (quantile), K (top-K) or the edge j "
+              "(bin edge)"),
+    ("Bins", "Number of bins (bin-edge rules only): 20 = ventiles, 10 = deciles"),
+    ("Threshold", "The threshold the rule gives on your data, in the units of your score"),
+    ("Flagged", "Share of all people at or above this threshold (on the risk side): the people "
+                "flagged if it were the only threshold"),
+]
+
+
+def applied_text(data, thresholds, group_specific: bool, rules) -> str:
+    """The thresholds in force in one line of rich text (names escaped)."""
+    t = np.asarray(thresholds, dtype=float)
+    k = t.shape[-1]
+    dec = data.score_decimals
+    if group_specific:
+        t = t.reshape(data.n_groups, -1)
+        parts = "; ".join(f"{html.escape(n)} {short_list(t[g], dec)}"
+                          for g, n in enumerate(data.group_names))
+        text = f"Applied, per group: {parts}"
+    else:
+        text = f"Applied: {k} threshold{'s' * (k > 1)} for every group — " + short_list(
+            np.sort(t), dec)
+        described = describe_rules(rules or [], dec)
+        if described and len(rules) == k:
+            text += f" ({html.escape(described)})"
+    return f"{text}. {k + 1} tiers."
+
+
+def scenario_spec(values, group_specific: bool, names) -> tuple[str, dict, str]:
+    """(kind, params, default name) of a Decision-table scenario at these thresholds; the
+    name lists them without trailing zeros."""
+    if group_specific:
+        return ("group_thresholds",
+                {"values": {n: [float(v) for v in values[g]] for g, n in enumerate(names)}},
+                "Tiers per group")
+    return ("thresholds", {"values": [float(v) for v in values]},
+            "Tiers: " + short_list(values, None, 4))
+
+
+def group_thresholds(cells, names=None) -> np.ndarray:
+    """The group editor's cells — (text, exact value or None) per group and threshold — as
+    an (n_groups, k) array; FairDeskError naming the cell when one is not a finite number."""
+    out = np.empty((len(cells), len(cells[0]) if cells else 0))
+    for g, row in enumerate(cells):
+        for j, (text, exact) in enumerate(row):
+            v = exact if exact is not None else parse_number(text)
+            name = names[g] if names is not None else g + 1
+            if math.isnan(v):
+                raise FairDeskError(f"Group {name}, threshold T{j + 1}: type a number.")
+            if not math.isfinite(v):
+                raise FairDeskError(f"Group {name}, threshold T{j + 1}: the value must be a "
+                                    "finite number.")
+            out[g, j] = v
+    return out

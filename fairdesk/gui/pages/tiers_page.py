@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGroupBo
 from ...errors import FairDeskError
 from ...metrics.thresholds import ThresholdRule
 from ...present.formats import format_score, parse_number
-from ...reports.tiers_tables import (PLACEHOLDERS, PRESET_TIPS, PRESETS, VALUE_TIPS,
-                                     RuleResolver, TierResult, calibration_table, compute_tiers,
-                                     describe_rule, describe_rules, flagged, parse_rule,
-                                     preset_rules, rule_value_text, settings_summary,
-                                     short_list, state_rules, ten_percent, tier_tables)
+from ...reports.tiers_tables import (PLACEHOLDERS, PRESET_TIPS, PRESETS, RULE_COLUMNS, VALUE_TIPS,
+                                     RuleResolver, TierResult, applied_text, calibration_table,
+                                     compute_tiers, describe_rule, flagged, group_thresholds,
+                                     parse_rule, preset_rules, rule_value_text, scenario_spec,
+                                     settings_summary, state_rules, ten_percent, tier_tables)
 from .. import help_dialogs
 from ..help_dialogs import RULE_KINDS
 from ..table_model import ResultTable
@@ -45,15 +45,6 @@ ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2
 WARN_STYLE = "QLabel {color:#6b4e00; background:#fff6db; border:1px solid #f0dc9c; padding:6px}"
 EXACT_ROLE = Qt.UserRole + 1  # a group cell's full-precision threshold
 SHOWN_ROLE = Qt.UserRole + 2  # the text it was shown as (an edit replaces both)
-RULE_HEADERS = [
-    ("Rule", "How the threshold is computed; hover over a choice for its meaning"),
-    ("Value", "The rule's number: the value, the percentage (quantile), K (top-K) or the edge j "
-              "(bin edge)"),
-    ("Bins", "Number of bins (bin-edge rules only): 20 = ventiles, 10 = deciles"),
-    ("Threshold", "The threshold the rule gives on your data, in the units of your score"),
-    ("Flagged", "Share of all people at or above this threshold (on the risk side): the people "
-                "flagged if it were the only threshold"),
-]
 
 
 class _NumberDelegate(QStyledItemDelegate):
@@ -63,6 +54,25 @@ class _NumberDelegate(QStyledItemDelegate):
         editor = QLineEdit(parent)
         editor.setValidator(QRegularExpressionValidator(FLOAT_RE, editor))
         return editor
+
+
+def _button(text: str, tip: str, slot) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
+
+
+def _box(title: str, *parts, stretch=None) -> QGroupBox:
+    """A titled box of widgets and layouts, one under the other (``stretch`` takes the room)."""
+    box = QGroupBox(title)
+    lay = QVBoxLayout(box)
+    for part in parts:
+        if isinstance(part, QWidget):
+            lay.addWidget(part, 1 if part is stretch else 0)
+        else:
+            lay.addLayout(part)
+    return box
 
 
 def _right_label() -> QLabel:
@@ -127,12 +137,9 @@ class RuleRow:
         k = self.kind_key
         if k == "fixed":  # the threshold the row gave: switching to a fixed value keeps it
             self.set_fixed(self.resolved if math.isfinite(self.resolved) else 0.5)
-        elif k == "quantile":
-            self.value.setText("50")
-        elif k == "top_k":
-            self.value.setText(str(ten_percent(self.page.state.data)))
-        elif k == "ventile":
-            self.value.setText(str(self.bins.value() // 2))
+        elif k in ("quantile", "top_k", "ventile"):
+            self.value.setText({"quantile": "50", "ventile": str(self.bins.value() // 2),
+                                "top_k": str(ten_percent(self.page.state.data))}[k])
 
     def set_fixed(self, value: float) -> None:
         """Show a fixed threshold with the score's decimals, keeping its exact value."""
@@ -147,19 +154,13 @@ class RuleRow:
         return None
 
     def set_rule(self, rule: ThresholdRule) -> None:
-        blockers = [QSignalBlocker(w) for w in (self.kind, self.value, self.bins)]
-        self.kind.setCurrentIndex(max(0, self.kind.findData(rule.kind)))
-        self._kind_changed()
-        if rule.kind == "fixed" and rule.value is not None:
-            self.set_fixed(rule.value)
-        else:
-            self.value.setText(rule_value_text(rule))
-        self.bins.setValue(int(rule.n_bins))
-        for b in blockers:
-            b.unblock()
+        self.set_saved({"kind": rule.kind, "n_bins": rule.n_bins, "value": repr(rule.value)
+                        if rule.kind == "fixed" and rule.value is not None
+                        else rule_value_text(rule)})
 
     def set_saved(self, saved: dict) -> None:
-        """A row of a project's settings (the value as saved, even if it is invalid)."""
+        """A rule as a project saves it (the value as text, even an invalid one); a fixed
+        threshold is shown with the score's decimals, its exact value kept."""
         with QSignalBlocker(self.kind), QSignalBlocker(self.value), QSignalBlocker(self.bins):
             self.kind.setCurrentIndex(max(0, self.kind.findData(saved.get("kind", "fixed"))))
             self._kind_changed()
@@ -198,6 +199,8 @@ class TiersPage(Page):
         self._errors: list[str] = []
         self._group_edited = False
         self.result: TierResult | None = None
+        self.result_rows: list[dict] = []  # the calibration table's rows, one per tier × group
+        self.cal = np.zeros(0)  # CAL per tier
         self._build()
         self.state.dataChanged.connect(self._data_changed)
         self.state.thresholdsChanged.connect(self._thresholds_changed)
@@ -208,50 +211,24 @@ class TiersPage(Page):
         """Decimals of a threshold on this data (None without data: up to 4)."""
         return self.state.data.score_decimals if self.state.data is not None else None
 
-    # the results, as the tables and tests read them
-    @property
-    def result_rows(self) -> list[dict]:
-        return self.result.rows if self.result is not None else []
-
-    @property
-    def tier_rate(self) -> np.ndarray:
-        return self.result.rate if self.result is not None else np.zeros((0, 0))
-
-    @property
-    def cal(self) -> np.ndarray:
-        return self.result.cal if self.result is not None else np.zeros(0)
-
-    @property
-    def bar_items(self) -> list:
-        return self.chart.bar_items
-
     # ================================================================ layout
     def _build(self) -> None:
-        title = QLabel(f"<b style='font-size:15px'>{self.title}</b>")
-        intro = QLabel("k thresholds split the scores into k + 1 risk tiers, S1 (lowest risk) … "
+        intro = QLabel(f"<b style='font-size:15px'>{self.title}</b><br><span style='color:#444'>"
+                       "k thresholds split the scores into k + 1 risk tiers, S1 (lowest risk) … "
                        "S<sub>k+1</sub> (highest). A score equal to a threshold goes to the higher "
                        "tier. Define the thresholds on the left, press <b>Apply</b>, and check "
-                       "whether each tier means the same risk in every group.")
+                       "whether each tier means the same risk in every group.</span>")
         intro.setWordWrap(True)
-        intro.setStyleSheet("color:#444")
-        glossary = QPushButton("Glossary…")
-        glossary.setToolTip("Definitions of tiers, outcome rates and calibration (F1)")
-        glossary.clicked.connect(lambda: help_dialogs.GlossaryDialog(self, select="tiers").exec())
+        glossary = _button("Glossary…", "Definitions of tiers, outcome rates and calibration (F1)",
+                           lambda: help_dialogs.GlossaryDialog(self, select="tiers").exec())
         head = QHBoxLayout()
-        texts = QVBoxLayout()
-        texts.addWidget(title)
-        texts.addWidget(intro)
-        head.addLayout(texts, 1)
+        head.addWidget(intro, 1)
         head.addWidget(glossary, 0, Qt.AlignTop)
 
         # --- rules editor ---------------------------------------------------------------
-        rules_box = QGroupBox("Threshold rules (the same for every group)")
-        rules_box.setToolTip("Each rule gives one threshold, computed on all rows in the units "
-                             "of your score")
         self.preset_button = QToolButton()
         self.preset_button.setText("Presets")
         self.preset_button.setPopupMode(QToolButton.InstantPopup)
-        self.preset_button.setToolButtonStyle(Qt.ToolButtonTextOnly)
         self.preset_button.setToolTip("Replace the rules with a common set")
         menu = QMenu(self.preset_button)
         for name in PRESETS:
@@ -260,39 +237,33 @@ class TiersPage(Page):
             act.triggered.connect(lambda _=False, n=name: self.apply_preset(n))
         menu.setToolTipsVisible(True)
         self.preset_button.setMenu(menu)
-        add = QPushButton("Add rule")
-        add.setToolTip("Add a threshold rule (one more tier)")
-        add.clicked.connect(self._add_clicked)
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.setToolTip("Remove the selected rules (or the last one)")
-        self.remove_button.clicked.connect(self._remove_clicked)
+        self.remove_button = _button("Remove", "Remove the selected rules (or the last one)",
+                                     self._remove_clicked)
         tools = QHBoxLayout()
         tools.addWidget(self.preset_button)
         tools.addStretch(1)
-        tools.addWidget(add)
+        tools.addWidget(_button("Add rule", "Add a threshold rule (one more tier)",
+                                self._add_clicked))
         tools.addWidget(self.remove_button)
-
-        self.rules_table = QTableWidget(0, len(RULE_HEADERS))
-        self.rules_table.setHorizontalHeaderLabels([h for h, _ in RULE_HEADERS])
-        for i, (_, tip) in enumerate(RULE_HEADERS):
-            self.rules_table.horizontalHeaderItem(i).setToolTip(tip)
-        hh = self.rules_table.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.Stretch)
+        self.rules_table = t = QTableWidget(0, len(RULE_COLUMNS))
+        t.setHorizontalHeaderLabels([h for h, _ in RULE_COLUMNS])
+        for i, (_, tip) in enumerate(RULE_COLUMNS):
+            t.horizontalHeaderItem(i).setToolTip(tip)
+        t.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         for col, width in ((1, 78), (2, 50), (3, 70), (4, 60)):
-            hh.setSectionResizeMode(col, QHeaderView.Fixed)
-            self.rules_table.setColumnWidth(col, width)
-        self.rules_table.verticalHeader().setDefaultSectionSize(30)
-        self.rules_table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.rules_table.setMinimumHeight(120)
-        self.rules_table.setMinimumWidth(380)
+            t.horizontalHeader().setSectionResizeMode(col, QHeaderView.Fixed)
+            t.setColumnWidth(col, width)
+        t.verticalHeader().setDefaultSectionSize(30)
+        t.setSelectionBehavior(QAbstractItemView.SelectRows)
+        t.setMinimumSize(380, 120)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.RichText)
         self.message.hide()
-        rl = QVBoxLayout(rules_box)
-        rl.addLayout(tools)
-        rl.addWidget(self.rules_table, 1)
-        rl.addWidget(self.message)
+        rules_box = _box("Threshold rules (the same for every group)", tools, t, self.message,
+                         stretch=t)
+        rules_box.setToolTip("Each rule gives one threshold, computed on all rows in the units "
+                             "of your score")
 
         # --- group-specific -------------------------------------------------------------
         self.group_check = QCheckBox("Different thresholds per group")
@@ -307,47 +278,39 @@ class TiersPage(Page):
         self.group_table.itemChanged.connect(self._group_cell_changed)
         self.group_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.group_table.setMinimumHeight(90)
-        self.copy_button = QPushButton("Copy from rules")
-        self.copy_button.setToolTip("Reset every group's thresholds to the thresholds of the "
-                                    "rules above")
-        self.copy_button.clicked.connect(lambda: self._init_group_table(force=True))
+        self.copy_button = _button("Copy from rules", "Reset every group's thresholds to the "
+                                   "thresholds of the rules above",
+                                   lambda: self._init_group_table(force=True))
         self.group_box = QWidget()
         gl = QVBoxLayout(self.group_box)
         gl.setContentsMargins(0, 0, 0, 0)
         gl.addWidget(self.group_table, 1)
         gl.addWidget(self.copy_button, 0, Qt.AlignRight)
         self.group_box.hide()
-        self.group_outer = QGroupBox("Group-specific thresholds")
-        go = QVBoxLayout(self.group_outer)
-        go.addWidget(self.group_check)
-        go.addWidget(self.group_box, 1)
+        self.group_outer = _box("Group-specific thresholds", self.group_check, self.group_box,
+                                stretch=self.group_box)
 
         # --- apply ------------------------------------------------------------------------
-        self.apply_button = QPushButton("Apply")
-        self.apply_button.setToolTip("Use these thresholds everywhere in FairDesk (Ctrl+Return)")
+        self.apply_button = _button("Apply", "Use these thresholds everywhere in FairDesk "
+                                    "(Ctrl+Return)", self.apply)
         self.apply_button.setShortcut(QKeySequence("Ctrl+Return"))
         self.apply_button.setMinimumWidth(110)
-        self.apply_button.clicked.connect(self.apply)
         QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.apply)
         self.pending_label = QLabel()
         self.pending_label.setStyleSheet("color:#6b4e00")
-        self.scenario_button = QPushButton("Add as scenario…")
-        self.scenario_button.setToolTip("Add these thresholds (as edited here, applied or not) "
-                                        "to the Decision table as a scenario, to compare with "
-                                        "the baseline")
-        self.scenario_button.clicked.connect(self.add_as_scenario)
+        self.scenario_button = _button(
+            "Add as scenario…", "Add these thresholds (as edited here, applied or not) to the "
+            "Decision table as a scenario, to compare with the baseline", self.add_as_scenario)
         al = QHBoxLayout()
         al.addWidget(self.pending_label, 1)
         al.addWidget(self.scenario_button)
         al.addWidget(self.apply_button)
-
         left = QWidget()
-        ll = QVBoxLayout(left)
+        self.left_layout = ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 6, 0)
         ll.addWidget(rules_box, 3)
         ll.addWidget(self.group_outer, 0)
         ll.addLayout(al)
-        self.left_layout = ll
 
         # --- results: the calibration table and the chart ---------------------------------
         self.applied_label = QLabel()
@@ -357,20 +320,13 @@ class TiersPage(Page):
                                  "outcome rate and calibration (CAL). Hover over a header for "
                                  "its meaning.")
         self.table.setMinimumHeight(160)
-        table_box = QGroupBox("Tiers by group (calibration table)")
-        tl = QVBoxLayout(table_box)
-        tl.addWidget(self.applied_label)
-        tl.addWidget(self.table, 1)
         self.chart = TierChart(on_error=self._show_error)
         self.chart.start_path = self._plot_start_path
-        self.chart_note = self.chart.note
-        self.save_button = self.chart.save_button
-
+        self.chart_note, self.save_button = self.chart.note, self.chart.save_button
         right = QSplitter(Qt.Vertical)
-        right.addWidget(table_box)
+        right.addWidget(_box("Tiers by group (calibration table)", self.applied_label,
+                             self.table, stretch=self.table))
         right.addWidget(self.chart)
-        right.setStretchFactor(0, 1)
-        right.setStretchFactor(1, 1)
         right.setChildrenCollapsible(False)
         right.setSizes([340, 320])
         body = QSplitter()
@@ -387,7 +343,7 @@ class TiersPage(Page):
     def _add_row(self, rule: ThresholdRule | None = None) -> RuleRow:
         row = RuleRow(self)
         if rule is not None:
-            row.set_rule(rule)
+            row.set_rule(rule if isinstance(rule, ThresholdRule) else ThresholdRule.from_dict(rule))
         r = self.rules_table.rowCount()
         self.rules_table.insertRow(r)
         for col, w in enumerate((row.kind, row.value, row.bins_cell, row.threshold,
@@ -396,18 +352,17 @@ class TiersPage(Page):
         self.rows.append(row)
         return row
 
-    def set_rules(self, rules) -> None:
-        """Replace the editor's rules (ThresholdRule objects or dicts)."""
-        rules = [r if isinstance(r, ThresholdRule) else ThresholdRule.from_dict(r) for r in rules]
+    def set_rules(self, rules, saved: bool = False) -> None:
+        """Replace the editor's rules: ThresholdRule objects or dicts (``saved``: dicts as a
+        project saves them, the values as typed)."""
         self.rules_table.setRowCount(0)
         self.rows = []
         for rule in rules:
-            self._add_row(rule)
+            if saved:
+                self._add_row().set_saved(rule)
+            else:
+                self._add_row(rule)
         self._rules_edited()
-
-    def rules(self) -> list[ThresholdRule]:
-        """The editor's rules (raises FairDeskError on bad input)."""
-        return [row.rule(i + 1) for i, row in enumerate(self.rows)]
 
     def _add_clicked(self) -> None:
         last = self.rows[-1].rule(1) if self.rows and not self._errors else None
@@ -430,11 +385,15 @@ class TiersPage(Page):
     def apply_preset(self, name: str) -> None:
         self.set_rules(preset_rules(name, self.state.data))
 
-    def _show_row(self, row: RuleRow, rule: ThresholdRule, value: float) -> None:
-        row.value.setStyleSheet("")
-        row.resolved = value
-        row.threshold.setStyleSheet("")
+    def _show_row(self, row: RuleRow, rule, value: float, error: str = "") -> None:
+        row.value.setStyleSheet("QLineEdit {border:1px solid #d9534f}" if error else "")
+        row.threshold.setStyleSheet("color:#a40000" if error else "")
         row.flagged.setText("")
+        if error:
+            row.threshold.setText("—")
+            row.threshold.setToolTip(error)
+            return
+        row.resolved = value
         if not math.isfinite(value):
             row.threshold.setText("…")
             row.threshold.setToolTip("Open a data file to compute this threshold")
@@ -457,11 +416,7 @@ class TiersPage(Page):
                     rule.value if rule.kind == "fixed" else math.nan)
             except FairDeskError as err:
                 errors.append(str(err))
-                row.threshold.setText("—")
-                row.threshold.setStyleSheet("color:#a40000")
-                row.threshold.setToolTip(str(err))
-                row.flagged.setText("")
-                row.value.setStyleSheet("QLineEdit {border:1px solid #d9534f}")
+                self._show_row(row, None, math.nan, str(err))
                 continue
             rules.append(rule)
             values.append(value)
@@ -491,7 +446,10 @@ class TiersPage(Page):
         self.message.show()
 
     # ================================================================ group-specific table
-    def _show_group_box(self, on: bool) -> None:
+    def _show_group_box(self, on: bool, check: bool = False) -> None:
+        if check:  # the box follows the state, not the analyst's click
+            with QSignalBlocker(self.group_check):
+                self.group_check.setChecked(on)
         self.group_box.setVisible(on)
         self.left_layout.setStretchFactor(self.group_outer, 2 if on else 0)
 
@@ -549,18 +507,9 @@ class TiersPage(Page):
     def group_values(self) -> np.ndarray:
         """The group table as an (n_groups, k) array (FairDeskError when a cell is bad)."""
         d = self.state.data
-        out = np.empty((self.group_table.rowCount(), self.group_table.columnCount()))
-        for g in range(out.shape[0]):
-            for j in range(out.shape[1]):
-                text, exact = self._group_cell(g, j)
-                out[g, j] = exact if exact is not None else parse_number(text)
-                name = d.group_names[g] if d is not None else g + 1
-                if math.isnan(out[g, j]):
-                    raise FairDeskError(f"Group {name}, threshold T{j + 1}: type a number.")
-                if not math.isfinite(out[g, j]):
-                    raise FairDeskError(f"Group {name}, threshold T{j + 1}: the value must be a "
-                                        "finite number.")
-        return out
+        cells = [[self._group_cell(g, j) for j in range(self.group_table.columnCount())]
+                 for g in range(self.group_table.rowCount())]
+        return group_thresholds(cells, d.group_names if d is not None else None)
 
     def set_group_value(self, g: int, j: int, value: float) -> None:
         """Edit one cell of the group table (as a user would)."""
@@ -603,14 +552,8 @@ class TiersPage(Page):
         except FairDeskError as err:
             self._message([str(err)])
             return None
-        names = self.state.data.group_names
-        if group_specific:
-            kind = "group_thresholds"
-            params = {"values": {n: [float(v) for v in values[g]] for g, n in enumerate(names)}}
-            default = "Tiers per group"
-        else:  # a name: the thresholds without trailing zeros
-            kind, params = "thresholds", {"values": [float(v) for v in values]}
-            default = "Tiers: " + short_list(values, None, 4)
+        kind, params, default = scenario_spec(values, group_specific,
+                                              self.state.data.group_names)
         name, ok = QInputDialog.getText(self, "Add as scenario", "Name of the scenario:",
                                         QLineEdit.Normal, default)
         name = " ".join(str(name).split())
@@ -640,9 +583,7 @@ class TiersPage(Page):
 
     def _data_changed(self) -> None:
         self._resolve = RuleResolver(self.state.data)
-        with QSignalBlocker(self.group_check):
-            self.group_check.setChecked(False)
-        self._show_group_box(False)
+        self._show_group_box(False, check=True)
         self.group_table.setRowCount(0)
         self._group_edited = False
         self._sync_from_state(force=True)
@@ -657,9 +598,8 @@ class TiersPage(Page):
         st, d = self.state, self.state.data
         if d is None:
             if force or not self.rows:
-                self.set_rules([ThresholdRule("fixed", float(v))
-                                for v in np.ravel(st.thresholds)[:1]] or
-                               [ThresholdRule("fixed", 0.5)])
+                t = np.ravel(st.thresholds)
+                self.set_rules([ThresholdRule("fixed", float(t[0]) if t.size else 0.5)])
             return
         t = np.asarray(st.thresholds, dtype=float)
         rules = state_rules(d, t, st.group_specific, st.threshold_rules, self._resolve)
@@ -667,9 +607,7 @@ class TiersPage(Page):
         if force or current != [r.to_dict() for r in rules]:
             self.set_rules(rules)
         if st.group_specific:
-            with QSignalBlocker(self.group_check):
-                self.group_check.setChecked(True)
-            self._show_group_box(True)
+            self._show_group_box(True, check=True)
             try:
                 same = np.allclose(self.group_values(), t, rtol=0, atol=1e-12)
             except (FairDeskError, ValueError):
@@ -678,50 +616,27 @@ class TiersPage(Page):
                 self._init_group_table(values=t.reshape(d.n_groups, -1))
                 self._group_edited = True
         elif self.group_check.isChecked():
-            with QSignalBlocker(self.group_check):
-                self.group_check.setChecked(False)
-            self._show_group_box(False)
+            self._show_group_box(False, check=True)
         self._update_pending()
 
     # ================================================================ results
-    def compute_results(self) -> list[dict]:
-        """The calibration table's rows at the applied thresholds: one dict per tier × group."""
-        st = self.state
-        if st.data is None or st.scores is None:
-            self.result = None
-            return []
-        self.result = compute_tiers(st.data, st.scores, st.thresholds, st.group_specific)
-        return self.result.rows
-
     def _refresh_results(self) -> None:
+        """The tiers at the applied thresholds: the table, the chart, the line above them."""
         st, d = self.state, self.state.data
-        self.compute_results()
-        res = self.result
+        self.result = res = None if d is None or st.scores is None else \
+            compute_tiers(d, st.scores, st.thresholds, st.group_specific)
+        self.result_rows = res.rows if res is not None else []
+        self.cal = res.cal if res is not None else np.zeros(0)
         self.table.set_table(calibration_table(res) if res is not None else None)
+        self.chart.widget.setVisible(res is not None)
+        self.save_button.setEnabled(res is not None)
         if res is None:
             self.chart.clear("Open and map a data file to see the chart.")
-            self.chart.widget.setVisible(False)
-            self.save_button.setEnabled(False)
             self.applied_label.setText("Open and map a data file to see the tiers.")
             return
-        self.chart.widget.setVisible(True)
-        self.save_button.setEnabled(True)
         self.chart.draw(res)
-        t = np.asarray(st.thresholds, dtype=float)
-        k = t.shape[-1]
-        dec = d.score_decimals
-        if st.group_specific:
-            t = t.reshape(d.n_groups, -1)
-            parts = "; ".join(f"{html.escape(n)} {short_list(t[g], dec)}"
-                              for g, n in enumerate(d.group_names))
-            text = f"Applied, per group: {parts}"
-        else:
-            text = (f"Applied: {k} threshold{'s' * (k > 1)} for every group — "
-                    + short_list(np.sort(t), dec))
-            described = describe_rules(st.threshold_rules or [], dec)
-            if described and len(st.threshold_rules) == k:
-                text += f" ({html.escape(described)})"
-        self.applied_label.setText(f"{text}. {k + 1} tiers.")
+        self.applied_label.setText(applied_text(d, st.thresholds, st.group_specific,
+                                                st.threshold_rules))
 
     # ================================================================ saving the plot
     def save_plot(self, path) -> Path:
@@ -749,27 +664,20 @@ class TiersPage(Page):
         return out
 
     def apply_settings(self, settings: dict) -> None:
-        rules = settings.get("rules")
-        if rules:
-            self.rules_table.setRowCount(0)
-            self.rows = []
-            for r in rules:
-                self._add_row().set_saved(r)
-            self._rules_edited()
+        if settings.get("rules"):
+            self.set_rules(settings["rules"], saved=True)
         d = self.state.data
         if settings.get("group_specific") and d is not None:
-            with QSignalBlocker(self.group_check):
-                self.group_check.setChecked(True)
-            self._show_group_box(True)
+            self._show_group_box(True, check=True)
             self._init_group_table(force=True)
             saved = settings.get("group_thresholds") or {}
             with QSignalBlocker(self.group_table):
                 for g, name in enumerate(d.group_names):
                     for j, text in enumerate(saved.get(name, [])[:self.group_table.columnCount()]):
-                        v = parse_number(str(text))
+                        v = parse_number(str(text))  # a number shown as the page shows them
                         if math.isfinite(v):
                             self._set_group_cell(g, j, v)
-                        else:
+                        else:  # anything else as it was typed
                             self.group_table.item(g, j).setText(str(text))
             self._group_edited = bool(saved)
         else:
