@@ -14,13 +14,13 @@ pytest.importorskip("pytestqt")
 
 from conftest import HANG_MS  # noqa: E402
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
 from fairdesk.engines.households import (HouseholdSettings, ProtocolRules,  # noqa: E402
                                          audit_households)
-from fairdesk.gui.main_window import MainWindow  # noqa: E402
-from fairdesk.io.loading import load_table  # noqa: E402
 from fairdesk.gui.pages.households_page import HouseholdsPage  # noqa: E402
+from fairdesk.io.loading import load_table  # noqa: E402
+from fairdesk.present.formats import format_rate, format_score  # noqa: E402
 from fairdesk.schema import ColumnMapping  # noqa: E402
 from fairdesk.validation import prepare  # noqa: E402
 
@@ -32,8 +32,8 @@ MAPPING = dict(score="score", label="outcome", groups=["race"], household="house
 
 
 @pytest.fixture(scope="module")
-def frame():
-    return pd.read_csv(SAMPLE)
+def frame(sample_frame):
+    return sample_frame
 
 
 @pytest.fixture(scope="module")
@@ -41,26 +41,14 @@ def data(frame):
     return prepare(frame, ColumnMapping(**MAPPING))
 
 
-def make_window(qtbot, tmp_path, data, errors=None, name="s.ini"):
-    window = MainWindow(page_classes=[HouseholdsPage],
-                        settings=QSettings(str(tmp_path / name), QSettings.IniFormat))
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    if errors is not None:
-        window.show_error = lambda message, details="": errors.append((message, details))
-    if data is not None:
-        window.state.set_data(data)
-    return window
+@pytest.fixture
+def window(make_window, data):
+    return make_window([HouseholdsPage], data=data)
 
 
 @pytest.fixture
-def errors():
-    return []
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, data, errors):
-    return make_window(qtbot, tmp_path, data, errors)
+def errors(window):
+    return window.errors
 
 
 @pytest.fixture
@@ -75,16 +63,18 @@ def wait_result(qtbot, page, previous=None):
 
 
 def cell(page, measure, group, policy):
-    t = page.policy_table
-    heads = [t.horizontalHeaderItem(c).text().split("\n")[0] for c in range(t.columnCount())]
-    col = heads.index(str(policy))
-    current = None
-    for r in range(t.rowCount()):
-        if t.item(r, 0) is not None and t.item(r, 0).text():
-            current = t.item(r, 0).text()
-        if current == measure and t.item(r, 1).text() == group:
-            return t.item(r, col)
+    """(text, tooltip, value) of the policy table's cell for a measure, group and policy."""
+    view = page.policy_table
+    c = view.source.column_index(f"p{policy}")
+    for r in range(view.source.rowCount()):
+        if view.text_at(r, "measure") == measure and view.text_at(r, "group") == group:
+            return (view.text_at(r, c), view.model().index(r, c).data(Qt.ToolTipRole),
+                    view.value_at(r, c))
     raise KeyError((measure, group))
+
+
+def header(view, c, role=Qt.DisplayRole):
+    return view.model().headerData(c, Qt.Horizontal, role)
 
 
 # ------------------------------------------------------------------ results
@@ -104,27 +94,36 @@ def test_guesses_columns_and_matches_the_engine(qtbot, page, data):
     # the table shows the numbers
     p3 = expected.policy(3)
     g = expected.group_names.index("Group B")
-    assert cell(page, "AUC", "overall", 3).text() == f"{p3.auc_overall:.3f}"
-    assert cell(page, "xAUC", "Group B", 3).text() == f"{p3.xauc[g]:.3f}"
-    assert cell(page, "FPR", "Group B", 3).text() == f"{100 * p3.fpr[g]:.1f}%"
-    assert cell(page, "Units", "overall", 3).text() == f"{expected.n_households:,}"
+    text, _, value = cell(page, "AUC", "overall", 3)
+    assert text == f"{p3.auc_overall:.3f}" and value == pytest.approx(p3.auc_overall)
+    assert cell(page, "xAUC", "Group B", 3)[0] == f"{p3.xauc[g]:.3f}"
+    text, tip, value = cell(page, "FPR", "Group B", 3)
+    assert text == format_rate(p3.fpr[g]) == f"{100 * p3.fpr[g]:.1f} %"  # one rate format
+    assert value == pytest.approx(p3.fpr[g]) and f"{100 * p3.fpr[g]:.2f} %" in tip
+    assert cell(page, "Units", "overall", 3)[0] == f"{expected.n_households:,}"
     t = page.policy_table
-    tips = {t.item(r, 0).text(): t.item(r, 0).toolTip() for r in range(t.rowCount())}
+    tips = {t.text_at(r, "measure"): t.model().index(r, 0).data(Qt.ToolTipRole)
+            for r in range(t.source.rowCount())}
     assert "Cross-AUC" in tips["xAUC"] and "False positive rate" in tips["FPR"]
     # numbered as the ACLU audit: 4 = protocol / individual, 6 = flagged (alleged victim) max
-    assert t.horizontalHeaderItem(2 + 3).text() == "4\nProtocol\nperson"
-    assert t.horizontalHeaderItem(2 + 5).text() == "6\nFlagged\nperson"
-    assert "Maximum over flagged members" in t.horizontalHeaderItem(2 + 5).toolTip()
-    assert "household" in t.horizontalHeaderItem(2 + 4).toolTip()
+    assert header(t, 2 + 3) == "4\nProtocol\nperson"
+    assert header(t, 2 + 5) == "6\nFlagged\nperson"
+    assert "Maximum over flagged members" in header(t, 2 + 5, Qt.ToolTipRole)
+    assert "household" in header(t, 2 + 4, Qt.ToolTipRole)
     # protocols: AUC not reported (the audit's Table 4); xAUC with its direction; footnote 5
-    assert cell(page, "AUC", "overall", 4).text() == "not reported"
-    assert "Table 4" in cell(page, "AUC", "overall", 4).toolTip()
-    assert "outside 'Group B'" in cell(page, "xAUC", "Group B", 3).toolTip()
-    assert cell(page, "FPR of the rest", "Group B", 3).text() == \
-        f"{100 * p3.fpr_rest[g]:.1f}%"
+    text, tip, _ = cell(page, "AUC", "overall", 4)
+    assert text == "not reported" and "Table 4" in tip
+    assert "outside 'Group B'" in cell(page, "xAUC", "Group B", 3)[1]
+    assert cell(page, "FPR of the rest", "Group B", 3)[0] == format_rate(p3.fpr_rest[g])
+    # group names carry their colour swatch
+    r = [t.text_at(i, "group") for i in range(t.source.rowCount())].index("Group B")
+    assert t.model().index(r, 1).data(Qt.DecorationRole) is not None
     np.testing.assert_allclose(res.edges, expected.edges)
-    assert page.edges_table.rowCount() == 20
-    assert page.edges_table.item(1, 1).text() == f"{expected.edges[0]:.6g}"
+    e = page.edges_table
+    assert e.source.rowCount() == 20
+    assert e.text_at(1, "lower") == format_score(expected.edges[0], data.score_decimals)
+    assert e.value_at(1, "lower") == expected.edges[0]
+    assert e.text_at(0, "lower") == "—"  # the lowest bin has no lower edge
 
 
 def test_settings_rerun_the_engine(qtbot, page, data):
@@ -163,9 +162,9 @@ def test_without_flag_and_age_policies_are_marked(qtbot, page):
     page.age_combo.setCurrentIndex(page.age_combo.findData(None))
     res = wait_result(qtbot, page, first)
     assert [p.available for p in res.policies] == [True, True, True, False, False, False, False]
-    it = cell(page, "AUC", "overall", 4)  # policy 4: protocol, individual outcome
-    assert it.text() == "—" and "age column" in it.toolTip()
-    assert "flag column" in cell(page, "AUC", "overall", 6).toolTip()
+    text, tip, _ = cell(page, "AUC", "overall", 4)  # policy 4: protocol, individual outcome
+    assert text == "—" and "age column" in tip
+    assert "flag column" in cell(page, "AUC", "overall", 6)[1]
     assert "Policy 6 not computed" in page.summary.text()
     assert page.score_policy.findData(4) < 0  # only computed policies can be drawn
 
@@ -183,8 +182,8 @@ def test_bad_flag_column_gives_a_message_not_a_dialog(qtbot, page, errors, frame
     assert page.message.isHidden()
 
 
-def test_messages_without_households_or_data(qtbot, tmp_path, frame):
-    window = make_window(qtbot, tmp_path, None, [], "n.ini")
+def test_messages_without_households_or_data(make_window, frame):
+    window = make_window([HouseholdsPage], "n.ini")
     page = window.page("households")
     assert page.stack.currentWidget() is page.empty
     assert "Open a data file" in page.empty.text()
@@ -199,11 +198,14 @@ def test_feature_disparity_tab(qtbot, page, frame):
     wait_result(qtbot, page)
     page.fa_combo.setCurrentIndex(page.fa_combo.findData("Group B"))
     page.fb_combo.setCurrentIndex(page.fb_combo.findData("Group A"))
-    assert page.feature_table.rowCount() == 1
-    assert page.feature_table.item(0, 0).text() == "alleged_victim"
+    t = page.feature_table
+    assert t.source.rowCount() == 1
+    assert t.text_at(0, "feature") == "alleged_victim"
     b = frame.loc[frame["race"] == "Group B", "alleged_victim"].mean()
     a = frame.loc[frame["race"] == "Group A", "alleged_victim"].mean()
-    assert page.feature_table.item(0, 3).text() == f"{b / a:.2f}"
+    assert t.text_at(0, "ratio") == f"{b / a:.2f}"
+    assert t.value_at(0, "ratio") == pytest.approx(b / a)
+    assert t.text_at(0, "share_a") == format_rate(b)
     assert "age" in page.feature_note.text()  # not 0/1, left out
 
 
@@ -230,7 +232,7 @@ def test_export_workbook(qtbot, window, page, tmp_path, data):
     assert any(str(v).startswith("Households: ") for v in about)
 
 
-def test_settings_round_trip(qtbot, tmp_path, page, data):
+def test_settings_round_trip(qtbot, make_window, page, data):
     wait_result(qtbot, page)
     page.bins_spin.setValue(10)
     page.cutoff_spin.setValue(9)
@@ -241,14 +243,14 @@ def test_settings_round_trip(qtbot, tmp_path, page, data):
     page.size_mode.setCurrentIndex(1)
     saved = page.settings()
     assert saved["bins"] == 10 and saved["cutoff"] == 9 and saved["membership"] == "majority"
-    other = make_window(qtbot, tmp_path, data, [], "o.ini").page("households")
+    other = make_window([HouseholdsPage], "o.ini", data).page("households")
     other.apply_settings(saved)
     res = wait_result(qtbot, other)
     assert other.settings() == {**saved, "chart_policy": other.score_policy.currentData(),
                                 "size_score": other.size_score.currentData()}
     assert res.settings.protocol.low_all_age_at_least == 6 and res.settings.tie_break is False
     # settings arriving before the data wait for it
-    late = make_window(qtbot, tmp_path, None, [], "l.ini").page("households")
+    late = make_window([HouseholdsPage], "l.ini").page("households")
     late.apply_settings(saved)
     late.state.set_data(data)
     res = wait_result(qtbot, late)
@@ -259,6 +261,9 @@ def test_plots_draw_and_save(qtbot, page, tmp_path):
     res = wait_result(qtbot, page)
     bars = [i for i in page.score_panel.plot.items if type(i).__name__ == "BarGraphItem"]
     assert len(bars) == len(res.group_names)
+    # the legend is beside the plot (a side list), not an item over the data
+    assert page.score_panel.legend.names() == res.group_names
+    assert page.score_panel.plot.legend is None
     page.score_policy.setCurrentIndex(page.score_policy.findData(5))  # protocol, household
     ticks = page.score_panel.plot.getAxis("bottom")._tickLevels[0]
     assert [t[1] for t in ticks] == ["Low-risk", "No protocol", "High-risk"]
@@ -268,6 +273,7 @@ def test_plots_draw_and_save(qtbot, page, tmp_path):
     s = res.sizes[page.size_score.currentData()]
     y = lines[0].getData()[1]
     np.testing.assert_allclose(y, s.ratio[0][np.isfinite(s.ratio[0])])
+    assert page.size_panel.legend.names()[-1] == "equal (1)"
     for name in ("scores.png", "scores.svg"):
         assert page.score_panel.save(tmp_path / name).stat().st_size > 0
     assert page.size_panel.save(tmp_path / "size.png").stat().st_size > 0

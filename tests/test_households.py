@@ -21,7 +21,11 @@ from fairdesk.engines.households import (EDGE_CONVENTION, HIGH, LOW, NO_PROTOCOL
                                          feature_disparity, rank_auc, ventile_scores)
 from fairdesk.errors import FairDeskError
 from fairdesk.metrics.thresholds import bin_edges
-from fairdesk.reports.households_report import households_tables
+from fairdesk.present.formats import format_count, format_rate
+from fairdesk.present.table import plain_value
+from fairdesk.reports.households_report import (MEASURES, edges_table, features_table,
+                                                households_tables, policy_table)
+from fairdesk.undefined import Undefined
 from fairdesk.reports.workbook import write_workbook
 from fairdesk.schema import ColumnMapping
 from fairdesk.validation import prepare
@@ -655,17 +659,94 @@ def test_workbook_tables(tmp_path, hand_result):
     sheets = [t.sheet for t in tables]
     assert sheets[0] == "Household policies" and "Bin edges" in sheets
     main = tables[0]
-    rows = {(r["measure"], r["group"]): r for r in main.rows}
-    assert rows[("AUC", "overall")]["p3"] == pytest.approx(0.5)
-    assert rows[("xAUC", "W")]["p2"] == pytest.approx(3.5 / 8)
-    assert rows[("AUC", "B")]["p7"] == 0.0  # flagged max, household outcome (was policy 5)
-    assert "Table 4" in rows[("AUC", "B")]["p5"].reason  # protocol: no AUC
-    assert rows[("FPR of the rest", "not 'W'")]["p3"] == 1.0  # footnote 5
+    rows = {(plain_value(r["measure"]), plain_value(r["group"])): r for r in main.rows}
+    assert plain_value(rows[("AUC", "overall")]["p3"]) == pytest.approx(0.5)
+    assert plain_value(rows[("xAUC", "W")]["p2"]) == pytest.approx(3.5 / 8)
+    assert plain_value(rows[("AUC", "B")]["p7"]) == 0.0  # flagged max, household outcome
+    assert "Table 4" in rows[("AUC", "B")]["p5"].tip  # protocol: no AUC
+    assert rows[("AUC", "B")]["p5"].value == "not reported"
+    assert plain_value(rows[("FPR of the rest", "W")]["p3"]) == 1.0  # footnote 5
     path = write_workbook(tmp_path / "h.xlsx", about={"Test": {"a": 1}}, tables=tables)
     wb = openpyxl.load_workbook(path)
     ws = wb["Household policies"]
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert any("household max" in t.lower() for t in texts)
+
+
+def _expected(p, key, gi):
+    if key == "n":
+        return p.n_units if gi is None else int(p.n[gi])
+    return getattr(p, f"{key}_overall") if gi is None else getattr(p, key)[gi]
+
+
+def test_policy_table_is_the_engine_result():
+    """Every cell of the one policy table (window and workbook) against the engine: the
+    value, its kind (rates read 75.0 %), undefined values with their reason, policies not
+    computed and protocol AUCs with theirs."""
+    frame = HAND.copy()
+    frame.loc[frame["grp"] == "W", "y"] = 1  # W has no one without the outcome: FPR 0/0
+    res = audit_households(make_data(frame), HouseholdSettings(prebinned=True, flag="flag"))
+    table = policy_table(res)
+    names = res.group_names
+    labels = {label: key for key, (label, *_r) in MEASURES.items()}
+    undefined = 0
+    for row in table.rows:
+        key = labels[plain_value(row["measure"])]
+        group = plain_value(row["group"])
+        gi = None if group == "overall" else names.index(group)
+        assert row["group"].swatch == gi
+        for p in res.policies:
+            c = row[f"p{p.number}"]
+            col = table.column(f"p{p.number}")
+            if not p.available:  # no age column: the protocol policies
+                assert c.value == "—" and "age column" in c.tip and c.muted
+            elif key == "auc" and p.auc_note:
+                assert c.value == "not reported" and "Table 4" in c.tip
+            elif math.isnan(_expected(p, key, gi)):
+                undefined += 1
+                assert isinstance(c.value, Undefined) and f"Policy {p.number}" in c.value.reason
+                assert col.text(c) == "undefined"
+            else:
+                assert c.value == pytest.approx(_expected(p, key, gi))
+                if MEASURES[key][3] == "rate":
+                    assert col.text(c) == format_rate(c.value)
+                elif key == "n":
+                    assert col.text(c) == format_count(c.value)
+                else:
+                    assert col.text(c) == f"{c.value:.3f}"
+    assert undefined >= 2  # FPR of W (0/0) under the person- and household-level policies
+    fpr_w = next(r for r in table.rows if plain_value(r["measure"]) == "FPR"
+                 and plain_value(r["group"]) == "W")["p1"].value
+    assert "0/0" in fpr_w.reason and "without the outcome" in fpr_w.reason
+    assert any("Policy 4 not computed" in n for n in table.notes)
+
+
+def test_edges_and_features_tables(hand_result):
+    t = edges_table(hand_result)  # pre-binned scores: no edges, each one says why
+    assert [r["bin"] for r in t.rows] == list(range(1, 21))
+    assert all(r["lower"].value == "—" and "bin scores" in r["lower"].tip for r in t.rows)
+    assert t.column("share_all").text(t.rows[16]["share_all"]) == \
+        format_rate(hand_result.bin_share_all[16])
+    data = prepare(pd.read_csv(SAMPLE), ColumnMapping(score="score", label="outcome",
+                                                      groups=["race"], household="household_id"))
+    res = audit_households(data, HouseholdSettings(bins=10))
+    t = edges_table(res, 2)
+    assert t.rows[1]["lower"].value == res.edges[0]
+    assert t.column("lower").text(t.rows[1]["lower"]) == f"{res.edges[0]:.2f}"
+    rows = [{"feature": "x", "share_a": 0.5, "share_b": 0.0, "ratio": math.inf, "n_a": 4,
+             "n_b": 2, "with_a": 2.0, "with_b": 0.0},
+            {"feature": "y", "share_a": 0.25, "share_b": 0.5, "ratio": 0.5, "n_a": 4, "n_b": 2,
+             "with_a": 1.0, "with_b": 1.0},
+            {"feature": "z", "share_a": 0.0, "share_b": 0.0, "ratio": math.nan, "n_a": 4,
+             "n_b": 2, "with_a": 0.0, "with_b": 0.0}]
+    t = features_table(rows, ("A", "B"))
+    ratio = t.column("ratio")
+    assert ratio.text(t.rows[0]["ratio"]) == "∞" and "No one in B" in t.rows[0]["ratio"].tip
+    assert ratio.text(t.rows[1]["ratio"]) == "0.50" and t.rows[1]["ratio"].tip == \
+        "1 of 4 in A; 1 of 2 in B"
+    assert isinstance(t.rows[2]["ratio"].value, Undefined) and "0/0" in t.rows[2]["ratio"].value.reason
+    assert t.column("share_a").text(t.rows[1]["share_a"]) == "25.0 %"
+    assert features_table([], ("A", "B")) is None
 
 
 def test_policies_numbered_as_the_aclu_audit_and_footnote5_rest(hand_result):

@@ -13,84 +13,42 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import math
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
-                               QSplitter, QTableWidget, QTableWidgetItem,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from ...engines.households import (EDGE_CONVENTION, MEMBERSHIP, OUTCOME_LEVELS,
-                                   SCORE_POLICIES, SCORE_SHORT,
-                                   HouseholdResult, HouseholdSettings, ProtocolRules,
-                                   audit_households, feature_disparity, is_binary, split_text)
+from ...engines.households import (EDGE_CONVENTION, MEMBERSHIP, SCORE_SHORT, HouseholdResult,
+                                   HouseholdSettings, ProtocolRules, audit_households,
+                                   feature_disparity, is_binary, split_text)
 from ...errors import FairDeskError
-from ..palette import group_color
-from ..plots import PlotPanel, add_legend
-from .base import Page, note_label, readonly_table
+from ...present.formats import format_count
+from ...reports.households_report import (edges_table, features_table, policy_label,
+                                          policy_table, summary_lines)
+from ..plots import PlotPanel
+from ..table_model import ResultTable
+from .base import Page, note_label
+from .households_plots import draw_scores, draw_sizes, set_score_ticks
 
-UNDEFINED = "undefined"
-GREY = QColor("#777777")
 ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
+PLOT_MIN_PX = 540  # the plot and its side legend
+WARN = "<span style='color:#6b4e00'>{}</span>"
 MEMBERSHIP_TEXT = {"footnote5": "any member is; vs the rest",
                    "any": "any member is; in each group", "all": "all members are",
                    "majority": "most members are"}
-# footnote 5: each group is compared with the rest (the units not in it)
-REST_MEASURES = (
-    ("fpr_rest", "FPR of the rest", True, False,
-     "False positive rate of the units NOT in the group (the audit's footnote 5 compares a "
-     "group's households with the rest)."),
-    ("screen_in_rest", "Screen-in of the rest", True, False,
-     "Screen-in rate of the units NOT in the group (the audit's footnote 5)."),
-)
-PROTOCOL_TICKS = ("Low-risk", "No protocol", "High-risk")  # PROTOCOL_LABELS, shorter
-POLICY_SHORT = {"individual": "Individual", "household_max": "HH max",
-                "flagged_max": "Flagged", "protocol": "Protocol"}
-
-# measures of the policy table: key, label, per-group?, overall?, definition
-MEASURES = (
-    ("auc", "AUC", True, True,
-     "Chance that a unit WITH the outcome is ranked above a unit WITHOUT it, both from the "
-     "group (0.5 = chance, 1 = perfect). The shown score ranks; the underlying probability "
-     "breaks its ties, as the audit does; remaining ties count half."),
-    ("xauc", "xAUC", True, False,
-     "Cross-AUC: chance that a unit of the group WITH the outcome is ranked above a unit "
-     "OUTSIDE the group WITHOUT it. Much lower than the group's AUC: the group's true cases "
-     "are ranked below other people's non-cases."),
-    ("fpr", "FPR", True, True,
-     "False positive rate at the cutoff: share of the units WITHOUT the outcome that are "
-     "screened in (shown score at or above the cutoff, or High-risk protocol)."),
-    ("screen_in", "Screen-in", True, True,
-     "Share of all the group's units screened in at the cutoff (shown score at or above the "
-     "cutoff, or High-risk protocol)."),
-    ("n", "Units", False, True,
-     "How many units the policy counts: people for person-level outcomes, households for "
-     "household-level outcomes."),
-)
 
 
-def fmt_value(key: str, x) -> str:
-    if key == "n":
-        return f"{int(x):,}"
-    if key in ("fpr", "screen_in", "tpr"):
-        return f"{100 * x:.1f}%"
-    return f"{x:.3f}"
-
-
-def policy_label(p) -> str:
-    """'3 · HH max · household': the policy's number, shown score and unit."""
-    return f"{p.number} · {POLICY_SHORT[p.score]} · {p.unit}"
-
-
-def _nan(x) -> bool:
-    try:
-        return math.isnan(float(x))
-    except (TypeError, ValueError):
-        return True
+def refill(combo: QComboBox, items, keep: bool = True, guess=None) -> None:
+    """Fill ``combo`` with (text, data) items silently, keeping its choice (else ``guess``)."""
+    current = combo.currentData() if keep else None
+    with QSignalBlocker(combo):
+        combo.clear()
+        for text, data in items:
+            combo.addItem(text, data)
+        i = combo.findData(current) if current is not None else -1
+        if i < 0 and guess is not None:
+            i = combo.findData(guess)
+        combo.setCurrentIndex(max(i, 0))
 
 
 class HouseholdsPage(Page):
@@ -284,25 +242,25 @@ class HouseholdsPage(Page):
         g.setColumnStretch(4, 1)
         return box
 
-    def _table(self, tip: str) -> QTableWidget:
-        return readonly_table(tip, alternate=False, row_header=False, row_height=23)
-
-    @staticmethod
-    def _note(text: str = "") -> QLabel:
-        return note_label(text)
-
-    def _build_tables(self) -> None:
-        # policy table
+    def _tab(self, title: str, tip: str, *parts) -> None:
+        """A tab of the table side: rows of controls, notes and a table (which stretches)."""
         w = QWidget()
         v = QVBoxLayout(w)
         v.setContentsMargins(2, 4, 2, 2)
-        self.policy_table = self._table("Each policy (columns) measured per group (rows); hover "
-                                        "a cell or a title for its definition")
-        self.policy_table.setSelectionMode(QAbstractItemView.NoSelection)
-        v.addWidget(self.policy_table, 1)
-        self.summary = self._note()
+        for part in parts:
+            if isinstance(part, QHBoxLayout):
+                v.addLayout(part)
+            else:
+                v.addWidget(part, int(isinstance(part, ResultTable)))
+        self.table_tabs.addTab(w, title)
+        self.table_tabs.setTabToolTip(self.table_tabs.count() - 1, tip)
+
+    def _build_tables(self) -> None:
+        self.policy_table = ResultTable("Household policies", "Each policy (columns) measured "
+                                        "per group (rows); hover a cell or a title for its "
+                                        "definition")
+        self.summary = note_label()
         self.summary.setTextFormat(Qt.RichText)
-        v.addWidget(self.summary)
         row = QHBoxLayout()
         self.scenario_policy = QComboBox()
         for key, title in (("household_max", "household maximum"), ("flagged_max", "maximum over flagged"),
@@ -314,52 +272,34 @@ class HouseholdsPage(Page):
         self.scenario_button.setToolTip("Add 'screen in when the shown score reaches the cutoff' "
                                         "(or the High-risk protocol) to the Decision table")
         self.scenario_button.clicked.connect(self.add_as_scenario)
-        row.addWidget(QLabel("Scenario shows:"))
-        row.addWidget(self.scenario_policy)
-        row.addWidget(self.scenario_button)
+        for widget in (QLabel("Scenario shows:"), self.scenario_policy, self.scenario_button):
+            row.addWidget(widget)
         row.addStretch(1)
-        v.addLayout(row)
-        self.table_tabs.addTab(w, "Policies")
-        self.table_tabs.setTabToolTip(0, "The audit's Tables 4 and 5: AUC, cross-AUC, false "
-                                         "positive rate and screen-in rate of every policy")
+        self._tab("Policies", "The audit's Tables 4 and 5: AUC, cross-AUC, false positive rate "
+                  "and screen-in rate of every policy", self.policy_table, self.summary, row)
 
-        # bin edges
-        w = QWidget()
-        v = QVBoxLayout(w)
-        v.setContentsMargins(2, 4, 2, 2)
-        self.edges_note = self._note()
-        v.addWidget(self.edges_note)
-        self.edges_table = self._table("The bin scores: the scores each bin holds and its share "
-                                       "of the reference set and of all rows")
-        v.addWidget(self.edges_table, 1)
-        self.table_tabs.addTab(w, "Bin edges")
-        self.table_tabs.setTabToolTip(1, "The edges of the bin scores and how many people each "
-                                         "bin holds")
+        self.edges_note = note_label()
+        self.edges_table = ResultTable("Bin edges", "The bin scores: the scores each bin holds "
+                                       "and its share of the reference set and of all rows")
+        self._tab("Bin edges", "The edges of the bin scores and how many people each bin holds",
+                  self.edges_note, self.edges_table)
 
-        # feature disparity
-        w = QWidget()
-        v = QVBoxLayout(w)
-        v.setContentsMargins(2, 4, 2, 2)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Compare"))
         self.fa_combo = self._combo("Group A: the share of this group with each attribute is "
                                     "divided by the share of group B", 12)
         self.fb_combo = self._combo("Group B: a group, or everyone outside group A", 12)
+        for widget in (QLabel("Compare"), self.fa_combo, QLabel("with"), self.fb_combo):
+            row.addWidget(widget)
+        row.addStretch(1)
         self.fa_combo.currentIndexChanged.connect(self._refresh_features)
         self.fb_combo.currentIndexChanged.connect(self._refresh_features)
-        row.addWidget(self.fa_combo)
-        row.addWidget(QLabel("with"))
-        row.addWidget(self.fb_combo)
-        row.addStretch(1)
-        v.addLayout(row)
-        self.feature_table = self._table("Binary attributes (0/1 extra columns): the share of "
-                                         "each group with the attribute and their ratio")
-        v.addWidget(self.feature_table, 1)
-        self.feature_note = self._note()
-        v.addWidget(self.feature_note)
-        self.table_tabs.addTab(w, "Feature disparity")
-        self.table_tabs.setTabToolTip(2, "The audit's Appendix A.2.2: which attributes one group "
-                                         "has more often than another (risk ratio)")
+        self.feature_table = ResultTable("Feature disparity", "Binary attributes (0/1 extra "
+                                         "columns): the share of each group with the attribute "
+                                         "and their ratio")
+        self.feature_note = note_label()
+        self._tab("Feature disparity", "The audit's Appendix A.2.2: which attributes one group "
+                  "has more often than another (risk ratio)", row, self.feature_table,
+                  self.feature_note)
 
     def _build_plots(self) -> None:
         err = self._plot_error
@@ -374,7 +314,6 @@ class HouseholdsPage(Page):
                                            "its units (people or households) at each shown "
                                            "score or protocol; the dashed line marks the "
                                            "screen-in cutoff")
-        self.score_legend = add_legend(self.score_panel.plot, offset=(10, 8))
         self._score_levels: list = []
         self.score_panel.plot.getViewBox().sigResized.connect(self._set_score_ticks)
         self.plot_tabs.addTab(self.score_panel, "Scores by policy")
@@ -396,20 +335,21 @@ class HouseholdsPage(Page):
                                           "screened in by household size and group; the ratio "
                                           "divides a group's rate by that of the other "
                                           "households of the same size (1 = equal)")
-        self.size_legend = add_legend(self.size_panel.plot, offset=(10, 8))
         self.plot_tabs.addTab(self.size_panel, "Household size")
         self.plot_tabs.setTabToolTip(1, "Screen-in rate and disparity by household size")
 
     def apply_initial_split(self, total: int) -> None:
-        """The policy table gets the width it needs (50–65%), the plots the rest."""
+        """The policy table gets the width it needs (50–65%, leaving the plot and its side
+        legend PLOT_MIN_PX), the plots the rest."""
         self._fit_split()
 
     def _fit_split(self) -> None:
         total = sum(self.splitter.sizes())
         t = self.policy_table
-        need = sum(t.columnWidth(c) for c in range(t.columnCount())) + 2 * t.frameWidth() + 12
-        left = int(min(max(need, total * 0.5), total * 0.65)) if t.columnCount() else \
-            int(total * 0.57)
+        cols = t.model().columnCount()
+        need = sum(t.columnWidth(c) for c in range(cols)) + 2 * t.frameWidth() + 12
+        left = int(min(max(need, total * 0.5), total * 0.65, max(total - PLOT_MIN_PX,
+                                                                  total * 0.5)) if cols else total * 0.55)
         self.splitter.setSizes([left, total - left])
 
     # ================================================================== data and settings
@@ -444,17 +384,6 @@ class HouseholdsPage(Page):
     def _fill_combos(self) -> None:
         d = self.state.data
         extras = list(d.extras)
-
-        def refill(combo, items, keep, guess=None):
-            current = combo.currentData() if keep else None
-            with QSignalBlocker(combo):
-                combo.clear()
-                for text, data in items:
-                    combo.addItem(text, data)
-                i = combo.findData(current) if current is not None else -1
-                if i < 0 and guess is not None:
-                    i = combo.findData(guess)
-                combo.setCurrentIndex(max(i, 0))
 
         splits = []
         if d.split is not None:
@@ -568,342 +497,69 @@ class HouseholdsPage(Page):
         self._draw_sizes()
         self._refresh_features()
 
-    def _item(self, text: str, tip: str = "", align=Qt.AlignRight | Qt.AlignVCenter,
-              undefined: bool = False, bold: bool = False) -> QTableWidgetItem:
-        it = QTableWidgetItem(text)
-        it.setTextAlignment(align)
-        if tip:
-            it.setToolTip(tip)
-        if undefined:
-            it.setForeground(QBrush(GREY))
-            f = QFont(it.font())
-            f.setItalic(True)
-            it.setFont(f)
-        if bold:
-            f = QFont(it.font())
-            f.setBold(True)
-            it.setFont(f)
-        return it
-
     def _refresh_policy_table(self) -> None:
-        t = self.policy_table
-        t.clearSpans()
         res = self.result
         if res is None:
-            t.setRowCount(0)
-            t.setColumnCount(0)
+            self.policy_table.set_table(None)
             self.summary.setText(self._message and "No results: see the message above." or "")
             return
-        names = res.group_names
-        t.setColumnCount(2 + len(res.policies))
-        headers = ["Measure", "Group"]
-        tips = ["Hover a measure for its definition",
-                "Person-level policies: the person's own group. Household-level policies: "
-                f"{MEMBERSHIP[res.settings.membership]}."]
-        for p in res.policies:
-            headers.append(f"{p.number}\n{POLICY_SHORT[p.score]}\n{p.unit}")
-            tip = (f"Policy {p.number}. Score shown: {SCORE_POLICIES[p.score]}. Outcome: "
-                   f"{OUTCOME_LEVELS[p.outcome]}. Units: {p.unit_word}.")
-            if not p.available:
-                tip += f" Not computed: it {p.reason}."
-            tips.append(tip)
-        for c, (h, tip) in enumerate(zip(headers, tips)):
-            item = QTableWidgetItem(h)
-            item.setToolTip(tip)
-            t.setHorizontalHeaderItem(c, item)
-        rows = []
-        measures = MEASURES + (REST_MEASURES if res.settings.membership == "footnote5" else ())
-        for key, label, per_group, overall, definition in measures:
-            targets = ([("overall", None)] if overall else []) + \
-                ([(n, i) for i, n in enumerate(names)] if per_group else [])
-            rows.append((key, label, definition, targets))
-        n_rows = sum(len(r[3]) for r in rows)
-        t.setRowCount(n_rows)
-        r = 0
-        band = QBrush(QColor("#f4f6f9"))
-        for m, (key, label, definition, targets) in enumerate(rows):
-            first = r
-            for gname, gi in targets:
-                shade = m % 2 == 1
-                t.setItem(r, 0, self._item(label, definition, Qt.AlignLeft | Qt.AlignVCenter,
-                                           bold=True))
-                git = self._item(gname, "", Qt.AlignLeft | Qt.AlignVCenter)
-                if gi is not None:
-                    git.setData(Qt.DecorationRole, group_color(gi))
-                    git.setToolTip(f"Group {gname}")
-                else:
-                    git.setToolTip("All units together")
-                t.setItem(r, 1, git)
-                for c, p in enumerate(res.policies, start=2):
-                    t.setItem(r, c, self._policy_cell(p, key, label, gname, gi))
-                if shade:
-                    for c in range(t.columnCount()):
-                        t.item(r, c).setBackground(band)
-                r += 1
-            if r - first > 1:
-                t.setSpan(first, 0, r - first, 1)
-        hh = t.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.Interactive)
-        t.resizeColumnsToContents()
-        for c in range(2, t.columnCount()):
-            t.setColumnWidth(c, max(t.columnWidth(c), 64))
-        hh.setStretchLastSection(False)
-        s = res.settings
-        unavailable = [p for p in res.policies if not p.available]
-        lines = [f"{res.n_people:,} people in {res.n_households:,} households; "
-                 f"{s.bins} bins (edges from {res.reference}"
-                 + (", scores read as bins" if s.prebinned else "") + f"); screened in at bin ≥ "
-                 f"{s.cutoff_value()} or High-risk protocol."]
-        for p in unavailable:
-            lines.append(f"<span style='color:#6b4e00'>Policy {p.number} not computed: it "
-                         f"{html.escape(p.reason)}.</span>")
-        other = [w for w in res.warnings if not w.startswith("Policy ")
-                 and not w.startswith("Feature disparity")]
+        t = self.policy_table
+        t.set_table(policy_table(res))
+        hh = t.horizontalHeader()  # policy columns as narrow as their numbers and header words
+        for c in range(2, t.model().columnCount()):
+            words = max(hh.fontMetrics().horizontalAdvance(w) for w in
+                        str(t.model().headerData(c, Qt.Horizontal)).split("\n"))
+            t.setColumnWidth(c, max(t.sizeHintForColumn(c), words + 14, 64))
+        head, missing, other = summary_lines(res)
+        lines = [html.escape(head)] + [WARN.format(html.escape(m)) for m in missing]
         if other:
-            lines.append("<span style='color:#6b4e00'>" + html.escape(other[0])
-                         + (f" (+{len(other) - 1} more notes: hover)" if len(other) > 1 else "")
-                         + "</span>")
+            more = f" (+{len(other) - 1} more notes: hover)" if len(other) > 1 else ""
+            lines.append(WARN.format(html.escape(other[0]) + more))
         self.summary.setText("<br>".join(lines))
         self.summary.setToolTip("\n".join(res.warnings) or "No warnings")
 
-    def _policy_cell(self, p, key, label, gname, gi) -> QTableWidgetItem:
-        if not p.available:
-            return self._item("—", f"Policy {p.number} is not computed: it {p.reason}.",
-                              Qt.AlignCenter, undefined=True)
-        if key == "n":
-            return self._item(fmt_value("n", p.n_units), f"{p.n_units:,} {p.unit_word}")
-        if key == "auc" and p.auc_note:
-            return self._item("not reported", f"AUC {p.auc_note}.", Qt.AlignCenter, undefined=True)
-        if key.endswith("_rest"):
-            value = getattr(p, key)[gi]
-            if _nan(value):
-                return self._item(UNDEFINED, f"Undefined (0/0): the {p.unit_word} not in {gname} "
-                                  "have none in the denominator.", undefined=True)
-            return self._item(fmt_value(key[:-5], value),
-                              f"{label} (the {p.unit_word} not in {gname}) under policy "
-                              f"{p.number}: {100 * value:.2f}%; {gname}: "
-                              f"{100 * getattr(p, key[:-5])[gi]:.2f}%")
-        value = getattr(p, f"{key}_overall") if gi is None else getattr(p, key)[gi]
-        who = "all units" if gi is None else f"group {gname}"
-        if _nan(value):
-            reason = {
-                "auc": f"AUC needs {p.unit_word} with and without the outcome in {who}",
-                "xauc": f"{who} has no {p.unit_word} with the outcome, or no {p.unit_word} "
-                        "outside it lack the outcome",
-                "fpr": f"0/0: {who} has no {p.unit_word} without the outcome",
-                "screen_in": f"{who} has no {p.unit_word}",
-            }[key]
-            return self._item(UNDEFINED, f"Undefined: {reason}.", undefined=True)
-        n = p.n_units if gi is None else int(p.n[gi])
-        tip = f"{label} of {who} under policy {p.number}: {value:.4f} ({n:,} {p.unit_word})"
-        if key == "xauc":
-            tip += f"; its AUC is {p.auc[gi]:.3f}" if not _nan(p.auc[gi]) else ""
-            tip += f".\nDirection: {p.xauc_direction(gname)}."
-        if key in ("fpr", "screen_in"):
-            tip = f"{label} of {who} under policy {p.number}: {100 * value:.2f}% ({n:,} {p.unit_word})"
-        return self._item(fmt_value(key, value), tip)
-
     def _refresh_edges(self) -> None:
-        t = self.edges_table
         res = self.result
         if res is None:
-            t.setRowCount(0)
+            self.edges_table.set_table(None)
             self.edges_note.setText("")
             return
         s = res.settings
         self.edges_note.setText(
-            f"{s.bins} bins from {res.reference} ({res.n_reference:,} rows). {EDGE_CONVENTION}"
-            if not s.prebinned else "The score column is read as bin scores: no edges.")
-        t.setColumnCount(5)
-        heads = [("Bin", "The bin score (1 = lowest risk)"),
-                 ("From", "Lowest score of the bin: its lower edge (a score equal to it is in "
-                          "this bin)"),
-                 ("To (excl.)", "The next edge: scores from it on are in the next bin"),
-                 ("Reference", "Share of the reference set in the bin (each ≈ 1/bins)"),
-                 ("All rows", "Share of all rows in the bin")]
-        for c, (h, tip) in enumerate(heads):
-            it = QTableWidgetItem(h)
-            it.setToolTip(tip)
-            t.setHorizontalHeaderItem(c, it)
-        t.setRowCount(s.bins)
-        e = list(res.edges)
-        for j in range(s.bins):
-            t.setItem(j, 0, self._item(str(j + 1), "", Qt.AlignCenter))
-            for c, v in ((1, e[j - 1] if 0 < j <= len(e) else None),
-                         (2, e[j] if j < len(e) else None)):
-                if v is None or not math.isfinite(v):
-                    t.setItem(j, c, self._item("—", "No edge here" if v is None else
-                                               "No reference score reaches this edge (ties)",
-                                               undefined=True))
-                else:
-                    t.setItem(j, c, self._item(f"{v:.6g}", f"{v!r}"))
-            t.setItem(j, 3, self._item(f"{100 * res.bin_share_reference[j]:.2f}%"))
-            t.setItem(j, 4, self._item(f"{100 * res.bin_share_all[j]:.2f}%"))
-        hh = t.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.Stretch)
-        hh.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+            f"{s.bins} bins from {res.reference} ({format_count(res.n_reference)} rows). "
+            f"{EDGE_CONVENTION}" if not s.prebinned else
+            "The score column is read as bin scores: no edges.")
+        self.edges_table.set_table(edges_table(res, self.state.data.score_decimals))
 
     def _refresh_plot_combos(self) -> None:
         res = self.result
-        for combo, items, default in (
-                (self.score_policy,
-                 [] if res is None else [(policy_label(p), p.number)
-                                         for p in res.policies if p.available], 3),
-                (self.size_score,
-                 [] if res is None else [(SCORE_SHORT[k], k) for k in res.sizes],
-                 "household_max")):
-            current = combo.currentData()
-            with QSignalBlocker(combo):
-                combo.clear()
-                for text, data in items:
-                    combo.addItem(text, data)
-                i = combo.findData(current)
-                if i < 0:
-                    i = combo.findData(default)
-                combo.setCurrentIndex(max(i, 0))
+        refill(self.score_policy, [] if res is None else
+               [(policy_label(p), p.number) for p in res.policies if p.available], guess=3)
+        refill(self.size_score, [] if res is None else [(SCORE_SHORT[k], k) for k in res.sizes],
+               guess="household_max")
 
     def _draw_scores(self) -> None:
-        panel = self.score_panel
-        pi = panel.plot
-        pi.clear()
-        self.score_legend.clear()
-        res = self.result
-        number = self.score_policy.currentData()
-        p = None if res is None or number is None else res.policy(number)
-        if p is None or not p.available:
-            panel.set_note("")
-            return
-        names = res.group_names
-        G, L = len(names), len(p.levels)
-        totals = p.distribution.sum(axis=1)
-        width = 0.84 / max(G, 1)
-        top = 0.0
-        for g in range(G):
-            if totals[g] <= 0:
-                continue
-            h = 100 * p.distribution[g] / totals[g]
-            x = np.arange(L) + (g - (G - 1) / 2) * width
-            color = group_color(g)
-            item = pg.BarGraphItem(x=x, height=h, width=width * 0.9, brush=pg.mkBrush(color),
-                                   pen=pg.mkPen(color.darker(130)))
-            pi.addItem(item)
-            self.score_legend.addItem(item, names[g])
-            top = max(top, float(h.max()))
-        self.score_legend.setColumnCount(2 if G > 2 else 1)
-        protocol = p.score == "protocol"
-        cut_x = 1.5 if protocol else res.settings.cutoff_value() - 1.5
-        line = pg.InfiniteLine(pos=cut_x, angle=90, pen=pg.mkPen("#333333", width=1.5,
-                                                                  style=Qt.DashLine),
-                               label="screened in →", labelOpts={
-                                   "position": 0.93, "color": "#333333", "anchors": [(0, 0.5), (0, 0.5)]})
-        pi.addItem(line, ignoreBounds=True)
-        self._score_levels = list(PROTOCOL_TICKS) if protocol else list(p.levels)
+        self._score_levels = draw_scores(self.score_panel, self.result,
+                                         self.score_policy.currentData())
         self._set_score_ticks()
-        pi.setXRange(-0.6, L - 0.4, padding=0)
-        rows_legend = math.ceil(G / 2) if G > 2 else G
-        pi.setYRange(0, max(top, 1.0) * (1.12 + 0.09 * rows_legend), padding=0)
-        # a short title: a long one widens the plot beyond its widget (pyqtgraph)
-        pi.setTitle(f"{p.unit_word.capitalize()} by {'protocol' if protocol else 'score shown'}",
-                    color="k", size="11pt")
-        pi.setLabel("left", f"Share of the group's {p.unit_word} (%)", color="k",
-                    **{"font-size": "11pt"})
-        pi.setLabel("bottom", "Protocol" if protocol else "Score shown (bin)", color="k",
-                    **{"font-size": "11pt"})
-        note = ""
-        if p.unit == "household":
-            note = f"Households: {MEMBERSHIP[res.settings.membership]}."
-        panel.set_note(note)
 
     def _set_score_ticks(self, *_args) -> None:
-        """Label every bin when there is room, else every other (even) bin."""
-        levels = self._score_levels
-        L = len(levels)
-        if not L:
-            return
-        width = self.score_panel.plot.getViewBox().width()
-        room = width / L if width > 0 else 0
-        step = 1 if L <= 12 or room >= 26 else 2 if L <= 40 else max(2, L // 20)
-        major = [(j, levels[j]) for j in range(L) if step == 1 or (j + 1) % step == 0]
-        self.score_panel.plot.getAxis("bottom").setTicks([major, [(j, "") for j in range(L)]])
+        set_score_ticks(self.score_panel, self._score_levels)
 
     def _draw_sizes(self) -> None:
-        panel = self.size_panel
-        pi = panel.plot
-        pi.clear()
-        self.size_legend.clear()
-        res = self.result
-        score = self.size_score.currentData()
-        if res is None or score not in (res.sizes if res else {}):
-            panel.set_note("")
-            return
-        s = res.sizes[score]
-        mode = self.size_mode.currentData()
-        names = res.group_names
-        x = np.arange(1, len(s.sizes) + 1, dtype=float)
-        values = s.ratio if mode == "ratio" else 100 * s.rate
-        top = 0.0
-        for g, name in enumerate(names):
-            y = np.asarray(values[g], dtype=float)
-            ok = np.isfinite(y)
-            if not ok.any():
-                continue
-            color = group_color(g)
-            item = pg.PlotDataItem(x[ok], y[ok], pen=pg.mkPen(color, width=2.2), symbol="o",
-                                   symbolSize=8, symbolBrush=pg.mkBrush(color),
-                                   symbolPen=pg.mkPen("w", width=1))
-            pi.addItem(item)
-            self.size_legend.addItem(item, name)
-            top = max(top, float(y[ok].max()))
-        if mode == "ratio":
-            pi.addItem(pg.InfiniteLine(pos=1.0, angle=0, pen=pg.mkPen("#333333", width=1.2,
-                                                                      style=Qt.DashLine)),
-                       ignoreBounds=True)
-            top = max(top, 1.0)
-            pi.setLabel("left", "Screen-in rate ÷ other households'", color="k",
-                        **{"font-size": "11pt"})
-        else:
-            all_rate = 100 * np.asarray(s.rate_all, dtype=float)
-            ok = np.isfinite(all_rate)
-            item = pg.PlotDataItem(x[ok], all_rate[ok], pen=pg.mkPen("#333333", width=1.5,
-                                                                      style=Qt.DashLine))
-            pi.addItem(item)
-            self.size_legend.addItem(item, "all households")
-            if ok.any():
-                top = max(top, float(all_rate[ok].max()))
-            pi.setLabel("left", "Households screened in (%)", color="k", **{"font-size": "11pt"})
-        self.size_legend.setColumnCount(2 if len(names) > 2 else 1)
-        pi.getAxis("bottom").setTicks([[(float(i + 1), lbl) for i, lbl in enumerate(s.sizes)]])
-        pi.setXRange(0.6, len(s.sizes) + 0.4, padding=0)
-        rows_legend = math.ceil((len(names) + 1) / 2)
-        if mode == "ratio":  # legend top left, above the lines
-            self.size_legend.anchor((0, 0), (0, 0), offset=(10, 8))
-            pi.setYRange(0, max(top, 1e-9) * (1.15 + 0.1 * rows_legend), padding=0)
-        else:  # rates grow with household size: the bottom right is the emptiest corner
-            self.size_legend.anchor((1, 1), (1, 1), offset=(-10, -10))
-            pi.setYRange(0, min(max(top, 1e-9) * 1.08, 102.0), padding=0)
-        pi.setTitle("Households screened in, by size" if mode != "ratio" else
-                    "Screen-in ratio to other households", color="k", size="11pt")
-        hidden = int(sum(1 for g in range(len(names)) for b in range(len(s.sizes))
-                         if not np.isfinite(values[g][b])))
-        note = f"Households: {MEMBERSHIP[res.settings.membership]}."
-        if hidden:
-            note += (f" {hidden} point{'s' * (hidden > 1)} missing: no household of that size "
-                     "in the group" + (" or outside it, or no one outside it screened in"
-                                       if mode == "ratio" else "") + " (undefined).")
-        panel.set_note(note)
+        draw_sizes(self.size_panel, self.result, self.size_score.currentData(),
+                   self.size_mode.currentData())
 
     def _refresh_features(self, *_args) -> None:
         t = self.feature_table
         d = self.state.data
         self.features, self.feature_groups, self.skipped_features = [], (), []
+        t.set_table(None)
         if d is None or self._data_ok():
-            t.setRowCount(0)
             return
         binary = [c for c in d.extras if is_binary(d.extras[c])]
         self.skipped_features = [c for c in d.extras if c not in binary]
         if not binary:
-            t.setRowCount(0)
-            t.setColumnCount(0)
             self.feature_note.setText("No binary (0/1) extra attribute is mapped. On the Data "
                                       "page, give 0/1 columns such as prior involvement the "
                                       "role “Extra attribute” to compare how often groups "
@@ -913,40 +569,10 @@ class HouseholdsPage(Page):
             rows, groups, _ = feature_disparity(d, binary, self.fa_combo.currentData(),
                                                 self.fb_combo.currentData())
         except FairDeskError as err:
-            t.setRowCount(0)
             self.feature_note.setText(str(err))
             return
         self.features, self.feature_groups = rows, groups
-        a, b = groups
-        heads = [("Attribute", "The 0/1 extra column"),
-                 (f"Share {a}", f"Share of {a} with the attribute (weighted)"),
-                 (f"Share {b}", f"Share of {b} with the attribute (weighted)"),
-                 ("Risk ratio", f"Share of {a} ÷ share of {b}: 2 = twice as common in {a}")]
-        t.setColumnCount(len(heads))
-        for c, (h, tip) in enumerate(heads):
-            it = QTableWidgetItem(h)
-            it.setToolTip(tip)
-            t.setHorizontalHeaderItem(c, it)
-        t.setRowCount(len(rows))
-        for r, f in enumerate(rows):
-            t.setItem(r, 0, self._item(f["feature"], "", Qt.AlignLeft | Qt.AlignVCenter))
-            for c, k in ((1, "share_a"), (2, "share_b")):
-                v = f[k]
-                t.setItem(r, c, self._item(f"{100 * v:.1f}%" if not _nan(v) else UNDEFINED,
-                                           "" if not _nan(v) else "The group is empty",
-                                           undefined=_nan(v)))
-            ratio = f["ratio"]
-            if ratio == math.inf:
-                t.setItem(r, 3, self._item("∞", f"No one in {b} has the attribute", undefined=True))
-            elif _nan(ratio):
-                t.setItem(r, 3, self._item(UNDEFINED, "0/0: neither group has the attribute",
-                                           undefined=True))
-            else:
-                t.setItem(r, 3, self._item(f"{ratio:.2f}", f"{f['with_a']:,.0f} of "
-                                           f"{f['n_a']:,} in {a}; {f['with_b']:,.0f} of "
-                                           f"{f['n_b']:,} in {b}"))
-        t.resizeColumnsToContents()
-        t.horizontalHeader().setStretchLastSection(True)
+        t.set_table(features_table(rows, groups))
         note = "Sorted from the largest ratio."
         if self.skipped_features:
             note += " Not 0/1, left out: " + ", ".join(self.skipped_features) + "."
@@ -956,7 +582,6 @@ class HouseholdsPage(Page):
     def add_as_scenario(self) -> str | None:
         """The chosen score policy at the cutoff as a Decision-table scenario."""
         from ...engines.households import scenario_probabilities
-        from ...errors import FairDeskError
         from ...scenarios import Scenario
 
         if self.state.data is None:
@@ -1067,4 +692,5 @@ class HouseholdsPage(Page):
         res = dataclasses.replace(self.result, features=list(self.features),
                                   feature_groups=tuple(self.feature_groups))
         return households_tables(res, chart_policy=self.score_policy.currentData(),
-                                 chart_size_score=self.size_score.currentData())
+                                 chart_size_score=self.size_score.currentData(),
+                                 score_decimals=self.state.data.score_decimals)
