@@ -10,6 +10,8 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 pytest.importorskip("pyqtgraph")
 
+from PySide6.QtCore import Qt  # noqa: E402
+
 from conftest import HANG_MS, ROOT, SHARED, wait_settled  # noqa: E402
 from fairdesk.engines.threshold_correction import CorrectionSettings, run_correction  # noqa: E402
 from fairdesk.gui.pages.correction_page import CorrectionPage  # noqa: E402
@@ -27,13 +29,15 @@ def compas_by_race():
 
 
 def summary_cell(page, label, col):
+    """(text, tooltip) of the summary's cell for ``label`` and threshold ``col``."""
     t = page.summary_table
-    row = next(r for r in range(t.rowCount()) if t.verticalHeaderItem(r).text() == label)
-    return t.item(row, col)
+    row = next(r for r in range(t.source.rowCount()) if t.text_at(r, "item") == label)
+    c = t.source.column_index(f"t{col}")
+    return t.text_at(row, c), t.source.index(row, c).data(Qt.ToolTipRole)
 
 
 def plot_names(panel):
-    return [item.name() for item in panel.plot.listDataItems() if item.name()]
+    return panel.legend.names()  # the side legend beside the plot
 
 
 @pytest.fixture
@@ -65,8 +69,8 @@ def test_run_on_compas_by_race_suggests_no_degenerate_solution(page, qtbot):
             m = data.group == g
             share = data.weight[m & (data.oriented >= post[g])].sum() / data.weight[m].sum()
             assert 0 < share < 1
-        assert summary_cell(page, "Degenerate?", b["threshold"]).text() == "no"
-        assert summary_cell(page, "Suggested w", b["threshold"]).text() != "none"
+        assert summary_cell(page, "Degenerate?", b["threshold"])[0] == "no"
+        assert summary_cell(page, "Suggested w", b["threshold"])[0] != "none"
 
 
 def test_degenerate_solutions_marked_in_the_window(page, qtbot):
@@ -81,24 +85,24 @@ def test_degenerate_solutions_marked_in_the_window(page, qtbot):
     page.set_result(res, data)
     page.choose_w(float(res.weights[bad_low[0]]), threshold=0)
     wait_settled(qtbot, page.window())
-    cell = summary_cell(page, "Degenerate?", 0)
-    assert cell.text() == "yes" and "everyone flagged" in cell.toolTip()
+    text, tip = summary_cell(page, "Degenerate?", 0)
+    assert text == "yes" and "everyone flagged" in tip
     note = page.summary_note.text()
     assert "Degenerate at the chosen w" in note and "degenerate solution" in note
     assert "everyone flagged in" in note
     assert "lowest (1) or highest (10) score</b> (integer scores)" in note
     post = res.post_thresholds()[bad_low[0], 0]
     for g, name in enumerate(res.group_names):
-        text = summary_cell(page, f"After: {name}", 0).text()
+        text = summary_cell(page, f"After: {name}", 0)[0]
         assert ("(min)" in text) == (post[g] == 1.0)
     if not res.best[0]["usable"]:
-        assert summary_cell(page, "Suggested w", 0).text() == "none"
+        assert summary_cell(page, "Suggested w", 0)[0] == "none"
     if not res.best[0]["usable"]:
         assert "no suggestion" in page.w_value.text()
-    assert "degenerate (never suggested)" in plot_names(page.fair_panel)
-    assert "degenerate (never suggested)" in plot_names(page.trade_panel)
+    assert "degenerate (never suggested)" in plot_names(page.plots.fair_panel)
+    assert "degenerate (never suggested)" in plot_names(page.plots.trade_panel)
     # the crosses sit exactly at the degenerate w's of each threshold
-    crosses = [item for item in page.fair_panel.plot.listDataItems()
+    crosses = [item for item in page.plots.fair_panel.plot.listDataItems()
                if item.opts.get("symbol") == "x" and not item.name()]
     xs = sorted(float(x) for item in crosses for x in item.getData()[0])
     expected = sorted(float(res.weights[wi]) for t in range(res.k) for wi in range(5)

@@ -23,6 +23,7 @@ from fairdesk.engines.threshold_correction import (CorrectionSettings, run_corre
                                                    transition_matrix)
 from fairdesk.errors import FairDeskError  # noqa: E402
 from fairdesk.metrics.thresholds import ThresholdRule  # noqa: E402
+from fairdesk.present.formats import format_rate, format_ratio, is_missing  # noqa: E402
 from fairdesk.reports import correction_figures as cf  # noqa: E402
 from fairdesk.reports.correction_report import correction_tables  # noqa: E402
 from fairdesk.schema import ColumnMapping  # noqa: E402
@@ -86,9 +87,14 @@ def ran(page, window, qtbot):
     return page
 
 
-def value(item, role=Qt.UserRole):
-    v = item.data(role)
-    return float("nan") if v is None else float(v)
+def value(view, r, key):
+    """The full-precision value of a table cell (NaN when undefined)."""
+    v = view.value_at(r, key)
+    return float("nan") if is_missing(v) else float(v)
+
+
+def header(view, key):
+    return view.source.headerData(view.source.column_index(key), Qt.Horizontal)
 
 
 def same(a, b):
@@ -111,10 +117,18 @@ def brute_transitions(data, res, chosen):
     return out
 
 
-def summary_value(page, key_label, t):
+def summary_row(page, key_label):
     tb = page.summary_table
-    r = next(r for r in range(tb.rowCount()) if tb.verticalHeaderItem(r).text() == key_label)
-    return value(tb.item(r, t))
+    return next(r for r in range(tb.source.rowCount()) if tb.text_at(r, "item") == key_label)
+
+
+def summary_value(page, key_label, t):
+    return value(page.summary_table, summary_row(page, key_label), f"t{t}")
+
+
+def rate_row(page, key, phase):
+    rows = page.rates_table.table.row_dicts()
+    return next(r for r, row in enumerate(rows) if row["rate_key"] == key and row["phase_key"] == phase)
 
 
 # ------------------------------------------------------------------------------ running
@@ -140,7 +154,7 @@ def test_summary_table_equals_result(ran):
     post = res.post_thresholds()
     pre = res.pre_thresholds()
     d = res.settings.definition
-    assert page.summary_table.columnCount() == res.k == 3
+    assert page.summary_table.source.columnCount() == res.k + 1 == 4
     for t in range(res.k):
         wi = page.chosen[t]
         assert same(summary_value(page, "Penalty weight w (chosen)", t), res.weights[wi])
@@ -149,11 +163,20 @@ def test_summary_table_equals_result(ran):
             assert same(summary_value(page, f"After: {name}", t), post[wi, t, g])
         assert same(summary_value(page, f"{d} before", t), a["fairness_pre_mean"][t])
         assert same(summary_value(page, f"{d} after", t), a["fairness_post_mean"][wi, t])
+        m, sd = a["fairness_post_mean"][wi, t], a["fairness_post_sd"][wi, t]
+        assert page.summary_table.text_at(summary_row(page, f"{d} after"), f"t{t}") == \
+            f"{format_ratio(m)} ± {format_ratio(sd)}"
+        assert page.summary_table.text_at(summary_row(page, "People moved across it"), f"t{t}") \
+            == format_rate(a["changed_mean"][wi, t])
         assert same(summary_value(page, "People moved across it", t), a["changed_mean"][wi, t])
         assert same(summary_value(page, "Tier changes at this w", t), a["changed_tiers:mean"][wi])
     # thresholds named in risk order, as the engine sorts Φ
-    assert [page.summary_table.horizontalHeaderItem(t).text() for t in range(3)] == \
+    assert [header(page.summary_table, f"t{t}") for t in range(3)] == \
         ["1 · Oregon low", "2 · Mean", "3 · Oregon high"]
+    # thresholds in the score's units with the data's decimals (+2: they are averages)
+    dec = min(page._run_data.score_decimals + 2, 4)
+    assert page.summary_table.text_at(summary_row(page, "Before: every group"), "t0") == \
+        f"{pre[0]:.{dec}f}"
 
 
 def test_rates_and_measures_tables_equal_result(ran):
@@ -165,33 +188,37 @@ def test_rates_and_measures_tables_equal_result(ran):
         wi = page.chosen[t]
         tb = page.rates_table
         G = len(res.group_names)
-        assert tb.columnCount() == 2 + G + 1 and tb.rowCount() == 18
-        for (key, phase), r in page.rate_table_rows.items():
-            when = "pre" if phase == "before" else "post"
+        assert tb.source.columnCount() == 2 + G + 1 and tb.source.rowCount() == 18
+        for r, row in enumerate(tb.table.row_dicts()):
+            key, when = row["rate_key"], "pre" if row["phase_key"] == "before" else "post"
             for g in range(G):
                 exp = a[f"pre:rate:{key}:mean"][g, t] if when == "pre" else \
                     a[f"post:rate:{key}:mean"][g, wi, t]
-                assert same(value(tb.item(r, 2 + g)), exp)
+                assert same(value(tb, r, f"g{g}"), exp)
             exp = a[f"pre:overall:{key}:mean"][t] if when == "pre" else \
                 a[f"post:overall:{key}:mean"][wi, t]
-            assert same(value(tb.item(r, 2 + G)), exp)
-            assert tb.item(r, 2 + G).text() == (f"{exp:.3f}" if math.isfinite(exp) else "undefined")
+            assert same(value(tb, r, f"g{G}"), exp)
+            assert tb.text_at(r, f"g{G}") == (format_rate(exp) if math.isfinite(exp) else "undefined")
         mt = page.measures_table
-        assert mt.rowCount() == 8 + res.k + 1
-        for r in range(mt.rowCount()):
-            label = mt.item(r, 0).text()
+        assert mt.source.rowCount() == 8 + res.k + 1
+        for r in range(mt.source.rowCount()):
+            label = mt.text_at(r, "measure")
             key = label.split(" · ")[0]
             if key == "CAL":
                 j = int(label.split("S")[-1]) - 1
                 pre, post = a["pre:CAL:mean"][j], a["post:CAL:mean"][wi, j]
+                pre_sd = a["pre:CAL:sd"][j]
             else:
                 pre, post = a[f"pre:{key}:mean"][t], a[f"post:{key}:mean"][wi, t]
-            assert same(value(mt.item(r, 1)), pre) and same(value(mt.item(r, 2)), post)
+                pre_sd = a[f"pre:{key}:sd"][t]
+            assert same(value(mt, r, "pre"), pre) and same(value(mt, r, "post"), post)
+            if math.isfinite(pre) and math.isfinite(pre_sd):
+                assert mt.text_at(r, "pre") == f"{format_ratio(pre)} ± {format_ratio(pre_sd)}"
             if math.isfinite(pre) and math.isfinite(post):
-                assert same(value(mt.item(r, 3)), post - pre)
-                assert mt.item(r, 3).text() == f"{post - pre:+.3f}"
+                assert same(value(mt, r, "change"), post - pre)
+                assert mt.text_at(r, "change") == ("+" if post > pre else "") + format_ratio(post - pre)
             else:
-                assert mt.item(r, 3).text() == "undefined"
+                assert mt.text_at(r, "change") == "undefined"
 
 
 def test_transitions_table_equals_brute_force(ran, window):
@@ -203,10 +230,17 @@ def test_transitions_table_equals_brute_force(ran, window):
     np.testing.assert_allclose(m, brute_transitions(data, res, page.chosen), rtol=0, atol=1e-9)
     tb = page.transitions_table
     k1 = res.k + 1
-    for (g, i), r in page.transition_rows.items():
+    rows = tb.table.row_dicts()
+    assert len(rows) == data.n_groups * (k1 + 1)  # per group: the whole group, then each tier
+    for r, row in enumerate(rows):
+        g, i = row["g"], row["i"]
+        whole = m[g].sum(axis=0) if i < 0 else m[g, i]
         for j in range(k1):
-            assert same(value(tb.item(r, 1 + j)), m[g, i, j])
-        assert same(value(tb.item(r, 1 + k1)), m[g, i].sum())
+            assert same(value(tb, r, f"to{j}"), whole[j])
+        assert same(value(tb, r, "total"), whole.sum())
+        stayed = np.trace(m[g]) if i < 0 else m[g, i, i]
+        assert same(value(tb, r, "moved"), (whole.sum() - stayed) / whole.sum())
+        assert tb.text_at(r, "group") == res.group_names[g]
     np.testing.assert_allclose(cf.transitions(data, res, page.chosen), m, rtol=1e-12, atol=1e-9)
     # one w for every threshold: the engine's own transition matrix
     for wi in range(len(res.weights)):
@@ -231,16 +265,18 @@ def test_changing_w_updates_tables_and_plots(ran, qtbot):
     for g, name in enumerate(res.group_names):
         assert same(summary_value(page, f"After: {name}", 1), post[new, 1, g])
     assert same(summary_value(page, "ERB after", 1), a["fairness_post_mean"][new, 1])
-    assert same(value(page.rates_table.item(page.rate_table_rows[("fnr", "after")], 2)),
+    assert same(value(page.rates_table, rate_row(page, "fnr", "after"), "g0"),
                 a["post:rate:fnr:mean"][0, new, 1])
-    assert page.w_lines[0].value() == pytest.approx(res.weights[new])
-    t, marker = page.fair_markers[1]
+    assert page.plots.w_lines[0].value() == pytest.approx(res.weights[new])
+    t, marker = page.plots.fair_markers[1]
     xs, ys = marker.getData()
     assert t == 1 and xs[0] == res.weights[new] and same(ys[0], a["fairness_post_mean"][new, 1])
     assert "suggested" in page.w_value.text()
     # dragging the line in the fairness plot snaps to the nearest computed w
-    page.w_lines[0].setValue(0.49)
-    assert res.weights[page.chosen[1]] == 0.5
+    line = page.plots.w_lines[0]
+    with qtbot.waitSignal(line.moved, timeout=HANG_MS):
+        line.line.setValue(0.49)
+    assert res.weights[page.chosen[1]] == 0.5 and line.value() == 0.5
     # one w for all thresholds
     page.same_w.setChecked(True)
     page.w_slider.setValue(2)
@@ -250,11 +286,11 @@ def test_changing_w_updates_tables_and_plots(ran, qtbot):
     # the scores plot follows: tiers at the chosen thresholds
     page.plot_tabs.setCurrentIndex(4)
     wait_settled(qtbot, page.window())  # the heavy plots redraw on a short timer
-    total = sum(len(item.getData()[0]) for item in page._strip_items)
+    total = sum(len(item.getData()[0]) for item in page.plots._strip_items)
     assert total == page._run_data.n  # 6,000 rows: all shown
-    rows, x, y = page._strip_points()
+    rows, x, y = page.plots.strip_points(page._run_data)
     tiers = cf.post_tiers(page._run_data.subset(rows), res, page.chosen)
-    for j, item in enumerate(page._strip_items):
+    for j, item in enumerate(page.plots._strip_items):
         assert len(item.getData()[0]) == int(np.sum(tiers == j))
     page.use_suggested()
     assert page.chosen == {b["threshold"]: b["w_index"] for b in res.best}
@@ -270,14 +306,22 @@ def test_plots_draw_every_tab_and_save(ran, qtbot, tmp_path):
     np.testing.assert_array_equal(gain.pre, res.fairness_pre_sub[:, 0])
     np.testing.assert_allclose(gain.post, 1 - res.objective[:, page.chosen[0], 0])
     page.plot_tabs.setCurrentIndex(3)
-    assert "in-sample" in page.gain_panel.note.text()
-    for panel in (page.fair_panel, page.trade_panel, page.thr_panel, page.gain_panel,
-                  page.strip_panel):
+    plots = page.plots
+    assert "in-sample" in plots.gain_panel.note.text()
+    # legends sit beside the plots, with an entry per threshold, group or tier
+    assert plots.fair_panel.legend.names()[:3] == [f"{n}: after" for n in
+                                                   ("1 · Oregon low", "2 · Mean", "3 · Oregon high")]
+    assert plots.thr_panel.legend.names() == list(res.group_names) + ["before (every group)"]
+    assert plots.strip_panel.legend.names()[0] == "S1 (lowest risk)"
+    assert all(p.plot.legend is None for p in (plots.fair_panel, plots.trade_panel,
+                                                plots.thr_panel, plots.gain_panel))
+    for panel in (plots.fair_panel, plots.trade_panel, plots.thr_panel, plots.gain_panel,
+                  plots.strip_panel):
         for ext in ("png", "svg"):
             out = panel.save(tmp_path / f"{panel.name}.{ext}")
             assert out.stat().st_size > 1000
-    page.thr_show.setCurrentIndex(2)  # one threshold only
-    assert page.thr_panel.plot.listDataItems()
+    plots.thr_show.setCurrentIndex(2)  # one threshold only
+    assert plots.thr_panel.plot.listDataItems()
 
 
 def test_apply_sets_group_specific_thresholds(ran, window):
@@ -412,7 +456,7 @@ def test_tiers_page_thresholds(page, window, qtbot):
     small_settings(page)
     run_page(page, qtbot)
     assert page.result.k == 2
-    assert page.summary_table.horizontalHeaderItem(0).text() == "1 · Fixed 0.2"
+    assert header(page.summary_table, "t0") == "1 · Fixed 0.2"
     # thresholds typed per group cannot be recomputed on a subsample
     st.set_thresholds(np.full((4, 1), 0.5), group_specific=True,
                       rules=[{"kind": "group", "value": None}])
@@ -428,7 +472,7 @@ def test_lower_is_riskier_names_follow_values(window, qtbot):
     small_settings(page)
     run_page(page, qtbot)
     res = page.result
-    names = [page.summary_table.horizontalHeaderItem(t).text() for t in range(3)]
+    names = [header(page.summary_table, f"t{t}") for t in range(3)]
     assert names == ["1 · Oregon high", "2 · Mean", "3 · Oregon low"]
     pre = res.pre_thresholds()
     raw = [ThresholdRule(k).resolve(data) for k in ("oregon_high", "mean", "oregon_low")]
@@ -595,7 +639,7 @@ def test_calibration_uses_one_w_for_all_thresholds(page, window, qtbot):
     assert len(set(page.chosen.values())) == 1
     page.w_slider.setValue(0)
     assert set(page.chosen.values()) == {0}
-    assert len(page.fair_markers) == 1  # one curve: the mean CAL over tiers
+    assert len(page.plots.fair_markers) == 1  # one curve: the mean CAL over tiers
     page.plot_tabs.setCurrentIndex(3)
     gain = cf.subsample_gain(res, 0, 0)
     f = np.nan_to_num(res.fairness_pre_sub)

@@ -338,3 +338,60 @@ def strip_sample(group: np.ndarray, n_groups: int, max_points: int = STRIP_POINT
 def jitter(n: int, width: float = 0.36, seed: int = 1) -> np.ndarray:
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     return rng.uniform(-width, width, n)
+
+
+# ------------------------------------------------------------------------------ applying, exporting
+
+MODE_TEXT = {"unit": "one random row per id", "bootstrap": "bootstrap"}
+
+
+def chosen_ws(res: CorrectionResult, chosen: dict | None) -> list[float]:
+    """The chosen w of every threshold."""
+    c = full_choice(res, chosen)
+    return [float(res.weights[c[t]]) for t in range(res.k)]
+
+
+def applied_rule(res: CorrectionResult, chosen: dict | None, run_settings: dict | None) -> dict:
+    """The rule recorded with thresholds applied from the correction (projects, Tiers page:
+    it names the group-agnostic rules the correction started from)."""
+    s = res.settings
+    return {"kind": "correction", "definition": s.definition, "w": chosen_ws(res, chosen),
+            "thresholds": res.threshold_names(), "rules": [dict(r) for r in s.rules],
+            "weights": [run_settings["weights"][k] for k in ("start", "stop", "step")]
+            if run_settings else None,
+            "subsamples": int(res.theta.shape[0]), "audit_subsamples": s.audit_subsamples,
+            "subsampling": res.mode, "seed": s.seed}
+
+
+def result_status(res: CorrectionResult, seconds: float) -> str:
+    from ..metrics.fairness import DEFINITIONS
+
+    s = res.settings
+    return (f"Results: {s.definition} ({DEFINITIONS[s.definition].name}), "
+            f"{len(res.weights):,} weights, {res.theta.shape[0]:,} subsamples "
+            f"({MODE_TEXT.get(res.mode, res.mode)}), {s.audit_subsamples:,} for the "
+            f"assessment, seed {s.seed}; {seconds:.0f} s.")
+
+
+def export_settings(res: CorrectionResult, chosen: dict | None, run_settings: dict | None) -> dict:
+    """The settings the workbook's About sheet lists for this result."""
+    from ..metrics.fairness import DEFINITIONS
+
+    s = res.settings
+    c = full_choice(res, chosen)
+    best = suggested(res)
+    w = (run_settings or {}).get("weights") or {}
+    out = {"Fairness definition": f"{s.definition} ({DEFINITIONS[s.definition].name})",
+           "Group-agnostic thresholds": "; ".join(res.threshold_names()),
+           "Penalty weights w": (f"{w['start']:g} to {w['stop']:g}, step {w['step']:g} "
+                                 f"({len(res.weights):,} values)") if w else
+           f"{len(res.weights):,} values from {res.weights.min():g} to {res.weights.max():g}",
+           "Correction subsamples (I)": int(res.theta.shape[0]),
+           "Assessment subsamples (J)": int(s.audit_subsamples),
+           "Subsampling": MODE_TEXT.get(res.mode, res.mode),
+           "Seed": int(s.seed)}
+    for t, name in enumerate(res.threshold_names()):
+        w_t = float(res.weights[c[t]])
+        out[f"Chosen w, {name}"] = (f"{w_t:g} (suggested)" if c[t] == best[t] else
+                                    f"{w_t:g} (suggested {float(res.weights[best[t]]):g})")
+    return out

@@ -8,8 +8,10 @@ import numpy as np
 from ..engines.threshold_correction import ASSESS_RATES, CorrectionResult
 from ..metrics.fairness import DEFINITIONS, THRESHOLD_DEFINITIONS
 from ..metrics.rates import RATES
+from ..present.formats import people_decimals as whole_or_not
+from ..present.table import Cell, ChartSpec, Column, Table
 from ..undefined import Undefined
-from .workbook import ChartSpec, Column, Table
+from .correction_tables import bagged_decimals, transition_columns, transition_rows
 
 
 def _v(x, reason="undefined in every assessment subsample"):
@@ -46,8 +48,15 @@ def _bounds_text(res: CorrectionResult, wi: int, t: int) -> str:
     return "; ".join(f"{res.group_names[g]} {words[m]}" for g, m in marks.items())
 
 
-def correction_tables(res: CorrectionResult, chosen_w: dict | None = None) -> list[Table]:
-    """``chosen_w``: threshold index -> w index chosen by the analyst (default: the best)."""
+def correction_tables(res: CorrectionResult, chosen_w: dict | None = None, *,
+                      score_decimals: int | None = None,
+                      people_decimals: int | None = None) -> list[Table]:
+    """``chosen_w``: threshold index -> w index chosen by the analyst (default: the best).
+
+    ``score_decimals``: the data's (thresholds averaged over subsamples get two more, see
+    :func:`~fairdesk.reports.correction_tables.bagged_decimals`); ``people_decimals``: the
+    data's (default: 0 when every count in the transitions is whole)."""
+    dec = bagged_decimals(score_decimals)
     names = res.threshold_names()
     groups = res.group_names
     pre = res.pre_thresholds()
@@ -72,12 +81,12 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None) -> li
         for g, gname in enumerate(groups):
             row[f"g{g}"] = float(post[wi, t, g])
         rows.append(row)
-    cols = [Column("threshold", "Threshold"), Column("w", "Penalty weight w", "float", 2),
-            Column("best", "Suggested w?"), Column("pre", "Pre-correction threshold", "float", 4)] + \
-        [Column(f"g{g}", f"Post: {n}", "float", 4) for g, n in enumerate(groups)] + \
-        [Column("fair_pre", f"{d} before (mean)", "float", 3), Column("fair_pre_sd", "SD", "float", 3),
-         Column("fair_post", f"{d} after (mean)", "float", 3), Column("fair_post_sd", "SD ", "float", 3),
-         Column("changed", "People whose tier changes", "percent", 1),
+    cols = [Column("threshold", "Threshold"), Column("w", "Penalty weight w", "number"),
+            Column("best", "Suggested w?"), Column("pre", "Pre-correction threshold", "score", dec)] + \
+        [Column(f"g{g}", f"Post: {n}", "score", dec) for g, n in enumerate(groups)] + \
+        [Column("fair_pre", f"{d} before (mean)", "ratio"), Column("fair_pre_sd", "SD", "ratio"),
+         Column("fair_post", f"{d} after (mean)", "ratio"), Column("fair_post_sd", "SD ", "ratio"),
+         Column("changed", "People whose tier changes", "rate"),
          Column("degenerate", "Degenerate?"), Column("bounds", "Thresholds at the lowest/highest score")]
     tables.append(Table("Corrected thresholds", cols, rows,
                         title=f"Group-specific thresholds for {DEFINITIONS[d].name} ({d})",
@@ -96,9 +105,9 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None) -> li
             for g in range(len(groups)):
                 row[f"g{g}"] = float(post[wi, t, g])
             rows.append(row)
-    tables.append(Table("Thresholds by w", [Column("w", "w", "float", 2), Column("threshold", "Threshold"),
-                                             Column("pre", "Pre", "float", 4)]
-                        + [Column(f"g{g}", n, "float", 4) for g, n in enumerate(groups)], rows,
+    tables.append(Table("Thresholds by w", [Column("w", "w", "number"), Column("threshold", "Threshold"),
+                                             Column("pre", "Pre", "score", dec)]
+                        + [Column(f"g{g}", n, "score", dec) for g, n in enumerate(groups)], rows,
                         title="Post-correction thresholds by penalty weight (bagged means)"))
 
     # trade-off grid (Figure 2)
@@ -107,11 +116,11 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None) -> li
              "fair_pre": _v(a["fairness_pre_mean"][t]), "changed": _v(a["changed_mean"][wi, t]),
              "degenerate": _degenerate_text(res, wi, t), "bounds": _bounds_text(res, wi, t)}
             for t, name in enumerate(names) for wi, w in enumerate(res.weights)]
-    tables.append(Table("Trade-off grid", [Column("w", "w", "float", 2), Column("threshold", "Threshold"),
-                                           Column("fair_pre", f"{d} before", "float", 3),
-                                           Column("fair_post", f"{d} after (mean)", "float", 3),
-                                           Column("fair_post_sd", "SD", "float", 3),
-                                           Column("changed", "Changed tiers", "percent", 1),
+    tables.append(Table("Trade-off grid", [Column("w", "w", "number"), Column("threshold", "Threshold"),
+                                           Column("fair_pre", f"{d} before", "ratio"),
+                                           Column("fair_post", f"{d} after (mean)", "ratio"),
+                                           Column("fair_post_sd", "SD", "ratio"),
+                                           Column("changed", "Changed tiers", "rate"),
                                            Column("degenerate", "Degenerate?"),
                                            Column("bounds", "Thresholds at the lowest/highest score")], rows,
                         title="Fairness against accuracy: mean fairness after correction and the share of "
@@ -140,32 +149,31 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None) -> li
                     pm, ps = a[f"pre:overall:{r}:mean"][t], a[f"pre:overall:{r}:sd"][t]
                     qm, qs = a[f"post:overall:{r}:mean"][wi, t], a[f"post:overall:{r}:sd"][wi, t]
                 rows.append({"threshold": name, "measure": RATES[r].name, "group": gname,
-                             "pre": _v(pm), "pre_sd": _v(ps), "post": _v(qm), "post_sd": _v(qs)})
+                             **{k: Cell(_v(x), "rate") for k, x in
+                                (("pre", pm), ("pre_sd", ps), ("post", qm), ("post_sd", qs))}})
     for j, (m, s) in enumerate(zip(a["pre:CAL:mean"], a["pre:CAL:sd"])):
         rows.append({"threshold": f"tier S{j + 1}", "measure": "CAL (Calibration within tiers)", "group": "all",
                      "pre": _v(m), "pre_sd": _v(s), "post": _v(a["post:CAL:mean"][chosen[0], j]),
                      "post_sd": _v(a["post:CAL:sd"][chosen[0], j])})
     tables.append(Table("Assessment", [Column("threshold", "Threshold"), Column("measure", "Measure"),
-                                       Column("group", "Group"), Column("pre", "Before (mean)", "float", 4),
-                                       Column("pre_sd", "SD", "float", 4), Column("post", "After (mean)", "float", 4),
-                                       Column("post_sd", "SD ", "float", 4)], rows,
-                        title="Assessment on fresh subsamples at the chosen w: mean and SD before and after"))
+                                       Column("group", "Group"), Column("pre", "Before (mean)", "ratio"),
+                                       Column("pre_sd", "SD", "ratio"), Column("post", "After (mean)", "ratio"),
+                                       Column("post_sd", "SD ", "ratio")], rows,
+                        title="Assessment on fresh subsamples at the chosen w: mean and SD before and after",
+                        notes=["Measures: the smallest ratio between two groups (1 = balanced); "
+                               "rates: per group, as percentages."]))
 
-    # transitions (pre tier -> post tier) per group
-    rows = []
-    k = res.k
+    # transitions (pre tier -> post tier) per group: the rows the page shows, one block per w
+    rows, k1 = [], res.k + 1
     for wi in sorted(set(chosen.values())):
         tm = res.transitions.get(wi)
-        if tm is None:
-            continue
-        for g, gname in enumerate(groups):
-            for i in range(k + 1):
-                row = {"w": float(res.weights[wi]), "group": gname, "from": f"S{i + 1}"}
-                for j in range(k + 1):
-                    row[f"to{j}"] = float(tm[g, i, j])
-                rows.append(row)
-    tables.append(Table("Transitions", [Column("w", "w", "float", 2), Column("group", "Group"),
-                                        Column("from", "Tier before")]
-                        + [Column(f"to{j}", f"→ S{j + 1}", "float", 1) for j in range(k + 1)], rows,
-                        title="People by tier before (rows) and after (columns) the correction, per group"))
+        if tm is not None:
+            rows += transition_rows(tm, groups, {"w": float(res.weights[wi])})
+    if people_decimals is None:
+        people_decimals = whole_or_not([r[f"to{j}"].value for r in rows for j in range(k1)])
+    tables.append(Table("Transitions", [Column("w", "w", "number")]
+                        + transition_columns(k1, people_decimals), rows,
+                        title="People by tier before (rows) and after (columns) the correction, per group",
+                        notes=["Per group: a row for the whole group (bold), then one per tier "
+                               "before the correction; Moved: the share whose tier changes."]))
     return tables
