@@ -253,3 +253,20 @@ def _label_text(value) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         value = int(value)
     return str(value).strip().lower()
+
+# What each role means, in the words of the Data page's tooltips.
+ROLE_HELP = {
+    "score": "The risk score the model gave each row: a number. One column only.",
+    "label": "What actually happened (the observed outcome), with two values such as 1/0 or "
+             "yes/no. One column only.",
+    "group": "A protected attribute such as race or sex. Fairness is compared between its "
+             "groups. Several group columns are combined (e.g. 'Group A, Female').",
+    "id": "Identifies the person or unit on each row. At most one column.",
+    "household": "Identifies the household or family, so related rows can be kept together. "
+                 "At most one column.",
+    "weight": "How many people each row stands for (a frequency weight of zero or more). "
+              "At most one column; without it every row counts once.",
+    "split": "Which sample a row belongs to, for example train / test. At most one column.",
+    "extra": "Kept with the data for breakdowns and exports; not used in the fairness measures.",
+    "ignore": "Not used at all.",
+}

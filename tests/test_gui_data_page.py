@@ -13,7 +13,8 @@ from conftest import HANG_MS  # noqa: E402
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt  # noqa: E402
 
 from fairdesk.errors import ValidationError  # noqa: E402
-from fairdesk.gui.pages.data_page import DataPage, merge_components, merge_names  # noqa: E402
+from fairdesk.gui.pages.data_page import DataPage  # noqa: E402
+from fairdesk.merges import merge_components, merge_names  # noqa: E402
 from fairdesk.validation import prepare  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,8 +69,9 @@ def test_proposed_roles_shown_and_source_described(qtbot, window):
     assert "sample_scores.csv" in page.file_label.text()
     assert "6,000 rows" in page.file_label.text()
     assert "comma" in page.file_label.text()
-    assert page.group_table.rowCount() == window.state.data.n_groups == 8
-    assert page.group_table.item(0, 0).text() == "Group A, Female"
+    assert page.group_table.source.rowCount() == window.state.data.n_groups == 8
+    assert page.group_table.text_at(0, "group") == "Group A, Female"
+    assert page.group_table.text_at(0, "prevalence").endswith(" %")
     assert page.positive_combo.currentText() == "1"
     assert not page.dirty_label.isVisibleTo(page)
 
@@ -83,7 +85,7 @@ def test_change_role_apply_and_revert(qtbot, window):
     apply_and_wait(qtbot, window, page)
     assert window.state.mapping.groups == ["race"]
     assert window.state.data.group_names == ["Group A", "Group B", "Group C", "Group D"]
-    assert page.group_table.rowCount() == 4
+    assert page.group_table.source.rowCount() == 4
     assert not page.is_dirty()
 
     # A single-valued role moves: making 'age' the score takes it from 'score'.
@@ -182,11 +184,11 @@ def test_validation_problem_listed_with_rows(qtbot, window, tmp_path):
     item = error_items(page)[0]
     assert "rows 5, 9" in item.text() and "Error" in item.toolTip()
     assert "Spreadsheet rows 5, 9" in item.toolTip()
-    assert page.group_table.rowCount() == 0
+    assert page.group_table.source.rowCount() == 0
     assert not window.errors
 
     # Double-clicking the problem shows its first row in the preview.
-    page._problem_activated(item)
+    page.problem_list.itemActivated.emit(item)  # as a double-click does
     idx = page.preview.currentIndex()
     assert page.preview_model.headerData(idx.row(), Qt.Vertical) == "5"
     assert page.preview_model.headerData(idx.column(), Qt.Horizontal) == "score"
@@ -240,7 +242,7 @@ def test_merge_groups(qtbot, window, monkeypatch):
                                                  "Group D, Male": "Group D"}
     assert "Group D" in window.state.data.group_names
     assert window.state.data.n_groups == 7
-    assert page.group_table.rowCount() == 7
+    assert page.group_table.source.rowCount() == 7
     assert not page.is_dirty()
     assert "Group D" in page.merges_label.text()
 
@@ -262,10 +264,11 @@ def test_suggested_merges_and_small_groups(qtbot, window):
     page = open_and_wait(qtbot, window, SAMPLE)
     page.min_spin.setValue(200)
     apply_and_wait(qtbot, window, page)
-    small = [r for r in range(page.group_table.rowCount())
-             if "fewer than 200" in page.group_table.item(r, 1).toolTip()]
-    assert [page.group_table.item(r, 0).text() for r in small] == ["Group D, Female",
-                                                                  "Group D, Male"]
+    view = page.group_table
+    small = [r for r in range(view.source.rowCount())
+             if "fewer than 200" in (view.model().index(r, 1).data(Qt.ToolTipRole) or "")]
+    assert [view.text_at(r, "group") for r in small] == ["Group D, Female", "Group D, Male"]
+    assert all(view.text_at(r, "small") == "⚠ small" for r in small)
     from fairdesk.validation import suggest_merges
     suggestions = suggest_merges(window.state.data, 200)
     # the two small intersections share 'Group D' and together are large enough: one

@@ -10,289 +10,32 @@ from the core (:mod:`fairdesk.validation`, :mod:`fairdesk.dataset`); this page o
 from __future__ import annotations
 
 import copy
-import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPointF, QSize, Qt
-from PySide6.QtGui import (QBrush, QColor, QFont, QIcon, QKeySequence, QPainter, QPixmap,
-                           QPolygonF, QShortcut)
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFormLayout,
-                               QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
-                               QListWidget, QListWidgetItem, QMessageBox, QPushButton,
-                               QRadioButton, QSpinBox, QSplitter, QStackedWidget, QTableView,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+                               QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QInputDialog,
+                               QLabel, QMessageBox, QPushButton, QRadioButton, QSpinBox,
+                               QSplitter, QStackedWidget, QTableView, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from ...schema import ROLE_TITLES, ColumnMapping, infer_positive_label
+from ...merges import merge_components, merge_names
+from ...present.data_tables import (cell_text, column_type, group_table, is_blank, plain,
+                                    same_value, sample_values)
+from ...schema import ROLE_HELP, ROLE_TITLES, ColumnMapping, infer_positive_label
 from ...validation import suggest_merges
+from ..checks_panel import ChecksPanel
 from ..palette import OKABE_ITO
+from ..preview_model import PREVIEW_ROWS, PreviewModel
+from ..table_model import ResultTable
 from .base import Page
 
-PREVIEW_ROWS = 200
 SAMPLE_ROWS = 200  # rows looked at for the sample values and the type of each column
 MAX_LABEL_VALUES = 20
 MERGE_JOIN = " + "
 
-# Okabe–Ito: vermillion for errors, orange for warnings, blue for information.
-ERROR_COLOR = QColor(OKABE_ITO[5])
-WARNING_COLOR = QColor(OKABE_ITO[1])
-INFO_COLOR = QColor(OKABE_ITO[0])
-EMPTY_CELL = QColor(0, 0, 0, 18)
-SMALL_GROUP = QColor(OKABE_ITO[1])
-SMALL_GROUP.setAlpha(60)
-
-ROLE_HELP = {
-    "score": "The risk score the model gave each row: a number. One column only.",
-    "label": "What actually happened (the observed outcome), with two values such as 1/0 or "
-             "yes/no. One column only.",
-    "group": "A protected attribute such as race or sex. Fairness is compared between its "
-             "groups. Several group columns are combined (e.g. 'Group A, Female').",
-    "id": "Identifies the person or unit on each row. At most one column.",
-    "household": "Identifies the household or family, so related rows can be kept together. "
-                 "At most one column.",
-    "weight": "How many people each row stands for (a frequency weight of zero or more). "
-              "At most one column; without it every row counts once.",
-    "split": "Which sample a row belongs to, for example train / test. At most one column.",
-    "extra": "Kept with the data for breakdowns and exports; not used in the fairness measures.",
-    "ignore": "Not used at all.",
-}
-SEVERITY_TEXT = {"error": "Error: this blocks the analysis until it is fixed.",
-                 "warning": "Warning: the analysis runs, but read this.",
-                 "info": "Information."}
-
-
-# ----------------------------------------------------------------------------- formatting
-
-def is_blank(value) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, (float, np.floating)) and math.isnan(value):
-        return True
-    if isinstance(value, str) and not value.strip():
-        return True
-    return False
-
-
-def format_value(value) -> str:
-    """A cell as the analyst would recognise it (numbers without numpy noise)."""
-    if is_blank(value):
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-    return str(value)
-
-
-def format_number(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
-
-
-def column_type(series: pd.Series) -> str:
-    """A plain-words type for a column, from its dtype and a sample of its values."""
-    if pd.api.types.is_bool_dtype(series):
-        return "yes / no"
-    if pd.api.types.is_integer_dtype(series):
-        return "whole number"
-    if pd.api.types.is_float_dtype(series):
-        s = series.dropna()
-        if len(s) and np.all(np.mod(s.to_numpy(dtype=float), 1) == 0):
-            return "whole number"
-        return "number"
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return "date / time"
-    sample = series.dropna()
-    if not len(sample):
-        return "empty"
-    numeric = pd.to_numeric(sample, errors="coerce").notna()
-    if numeric.all():
-        return "number (as text)"
-    if numeric.mean() > 0.5:
-        return "mostly numbers, some text"
-    return "text"
-
-
-def sample_values(series: pd.Series, k: int = 4) -> str:
-    seen: list[str] = []
-    for v in series.dropna():
-        text = format_value(v)
-        if text and text not in seen:
-            seen.append(text)
-            if len(seen) > k:
-                break
-    shown = ", ".join(seen[:k])
-    return shown + (", …" if len(seen) > k else "")
-
-
-def same_value(a, b) -> bool:
-    if a is None or b is None:
-        return a is b
-    try:
-        if a == b:
-            return True
-    except (TypeError, ValueError):
-        pass
-    return format_value(a).strip().lower() == format_value(b).strip().lower()
-
-
-def plain(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def rows_phrase(problem) -> str:
-    if not problem.rows:
-        return ""
-    shown = ", ".join(str(r) for r in problem.rows)
-    if problem.count > len(problem.rows):
-        return f"rows {shown} and {problem.count - len(problem.rows):,} more"
-    return ("row " if len(problem.rows) == 1 else "rows ") + shown
-
-
-def severity_icon(severity: str, size: int = 16) -> QIcon:
-    """Shape and colour both tell the severity: a circle for errors, a triangle for
-    warnings, a square for information."""
-    pm = QPixmap(size, size)
-    pm.fill(Qt.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.Antialiasing)
-    p.setPen(Qt.NoPen)
-    color = {"error": ERROR_COLOR, "warning": WARNING_COLOR}.get(severity, INFO_COLOR)
-    p.setBrush(color)
-    m = 1.5
-    if severity == "error":
-        p.drawEllipse(QPointF(size / 2, size / 2), size / 2 - m, size / 2 - m)
-    elif severity == "warning":
-        p.drawPolygon(QPolygonF([QPointF(size / 2, m), QPointF(size - m, size - m),
-                                 QPointF(m, size - m)]))
-    else:
-        p.drawRoundedRect(m, m, size - 2 * m, size - 2 * m, 2, 2)
-    p.setPen(QColor("white") if severity != "warning" else QColor("black"))
-    f = QFont()
-    f.setBold(True)
-    f.setPixelSize(int(size * 0.65))
-    p.setFont(f)
-    rect = pm.rect().adjusted(0, 2 if severity == "warning" else 0, 0, 0)
-    p.drawText(rect, Qt.AlignCenter, "!" if severity != "info" else "i")
-    p.end()
-    return QIcon(pm)
-
-
-def merge_names(merges: dict, names: list[str], merged: str, originals=None) -> dict:
-    """``merges`` (original group name → merged name) after merging the groups now called
-    ``names`` into one group called ``merged``. Groups that are already merges of others
-    stay merged: every original that maps to one of ``names`` now maps to ``merged``.
-    ``originals`` are the group names in the data before any merge (when known): only
-    those become keys, since validation refuses a merge of a group that does not exist."""
-    out = dict(merges)
-    targets = set(names)
-    for original, current in merges.items():
-        if current in targets:
-            out[original] = merged
-    for name in names:
-        if originals is None or name in originals:
-            out[name] = merged
-    return {k: v for k, v in out.items() if k != v}
-
-
-def merge_components(pairs, order: list[str]) -> list[list[str]]:
-    """Sets of groups joined by (a, b) pairs, each listed in ``order``."""
-    parent: dict[str, str] = {}
-
-    def find(x):
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        parent[find(a)] = find(b)
-    comps: dict[str, list[str]] = {}
-    for name in order:
-        if name in parent:
-            comps.setdefault(find(name), []).append(name)
-    return [c for c in comps.values() if len(c) > 1]
-
-
-# ----------------------------------------------------------------------------- preview model
-
-class PreviewModel(QAbstractTableModel):
-    """The first rows of the table; the row header shows the spreadsheet row numbers."""
-
-    def __init__(self, frame: pd.DataFrame | None = None, parent=None):
-        super().__init__(parent)
-        self.set_frame(frame)
-
-    def set_frame(self, frame: pd.DataFrame | None, roles: dict[str, str] | None = None) -> None:
-        self.beginResetModel()
-        head = frame.head(PREVIEW_ROWS) if frame is not None else pd.DataFrame()
-        self._columns = [str(c) for c in head.columns]
-        self._rows = list(head.index)
-        self._values = head.to_numpy(dtype=object) if len(head.columns) else np.empty((0, 0))
-        self._roles = roles or {}
-        self.endResetModel()
-
-    def set_roles(self, roles: dict[str, str]) -> None:
-        self._roles = roles
-        if self._columns:
-            self.headerDataChanged.emit(Qt.Horizontal, 0, len(self._columns) - 1)
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._columns)
-
-    def row_of(self, spreadsheet_row: int) -> int | None:
-        try:
-            return self._rows.index(spreadsheet_row)
-        except ValueError:
-            return None
-
-    def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
-            return None
-        value = self._values[index.row(), index.column()]
-        if role == Qt.DisplayRole:
-            return format_value(value)
-        if role == Qt.BackgroundRole and is_blank(value):
-            return QBrush(EMPTY_CELL)
-        if role == Qt.ToolTipRole:
-            where = f"Row {self._rows[index.row()]}, column '{self._columns[index.column()]}'"
-            return f"{where}: empty cell" if is_blank(value) else where
-        if role == Qt.TextAlignmentRole:
-            if isinstance(value, (int, float, np.integer, np.floating)) and not is_blank(value):
-                return int(Qt.AlignRight | Qt.AlignVCenter)
-        return None
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Vertical:
-            if role == Qt.DisplayRole and section < len(self._rows):
-                return format_value(self._rows[section])
-            if role == Qt.ToolTipRole:
-                return "Row number as in the spreadsheet (the header is row 1)"
-            return None
-        if section >= len(self._columns):
-            return None
-        name = self._columns[section]
-        role_key = self._roles.get(name, "ignore")
-        if role == Qt.DisplayRole:
-            return name
-        if role == Qt.ToolTipRole:
-            return f"Column '{name}': {ROLE_TITLES[role_key]}"
-        if role == Qt.FontRole and role_key != "ignore":
-            f = QFont()
-            f.setBold(True)
-            return f
-        return None
 
 
 # ----------------------------------------------------------------------------- the page
@@ -310,7 +53,6 @@ class DataPage(Page):
         self.working = ColumnMapping()  # the mapping being edited (not yet applied)
         self._label_values: list = []
         self._combos: dict[str, QComboBox] = {}
-        self._problems: list = []
         self._building = False
         self._build()
         state.tableChanged.connect(self._table_changed)
@@ -517,25 +259,11 @@ class DataPage(Page):
         self.groups_note.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 4)
         self.groups_note.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         gl.addWidget(self.groups_note)
-        self.group_table = QTableWidget(0, 5)
-        self.group_table.setHorizontalHeaderLabels(["Group", "Rows", "Weight", "Positives",
-                                                    "Prevalence"])
-        for col, tip in enumerate(("The group (several group columns are combined)",
-                                   "Rows of the group used in the analysis",
-                                   "Sum of the frequency weights (= rows when unweighted)",
-                                   "Weighted rows with the positive outcome",
-                                   "Share of the group with the positive outcome")):
-            self.group_table.horizontalHeaderItem(col).setToolTip(tip)
-        self.group_table.verticalHeader().setVisible(False)
-        self.group_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.group_table = ResultTable(
+            "Groups", "Groups as the analysis sees them. Select two or more rows (Ctrl+click) "
+            "to merge them.")
         self.group_table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.group_table.setSelectionMode(QAbstractItemView.ExtendedSelection)
-        self.group_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        for c in range(1, 5):
-            self.group_table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeToContents)
-        self.group_table.setToolTip("Groups as the analysis sees them. Select two or more rows "
-                                    "(Ctrl+click) to merge them.")
-        self.group_table.itemSelectionChanged.connect(self._update_buttons)
+        self.group_table.selectionModel().selectionChanged.connect(self._update_buttons)
         gl.addWidget(self.group_table, 1)
         self.merges_label = QLabel()
         self.merges_label.setWordWrap(True)
@@ -565,25 +293,10 @@ class DataPage(Page):
                                    "prevalence")
         right.addWidget(self.tabs)
 
-        checks = QGroupBox("Checks")
-        checks.setToolTip("What FairDesk found when it checked the data with the applied mapping")
-        cl = QVBoxLayout(checks)
-        self.checks_status = QLabel()
-        self.checks_status.setWordWrap(True)
-        self.checks_status.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 4)
-        self.checks_status.setAlignment(Qt.AlignLeft | Qt.AlignTop)
-        cl.addWidget(self.checks_status)
-        self.problem_list = QListWidget()
-        self.problem_list.setWordWrap(True)
-        self.problem_list.setResizeMode(QListWidget.Adjust)
-        self.problem_list.setIconSize(QSize(16, 16))
-        self.problem_list.setSpacing(2)
-        self.problem_list.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
-        self.problem_list.setToolTip("Errors (red circle) block the analysis; warnings (orange "
-                                     "triangle) do not. Double-click one to see its first row in "
-                                     "the preview.")
-        self.problem_list.itemActivated.connect(self._problem_activated)
-        cl.addWidget(self.problem_list, 1)
+        checks = ChecksPanel(self.state)
+        checks.rowRequested.connect(self._show_row)
+        self.checks_status, self.problem_list = checks.status, checks.list
+        self.checks = checks
         right.addWidget(checks)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
@@ -721,12 +434,12 @@ class DataPage(Page):
                 try:
                     values = sorted(values)
                 except TypeError:
-                    values = sorted(values, key=format_value)
+                    values = sorted(values, key=cell_text)
                 self._label_values = [plain(v) for v in values]
                 self.positive_combo.setEnabled(True)
                 self.positive_combo.addItem("(let FairDesk decide)")
                 for v in self._label_values:
-                    self.positive_combo.addItem(format_value(v))
+                    self.positive_combo.addItem(cell_text(v))
                 current = 0
                 for i, v in enumerate(self._label_values):
                     if same_value(v, self.working.positive_label):
@@ -741,7 +454,7 @@ class DataPage(Page):
 
     def _data_changed(self) -> None:
         data = self.state.data
-        self.group_table.setRowCount(0)
+        self.group_table.set_table(None)
         if data is None:
             self.groups_note.setText("The groups appear here once the data passes the checks."
                                      if self.state.table is not None else "")
@@ -750,39 +463,15 @@ class DataPage(Page):
             self._update_buttons()
             self._sync_working_if_clean()
             return
-        summary = data.group_summary()
         minimum = int(self.state.min_group_size)
-        small = 0
-        self.group_table.setRowCount(len(summary))
-        for row, item in enumerate(summary):
-            prevalence = item.get("prevalence", float("nan"))
-            cells = [item["group"], f"{item['n']:,}", format_number(item["weight"]),
-                     format_number(item["positives"]) if "positives" in item else "—",
-                     "—" if math.isnan(prevalence) else f"{100 * prevalence:.1f} %"]
-            is_small = item["n"] < minimum
-            small += is_small
-            for col, text in enumerate(cells):
-                cell = QTableWidgetItem(text)
-                if col > 0:
-                    cell.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                if is_small:
-                    cell.setBackground(QBrush(SMALL_GROUP))
-                    cell.setToolTip(f"Only {item['n']:,} rows (fewer than {minimum}): this group's "
-                                    "rates are unreliable. Consider merging it with a similar "
-                                    "group.")
-                elif col == 4 and text == "—":
-                    cell.setToolTip("Undefined: the group has no weight")
-                if col == 0:
-                    cell.setData(Qt.UserRole, item["group"])
-                    if is_small:
-                        cell.setIcon(severity_icon("warning"))
-                self.group_table.setItem(row, col, cell)
+        self.group_table.set_table(group_table(data, minimum))
+        small = sum(item["n"] < minimum for item in data.group_summary())
         weighted = " (weighted)" if data.weighted else ""
         note = (f"{data.n_groups} group{'s' if data.n_groups != 1 else ''} in "
-                f"{data.n:,} rows{weighted}; positive outcome = {format_value(data.positive_label)}.")
+                f"{data.n:,} rows{weighted}; positive outcome = {cell_text(data.positive_label)}.")
         if small:
             note += (f" {small} group{'s are' if small != 1 else ' is'} smaller than {minimum} "
-                     "rows (marked ⚠).")
+                     "rows (marked ⚠ small).")
         self.groups_note.setText(note)
         self._show_merges()
         self._update_checks_status()
@@ -812,50 +501,10 @@ class DataPage(Page):
         self.merges_label.setText("Merged: " + "; ".join(lines))
 
     def show_problems(self, problems) -> None:
-        """List validation problems (errors first, then warnings)."""
-        self._problems = list(problems or [])
-        self.problem_list.clear()
-        order = {"error": 0, "warning": 1}
-        for p in sorted(self._problems, key=lambda p: order.get(p.severity, 2)):
-            item = QListWidgetItem(severity_icon(p.severity), p.message)
-            tip = [SEVERITY_TEXT.get(p.severity, p.severity)]
-            if p.column:
-                tip.append(f"Column: {p.column}")
-            if p.rows:
-                tip.append(f"Spreadsheet {rows_phrase(p)}")
-            item.setToolTip("\n".join(tip))
-            item.setData(Qt.UserRole, p)
-            self.problem_list.addItem(item)
-        self._update_checks_status()
+        self.checks.show_problems(problems)
 
     def _update_checks_status(self) -> None:
-        errors = sum(p.severity == "error" for p in self._problems)
-        warnings = sum(p.severity == "warning" for p in self._problems)
-        data = self.state.data
-        if self.state.table is None:
-            text = ""
-        elif errors:
-            text = (f"<b style='color:{OKABE_ITO[5]}'>{errors} error"
-                    f"{'s block' if errors != 1 else ' blocks'} the analysis.</b> Fix the file or "
-                    "the mapping, then apply it again.")
-        elif data is not None:
-            text = (f"<b>The data can be analysed:</b> {data.n:,} of {data.n_input_rows:,} rows "
-                    f"used, {data.n_excluded:,} left out.")
-            if warnings:
-                text += f" Read the {warnings} warning{'s' if warnings != 1 else ''} below."
-        else:
-            text = ("The data has not passed the checks. Check the roles and press "
-                    "<b>Apply mapping</b>.")
-        self.checks_status.setText(text)
-        if not self._problems and self.problem_list.count() == 0 and self.state.data is not None:
-            item = QListWidgetItem(severity_icon("info"), "No problems found with the applied "
-                                   "mapping.")
-            item.setToolTip("The checks passed without errors or warnings")
-            self.problem_list.addItem(item)
-        elif self._problems or self.state.data is None:
-            for i in reversed(range(self.problem_list.count())):
-                if self.problem_list.item(i).data(Qt.UserRole) is None:
-                    self.problem_list.takeItem(i)
+        self.checks.update_status()
 
     # --- editing (working copy) ---------------------------------------------------------------
     def _role_changed(self, column: str, combo: QComboBox) -> None:
@@ -949,13 +598,9 @@ class DataPage(Page):
 
     # --- groups -------------------------------------------------------------------------------
     def _selected_groups(self) -> list[str]:
-        rows = sorted({i.row() for i in self.group_table.selectedIndexes()})
-        out = []
-        for r in rows:
-            item = self.group_table.item(r, 0)
-            if item is not None:
-                out.append(item.data(Qt.UserRole))
-        return out
+        view = self.group_table
+        rows = sorted({i.row() for i in view.selectionModel().selectedRows()})
+        return [view.value_at(r, "group") for r in rows]
 
     def merge_groups(self, names: list[str], merged: str) -> None:
         """Merge the groups now called ``names`` into ``merged`` and validate again."""
@@ -1018,16 +663,12 @@ class DataPage(Page):
             self.apply_merge_suggestions(suggestions)
 
     # --- problems → preview -------------------------------------------------------------------
-    def _problem_activated(self, item: QListWidgetItem) -> None:
-        p = item.data(Qt.UserRole)
-        if p is None or not p.rows:
-            return
-        row = self.preview_model.row_of(int(p.rows[0]))
+    def _show_row(self, spreadsheet_row: int, column: str) -> None:
+        row = self.preview_model.row_of(spreadsheet_row)
         if row is None:
             return
-        col = 0
-        if p.column and p.column in self.preview_model._columns:
-            col = self.preview_model._columns.index(p.column)
+        col = self.preview_model._columns.index(column) if column in self.preview_model._columns \
+            else 0
         index = self.preview_model.index(row, col)
         self.tabs.setCurrentWidget(self.preview)
         self.preview.setCurrentIndex(index)
