@@ -1,7 +1,8 @@
-"""The Transport & conformal page (pytest-qt, offscreen): it shows the engine's numbers,
-follows the data, the reference group and the threshold, reports bad splits inline, runs the
-feature transport through the worker, exports, keeps its settings, and looks right at
-1280×800 (screenshots in artifacts/screens/transport_*.png)."""
+"""The Transport & conformal page (pytest-qt, offscreen): it shows the engine's numbers in
+its table models, follows the data, the reference group and the threshold, reports bad splits
+inline, runs the feature transport through the worker, exports, keeps its settings, keeps its
+legends beside the plots, and looks right at 1280×800 (screenshots in
+artifacts/screens/transport_*.png)."""
 
 from pathlib import Path
 
@@ -12,15 +13,15 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
-from conftest import HANG_MS, SHARED, wait_settled  # noqa: E402
+from conftest import HANG_MS, SHARED, wait_idle, wait_settled, wait_until  # noqa: E402
 from fairdesk.engines.conformal import SET_KEYS  # noqa: E402
-from fairdesk.engines.transport import (TransportSettings, run_transport,  # noqa: E402
-                                        weighted_stats)
-from fairdesk.gui.main_window import MainWindow  # noqa: E402
-from fairdesk.gui.pages.transport_page import TransportPage, hist_edges  # noqa: E402
+from fairdesk.engines.transport import run_transport, weighted_stats  # noqa: E402
+from fairdesk.gui.pages.transport_page import TransportPage  # noqa: E402
+from fairdesk.reports.transport_tables import hist_edges  # noqa: E402
 from fairdesk.io.loading import load_table  # noqa: E402
+from fairdesk.metrics.rates import undefined_reason  # noqa: E402
 from fairdesk.schema import ColumnMapping  # noqa: E402
 from fairdesk.validation import prepare  # noqa: E402
 
@@ -46,27 +47,19 @@ def data(frame):
     return prepare(frame, sample_mapping())
 
 
-def make_window(qtbot, tmp_path, monkeypatch, name="s.ini"):
-    window = MainWindow(page_classes=[TransportPage],
-                        settings=QSettings(str(tmp_path / name), QSettings.IniFormat))
-    errors = []
-    monkeypatch.setattr(window, "show_error", lambda m, d="": errors.append((m, d)))
-    window.errors = errors
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+@pytest.fixture
+def new_window(make_window):
+    """A main window holding only this page (conftest's make_window: errors collected in
+    ``window.errors``, jobs cancelled and waited for at the end)."""
+    return lambda name="s.ini": make_window(page_classes=[TransportPage], settings_name=name)
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, data):
-    w = make_window(qtbot, tmp_path, monkeypatch)
+def window(new_window, data):
+    w = new_window()
     w.state.set_table(load_table(SAMPLE))
     w.state.set_data(data)
-    yield w
-    w.worker.cancel_all()
-    w.worker.wait(HANG_MS)
+    return w
 
 
 @pytest.fixture
@@ -80,9 +73,13 @@ def wait_result(qtbot, page, timeout=HANG_MS):
     qtbot.waitUntil(lambda: page.result is not None and not page.busy, timeout=timeout)
 
 
-def cell(table, r, c):
-    it = table.item(r, c)
-    return it.text() if it is not None else ""
+def pct(x) -> str:
+    """A rate as every surface writes it: 0.4457 -> '44.6 %'."""
+    return f"{100 * x:.1f} %"
+
+
+def keys(view) -> list[str]:
+    return [c.key for c in view.table.columns]
 
 
 # ------------------------------------------------------------------ results
@@ -94,39 +91,77 @@ def test_shows_the_engine_numbers(page, data, window):
     assert res.reference_name == max(data.group_summary(), key=lambda s: s["weight"])["group"]
     expected = run_transport(data, page.current_settings())
     np.testing.assert_array_equal(res.transported, expected.transported)
+    # rates: one row per group, before and after side by side, as in the workbook
     t = page.rate_table
-    assert t.columnCount() == 2 * data.n_groups and t.rowCount() == 8
-    for g in range(data.n_groups):
-        assert cell(t, 0, 2 * g) == f"{100 * expected.rates_before['selection_rate'][g]:.1f}%"
-        assert cell(t, 0, 2 * g + 1) == f"{100 * expected.rates_after['selection_rate'][g]:.1f}%"
-        assert cell(t, 2, 2 * g + 1) == f"{100 * expected.rates_after['tpr'][g]:.1f}%"
+    assert t.source.rowCount() == data.n_groups
+    assert {"sel_before", "sel_after", "gap_after", "tpr_after", "cost_ratio_after"} <= set(keys(t))
+    for g, name in enumerate(data.group_names):
+        assert t.text_at(g, "group") == name + (" (reference)" if g == ref else "")
+        assert t.text_at(g, "sel_before") == pct(expected.rates_before["selection_rate"][g])
+        assert t.text_at(g, "sel_after") == pct(expected.rates_after["selection_rate"][g])
+        assert t.text_at(g, "tpr_after") == pct(expected.rates_after["tpr"][g])
+        assert t.value_at(g, "fpr_before") == expected.rates_before["fpr"][g]
+        assert t.text_at(g, "cost_ratio_before") == f"{expected.rates_before['cost_ratio'][g]:.3f}"
     # after transport every group is flagged at about the reference group's rate
     sel = res.rates_after["selection_rate"]
     assert np.all(np.abs(sel - sel[ref]) <= res.gap_after + 1e-12)
-    # prediction sets: two rows per group, shares as the engine's
+    # prediction sets: two rows per group, shares as the engine's, per-cell tooltips
     c = res.conformal
     ct = page.conf_table
-    assert ct.rowCount() == 2 * data.n_groups
+    assert ct.source.rowCount() == 2 * data.n_groups
     for g in range(data.n_groups):
+        assert [ct.text_at(2 * g + j, "scores") for j in (0, 1)] == ["original", "transported"]
         for i, k in enumerate(SET_KEYS):
-            assert cell(ct, 2 * g, 1 + i) == f"{100 * c.shares_original[g, i]:.1f}%"
-            assert cell(ct, 2 * g + 1, 1 + i) == f"{100 * c.shares_transported[g, i]:.1f}%"
-    assert f"{100 * c.coverage['value']:.1f}%" in page.coverage_label.text()
+            assert ct.text_at(2 * g, f"s{i}") == pct(c.shares_original[g, i])
+            assert ct.text_at(2 * g + 1, f"s{i}") == pct(c.shares_transported[g, i])
+        v, lo, hi = c.coverage_by_group["transported"][g]
+        assert ct.text_at(2 * g + 1, "cov") == pct(v) and ct.value_at(2 * g + 1, "low") == lo
+    tip = ct.model().index(0, keys(ct).index("s0")).data(Qt.ToolTipRole)
+    assert data.group_names[0] in tip and "original scores" in tip
+    assert pct(c.coverage["value"]) in page.coverage_label.text()
     # the split column: train and test rows; the reference's training rows are split in half
     assert "Splits from column 'split'" in page.split_note.text()
     # one Berk table per group with the engine's counts
     assert len(page.confusion_widgets) == data.n_groups
     first = page.confusion_widgets[0]
-    assert cell(first, 0, 1) == f"{res.tables_before.fp[0]:,.0f}"
-    assert cell(first, 1, 0) == f"{res.tables_before.fn[0]:,.0f}"
+    people = f",.{data.people_decimals}f"
+    assert first.value_at(0, "flagged") == res.tables_before.fp[0]
+    assert first.text_at(0, "flagged") == format(res.tables_before.fp[0], people)
+    assert first.text_at(1, "not") == format(res.tables_before.fn[0], people)
+    fpr = res.tables_before.fp[0] / (res.tables_before.fp[0] + res.tables_before.tn[0])
+    assert first.text_at(0, "error") == pct(fpr)
     page.conf_scores.setCurrentIndex(1)
-    assert cell(page.confusion_widgets[0], 0, 1) == f"{res.tables_after.fp[0]:,.0f}"
+    assert page.confusion_widgets[0].value_at(0, "flagged") == res.tables_after.fp[0]
     page.conf_at.setCurrentIndex(1)
-    assert cell(page.confusion_widgets[0], 0, 1) == f"{res.tables_cost_after.fp[0]:,.0f}"
-    # the plots are drawn
+    assert page.confusion_widgets[0].value_at(0, "flagged") == res.tables_cost_after.fp[0]
+    # the plots are drawn, their legends beside them (none inside a plot)
     assert len(page.before_panel.plot.listDataItems()) == 3
     assert len(page.map_panel.plot.listDataItems()) == data.n_groups + 1
     assert len(page.sel_panel.plot.listDataItems()) == 2 * data.n_groups - 1
+    for panel in (page.before_panel, page.after_panel, page.sel_panel, page.map_panel):
+        assert panel.plot.legend is None and panel.legend.count() > 0
+    names = page.before_panel.legend.names()
+    assert names[0].startswith("overlap") and names[1].startswith(res.reference_name)
+    assert page.dist_group.currentText() in names[2]
+    assert window.errors == []
+
+
+def test_undefined_cells_carry_their_reason(page, qtbot, data, window):
+    """A rate that is 0/0 reads 'undefined', greyed, with the engine's reason as tooltip."""
+    t = page.rate_table
+    assert "undefined" not in [t.text_at(g, "ppv_before") for g in range(data.n_groups)]
+    page.threshold_edit.setText("100")  # above every score: no one is flagged, PPV is 0/0
+    page._threshold_typed("100")
+    wait_until(qtbot, lambda: page.result.threshold == 100 and not page.busy)
+    column = keys(t).index("ppv_before")
+    for g, name in enumerate(data.group_names):
+        assert t.text_at(g, "ppv_before") == "undefined"
+        tip = t.model().index(g, column).data(Qt.ToolTipRole)
+        assert tip == f"Undefined: {undefined_reason('ppv', name)}"
+    berk = page.confusion_widgets[0]
+    assert berk.text_at(2, "flagged") == "undefined"  # FDR: no one flagged
+    tip = berk.model().index(2, 2).data(Qt.ToolTipRole)
+    assert tip.endswith(page.result.tables_before.undefined_reason("fdr", data.group_names[0]))
     assert window.errors == []
 
 
@@ -163,10 +198,10 @@ def test_group_specific_thresholds_use_their_median(page, window, qtbot):
     assert "group-specific" in page.rate_note.text()
 
 
-def test_bad_split_values_are_explained_inline(qtbot, tmp_path, monkeypatch, frame):
+def test_bad_split_values_are_explained_inline(qtbot, new_window, frame):
     bad = frame.copy()
     bad.loc[[3, 10], "split"] = "fold3"
-    w = make_window(qtbot, tmp_path, monkeypatch)
+    w = new_window()
     w.state.set_data(prepare(bad, sample_mapping()))
     page = w.page("transport")
     qtbot.waitUntil(lambda: page.message.isVisible() and not page.busy, timeout=HANG_MS)
@@ -179,19 +214,23 @@ def test_bad_split_values_are_explained_inline(qtbot, tmp_path, monkeypatch, fra
     assert not page.message.isVisible()
 
 
-def test_without_outcome(qtbot, tmp_path, monkeypatch, frame):
-    w = make_window(qtbot, tmp_path, monkeypatch)
+def test_without_outcome(qtbot, new_window, frame):
+    w = new_window()
     w.state.set_data(prepare(frame, sample_mapping(label=None), require_label=False))
     page = w.page("transport")
     wait_result(qtbot, page)
-    assert page.rate_table.rowCount() == 2  # selection rate and largest gap only
+    # selection rates and largest gaps only
+    assert keys(page.rate_table) == ["group", "rows", "sel_before", "sel_after", "sel_ref",
+                                     "gap_before", "gap_after"]
+    assert page.rate_table.source.rowCount() == w.state.data.n_groups
+    assert page.conf_table.table is None and page.confusion_widgets == []
     assert "need the observed outcome" in page.coverage_label.text()
     assert "outcome" in page.cost_label.text()
     assert page.result.conformal is None and w.errors == []
 
 
-def test_random_split_without_split_column(qtbot, tmp_path, monkeypatch, frame):
-    w = make_window(qtbot, tmp_path, monkeypatch)
+def test_random_split_without_split_column(qtbot, new_window, frame):
+    w = new_window()
     w.state.set_data(prepare(frame, sample_mapping(split=None)))
     page = w.page("transport")
     wait_result(qtbot, page)
@@ -212,24 +251,33 @@ def test_random_split_without_split_column(qtbot, tmp_path, monkeypatch, frame):
 
 def test_feature_transport_and_exports(page, window, qtbot, tmp_path, data):
     page.tabs.setCurrentIndex(1)
-    assert page.checked_features() == ["age", "alleged_victim"]
-    page.f_batch.setValue(400)
-    page.f_rounds.setValue(2)
-    page.run_features()
+    tab = page.feature_tab
+    assert tab.checked() == ["age", "alleged_victim"]
+    tab.batch.setValue(400)
+    tab.rounds.setValue(2)
+    tab.run()
     qtbot.waitUntil(lambda: page.features is not None, timeout=HANG_MS)
     fres = page.features
     assert fres.features == ["age", "alleged_victim"]
     ref = fres.reference
-    g = int(page.marg_group.currentData())
+    views = tab.views
+    g = int(views.group.currentData())
     m = data.group == g
     mean_t, sd_t, corr_t = weighted_stats(fres.transported[m], data.weight[m])
-    assert cell(page.summary_table, 0, 2) == f"{mean_t[0]:,.3f}"
-    assert cell(page.corr_tables[2], 0, 1) == f"{corr_t[0, 1]:+.2f}"
+    assert views.summary.source.rowCount() == len(fres.features)
+    assert views.summary.text_at(0, "tran_mean") == f"{mean_t[0]:.3f}"
+    assert views.summary.value_at(1, "tran_sd") == sd_t[1]
+    assert views.corr_tables[2].text_at(0, "c1") == f"{corr_t[0, 1]:.2f}"
+    assert views.corr_tables[2].value_at(1, "c0") == corr_t[1, 0]
+    mean_o, _, _ = weighted_stats(fres.original[m], data.weight[m])
+    assert views.summary.value_at(0, "orig_mean") == mean_o[0]
     # transported features are averages of matched reference rows: inside their range
     mr = data.group == ref
     assert np.all(fres.transported[m] >= fres.original[mr].min(axis=0) - 1e-9)
     assert np.all(fres.transported[m] <= fres.original[mr].max(axis=0) + 1e-9)
-    assert len(page.marg_panel.plot.listDataItems()) == 3
+    assert len(views.panel.plot.listDataItems()) == 3
+    assert views.panel.plot.legend is None
+    assert views.panel.legend.names()[0] == f"{fres.reference_name} (reference)"
     # transported rows, to rescore with the agency's model
     out = tmp_path / "rows.csv"
     page.export_rows(str(out))
@@ -250,21 +298,21 @@ def test_feature_transport_and_exports(page, window, qtbot, tmp_path, data):
     assert window.errors == []
 
 
-def test_settings_round_trip(page, qtbot, tmp_path, monkeypatch, data):
+def test_settings_round_trip(page, qtbot, new_window, data):
     page.ties_combo.setCurrentIndex(1)
     page.coverage_spin.setValue(80.0)
     page.seed_spin.setValue(17)
     page.prob_combo.setCurrentIndex(page.prob_combo.findData("isotonic"))
     page.cost_spin.setValue(4.0)
-    page.f_standardize.setChecked(True)
-    page.set_checked_features(["age"])
+    page.feature_tab.standardize.setChecked(True)
+    page.feature_tab.set_checked(["age"])
     page.threshold_edit.setText("0.4")
     page._threshold_typed("0.4")
     wait_result(qtbot, page)
     qtbot.waitUntil(lambda: page.result.settings.seed == 17, timeout=HANG_MS)
     saved = page.settings()
     assert saved["alpha"] == pytest.approx(0.2) and saved["ties"] == "random"
-    w2 = make_window(qtbot, tmp_path, monkeypatch, name="s2.ini")
+    w2 = new_window("s2.ini")
     w2.state.set_data(data)
     p2 = w2.page("transport")
     wait_result(qtbot, p2)
@@ -291,14 +339,14 @@ def test_histogram_bins():
     assert len(hist_edges(np.random.default_rng(0).random(1000))) == 41
 
 
-def test_cancel_a_long_run(qtbot, tmp_path, monkeypatch):
+def test_cancel_a_long_run(qtbot, new_window):
     rng = np.random.default_rng(0)
     n = 1_000_000
     g = rng.integers(0, 4, n)
     frame = pd.DataFrame({"score": rng.beta(2 + g, 5), "outcome": rng.integers(0, 2, n),
                           "race": np.array(["A", "B", "C", "D"])[g]})
     data = prepare(frame, ColumnMapping(score="score", label="outcome", groups=["race"]))
-    w = make_window(qtbot, tmp_path, monkeypatch)
+    w = new_window()
     page = w.page("transport")
     w.state.set_data(data)
     assert page._job is not None
@@ -314,9 +362,20 @@ def test_cancel_a_long_run(qtbot, tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ screenshots
 
-def test_screenshots(qtbot, tmp_path, monkeypatch, frame):
+def shown(qtbot, *tabs):
+    """Wait until each tab widget's current tab is on screen, then let the layouts settle
+    (the LayoutRequest events they post, and those these post) before a grab."""
+    from PySide6.QtWidgets import QApplication
+
+    wait_until(qtbot, lambda: all(t.currentWidget().isVisible() for t in tabs))
+    for _ in range(3):
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+
+
+def test_screenshots(qtbot, new_window, frame):
     SCREENS.mkdir(parents=True, exist_ok=True)
-    w = make_window(qtbot, tmp_path, monkeypatch)
+    w = new_window()
     w.state.set_data(prepare(frame, sample_mapping()))
     page = w.page("transport")
     wait_result(qtbot, page)
@@ -324,17 +383,17 @@ def test_screenshots(qtbot, tmp_path, monkeypatch, frame):
                                         ("confusion", "maps"))):
         page.table_tabs.setCurrentIndex(i)
         page.plot_tabs.setCurrentIndex(i)
-        qtbot.wait(200)
+        shown(qtbot, page.table_tabs, page.plot_tabs)
         img = w.grab()
         assert (img.width(), img.height()) == (1280, 800)
         assert img.save(str(SCREENS / f"transport_{i + 1}_{tname}_{pname}.png"))
     page.tabs.setCurrentIndex(1)
-    page.f_batch.setValue(500)
-    page.run_features()
+    page.feature_tab.batch.setValue(500)
+    page.feature_tab.run()
     qtbot.waitUntil(lambda: page.features is not None, timeout=HANG_MS)
     for i, name in enumerate(("marginals", "correlations")):
-        page.feature_tabs.setCurrentIndex(i)
-        qtbot.wait(200)
+        page.feature_tab.views.setCurrentIndex(i)
+        shown(qtbot, page.feature_tab.views)
         assert w.grab().save(str(SCREENS / f"transport_{4 + i}_features_{name}.png"))
     # COMPAS: six groups, decile scores, the calibration path
     compas = pd.read_csv(SHARED / "compas_two_year.csv")
@@ -349,33 +408,20 @@ def test_screenshots(qtbot, tmp_path, monkeypatch, frame):
     for i, (tname, pname) in enumerate((("sets", "maps"), ("confusion", "distributions"))):
         page.table_tabs.setCurrentIndex(1 + i)
         page.plot_tabs.setCurrentIndex((2, 0)[i])
-        qtbot.wait(200)
+        shown(qtbot, page.table_tabs, page.plot_tabs)
         assert w.grab().save(str(SCREENS / f"transport_compas_{i + 1}_{tname}_{pname}.png"))
     assert w.errors == []
 
 
-def test_add_as_scenario_flags_transported_scores(qtbot, tmp_path):
-    import numpy as np
-    import pandas as pd
-    from PySide6.QtCore import QSettings
-
-    from conftest import ROOT
-    from fairdesk.gui.main_window import MainWindow
-    from fairdesk.gui.pages.transport_page import TransportPage
+def test_add_as_scenario_flags_transported_scores(qtbot, new_window, frame):
     from fairdesk.scenarios import decisions
-    from fairdesk.schema import ColumnMapping
-    from fairdesk.validation import prepare
 
-    data = prepare(pd.read_csv(ROOT / "resources" / "sample" / "sample_scores.csv"),
-                   ColumnMapping(score="score", label="outcome", groups=["race"]))
-    w = MainWindow(page_classes=[TransportPage], settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    qtbot.addWidget(w)
-    w.show_error = lambda *a: None
-    w.show()
-    qtbot.waitExposed(w)
+    data = prepare(frame, ColumnMapping(score="score", label="outcome", groups=["race"]))
+    w = new_window()
     w.state.set_data(data)
-    page = w.pages[0]
-    qtbot.waitUntil(lambda: page.result is not None and not w.worker.busy, timeout=HANG_MS)
+    page = w.page("transport")
+    wait_result(qtbot, page)
+    wait_idle(qtbot, w)
     assert page.add_as_scenario()
     sc = w.state.scenarios[-1]
     expected = (page.result.transported >= page.result.threshold).astype(float)

@@ -21,6 +21,7 @@ from fairdesk.engines.transport import (FeatureSettings, TransportSettings, batc
                                         run_transport, selection_gap)
 from fairdesk.errors import FairDeskError
 from fairdesk.metrics.confusion import GroupScores
+from fairdesk.metrics.rates import undefined_reason
 from fairdesk.reports.transport_report import (feature_tables, transport_tables,
                                                write_transported_rows)
 from fairdesk.reports.workbook import write_workbook
@@ -568,3 +569,94 @@ def test_tables_and_rows_export(tmp_path, compas, compas_frame):
     assert set(rows["Prediction set (original)"]) <= {"{0}", "{1}", "{0,1}", "{}"}
     with pytest.raises(FairDeskError, match="Nothing to export"):
         write_transported_rows(tmp_path / "r2.csv", Source, compas, None, None)
+
+
+# ------------------------------------------------------------------ the tables, described once
+
+def test_rate_and_set_tables_hold_the_engine_numbers(compas):
+    from fairdesk.present.text import render_table
+    from fairdesk.reports.transport_tables import conformal_table, rates_table
+    from fairdesk.undefined import Undefined
+
+    res = run_transport(compas, TransportSettings(reference="Caucasian", seed=3))
+    table = rates_table(res, compas)
+    rows = table.row_dicts()
+    assert [r["g"] for r in rows] == list(range(compas.n_groups))
+    ref = res.reference
+    assert rows[ref]["group"] == "Caucasian (reference)"
+    for g, r in enumerate(rows):
+        assert r["rows"] == int(np.sum(compas.group == g))
+        assert r["sel_before"] == res.rates_before["selection_rate"][g]
+        assert r["sel_after"] == res.rates_after["selection_rate"][g]
+        assert r["gap_after"] == res.gap_after[g]
+        assert r["fnr_before"] == res.rates_before["fnr"][g]
+        assert r["sel_ref"] == res.rates_before["selection_rate"][ref]
+    # every surface reads a rate the same way
+    assert table.column("sel_after").text(rows[0]["sel_after"]) == \
+        f"{100 * res.rates_after['selection_rate'][0]:.1f} %"
+    text = render_table(table)
+    assert f"{100 * res.rates_before['selection_rate'][0]:.1f} %" in text
+    # above every score nobody is flagged: PPV is 0/0, undefined with the engine's reason
+    high = run_transport(compas, TransportSettings(reference="Caucasian", threshold=11))
+    cell = rates_table(high, compas).row_dicts()[0]["ppv_before"]
+    assert isinstance(cell, Undefined)
+    assert cell.reason == undefined_reason("ppv", compas.group_names[0])
+    c = res.conformal
+    sets = conformal_table(res).row_dicts()
+    assert len(sets) == 2 * compas.n_groups
+    for g in range(compas.n_groups):
+        orig, tran = sets[2 * g], sets[2 * g + 1]
+        assert (orig["scores"], tran["scores"]) == ("original", "transported")
+        assert orig["n"] == c.n_eval[g]
+        assert [orig[f"s{i}"].value for i in range(4)] == list(c.shares_original[g])
+        assert [tran[f"s{i}"].value for i in range(4)] == list(c.shares_transported[g])
+        assert (tran["cov"].value, tran["low"], tran["high"]) == \
+            tuple(c.coverage_by_group["transported"][g])
+
+
+def test_berk_table_and_feature_tables(compas):
+    from fairdesk.reports.transport_tables import (berk_table, confusion_choice,
+                                                   correlation_blocks, correlation_table,
+                                                   feature_summary_table, threshold_text)
+    from fairdesk.engines.transport import weighted_stats
+    from fairdesk.undefined import Undefined
+
+    res = run_transport(compas, TransportSettings(reference="Caucasian", seed=3))
+    assert confusion_choice(res, "threshold", "original") is res.tables_before
+    assert confusion_choice(res, "cost", "transported") is res.tables_cost_after
+    t = res.tables_before
+    rates = t.rates()
+    for g in range(compas.n_groups):
+        rows = berk_table(t, g, compas).row_dicts()
+        assert [r["truth"].value for r in rows] == ["Outcome 0", "Outcome 1", "Forecast error"]
+        assert (rows[0]["not"].value, rows[0]["flagged"].value) == (t.tn[g], t.fp[g])
+        assert (rows[1]["not"].value, rows[1]["flagged"].value) == (t.fn[g], t.tp[g])
+        assert rows[0]["error"].value == rates["fpr"][g]
+        assert rows[2]["flagged"].value == rates["fdr"][g]
+        assert rows[2]["error"].value == rates["error"][g]
+        assert rows[0]["flagged"].text() == f"{t.fp[g]:,.0f}"  # whole people without weights
+    # nobody flagged: FDR undefined, with its reason
+    high = run_transport(compas, TransportSettings(reference="Caucasian", threshold=11))
+    fdr = berk_table(high.tables_before, 0, compas).row_dicts()[2]["flagged"].value
+    assert isinstance(fdr, Undefined)
+    assert fdr.reason == high.tables_before.undefined_reason("fdr", compas.group_names[0])
+    # a threshold between decile scores keeps its decimals; one on them reads whole
+    assert compas.score_decimals == 0
+    assert threshold_text(4.4185, compas) == "4.4185" and threshold_text(4.0, compas) == "4"
+    fres = run_feature_transport(compas, FeatureSettings(features=("age", "priors_count"),
+                                                         reference="Caucasian", rounds=1,
+                                                         batch_size=400))
+    g = 0
+    m = compas.group == g
+    mean_t, sd_t, corr_t = weighted_stats(fres.transported[m], compas.weight[m])
+    summary = feature_summary_table(fres, compas, [g]).row_dicts()
+    assert [r["feature"] for r in summary] == ["age", "priors_count"]
+    assert summary[1]["tran_mean"] == mean_t[1] and summary[0]["tran_sd"] == sd_t[0]
+    blocks = correlation_blocks(fres, compas, [g])
+    assert [b[0] for b in blocks] == ["Caucasian (reference)", "African-American original",
+                                      "African-American transported"]
+    matrix = correlation_table(fres, compas, blocks[2]).row_dicts()
+    assert matrix[0]["c1"].value == corr_t[0, 1]
+    assert "age and priors_count" in matrix[0]["c1"].tip
+    # every group but the reference in the workbook's summary
+    assert len(feature_summary_table(fres, compas).row_dicts()) == 2 * (compas.n_groups - 1)
