@@ -17,7 +17,8 @@ import numpy as np
 
 from ..metrics.fairness import DEFINITIONS, reference_comparison
 from ..metrics.intervals import PROPORTIONS
-from ..metrics.rates import RATES, undefined_reason
+from ..metrics.ranking import group_auc, overall_auc, xauc_matrix
+from ..metrics.rates import RATES, compute_rates, undefined_reason
 from ..present.formats import (format_count, format_interval, format_ratio, format_score,
                                format_value, is_missing)
 from ..present.table import Cell, Column, Table
@@ -79,6 +80,7 @@ FAIRNESS_NOTES = {
             "out of this measure (hover for the reasons)",
 }
 GOOD_AT, FAIR_AT = 0.8, 0.6  # balance bands: blue, orange, vermillion below
+GRID_POINTS = 400  # thresholds in the metric-versus-threshold curves
 
 
 def metric_label(key: str) -> str:
@@ -527,3 +529,48 @@ def threshold_texts(thresholds, j: int, *, group_names, group_specific: bool,
                f"{'at or above' if sign == '≥' else 'at or below'} {float(t[j])!r}")
         items = [f"#{i + 1} = {s(t[i])}" for i in range(t.shape[-1])]
     return label, tip, items
+
+
+# ---------------------------------------------------------------------------- computed once
+def compute_ranking(data, scores, *, job=None):
+    """AUC per group, the cross-AUC matrix and the overall AUC (worker function)."""
+    if job is not None:
+        job.progress(0.05, "AUC per group")
+    auc = group_auc(scores)
+    if job is not None:
+        job.progress(0.3, "Cross-AUC between groups")
+    xm = xauc_matrix(scores)
+    if job is not None:
+        job.progress(0.6, "Overall AUC")
+    overall = overall_auc(data.oriented, data.label, data.weight)
+    return auc, xm, overall
+
+
+def metric_grid(data, scores, points: int = GRID_POINTS):
+    """Every metric of each group on ``points`` thresholds across the scores' range, from one
+    vectorised counts call: (thresholds, {metric: (G, points)}, (low, high))."""
+    lo, hi = float(np.min(data.score)), float(np.max(data.score))
+    if hi <= lo:
+        hi = lo + 1.0
+    x = np.linspace(lo, hi, points)
+    c = scores.counts(data.to_oriented(x), shared=True)
+    rates = compute_rates(c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        size = scores.weight_total[:, None]
+        rates["fp_group_size"] = np.where(size > 0, c.fp / size, np.nan)
+        rates["fn_group_size"] = np.where(size > 0, c.fn / size, np.nan)
+    return x, rates, (lo, hi)
+
+
+def scenario_of(data, thresholds, group_specific: bool) -> tuple[str, dict, str]:
+    """The thresholds in force as a Decision-table scenario: (kind, parameters, a default
+    name)."""
+    t = np.asarray(thresholds, dtype=float)
+    if group_specific:
+        t = np.sort(t.reshape(data.n_groups, -1), axis=1)
+        return ("group_thresholds", {"values": {n: [float(v) for v in t[g]]
+                                                for g, n in enumerate(data.group_names)}},
+                "Audit: per group")
+    t = np.sort(np.ravel(t))
+    name = "Audit: " + ", ".join(format_score(v, data.score_decimals) for v in t[:4])
+    return "thresholds", {"values": [float(v) for v in t]}, name + (" …" if t.size > 4 else "")

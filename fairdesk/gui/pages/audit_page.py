@@ -16,71 +16,48 @@ histograms do not depend on the threshold and are computed once per data change.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
-                               QSplitter, QStyledItemDelegate, QTabWidget, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QPushButton, QSpinBox,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ...audit import AuditResult, run_audit
 from ...bootstrap import BootstrapResult, bootstrap_audit
 from ...errors import FairDeskError
 from ...metrics.fairness import DEFINITIONS, Reliability
-from ...metrics.rates import compute_rates
-from ...metrics.ranking import group_auc, overall_auc, roc_curve, xauc_matrix
-from ...present.formats import format_count, format_score
+from ...metrics.ranking import roc_curve
+from ...present.formats import format_count
 from ...reports.audit_tables import (COMPARED_RATES, COUNT_TIPS, FOCUS, GROUP_TABLE_KEYS,
-                                     XAUC_TIP, auc_table, fairness_table, group_specs,
-                                     group_table, group_value, groups_note, reference_note,
-                                     reference_table, threshold_texts, xauc_table)
-from ..palette import group_color, swatch_icon
+                                     XAUC_TIP, auc_table, compute_ranking, fairness_table,
+                                     group_specs, group_table, group_value, groups_note,
+                                     metric_grid, reference_note, reference_table, scenario_of,
+                                     threshold_texts, xauc_table)
 from ..table_model import ResultTable
-from .audit_plots import AuditPlots, BalanceDelegate
+from .audit_plots import AuditPlots, FairnessTable, GroupTable, fill_group_combo
 from .base import Page, note_label
 
 __all__ = ["AuditPage", "GROUP_TABLE_KEYS", "compute_ranking"]
 
-log = logging.getLogger("fairdesk.gui.audit")
-
-GRID_POINTS = 400  # thresholds in the metric-versus-threshold curves
 SYNC_RANKING_ROWS = 300_000  # above this, AUC and cross-AUC are computed in the worker
-FAIR_WIDTHS = {"measure": 150, "value": 58, "interval": 112, "boot": 120, "balance": 84}
 COMPUTING = ("computing…", "AUC and cross-AUC are being computed (see the status bar)")
 NOT_COMPUTED = ("not computed", "The AUC computation was cancelled; use “Compute AUC and "
                 "cross-AUC” on the AUC tab")
 
 
-def compute_ranking(data, scores, *, job=None):
-    """AUC per group, the cross-AUC matrix and the overall AUC (worker function)."""
-    if job is not None:
-        job.progress(0.05, "AUC per group")
-    auc = group_auc(scores)
-    if job is not None:
-        job.progress(0.3, "Cross-AUC between groups")
-    xm = xauc_matrix(scores)
-    if job is not None:
-        job.progress(0.6, "Overall AUC")
-    overall = overall_auc(data.oriented, data.label, data.weight)
-    return auc, xm, overall
+def _tip(widget, tip: str):
+    widget.setToolTip(tip)
+    return widget
 
 
-def metric_grid(data, scores, points: int = GRID_POINTS):
-    """Every metric of each group on ``points`` thresholds across the scores' range, from one
-    vectorised counts call: (thresholds, {metric: (G, points)}, (low, high))."""
-    lo, hi = float(np.min(data.score)), float(np.max(data.score))
-    if hi <= lo:
-        hi = lo + 1.0
-    x = np.linspace(lo, hi, points)
-    c = scores.counts(data.to_oriented(x), shared=True)
-    rates = compute_rates(c)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        size = scores.weight_total[:, None]
-        rates["fp_group_size"] = np.where(size > 0, c.fp / size, np.nan)
-        rates["fn_group_size"] = np.where(size > 0, c.fn / size, np.nan)
-    return x, rates, (lo, hi)
+def _box(row: QHBoxLayout, stretch: int, title: str, tip: str, kind=QHBoxLayout):
+    """A titled box added to the page's top row; returns its layout."""
+    box = _tip(QGroupBox(title), tip)
+    row.addWidget(box, stretch)
+    lay = kind(box)
+    lay.setContentsMargins(6, 2, 6, 4)
+    return lay
 
 
 class AuditPage(Page):
@@ -125,78 +102,55 @@ class AuditPage(Page):
         lay.addLayout(top)
 
         # threshold
-        thr_box = QGroupBox("Threshold")
-        thr_box.setToolTip("The decision rule being audited. Change it on the Tiers page, or "
-                           "drag the line in the “Metric vs threshold” plot.")
-        tl = QHBoxLayout(thr_box)
-        tl.setContentsMargins(6, 2, 6, 4)
-        self.thr_combo = QComboBox()
+        tl = _box(top, 2, "Threshold", "The decision rule being audited. Change it on the Tiers "
+                  "page, or drag the line in the “Metric vs threshold” plot.")
+        self.thr_combo = _tip(QComboBox(), "Several thresholds define tiers: choose which "
+                              "threshold's flag/no-flag confusion the tables show and the line "
+                              "moves")
         self.thr_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.thr_combo.setMinimumContentsLength(10)
-        self.thr_combo.setToolTip("Several thresholds define tiers: choose which threshold's "
-                                  "flag/no-flag confusion the tables show and the line moves")
-        self.thr_combo.currentIndexChanged.connect(self._on_threshold_index)
+        self.thr_combo.currentIndexChanged.connect(lambda _i: self._refresh())
         self.thr_label = QLabel()
         self.thr_label.setMinimumWidth(170)
         tl.addWidget(self.thr_combo)
         tl.addWidget(self.thr_label, 1)
-        top.addWidget(thr_box, 2)
-
         # reference group
-        ref_box = QGroupBox("Reference group")
-        ref_box.setToolTip("Differences and ratios in the “vs reference” table compare every "
-                           "group with this one")
-        rl = QHBoxLayout(ref_box)
-        rl.setContentsMargins(6, 2, 6, 4)
-        self.ref_combo = QComboBox()
-        self.ref_combo.setToolTip("The group the others are compared with (difference = group − "
-                                  "reference, ratio = group ÷ reference)")
+        rl = _box(top, 1, "Reference group", "Differences and ratios in the “vs reference” table "
+                  "compare every group with this one")
+        self.ref_combo = _tip(QComboBox(), "The group the others are compared with (difference "
+                              "= group − reference, ratio = group ÷ reference)")
         self.ref_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.ref_combo.setMinimumContentsLength(15)
-        self.ref_combo.currentIndexChanged.connect(self._on_reference_changed)
+        self.ref_combo.currentIndexChanged.connect(lambda _i: self._refresh())
         rl.addWidget(self.ref_combo)
-        top.addWidget(ref_box, 1)
-
         # bootstrap
-        boot = QGroupBox("Bootstrap uncertainty")
-        boot.setToolTip("Resample the rows with replacement B times and report the mean ± "
-                        "standard deviation of every measure")
-        bl = QGridLayout(boot)
-        bl.setContentsMargins(6, 2, 6, 4)
+        bl = _box(top, 4, "Bootstrap uncertainty", "Resample the rows with replacement B times "
+                  "and report the mean ± standard deviation of every measure", QGridLayout)
         bl.setHorizontalSpacing(6)
         bl.setVerticalSpacing(2)
-        self.boot_b = QSpinBox()
+        self.boot_b = _tip(QSpinBox(), "Number of bootstrap resamples B (200 is usually enough "
+                           "for a standard deviation; more takes longer)")
         self.boot_b.setRange(2, 100_000)
         self.boot_b.setValue(200)
         self.boot_b.setSingleStep(100)
         self.boot_b.setGroupSeparatorShown(True)
-        self.boot_b.setToolTip("Number of bootstrap resamples B (200 is usually enough for a "
-                               "standard deviation; more takes longer)")
-        self.boot_seed = QSpinBox()
+        self.boot_seed = _tip(QSpinBox(), "Random seed: the same seed, data and thresholds give "
+                              "the same results. It is saved in the project and the workbook.")
         self.boot_seed.setRange(0, 2_147_483_647)
         self.boot_seed.setValue(self.state.seed("bootstrap"))
-        self.boot_seed.setToolTip("Random seed: the same seed, data and thresholds give the same "
-                                  "results. It is saved in the project and the workbook.")
-        self.boot_run = QPushButton("Run bootstrap")
+        self.boot_run = _tip(QPushButton("Run bootstrap"), "Run the bootstrap at the current "
+                             "thresholds (Ctrl+B). Progress and Cancel are in the status bar.")
         self.boot_run.setShortcut(QKeySequence("Ctrl+B"))
-        self.boot_run.setToolTip("Run the bootstrap at the current thresholds (Ctrl+B). Progress "
-                                 "and Cancel are in the status bar.")
         self.boot_run.clicked.connect(self.run_bootstrap)
-        self.boot_show = QCheckBox("Show mean ± SD")
-        self.boot_show.setToolTip("Show the bootstrap mean ± standard deviation next to each value")
+        self.boot_show = _tip(QCheckBox("Show mean ± SD"), "Show the bootstrap mean ± standard "
+                              "deviation next to each value")
         self.boot_show.setEnabled(False)
         self.boot_show.toggled.connect(lambda _on: self._refresh())
-        self.boot_note = QLabel("Not run yet.")
-        self.boot_note.setStyleSheet("color: #404040;")
-        self.boot_note.setWordWrap(True)
-        bl.addWidget(QLabel("Resamples"), 0, 0)
-        bl.addWidget(self.boot_b, 0, 1)
-        bl.addWidget(QLabel("Seed"), 0, 2)
-        bl.addWidget(self.boot_seed, 0, 3)
-        bl.addWidget(self.boot_run, 0, 4)
-        bl.addWidget(self.boot_show, 0, 5)
+        self.boot_note = note_label("Not run yet.")
+        for c, w in enumerate((QLabel("Resamples"), self.boot_b, QLabel("Seed"), self.boot_seed,
+                               self.boot_run, self.boot_show)):
+            bl.addWidget(w, 0, c)
         bl.addWidget(self.boot_note, 1, 0, 1, 6)
-        top.addWidget(boot, 4)
 
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.setChildrenCollapsible(False)
@@ -218,97 +172,81 @@ class AuditPage(Page):
         self._build_tables()
         self._build_plots()
 
-    def _build_tables(self) -> None:
-        # per group
+    def _tab(self, title: str, tip: str) -> QVBoxLayout:
         w = QWidget()
         v = QVBoxLayout(w)
         v.setContentsMargins(2, 4, 2, 2)
-        self.group_table = ResultTable("Rates by group", "Rates and confusion counts per group "
+        self.table_tabs.setTabToolTip(self.table_tabs.addTab(w, title), tip)
+        return v
+
+    def _check(self, text: str, tip: str, on: bool, slot) -> QCheckBox:
+        box = _tip(QCheckBox(text), tip)
+        box.setChecked(on)
+        box.toggled.connect(slot)
+        return box
+
+    def _build_tables(self) -> None:
+        # per group
+        v = self._tab("By group", "Rates and confusion counts per group")
+        self.group_table = GroupTable("Rates by group", "Rates and confusion counts per group "
                                        "at the selected threshold; hover a title for its "
                                        "definition")
         v.addWidget(self.group_table, 1)
         row = QHBoxLayout()
+        v.addLayout(row)
         row.addWidget(note_label("Counts are weighted. “undefined” means 0/0: hover it to see "
                                  "why. Hover a title for its definition."), 1)
-        self.orientation = QCheckBox("Groups as columns")
-        self.orientation.setChecked(True)
-        self.orientation.setToolTip("Show the groups side by side (columns) or one per row")
-        self.orientation.toggled.connect(lambda _on: self._refresh())
-        self.ci_show = QCheckBox("95 % intervals")
-        self.ci_show.setChecked(True)
-        self.ci_show.setToolTip("Show each rate's 95 % interval: exact binomial (Clopper–Pearson) "
-                                "from the counts; FN/FP and FP/FN from the bootstrap when it has run")
-        self.ci_show.toggled.connect(lambda _on: self._refresh())
+        self.ci_show = self._check("95 % intervals", "Show each rate's 95 % interval: exact "
+                                   "binomial (Clopper–Pearson) from the counts; FN/FP and FP/FN "
+                                   "from the bootstrap when it has run", True,
+                                   lambda _on: self._refresh())
+        self.orientation = self._check("Groups as columns", "Show the groups side by side "
+                                       "(columns) or one per row", True,
+                                       lambda _on: self._refresh())
         row.addWidget(self.ci_show, 0, Qt.AlignTop)
         row.addWidget(self.orientation, 0, Qt.AlignTop)
-        v.addLayout(row)
-        self.table_tabs.addTab(w, "By group")
-        self.table_tabs.setTabToolTip(0, "Rates and confusion counts per group")
-
         # fairness: value rows with the measure's meaning spanning the row below
-        w = QWidget()
-        v = QVBoxLayout(w)
-        v.setContentsMargins(2, 4, 2, 2)
-        self.fair_table = ResultTable(
-            "Fairness measures", "The nine fairness definitions, each measured as the smallest "
-            "ratio (smaller ÷ larger) between any two groups of the rate(s) it asks to be "
-            "equal: 1 = balanced", sortable=False)
-        self.fair_table.setWordWrap(True)
-        self.fair_table.setTextElideMode(Qt.ElideRight)
-        self.fair_table.setAlternatingRowColors(False)
-        self.fair_table.setShowGrid(False)
-        self.fair_table.horizontalHeader().setMinimumSectionSize(40)
-        self.fair_table.horizontalHeader().sectionResized.connect(lambda *_: self._fit_fair_rows())
-        self._balance_delegate = BalanceDelegate(self.fair_table)
-        self._plain_delegate = QStyledItemDelegate(self.fair_table)
+        v = self._tab("Fairness", "The nine fairness measures with an explanation each")
         row = QHBoxLayout()
+        v.addLayout(row)
         self.fair_groups_note = note_label("")
         row.addWidget(self.fair_groups_note, 1)
-        self.all_groups_check = QCheckBox("Compare all groups")
-        self.all_groups_check.setToolTip(
-            "Off (default): each measure compares only groups with at least the minimum group size "
-            "(Data page) and at least 10 people in the denominator of each rate it uses; the groups "
-            "left out are named. On: every group whose rate is defined is compared.")
-        self.all_groups_check.toggled.connect(self._on_all_groups)
+        self.all_groups_check = self._check(
+            "Compare all groups", "Off (default): each measure compares only groups with at "
+            "least the minimum group size (Data page) and at least 10 people in the denominator "
+            "of each rate it uses; the groups left out are named. On: every group whose rate is "
+            "defined is compared.", False, self._on_all_groups)
         row.addWidget(self.all_groups_check, 0, Qt.AlignTop)
-        v.addLayout(row)
+        self.fair_table = FairnessTable(
+            "Fairness measures", "The nine fairness definitions, each measured as the smallest "
+            "ratio (smaller ÷ larger) between any two groups of the rate(s) it asks to be "
+            "equal: 1 = balanced")
         v.addWidget(self.fair_table, 1)
         v.addWidget(note_label(
             "Value = smallest ratio between two groups (1 = equal). Bar: blue ≥ 0.8, orange "
             "0.6–0.8, vermillion < 0.6; the tick marks 0.8, the “four-fifths” rule of thumb "
             "(not a legal test). The definitions conflict: when base rates differ, not all can "
             "be met at once."))
-        self.table_tabs.addTab(w, "Fairness")
-        self.table_tabs.setTabToolTip(1, "The nine fairness measures with an explanation each")
-
         # reference comparison
-        w = QWidget()
-        v = QVBoxLayout(w)
-        v.setContentsMargins(2, 4, 2, 2)
-        self.ref_table = ResultTable("Compared with the reference group", "Each rate of each "
-                                     "group compared with the reference group")
+        v = self._tab("vs reference", "Difference (group − reference) and ratio (group ÷ "
+                                      "reference) of every rate")
         row = QHBoxLayout()
+        v.addLayout(row)
         row.addWidget(QLabel("Show"))
-        self.ref_show = QComboBox()
-        self.ref_show.addItem("differences and ratios", ("diff", "ratio"))
-        self.ref_show.addItem("differences only", ("diff",))
-        self.ref_show.addItem("ratios only", ("ratio",))
-        self.ref_show.setToolTip("Which comparisons with the reference group to show")
+        self.ref_show = _tip(QComboBox(), "Which comparisons with the reference group to show")
+        for text, show in (("differences and ratios", ("diff", "ratio")),
+                           ("differences only", ("diff",)), ("ratios only", ("ratio",))):
+            self.ref_show.addItem(text, show)
         self.ref_show.currentIndexChanged.connect(lambda _i: self._refresh())
         row.addWidget(self.ref_show)
         row.addStretch(1)
-        v.addLayout(row)
+        self.ref_table = ResultTable("Compared with the reference group", "Each rate of each "
+                                     "group compared with the reference group")
         v.addWidget(self.ref_table, 1)
         self.ref_note = note_label("")
         v.addWidget(self.ref_note)
-        self.table_tabs.addTab(w, "vs reference")
-        self.table_tabs.setTabToolTip(2, "Difference (group − reference) and ratio (group ÷ "
-                                         "reference) of every rate")
-
         # AUC and cross-AUC
-        w = QWidget()
-        v = QVBoxLayout(w)
-        v.setContentsMargins(2, 4, 2, 2)
+        v = self._tab("AUC && cross-AUC", "Ranking quality within and across groups")
         v.addWidget(note_label("<b>AUC per group</b> — how well the score ranks people with the "
                                "outcome above people without it, within each group (0.5 = "
                                "chance, 1 = perfect). It does not depend on the threshold."))
@@ -319,14 +257,12 @@ class AuditPage(Page):
                                "is each group's AUC. Hover for details."))
         self.xauc_table = ResultTable("Cross-AUC", XAUC_TIP)
         v.addWidget(self.xauc_table)
-        self.ranking_retry = QPushButton("Compute AUC and cross-AUC")
-        self.ranking_retry.setToolTip("The AUC computation was cancelled: run it again")
+        self.ranking_retry = _tip(QPushButton("Compute AUC and cross-AUC"),
+                                  "The AUC computation was cancelled: run it again")
         self.ranking_retry.clicked.connect(lambda: self._start_ranking(force_async=True))
         self.ranking_retry.hide()
         v.addWidget(self.ranking_retry, 0, Qt.AlignLeft)
         v.addStretch(1)
-        self.table_tabs.addTab(w, "AUC && cross-AUC")
-        self.table_tabs.setTabToolTip(3, "Ranking quality within and across groups")
 
     def _build_plots(self) -> None:
         p = self.plots
@@ -394,14 +330,7 @@ class AuditPage(Page):
         if "bootstrap" in self.state.seeds:
             self.boot_seed.setValue(int(self.state.seeds["bootstrap"]))
         for combo in (self.ref_combo, self.line_group_combo):
-            old = combo.currentText()
-            combo.blockSignals(True)
-            combo.clear()
-            for g, name in enumerate(self._group_names()):
-                combo.addItem(swatch_icon(group_color(g)), name)
-            i = combo.findText(old)
-            combo.setCurrentIndex(i if i >= 0 else 0)
-            combo.blockSignals(False)
+            fill_group_combo(combo, data.group_names)
         self._compute_static()
         self._live = None
         self._on_thresholds_changed()
@@ -426,13 +355,6 @@ class AuditPage(Page):
         self.line_group_label.setVisible(gs)
         self.line_group_combo.setVisible(gs)
         self._refresh()
-
-    def _on_threshold_index(self, _i: int) -> None:
-        self._refresh()
-
-    def _on_reference_changed(self, _i: int) -> None:
-        if self.result is not None:
-            self._refresh()
 
     # ----------------------------------------------------------------- static parts
     def _compute_static(self) -> None:
@@ -470,9 +392,7 @@ class AuditPage(Page):
         self._refresh()
 
     def _ranking_failed(self, message: str, details: str) -> None:
-        self._ranking_job = None
-        self._ranking_pending = None
-        self.ranking_retry.show()
+        self._ranking_cancelled()
         self.worker.failed.emit(message, details)
 
     def _ranking_cancelled(self) -> None:
@@ -499,7 +419,7 @@ class AuditPage(Page):
             return
         self.plots.draw_metric(self.state.data.group_names, self._grid_x,
                                self._grid_rates[self.metric], self.metric, self._score_range)
-        self._update_metric_points()
+        self._update_plot_markers(metric_only=True)
 
     # ---------------------------------------------------------------- dynamic parts
     def _audit_live(self):
@@ -554,65 +474,20 @@ class AuditPage(Page):
         res, j, data = self.result, self.threshold_index, self.state.data
         boot = self.bootstrap if self._boot_visible() else None
         self._group_cols = group_specs(self.ci_show.isChecked(), boot is not None)
-        gt = self.group_table
-        hh = gt.horizontalHeader()
-        hh.setMinimumSectionSize(40)  # the columns fit their text first
-        gt.set_table(group_table(res, j, across=self.groups_as_columns,
-                                 show_ci=self.ci_show.isChecked(), bootstrap=boot,
-                                 people_decimals=data.people_decimals, pending=self._pending()))
-        if self.groups_as_columns:  # groups share the width, never narrower than their text
-            hh.setMinimumSectionSize(min(max(hh.sectionSize(c) for c in
-                                             range(1, gt.source.columnCount())), 170))
-            hh.setSectionResizeMode(QHeaderView.Stretch)
-            hh.setSectionResizeMode(0, QHeaderView.ResizeToContents)
-        self._fill_fairness_table(boot)
+        self.group_table.set_table(group_table(
+            res, j, across=self.groups_as_columns, show_ci=self.ci_show.isChecked(),
+            bootstrap=boot, people_decimals=data.people_decimals, pending=self._pending()))
+        self.fair_table.set_table(fairness_table(res, j, bootstrap=boot,
+                                                 highlight=FOCUS.get(self._focus)))
+        note, tip = groups_note(res, j)
+        self.fair_groups_note.setText(note)
+        self.fair_groups_note.setToolTip(tip)
         show = self.ref_show.currentData() or ("diff", "ratio")
         self.ref_table.set_table(reference_table(
             res, j, self.reference_index, show,
             highlight=self._focus if self._focus in COMPARED_RATES else None))
         self.ref_note.setText(reference_note(res.group_names[self.reference_index]))
         self._fill_auc_tables()
-
-    def _fill_fairness_table(self, boot) -> None:
-        ft = self.fair_table
-        table = fairness_table(self.result, self.threshold_index, bootstrap=boot,
-                               highlight=FOCUS.get(self._focus))
-        ft.set_table(table)
-        ft.clearSpans()
-        keys = [c.key for c in table.columns]
-        for r, row in enumerate(table.row_dicts()):
-            if row["row_kind"] == "meaning":
-                ft.setSpan(r, 0, 1, len(keys))
-        fh = ft.horizontalHeader()
-        for c, key in enumerate(keys):
-            ft.setItemDelegateForColumn(c, self._balance_delegate if key == "balance"
-                                        else self._plain_delegate)
-            if key in FAIR_WIDTHS:
-                fh.setSectionResizeMode(c, QHeaderView.Fixed)
-                ft.setColumnWidth(c, FAIR_WIDTHS[key])
-        fh.setSectionResizeMode(keys.index("pair"), QHeaderView.Stretch)
-        self._fit_fair_rows()
-        text, tip = groups_note(self.result, self.threshold_index)
-        self.fair_groups_note.setText(text)
-        self.fair_groups_note.setToolTip(tip)
-
-    def _fit_fair_rows(self) -> None:
-        """Value rows fit their text; explanation rows are measured on the full width they
-        span (Qt would measure them on the first column only)."""
-        ft = self.fair_table
-        if ft.table is None:
-            return
-        width = max(ft.viewport().width() - 10, 100)
-        fm = QFontMetrics(ft.font())
-        for r, row in enumerate(ft.table.row_dicts()):
-            if row["row_kind"] == "meaning":
-                text = ft.source.text(r, 0)
-                rect = fm.boundingRect(0, 0, width, 10_000, int(Qt.TextWordWrap), text)
-                ft.setRowHeight(r, rect.height() + 8)
-            else:
-                ft.resizeRowToContents(r)
-                if ft.rowHeight(r) < 28:
-                    ft.setRowHeight(r, 28)
 
     def _fill_auc_tables(self) -> None:
         res = self.result
@@ -645,13 +520,13 @@ class AuditPage(Page):
         self.plots.sync_lines(self._live, self.threshold_index, bool(self.state.group_specific),
                               self._line_group(), self._score_range)
 
-    def _update_plot_markers(self) -> None:
-        if self.result is not None and self._live is not None:
-            self.plots.update_markers(self.result, self.threshold_index, self._metric_points())
-
-    def _update_metric_points(self) -> None:
-        if self.result is not None and self._live is not None:
+    def _update_plot_markers(self, metric_only: bool = False) -> None:
+        if self.result is None or self._live is None:
+            return
+        if metric_only:
             self.plots.set_metric_points(self._metric_points())
+        else:
+            self.plots.update_markers(self.result, self.threshold_index, self._metric_points())
 
     def _metric_points(self) -> list:
         res, key, j = self.result, self.metric, self.threshold_index
@@ -728,23 +603,20 @@ class AuditPage(Page):
         self.bootstrap, self._boot_meta = result, meta
         self.boot_show.setEnabled(True)
         self.boot_note.setText(f"{format_count(result.resamples)} resamples, seed {result.seed}: "
-                               "mean ± SD "
-                               "shown next to the values.")
+                               "mean ± SD shown next to the values.")
         self.boot_show.blockSignals(True)
         self.boot_show.setChecked(True)
         self.boot_show.blockSignals(False)
         self._refresh()
 
     def _boot_failed(self, message: str, details: str) -> None:
-        self._boot_pending = self._boot_job = None
-        self.boot_run.setEnabled(True)
-        self.boot_note.setText("The bootstrap failed; see the message.")
+        self._boot_cancelled("The bootstrap failed; see the message.")
         self.worker.failed.emit(message, details)
 
-    def _boot_cancelled(self) -> None:
+    def _boot_cancelled(self, note: str = "Bootstrap cancelled: no results.") -> None:
         self._boot_pending = self._boot_job = None
         self.boot_run.setEnabled(True)
-        self.boot_note.setText("Bootstrap cancelled: no results.")
+        self.boot_note.setText(note)
 
     def _clear_bootstrap(self, note: str) -> None:
         self.bootstrap = None
@@ -772,18 +644,8 @@ class AuditPage(Page):
         data = self.state.data
         if data is None:
             return None
-        t = np.asarray(self.state.thresholds, dtype=float)
-        if self.state.group_specific:
-            t = np.sort(t.reshape(data.n_groups, -1), axis=1)
-            kind = "group_thresholds"
-            params = {"values": {n: [float(v) for v in t[g]]
-                                 for g, n in enumerate(data.group_names)}}
-            default = "Audit: per group"
-        else:
-            t = np.sort(np.ravel(t))
-            kind, params = "thresholds", {"values": [float(v) for v in t]}
-            default = "Audit: " + ", ".join(format_score(v, data.score_decimals) for v in t[:4]) \
-                + (" …" if t.size > 4 else "")
+        kind, params, default = scenario_of(data, self.state.thresholds,
+                                            bool(self.state.group_specific))
         name, ok = QInputDialog.getText(self, "Add as scenario", "Name of the scenario:",
                                         QLineEdit.Normal, default)
         name = " ".join(str(name).split())
@@ -828,46 +690,38 @@ class AuditPage(Page):
                 return view.proxy.mapFromSource(view.source.index(r, 0)).row()
         return None
 
+    def _setting_widgets(self) -> dict:
+        return {"bootstrap_resamples": self.boot_b, "bootstrap_seed": self.boot_seed,
+                "threshold_index": self.thr_combo, "plot_tab": self.plot_tabs,
+                "table_tab": self.table_tabs, "show_bootstrap": self.boot_show,
+                "all_groups": self.all_groups_check, "show_intervals": self.ci_show}
+
     def settings(self) -> dict:
         names = self._group_names()
-        ref = names[self.reference_index] if names else None
-        return {"metric": self.metric, "reference_group": ref,
-                "bootstrap_resamples": int(self.boot_b.value()),
-                "bootstrap_seed": int(self.boot_seed.value()),
-                "threshold_index": self.threshold_index,
-                "plot_tab": self.plot_tabs.currentIndex(),
-                "table_tab": self.table_tabs.currentIndex(),
-                "show_bootstrap": bool(self.boot_show.isChecked()),
-                "all_groups": bool(self.all_groups_check.isChecked()),
-                "show_intervals": bool(self.ci_show.isChecked())}
+        out = {"metric": self.metric,
+               "reference_group": names[self.reference_index] if names else None}
+        for key, w in self._setting_widgets().items():
+            out[key] = (bool(w.isChecked()) if isinstance(w, QCheckBox) else
+                        int(w.value()) if isinstance(w, QSpinBox) else max(w.currentIndex(), 0))
+        return out
 
     def apply_settings(self, settings: dict) -> None:
         s = settings or {}
-        if "metric" in s:
-            i = self.metric_combo.findData(s["metric"])
-            if i >= 0:
-                self.metric_combo.setCurrentIndex(i)
-        if s.get("reference_group") is not None:
-            i = self.ref_combo.findText(str(s["reference_group"]))
-            if i >= 0:
-                self.ref_combo.setCurrentIndex(i)
-        if "bootstrap_resamples" in s:
-            self.boot_b.setValue(int(s["bootstrap_resamples"]))
-        if "bootstrap_seed" in s:
-            self.boot_seed.setValue(int(s["bootstrap_seed"]))
-        if "threshold_index" in s and self.thr_combo.count():
-            self.thr_combo.setCurrentIndex(min(int(s["threshold_index"]),
-                                               self.thr_combo.count() - 1))
-        if "plot_tab" in s:
-            self.plot_tabs.setCurrentIndex(int(s["plot_tab"]))
-        if "table_tab" in s:
-            self.table_tabs.setCurrentIndex(int(s["table_tab"]))
-        if "show_bootstrap" in s:
-            self.boot_show.setChecked(bool(s["show_bootstrap"]))
-        if "all_groups" in s:
-            self.all_groups_check.setChecked(bool(s["all_groups"]))
-        if "show_intervals" in s:
-            self.ci_show.setChecked(bool(s["show_intervals"]))
+        i = self.metric_combo.findData(s.get("metric"))
+        if i >= 0:
+            self.metric_combo.setCurrentIndex(i)
+        i = self.ref_combo.findText(str(s.get("reference_group")))
+        if s.get("reference_group") is not None and i >= 0:
+            self.ref_combo.setCurrentIndex(i)
+        for key, w in self._setting_widgets().items():
+            if key not in s:
+                continue
+            if isinstance(w, QCheckBox):
+                w.setChecked(bool(s[key]))
+            elif isinstance(w, QSpinBox):
+                w.setValue(int(s[key]))
+            elif w.count():
+                w.setCurrentIndex(min(int(s[key]), w.count() - 1))
 
     def export_settings(self) -> dict:
         names = self._group_names()

@@ -11,23 +11,24 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QLabel, QStyle, QStyledItemDelegate,
-                               QStyleOptionViewItem, QTabWidget)
+from PySide6.QtGui import QColor, QFontMetrics, QPainter
+from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QHeaderView, QLabel, QStyle,
+                               QStyledItemDelegate, QStyleOptionViewItem, QTabWidget)
 
 from ...metrics.rates import RATES
 from ...present.formats import format_count, format_fixed, is_missing
 from ...reports.audit_tables import (DERIVED, FAIR_AT, GOOD_AT, RATIO_KEYS, SHORT, metric_label,
                                      metric_tip)
-from ..palette import group_color
+from ..palette import group_color, swatch_icon
 from ..plot_parts import ThresholdLine
 from ..plots import PlotPanel, decimate, group_pen
-from ..table_model import VALUE_ROLE
+from ..table_model import VALUE_ROLE, ResultTable
 
 HIST_BINS = 60  # at most
 # Balance bar colours (Okabe–Ito): blue, orange, vermillion; the bar length carries the value
 # too, so colour is never the only cue.
 GOOD, FAIR, POOR = QColor("#0072B2"), QColor("#E69F00"), QColor("#D55E00")
+FAIR_WIDTHS = {"measure": 150, "value": 58, "interval": 112, "boot": 120, "balance": 84}
 
 
 def cached(item: pg.PlotDataItem) -> pg.PlotDataItem:
@@ -69,6 +70,82 @@ class BalanceDelegate(QStyledItemDelegate):
         x = r.x() + r.width() * GOOD_AT
         painter.drawLine(int(x), int(r.top()) - 3, int(x), int(r.bottom()) + 3)
         painter.restore()
+
+
+def fill_group_combo(combo: QComboBox, names) -> None:
+    """The groups with their colour swatches, keeping the chosen one (silently)."""
+    old = combo.currentText()
+    combo.blockSignals(True)
+    combo.clear()
+    for g, name in enumerate(names):
+        combo.addItem(swatch_icon(group_color(g)), name)
+    i = combo.findText(old)
+    combo.setCurrentIndex(i if i >= 0 else 0)
+    combo.blockSignals(False)
+
+
+class GroupTable(ResultTable):
+    """The rates by group: with the groups as columns they share the width, never narrower
+    than their names or the widest value (a scroll bar beyond)."""
+
+    def set_table(self, table) -> None:
+        head = self.horizontalHeader()
+        head.setMinimumSectionSize(40)  # the columns fit their text first
+        super().set_table(table)
+        if table.label_key == "metric":  # groups as columns
+            head.setMinimumSectionSize(min(max(head.sectionSize(c) for c in
+                                               range(1, self.source.columnCount())), 170))
+            head.setSectionResizeMode(QHeaderView.Stretch)
+            head.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+
+
+class FairnessTable(ResultTable):
+    """The fairness table as the page draws it: the value as a balance bar, each measure's
+    explanation spanning the row below it (so it is not sortable), the pair wrapped."""
+
+    def __init__(self, title: str, tip: str):
+        super().__init__(title, tip, sortable=False)
+        self.setWordWrap(True)
+        self.setTextElideMode(Qt.ElideRight)
+        self.setAlternatingRowColors(False)
+        self.setShowGrid(False)
+        self.horizontalHeader().setMinimumSectionSize(40)
+        self.horizontalHeader().sectionResized.connect(lambda *_: self.fit_rows())
+        self._balance = BalanceDelegate(self)
+        self._plain = QStyledItemDelegate(self)
+
+    def set_table(self, table) -> None:
+        super().set_table(table)
+        self.clearSpans()
+        keys = [c.key for c in table.columns]
+        for r, row in enumerate(table.row_dicts()):
+            if row["row_kind"] == "meaning":
+                self.setSpan(r, 0, 1, len(keys))
+        head = self.horizontalHeader()
+        for c, key in enumerate(keys):
+            self.setItemDelegateForColumn(c, self._balance if key == "balance" else self._plain)
+            if key in FAIR_WIDTHS:
+                head.setSectionResizeMode(c, QHeaderView.Fixed)
+                self.setColumnWidth(c, FAIR_WIDTHS[key])
+        head.setSectionResizeMode(keys.index("pair"), QHeaderView.Stretch)
+        self.fit_rows()
+
+    def fit_rows(self) -> None:
+        """Value rows fit their text; explanation rows are measured on the full width they
+        span (Qt would measure them on the first column only)."""
+        if self.table is None:
+            return
+        width = max(self.viewport().width() - 10, 100)
+        fm = QFontMetrics(self.font())
+        for r, row in enumerate(self.table.row_dicts()):
+            if row["row_kind"] == "meaning":
+                rect = fm.boundingRect(0, 0, width, 10_000, int(Qt.TextWordWrap),
+                                       self.source.text(r, 0))
+                self.setRowHeight(r, rect.height() + 8)
+            else:
+                self.resizeRowToContents(r)
+                if self.rowHeight(r) < 28:
+                    self.setRowHeight(r, 28)
 
 
 class AuditPlots:
