@@ -16,9 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
-                               QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from ...engines.recall_balance import DESCRIPTIONS, RecallResult, RecallSettings, run_recall
 from ...errors import FairDeskError
@@ -26,10 +24,11 @@ from ...present.formats import format_difference, format_people, format_rate, is
 from ...reports.recall_report import detail_table, scenario_matrix
 from ..palette import group_color, swatch_icon
 from ..table_model import ResultTable
+from ..controls import (button, check, combo, message_label, page_header, settings_box,
+                        side_by_side, spin, tabs)
 from .base import Page
 from .recall_plots import RecallPlots
 
-ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
 
 
 def default_k(total_people: float) -> int:
@@ -70,112 +69,74 @@ class RecallPage(Page):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
         outer.setSpacing(4)
-        head = QLabel(f"<b style='font-size:15px'>{self.title}</b>")
-        intro = QLabel("A program can take only K people. To avoid leaving out people with need "
-                       "in some groups more than in others, balance <b>recall</b> — the share of "
-                       "each group's people with the outcome who are on the list — equally or in "
-                       "proportion to prevalence (Rodolfa et al., LA City Attorney).")
-        intro.setWordWrap(True)
-        intro.setStyleSheet("color:#444")
-        outer.addWidget(head)
-        outer.addWidget(intro)
-
+        page_header(outer, self.title,
+                    "A program can take only K people. To avoid leaving out people with need in "
+                    "some groups more than in others, balance <b>recall</b> — the share of each "
+                    "group's people with the outcome who are on the list — equally or in "
+                    "proportion to prevalence (Rodolfa et al., LA City Attorney).")
         controls = QHBoxLayout()
         controls.setSpacing(6)
         outer.addLayout(controls)
 
-        prog = QGroupBox("Program")
-        prog.setToolTip("How many people the program can take, and the group proportional "
-                        "recall is measured against")
-        pl = QGridLayout(prog)
-        pl.setContentsMargins(6, 2, 6, 4)
-        pl.setVerticalSpacing(3)
-        self.target_combo = QComboBox()
-        self.target_combo.addItem("List size K", "k")
-        self.target_combo.addItem("Recall target", "recall")
-        self.target_combo.setToolTip("List size K: the program takes K people (the five "
-                                     "scenarios of the paper).\nRecall target: each group's "
-                                     "list takes the fewest of its top-ranked people whose "
-                                     "recall reaches the target (the same rule as the expanded "
-                                     "scale).")
-        self.k_spin = QSpinBox()
-        self.k_spin.setRange(1, 2_000_000_000)
-        self.k_spin.setValue(150)
-        self.k_spin.setGroupSeparatorShown(True)
-        self.k_spin.setMinimumWidth(96)
-        self.k_spin.setToolTip("K: how many people the program can take (frequency weights count "
-                               "as people). The LA program took 150.")
-        self.recall_spin = QDoubleSpinBox()
-        self.recall_spin.setRange(0.1, 100.0)
-        self.recall_spin.setDecimals(1)
-        self.recall_spin.setSingleStep(5.0)
-        self.recall_spin.setValue(30.0)
-        self.recall_spin.setSuffix(" %")
-        self.recall_spin.setMinimumWidth(96)
-        self.recall_spin.setToolTip("Recall target: the share of each group's people with the "
-                                    "outcome to reach (each group takes the fewest people whose "
-                                    "recall is at least the target)")
-        self.ref_combo = QComboBox()
-        self.ref_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.ref_combo.setMinimumContentsLength(14)
-        self.ref_combo.setToolTip("Reference group for recall proportional to prevalence: each "
-                                  "group's recall target is its prevalence ÷ this group's "
-                                  "prevalence times this group's recall")
+        prog, pl = settings_box("Program", "How many people the program can take, and the group "
+                                           "proportional recall is measured against")
+        self.target_combo = combo(
+            [("List size K", "k"), ("Recall target", "recall")],
+            "List size K: the program takes K people (the five scenarios of the paper).\nRecall "
+            "target: each group's list takes the fewest of its top-ranked people whose recall "
+            "reaches the target (the same rule as the expanded scale).", "Target")
+        self.k_spin = spin(1, 2_000_000_000, 150, "K: how many people the program can take "
+                           "(frequency weights count as people). The LA program took 150.",
+                           "List size K", min_width=96)
+        self.recall_spin = spin(0.1, 100.0, 30.0, "Recall target: the share of each group's "
+                                "people with the outcome to reach (each group takes the fewest "
+                                "people whose recall is at least the target)", "Recall target",
+                                step=5.0, suffix=" %", decimals=1, min_width=96)
+        self.ref_combo = combo([], "Reference group for recall proportional to prevalence: each "
+                               "group's recall target is its prevalence ÷ this group's prevalence "
+                               "times this group's recall", "Reference group", min_chars=14)
         pl.addWidget(QLabel("Target"), 0, 0)
         pl.addWidget(self.target_combo, 0, 1)
         pl.addWidget(self.k_spin, 0, 2)
         pl.addWidget(self.recall_spin, 0, 2)
         pl.addWidget(QLabel("Reference group"), 1, 0)
         pl.addWidget(self.ref_combo, 1, 1, 1, 2)
-        self.small_sets_target = QCheckBox("Small groups may set the target")
-        self.small_sets_target.setToolTip(
+        self.small_sets_target = check(
+            "Small groups may set the target",
             "Off (default): a group below the minimum group size (Data page) does not set the "
             "expanded-scale target (the highest recall in the top K) and cannot be the reference "
-            "group; a note names it. On: it may, with a warning (its recall is noisy).")
-        self.small_sets_target.toggled.connect(self._settings_edited)
+            "group; a note names it. On: it may, with a warning (its recall is noisy).",
+            self._settings_edited)
         pl.addWidget(self.small_sets_target, 2, 0, 1, 3)
         controls.addWidget(prog, 3)
 
-        pol = QGroupBox("Policy to examine")
-        pol.setToolTip("Every scenario is computed; these choose the one shown by group and "
-                       "highlighted in the table and charts")
-        gl = QGridLayout(pol)
-        gl.setContentsMargins(6, 2, 6, 4)
-        gl.setVerticalSpacing(3)
-        self.balance_combo = QComboBox()
-        self.balance_combo.addItem("Equal recall", "equal")
-        self.balance_combo.addItem("Proportional to prevalence", "proportional")
-        self.balance_combo.setToolTip("Equal: every group reaches the same recall.\n"
-                                      "Proportional: each group's recall is its prevalence ratio "
-                                      "(to the reference group) times the reference's recall.")
-        self.scale_combo = QComboBox()
-        self.scale_combo.addItem("Current (K people)", "current")
-        self.scale_combo.addItem("Expanded (top K + more)", "expanded")
-        self.scale_combo.setToolTip("Current: K people in all, shared between the groups.\n"
-                                    "Expanded: keep the top K and add the fewest people needed "
-                                    "for every group to reach its target recall.")
+        pol, gl = settings_box("Policy to examine", "Every scenario is computed; these choose the "
+                                                    "one shown by group and highlighted in the "
+                                                    "table and charts")
+        self.balance_combo = combo(
+            [("Equal recall", "equal"), ("Proportional to prevalence", "proportional")],
+            "Equal: every group reaches the same recall.\nProportional: each group's recall is "
+            "its prevalence ratio (to the reference group) times the reference's recall.",
+            "Balance")
+        self.scale_combo = combo(
+            [("Current (K people)", "current"), ("Expanded (top K + more)", "expanded")],
+            "Current: K people in all, shared between the groups.\nExpanded: keep the top K and "
+            "add the fewest people needed for every group to reach its target recall.", "Scale")
         gl.addWidget(QLabel("Balance"), 0, 0)
         gl.addWidget(self.balance_combo, 0, 1)
         gl.addWidget(QLabel("Scale"), 1, 0)
         gl.addWidget(self.scale_combo, 1, 1)
         controls.addWidget(pol, 3)
 
-        ties = QGroupBox("Ties")
-        ties.setToolTip("People with the same score are ranked in a random order; the seed "
-                        "fixes it, so the same seed always gives the same lists")
-        tl = QGridLayout(ties)
-        tl.setContentsMargins(6, 2, 6, 4)
-        tl.setVerticalSpacing(3)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2_147_483_647)
-        self.seed_spin.setValue(self.state.seed("recall", 0))
-        self.seed_spin.setToolTip("Random seed of the order of tied scores. It is saved in the "
-                                  "project and written on the workbook's About sheet.")
-        self.run_button = QPushButton("Balance")
-        self.run_button.setShortcut(QKeySequence("Ctrl+Return"))
-        self.run_button.setToolTip("Compute every scenario now (Ctrl+Return). The page also "
-                                   "recomputes by itself when you change a setting.")
-        self.run_button.clicked.connect(self.run)
+        ties, tl = settings_box("Ties", "People with the same score are ranked in a random "
+                                        "order; the seed fixes it, so the same seed always gives "
+                                        "the same lists")
+        self.seed_spin = spin(0, 2_147_483_647, self.state.seed("recall", 0),
+                              "Random seed of the order of tied scores. It is saved in the "
+                              "project and written on the workbook's About sheet.", "Seed")
+        self.run_button = button("Balance", "Compute every scenario now (Ctrl+Return). The page "
+                                 "also recomputes by itself when you change a setting.", self.run,
+                                 QKeySequence("Ctrl+Return"))
         tl.addWidget(QLabel("Seed"), 0, 0)
         tl.addWidget(self.seed_spin, 0, 1)
         tl.addWidget(self.run_button, 1, 0, 1, 2)
@@ -187,19 +148,14 @@ class RecallPage(Page):
         self.summary.setToolTip("The policy to examine in a sentence: list size, precision and "
                                 "what it costs against the plain top K")
         outer.addWidget(self.summary)
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.hide()
+        self.error_label = message_label()
         outer.addWidget(self.error_label)
 
         cl = self.add_empty_stack(outer, "Open a data file and map its columns (score, outcome, "
                                          "group) to balance recall.")
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = side_by_side()
         cl.addWidget(self.splitter)
-        self.table_tabs = QTabWidget()
-        self.table_tabs.setDocumentMode(True)
+        self.table_tabs = tabs()
         self.plot_tabs = RecallPlots(self._show_error)
         self.plot_tabs.kReleased.connect(self._k_released)
         # the plots' parts, by the names the page's tests and settings use
@@ -238,20 +194,16 @@ class RecallPage(Page):
         self.scen_note.setStyleSheet("color: #404040;")
         v.addWidget(self.scen_note)
         buttons = QHBoxLayout()
-        self.csv_button = QPushButton("Export lists (CSV)…")
-        self.csv_button.setToolTip("Save who is on each scenario's list (id or spreadsheet row, "
-                                   "group, score, outcome, one 1/0 column per scenario) as CSV. "
-                                   "The Excel workbook (File ▸ Export) holds the same lists and "
-                                   "the scenario table.")
-        self.csv_button.clicked.connect(self._export_csv_dialog)
-        self.xlsx_button = QPushButton("Export workbook…")
-        self.xlsx_button.setToolTip("Write the Excel decision tables of every page, with the "
-                                    "scenario table, the charts' data and the lists of people")
-        self.xlsx_button.clicked.connect(self._export_workbook_dialog)
-        self.scenario_button = QPushButton("Add as scenario")
-        self.scenario_button.setToolTip("Add the list of the policy examined (the highlighted column) "
-                                        "to the Decision table, to compare it with other options")
-        self.scenario_button.clicked.connect(self.add_as_scenario)
+        self.csv_button = button(
+            "Export lists (CSV)…", "Save who is on each scenario's list (id or spreadsheet row, "
+            "group, score, outcome, one 1/0 column per scenario) as CSV. The Excel workbook "
+            "(File ▸ Export) holds the same lists and the scenario table.", self._export_csv_dialog)
+        self.xlsx_button = button(
+            "Export workbook…", "Write the Excel decision tables of every page, with the scenario "
+            "table, the charts' data and the lists of people", self._export_workbook_dialog)
+        self.scenario_button = button(
+            "Add as scenario", "Add the list of the policy examined (the highlighted column) to "
+            "the Decision table, to compare it with other options", self.add_as_scenario)
         buttons.addWidget(self.scenario_button)
         buttons.addStretch(1)
         buttons.addWidget(self.csv_button)

@@ -1,0 +1,119 @@
+"""Settings controls built the same way on every page (Orange's ``gui.spin``/``gui.comboBox``
+habit): one call makes a control with its range, value, tooltip and accessible name, so a
+page's layout code reads as the list of its settings.
+
+Every control gets an accessible name (its label or tooltip's first sentence) for screen
+readers.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox,
+                               QLabel, QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout)
+
+ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
+WARN_STYLE = "QLabel {color:#5a4500; background:#fff4ce; border:1px solid #f0d58c; padding:4px}"
+
+
+def _name(widget, name: str, tip: str) -> None:
+    widget.setToolTip(tip)
+    widget.setAccessibleName(name or tip.split(".")[0][:80])
+    if tip:
+        widget.setAccessibleDescription(tip)
+
+
+def settings_box(title: str, tip: str = "") -> tuple[QGroupBox, QGridLayout]:
+    """A titled group of settings laid out on a compact grid."""
+    box = QGroupBox(title)
+    box.setToolTip(tip)
+    grid = QGridLayout(box)
+    grid.setContentsMargins(6, 2, 6, 4)
+    grid.setVerticalSpacing(3)
+    return box, grid
+
+
+def combo(items, tip: str = "", name: str = "", *, min_chars: int | None = None) -> QComboBox:
+    """A combo of (text, data) items (a plain string is its own data)."""
+    c = QComboBox()
+    for item in items:
+        text, data = (item, item) if isinstance(item, str) else item
+        c.addItem(text, data)
+    if min_chars:
+        c.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        c.setMinimumContentsLength(min_chars)
+    _name(c, name, tip)
+    return c
+
+
+def spin(lo, hi, value, tip: str = "", name: str = "", *, step=None, suffix: str = "",
+         decimals: int | None = None, min_width: int | None = None):
+    """An integer spin box, or a decimal one when ``decimals`` is given."""
+    s = QDoubleSpinBox() if decimals is not None else QSpinBox()
+    if decimals is not None:
+        s.setDecimals(decimals)
+    else:
+        s.setGroupSeparatorShown(True)
+    s.setRange(lo, hi)
+    if step is not None:
+        s.setSingleStep(step)
+    s.setValue(value)
+    if suffix:
+        s.setSuffix(suffix)
+    if min_width:
+        s.setMinimumWidth(min_width)
+    _name(s, name, tip)
+    return s
+
+
+def check(text: str, tip: str = "", slot=None, checked: bool = False) -> QCheckBox:
+    c = QCheckBox(text)
+    c.setChecked(checked)
+    _name(c, text, tip)
+    if slot is not None:
+        c.toggled.connect(slot)
+    return c
+
+
+def button(text: str, tip: str = "", slot=None, shortcut=None) -> QPushButton:
+    b = QPushButton(text)
+    _name(b, text.rstrip("…."), tip)
+    if shortcut is not None:
+        b.setShortcut(shortcut)
+    if slot is not None:
+        b.clicked.connect(slot)
+    return b
+
+
+def message_label(style: str = ERROR_STYLE) -> QLabel:
+    """A hidden, wrapped message line (an error or a warning shown in place)."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setStyleSheet(style)
+    label.hide()
+    return label
+
+
+def page_header(layout: QVBoxLayout, title: str, intro: str) -> QLabel:
+    """The page's title and its two-line introduction; returns the intro label."""
+    head = QLabel(f"<b style='font-size:15px'>{title}</b>")
+    head.setAccessibleName(title)
+    text = QLabel(intro)
+    text.setWordWrap(True)
+    text.setStyleSheet("color:#444")
+    layout.addWidget(head)
+    layout.addWidget(text)
+    return text
+
+
+def side_by_side() -> QSplitter:
+    """A horizontal splitter whose panes never collapse (tables left, plots right)."""
+    s = QSplitter(Qt.Horizontal)
+    s.setChildrenCollapsible(False)
+    return s
+
+
+def tabs() -> QTabWidget:
+    t = QTabWidget()
+    t.setDocumentMode(True)
+    return t
