@@ -37,14 +37,68 @@ class Counts:
 
 def group_score_order(score, group, n_groups: int) -> np.ndarray:
     """The rows by group, then by score ascending, ties in row order: the permutation of
-    ``np.lexsort((score, group))``, faster. A stable sort of the scores, then a stable sort of
-    the group codes as 16-bit integers (a radix sort); both stable, so equal (group, score)
-    rows keep their row order, exactly as in lexsort."""
-    order = np.argsort(score, kind="stable")
-    codes = np.asarray(group)[order]
+    ``np.lexsort((score, group))``, faster. A stable sort of the scores
+    (:func:`stable_score_order`), then a stable sort of the group codes as 16-bit integers (a
+    radix sort); both stable, so equal (group, score) rows keep their row order, exactly as
+    in lexsort."""
+    return _orders(score, group, n_groups)[0]
+
+
+def stable_score_order(score) -> np.ndarray:
+    """``np.argsort(score, kind="stable")``, faster (see :func:`_score_order`)."""
+    return _score_order(score)[0]
+
+
+def _score_order(score) -> tuple[np.ndarray, np.ndarray]:
+    """The stable score order, and for each sorted position after the first whether its
+    score equals the one before (NaNs equal to each other, as ``np.unique`` counts them).
+
+    numpy's default sort (vectorised quicksort) is several times faster than its stable
+    merge sort on floats but leaves equal scores in any order; the runs of equal scores are
+    then put back in row order with one sort of (run, row) keys over the tied rows only."""
+    score = np.asarray(score)
+    n = score.shape[0]
+    order = np.argsort(score)
+    ss = score[order]
+    same = ss[1:] == ss[:-1]
+    if score.dtype.kind == "f":
+        nan = np.isnan(ss)
+        same |= nan[1:] & nan[:-1]  # NaNs are one run (sorted last), as in a stable sort
+    tied = np.zeros(n, dtype=bool)
+    tied[1:] = same
+    tied[:-1] |= same
+    where = np.flatnonzero(tied)
+    if where.size:
+        # a run of tied rows starts where a row differs from the one before it
+        starts = np.ones(where.size, dtype=bool)
+        inner = where > 0
+        starts[inner] = ~same[where[inner] - 1]
+        run = np.cumsum(starts, dtype=np.int64)
+        # within a run the rows in ascending row order: (run, row) keys are distinct, so an
+        # unstable sort orders them exactly; runs keep their place
+        key = run * np.int64(n) + order[where]
+        key.sort()
+        order[where] = key % n
+    return order, same
+
+
+def _orders(score, group, n_groups: int):
+    """(rows by group then score, whether each score-sorted row ties the one before, the
+    permutation from score order to group order)."""
+    by_score, same = _score_order(score)
+    codes = np.asarray(group)[by_score]
     if 0 < n_groups <= np.iinfo(np.int16).max:
         codes = codes.astype(np.int16)
-    return order[np.argsort(codes, kind="stable")]
+    second = np.argsort(codes, kind="stable")
+    return by_score[second], same, second
+
+
+def _cumsum0(x) -> np.ndarray:
+    """Running sums of ``x`` with a leading zero (one array, no concatenation)."""
+    out = np.empty(x.shape[0] + 1)
+    out[0] = 0.0
+    np.cumsum(x, out=out[1:])
+    return out
 
 
 class GroupScores:
@@ -61,18 +115,25 @@ class GroupScores:
         self.n_groups = int(n_groups)
         self._inputs = (score, label, group)
         # by group, then score ascending; a caller re-weighting the same rows passes it back
-        self.order = group_score_order(score, group, self.n_groups) if order is None else order
+        if order is None:
+            self.order, same, second = _orders(score, group, self.n_groups)
+            # what the distinct-score index of the rows (AUC, cross-AUC) needs from this sort,
+            # so that it never sorts again (see distinct_index)
+            self._distinct_parts = (same, second)
+        else:
+            self.order = order
         self.sorted_score = score[self.order]
-        self.sorted_group = group[self.order]
-        w = np.ones(n) if weight is None else np.asarray(weight, dtype=float)[self.order]
-        self.has_label = label is not None
-        y = np.zeros(n) if label is None else np.asarray(label, dtype=float)[self.order]
         sizes = np.bincount(group, minlength=self.n_groups)
+        # unit weights (the usual case) need no gather, and their sums are exact counts
+        unit = weight is None or bool(np.all(np.asarray(weight) == 1))
+        w = np.ones(n) if unit else np.asarray(weight, dtype=float)[self.order]
+        self.has_label = label is not None
+        y = np.zeros(n) if label is None else np.asarray(label)[self.order].astype(float, copy=False)
         self.start = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
         self.end = (self.start + sizes).astype(np.int64)
         # cum_*[i] = weight of the first i sorted rows (a leading zero makes slices cheap)
-        self.cum_w = np.concatenate(([0.0], np.cumsum(w)))
-        self.cum_pos = np.concatenate(([0.0], np.cumsum(w * y)))
+        self.cum_w = np.arange(n + 1, dtype=float) if unit else _cumsum0(w)
+        self.cum_pos = _cumsum0(y if unit else w * y)
         self.cum_neg = self.cum_w - self.cum_pos
         self.sorted_weight = w
         self.sorted_label = y
@@ -80,6 +141,37 @@ class GroupScores:
         self.weight_total = self.cum_w[self.end] - self.cum_w[self.start]
         self.positives = self.cum_pos[self.end] - self.cum_pos[self.start]
         self.negatives = self.weight_total - self.positives
+
+    @property
+    def sorted_group(self) -> np.ndarray:
+        """Each sorted row's group code (made when first asked for)."""
+        sg = self.__dict__.get("_sorted_group")
+        if sg is None:
+            group = self._inputs[2]
+            if self.n_rows.size == self.n_groups:  # codes 0 … n_groups − 1: runs of codes
+                sg = np.repeat(np.arange(self.n_groups).astype(group.dtype, copy=False), self.n_rows)
+            else:
+                sg = group[self.order]
+            self._sorted_group = sg
+        return sg
+
+    def distinct_index(self) -> tuple[int, np.ndarray]:
+        """(number of distinct scores, index of each sorted row's score among them): what
+        ``np.unique(sorted_score, return_inverse=True)`` gives, from the sort already made
+        when this object made it."""
+        d = self.__dict__.get("_distinct")
+        if d is None:
+            parts = self.__dict__.get("_distinct_parts")
+            if parts is None:
+                uniq, inv = np.unique(self.sorted_score, return_inverse=True)
+                d = (uniq.size, inv.reshape(-1))
+            else:
+                same, second = parts
+                rank = np.zeros(second.size, dtype=np.int64)
+                np.cumsum(~same, out=rank[1:])
+                d = (int(rank[-1]) + 1 if rank.size else 0, rank[second])
+            self._distinct = d
+        return d
 
     @classmethod
     def from_data(cls, data) -> "GroupScores":
@@ -90,6 +182,9 @@ class GroupScores:
         """The same rows with new weights (e.g. bootstrap multiplicities), reusing the sort."""
         score, label, group = self._inputs
         new = GroupScores(score, label, group, self.n_groups, weight, order=self.order)
+        for name in ("_distinct_parts", "_distinct"):  # they depend on the scores only
+            if hasattr(self, name):
+                setattr(new, name, getattr(self, name))
         if hasattr(self, "_rank_cache"):  # ranks depend on scores and labels only
             new._rank_cache = self._rank_cache
         return new

@@ -41,10 +41,10 @@ def _ranks(gs: GroupScores):
     """Index of every sorted row among the distinct scores of all rows (computed once)."""
     cached = getattr(gs, "_rank_cache", None)
     if cached is None:
-        uniq, inv = np.unique(gs.sorted_score, return_inverse=True)
+        n_unique, inv = gs.distinct_index()  # from the sort GroupScores made, if it did
         group_of_row = np.repeat(np.arange(gs.n_groups), gs.n_rows)
         pos = gs.sorted_label > 0  # zero weights add nothing, so the cache survives reweighting
-        cached = (uniq.size, inv, group_of_row, pos)
+        cached = (n_unique, inv, group_of_row, pos)
         gs._rank_cache = cached
     return cached
 
