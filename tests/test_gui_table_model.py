@@ -60,3 +60,22 @@ def test_copy_gives_tab_separated_full_precision(qapp):
     view.selectionModel().select(view.model().index(0, 1),
                                  view.selectionModel().SelectionFlag.Select)
     assert view.copy_selection() == "0.123456789\n"
+
+
+def test_first_window_fits_the_screen_it_is_on():
+    from fairdesk.gui.main_window import initial_size
+
+    assert initial_size(1366, 728) == (1366, 728)  # a laptop: all of it, taskbar excluded
+    assert initial_size(1280, 680) == (1280, 680)  # 1280×720 at 100 %
+    assert initial_size(1536, 824) == (1382, 741)  # 1920×1080 at 125 %
+    w, h = initial_size(3840, 2100)
+    assert (w, h) == (1440, 900)
+
+
+def test_time_left_only_once_it_can_be_told():
+    from fairdesk.gui.main_window import time_left
+
+    assert time_left(1.0, 0.5) == ""  # too early to say
+    assert time_left(10.0, 0.01) == ""
+    assert time_left(10.0, 0.5) == "about 10 s left"
+    assert time_left(120.0, 0.5) == "about 2 min left"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter,
                                QStackedWidget, QWidget)
@@ -134,6 +135,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.hide()
 
     def _job_started(self, title: str) -> None:
+        self._job_clock = time.monotonic()
         self.progress.setValue(0)
         self.progress.setFormat(title)
         self.progress.show()
@@ -141,8 +143,10 @@ class MainWindow(QMainWindow):
 
     def _job_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(fraction * 1000))
+        left = time_left(time.monotonic() - getattr(self, "_job_clock", time.monotonic()),
+                         fraction)
         if message:
-            self.progress.setFormat(f"{message} (%p%)")
+            self.progress.setFormat(f"{message} (%p%{', ' + left if left else ''})")
 
     def _job_finished(self) -> None:
         if not self.worker.busy:
@@ -252,8 +256,21 @@ class MainWindow(QMainWindow):
         geo = self.qsettings.value("geometry")
         if geo is not None:
             self.restoreGeometry(geo)
-        else:
-            self.resize(1280, 800)
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        if available is not None and available.width() > 0:
+            if geo is None:
+                size = initial_size(available.width(), available.height())
+                self.resize(*size)
+                self.move(available.x() + (available.width() - size[0]) // 2,
+                          available.y() + (available.height() - size[1]) // 2)
+            elif (self.width() > available.width() or self.height() > available.height()):
+                # a window saved on a larger screen: never larger than this one
+                self.resize(min(self.width(), available.width()),
+                            min(self.height(), available.height()))
+                self.move(available.topLeft())
+        elif geo is None:
+            self.resize(*initial_size(1280, 800))
         state = self.qsettings.value("windowState")
         if state is not None:
             self.restoreState(state)
@@ -578,6 +595,24 @@ class MainWindow(QMainWindow):
     # --- errors ---------------------------------------------------------------------------------
     def show_error(self, message: str, details: str = "") -> None:
         dialogs.ErrorDialog(self, message, details).exec()
+
+
+def time_left(elapsed: float, fraction: float) -> str:
+    """'about 40 s left' once a job has run long enough to say (2 s and 5 %), else ''."""
+    if elapsed < 2.0 or not 0.05 <= fraction < 1.0:
+        return ""
+    seconds = elapsed * (1.0 - fraction) / fraction
+    if seconds < 60:
+        return f"about {max(1, round(seconds / 5) * 5) if seconds > 10 else round(seconds)} s left"
+    return f"about {round(seconds / 60)} min left"
+
+
+def initial_size(available_width: int, available_height: int) -> tuple[int, int]:
+    """The first window's size on a screen with this much room (taskbar excluded): all of it
+    on a laptop (1366×768 and smaller), else 1440×900 at most — never larger than the room."""
+    width = available_width if available_width <= 1440 else min(1440, int(available_width * 0.9))
+    height = available_height if available_height <= 800 else min(900, int(available_height * 0.9))
+    return width, height
 
 
 def default_pages():
