@@ -10,53 +10,50 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from conftest import HANG_MS  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
 
-from PySide6.QtCore import QSettings, Qt, QUrl  # noqa: E402
+from conftest import HANG_MS, wait_settled  # noqa: E402
+
+from PySide6.QtCore import Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter  # noqa: E402
 from PySide6.QtWidgets import QDialog  # noqa: E402
 
 from fairdesk.gui.help_dialogs import (EXTRA_RATES, GlossaryDialog,  # noqa: E402
                                        WhichMeasureDialog)
-from fairdesk.gui.main_window import MainWindow  # noqa: E402
 from fairdesk.gui.pages.tiers_page import PRESETS, TiersPage  # noqa: E402
 from fairdesk.metrics.fairness import DEFINITIONS  # noqa: E402
 from fairdesk.metrics.rates import RATES  # noqa: E402
 from fairdesk.metrics.thresholds import (ThresholdRule, bin_edges,  # noqa: E402
                                          oregon_thresholds)
+from fairdesk.present.formats import format_score  # noqa: E402
 from fairdesk.present.table import plain_value  # noqa: E402
 from fairdesk.schema import ColumnMapping  # noqa: E402
 from fairdesk.validation import prepare  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "resources" / "sample" / "sample_scores.csv"
 SCREENS = ROOT / "artifacts" / "screens"
 OREGON, VENTILES, TOP_K = PRESETS[1], PRESETS[2], PRESETS[3]
 
 
 @pytest.fixture(scope="module")
-def frame():
-    return pd.read_csv(SAMPLE)
+def frame(sample_frame):
+    return sample_frame
 
 
 @pytest.fixture(scope="module")
-def data(frame):
+def data(frame):  # the sample without its weights
     return prepare(frame, ColumnMapping(score="score", label="outcome", groups=["race"]))
 
 
-def make_window(qtbot, tmp_path, data, name="s.ini"):
-    window = MainWindow(page_classes=[TiersPage],
-                        settings=QSettings(str(tmp_path / name), QSettings.IniFormat))
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    if data is not None:
-        window.state.set_data(data)
-    return window
+@pytest.fixture
+def tiers_window(make_window):
+    """A window with only this page, not shown (a test shows it when it needs to)."""
+    return lambda data, name="settings.ini": make_window([TiersPage], name, data, show=False)
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, data):
-    return make_window(qtbot, tmp_path, data)
+def window(tiers_window, data):
+    return tiers_window(data)
 
 
 @pytest.fixture
@@ -246,12 +243,12 @@ def test_calibration_counts_equal_a_pandas_groupby(page, window, frame, data):
     assert "weight" not in [c.key for c in page.table.table.columns]  # no weight mapped
 
 
-def test_undefined_rates_are_words_with_reasons(qtbot, tmp_path):
+def test_undefined_rates_are_words_with_reasons(tiers_window):
     f = pd.DataFrame({"score": [.1, .2, .3, .4, .1, .6, .7, .8],
                       "outcome": [0, 1, 0, 1, 0, 1, 0, 1], "race": list("AAAABBBB")})
     d = prepare(f, ColumnMapping(score="score", label="outcome", groups=["race"]),
                 min_group_size=1)
-    w = make_window(qtbot, tmp_path, d)
+    w = tiers_window(d)
     page = w.page("tiers")
     page.set_rules([ThresholdRule("fixed", 0.5)])
     assert page.apply()
@@ -272,10 +269,10 @@ def test_undefined_rates_are_words_with_reasons(qtbot, tmp_path):
     assert "0/0" in plain_value(cal_rows[i]["outcome_rate"]).reason
 
 
-def test_reversed_orientation(qtbot, tmp_path, frame):
+def test_reversed_orientation(tiers_window, frame):
     d = prepare(frame, ColumnMapping(score="score", label="outcome", groups=["race"],
                                      higher_is_positive=False))
-    w = make_window(qtbot, tmp_path, d)
+    w = tiers_window(d)
     page = w.page("tiers")
     page.set_rules([ThresholdRule("fixed", 0.3), ThresholdRule("fixed", 0.6)])
     assert page.apply()
@@ -294,6 +291,56 @@ def test_follows_thresholds_set_elsewhere(page, window):
     assert table_texts(page, "range")[0] == "< 0.3500"
     window.state.set_data(window.state.data)  # new data: back to the default threshold
     assert float(page.rows[0].value.text()) == pytest.approx(window.state.thresholds[0])
+
+
+def test_no_change_marker_without_an_edit(tiers_window):
+    """A threshold with more decimals than the scores (the mean, a dragged line) reads with
+    the scores' decimals, and showing it changes nothing: no "not applied" marker until the
+    analyst really edits, and Apply keeps the exact value."""
+    rng = np.random.default_rng(3)
+    f = pd.DataFrame({"score": rng.uniform(0, 10, 400).round(3),
+                      "outcome": rng.integers(0, 2, 400), "race": ["A", "B"] * 200})
+    d = prepare(f, ColumnMapping(score="score", label="outcome", groups=["race"]))
+    assert d.score_decimals == 3
+    w = tiers_window(d)
+    page, st = w.page("tiers"), w.state
+    mean = float(st.thresholds[0])
+    assert mean == pytest.approx(float(np.mean(f["score"]))) and round(mean, 3) != mean
+    row = page.rows[0]
+    assert row.value.text() == row.threshold.text() == format_score(mean, 3)
+    assert page.pending_label.text() == ""
+    assert page.apply()
+    assert st.thresholds[0] == mean  # exactly: the shown rounding is not applied
+    # a line dragged on the Audit page
+    st.set_thresholds([4.418502916018146])
+    row = page.rows[0]
+    assert row.value.text() == "4.419" and page.pending_label.text() == ""
+    assert "4.418502916018146" in row.threshold.toolTip()  # the exact value
+    row.value.setText("4.419")  # typed again as shown: still the same threshold
+    page._rules_edited()
+    assert page.pending_label.text() == ""
+    row.value.setText("4.5")  # a real edit
+    page._rules_edited()
+    assert page.pending_label.text() == "● Changes not applied yet"
+    row.value.setText("4.419")
+    page._rules_edited()
+    assert page.pending_label.text() == ""
+    # per group: the cells read as the rules do, their exact values kept
+    page.group_check.setChecked(True)
+    assert [page.group_table.item(g, 0).text() for g in range(2)] == ["4.419", "4.419"]
+    np.testing.assert_array_equal(page.group_values(), [[4.418502916018146]] * 2)
+    assert page.apply()
+    assert page.pending_label.text() == ""
+    np.testing.assert_array_equal(st.thresholds, [[4.418502916018146]] * 2)
+    # a project keeps the exact values
+    saved = json.loads(json.dumps(page.settings()))
+    assert saved["rules"][0]["value"] == "4.418502916018146"
+    assert saved["group_thresholds"]["A"] == ["4.418502916018146"]
+    other = tiers_window(d, "other.ini")
+    other.page("tiers").apply_settings(saved)
+    np.testing.assert_array_equal(other.state.thresholds, st.thresholds)
+    assert other.page("tiers").pending_label.text() == ""
+    assert other.page("tiers").group_table.item(0, 0).text() == "4.419"
 
 
 # ------------------------------------------------------------------ group-specific
@@ -335,7 +382,7 @@ def test_group_specific_thresholds_set_elsewhere(page, window, data):
 
 # ------------------------------------------------------------------ settings, export, plot
 
-def test_settings_round_trip(qtbot, tmp_path, page, window, data):
+def test_settings_round_trip(tiers_window, page, window, data):
     page.apply_preset(OREGON)
     page.group_check.setChecked(True)
     page.set_group_value(2, 1, 0.4)
@@ -343,7 +390,7 @@ def test_settings_round_trip(qtbot, tmp_path, page, window, data):
     saved = json.loads(json.dumps(page.settings()))  # JSON-able, as in a project file
     assert saved["group_specific"] and saved["rules"][0]["kind"] == "oregon_low"
 
-    other = make_window(qtbot, tmp_path, data, "other.ini")
+    other = tiers_window(data, "other.ini")
     page2 = other.page("tiers")
     page2.apply_settings(saved)
     assert page2.settings() == saved
@@ -384,10 +431,12 @@ def test_save_plot_png_and_svg(tmp_path, page):
     assert not img.isNull() and img.width() >= 1200
     svg = page.save_plot(tmp_path / "plot.svg")
     text = svg.read_text(encoding="utf-8")
-    assert "<svg" in text and "Group A" in text
+    assert "<svg" in text and "Group A" in text  # the saved picture names the groups
+    # the legend drawn for the file is gone again: on screen it stays beside the plot
+    assert not [i for i in page.chart.plot.scene().items() if isinstance(i, pg.LegendItem)]
 
 
-def test_bar_colours_follow_the_palette(page):
+def test_bar_colours_follow_the_palette(page, data):
     from fairdesk.gui.palette import group_color
 
     page.apply_preset(OREGON)
@@ -395,10 +444,14 @@ def test_bar_colours_follow_the_palette(page):
     assert len(page.chart.bar_items) == 4
     for g, item in enumerate(page.chart.bar_items):
         assert item.opts["brush"].color().name() == group_color(g).name()
+    # the groups are named beside the plot, never over the bars
+    legend = page.chart.legend
+    assert legend.names() == list(data.group_names) and not legend.isHidden()
+    assert legend.parentWidget() is page.chart and not legend.isAncestorOf(page.chart.widget)
 
 
-def test_no_data(qtbot, tmp_path):
-    w = make_window(qtbot, tmp_path, None)
+def test_no_data(tiers_window):
+    w = tiers_window(None)
     page = w.page("tiers")
     assert page.export_tables() == []
     assert page.apply() is False
@@ -506,7 +559,7 @@ def test_screenshots(qtbot, page, window):
     qtbot.waitExposed(window)
     page.apply_preset(OREGON)
     assert page.apply()
-    qtbot.wait(50)
+    wait_settled(qtbot, window)
     shot = window.grab()
     assert (shot.width(), shot.height()) == (1280, 800)
     assert shot.save(str(SCREENS / "tiers_page.png"))
@@ -524,14 +577,14 @@ def test_screenshots(qtbot, page, window):
     qtbot.waitExposed(which)
     which.buttons["assistive"].setChecked(True)
     which.buttons["reach_few"].setChecked(True)
-    qtbot.wait(50)
+    wait_settled(qtbot, window)
     assert _on_window(window, which).save(str(SCREENS / "which_measure.png"))
     which.close()
 
 
-def test_without_an_outcome_column(qtbot, tmp_path, frame):
+def test_without_an_outcome_column(tiers_window, frame):
     d = prepare(frame, ColumnMapping(score="score", groups=["race"]), require_label=False)
-    w = make_window(qtbot, tmp_path, d)
+    w = tiers_window(d)
     page = w.page("tiers")
     page.apply_preset(OREGON)
     assert page.apply()
