@@ -28,6 +28,7 @@ from fairdesk.gui.pages.decision_page import BETTER, MOVED, WORSE, DecisionPage 
 from fairdesk.gui.pages.tiers_page import TiersPage  # noqa: E402
 from fairdesk.io.loading import load_table  # noqa: E402
 from fairdesk.metrics.thresholds import ThresholdRule  # noqa: E402
+from fairdesk.present.formats import format_rate, format_ratio, is_missing, parse_number  # noqa: E402
 from fairdesk.scenarios import Scenario, baseline, compare  # noqa: E402
 from fairdesk.schema import ColumnMapping  # noqa: E402
 from fairdesk.validation import prepare  # noqa: E402
@@ -102,8 +103,26 @@ def four_scenarios(data):
     ]
 
 
+class Shown:
+    """Scenario ``j``'s value in row ``i`` of comp.table_rows(), as the window's table model
+    shows it: text, value, tooltip, background, and the interval and SD beside it."""
+
+    def __init__(self, page, i, j):
+        view, r = page.table, page.row_of[i]
+        keys = [c.key for c in view.table.columns]
+        index = view.model().index(r, keys.index(f"s{j}"))
+        self.text, self.value = view.text_at(r, f"s{j}"), view.value_at(r, f"s{j}")
+        self.tip = index.data(Qt.ToolTipRole) or ""
+        brush = index.data(Qt.BackgroundRole)
+        self.background = brush.color() if brush is not None else None
+        self.interval = view.text_at(r, f"ci{j}") if f"ci{j}" in keys else None
+        self.interval_value = view.value_at(r, f"ci{j}") if f"ci{j}" in keys else None
+        self.sd = view.text_at(r, f"sd{j}") if f"sd{j}" in keys else None
+        self.sd_value = view.value_at(r, f"sd{j}") if f"sd{j}" in keys else None
+
+
 def cell(page, i, j):
-    return page.table.item(page.row_of[i], 2 + j)
+    return Shown(page, i, j)
 
 
 # ------------------------------------------------------------------ adding scenarios
@@ -148,11 +167,13 @@ def test_add_from_tiers_and_audit_pages(window, page, data, names):
     answers.append(None)
     audit.scenario_button.click()
     s = window.state.scenarios[2]
-    assert (s.name, s.kind, s.params, s.origin) == ("Audit: 0.45", "thresholds",
-                                                    {"values": [0.45]}, {"engine": "Audit page"})
-    answers.append("Audit: 0.45")  # the same name again gets a number
+    assert s.name == defaults[-1] and s.name.startswith("Audit: ")  # the Audit page's name
+    assert parse_number(s.name.split(": ", 1)[1]) == pytest.approx(0.45)
+    assert (s.kind, s.params, s.origin) == ("thresholds", {"values": [0.45]},
+                                            {"engine": "Audit page"})
+    answers.append(s.name)  # the same name again gets a number
     audit.scenario_button.click()
-    assert window.state.scenarios[3].name == "Audit: 0.45 (2)"
+    assert window.state.scenarios[3].name == f"{s.name} (2)"
     window.state.set_thresholds(np.array([[0.4], [0.5], [0.6], [0.7]]), group_specific=True)
     answers.append(None)
     audit.scenario_button.click()
@@ -199,45 +220,55 @@ def test_table_equals_compare(window, page, data, frame):
     comp = compare(data, [baseline([0.5])] + scen)  # computed independently of the page
     rows = comp.table_rows()
     assert len(page.value_rows) == len(rows)
-    assert page.table.columnCount() == 2 + 5
+    # one value column per scenario, its 95 % interval beside it
+    assert [c.key for c in page.table.table.columns] == ["measure", "group"] + [
+        k for j in range(5) for k in (f"s{j}", f"ci{j}")]
+    assert page.table.model().columnCount() == 2 + 2 * 5
     for i, r in enumerate(rows):
         for j, v in enumerate(r["values"]):
             item = cell(page, i, j)
-            shown = item.data(Qt.UserRole)
             if math.isnan(v):
-                assert math.isnan(shown) and item.text() == "undefined"
-                assert "Undefined:" in item.toolTip()
+                assert is_missing(item.value) and item.text == "undefined"
+                assert "Undefined:" in item.tip
             else:
-                assert shown == pytest.approx(v, rel=1e-12, abs=1e-15)
-                expected = f"{100 * v:.1f}%" if r["kind"] == "percent" else (
+                assert item.value == pytest.approx(v, rel=1e-12, abs=1e-15)
+                expected = format_rate(v) if r["kind"] == "percent" else (
                     f"{v:.4f}" if r["section"].startswith("Expected cost") else f"{v:.3f}")
-                # the value, then its 95 % interval for rates and fairness measures (issue 14)
-                assert item.text().split("  [")[0] == expected
+                assert item.text == expected
+                # its 95 % interval for rates and fairness measures (issue 14)
+                lo, hi, how = comp.interval(i, j)
                 if not r["section"].startswith(("Expected cost", "Decisions changed")):
-                    assert "  [" in item.text()
+                    assert item.interval != ""
+                    if math.isnan(lo):
+                        assert item.interval == "not estimated"
+                    elif r["kind"] == "percent":
+                        assert item.interval_value == pytest.approx((lo, hi))
+                        assert item.interval == format_rate(lo).split(" ")[0] + "–" + format_rate(hi)
+                    else:
+                        assert item.interval == f"{format_ratio(lo)}–{format_ratio(hi)}"
     # brute force on a few cells: the per-group rule, overall accuracy and changed decisions
     y, w, s = frame["outcome"].to_numpy(), frame["weight"].to_numpy(), frame["score"].to_numpy()
     t = frame["race"].map({n: 0.42 + 0.04 * i for i, n in enumerate(data.group_names)}).to_numpy()
     flag, base = s >= t, s >= 0.5
     acc = np.sum(w * (flag == (y == 1))) / w.sum()
     i_acc = next(i for i, r in enumerate(rows) if r["measure"] == "accuracy" and r["group"] == "Overall")
-    assert cell(page, i_acc, 2).data(Qt.UserRole) == pytest.approx(acc)
+    assert cell(page, i_acc, 2).value == pytest.approx(acc)
     i_ch = next(i for i, r in enumerate(rows) if r["measure"] == "changed" and r["group"] == "Overall")
-    assert cell(page, i_ch, 2).data(Qt.UserRole) == pytest.approx(np.sum(w * (flag != base)) / w.sum())
+    assert cell(page, i_ch, 2).value == pytest.approx(np.sum(w * (flag != base)) / w.sum())
     ga = (frame["race"] == data.group_names[0]).to_numpy()
     i_sel = next(i for i, r in enumerate(rows) if r["measure"] == "selection_rate"
                  and r["group"] == data.group_names[0])
-    assert cell(page, i_sel, 2).data(Qt.UserRole) == pytest.approx(np.sum(w[ga] * flag[ga]) / w[ga].sum())
+    assert cell(page, i_sel, 2).value == pytest.approx(np.sum(w[ga] * flag[ga]) / w[ga].sum())
     # randomised: the in-between band counts half
     p = np.where(s >= 0.6, 1.0, np.where(s >= 0.4, 0.5, 0.0))
-    assert cell(page, i_acc, 3).data(Qt.UserRole) == pytest.approx(
+    assert cell(page, i_acc, 3).value == pytest.approx(
         np.sum(w * (p * y + (1 - p) * (1 - y))) / w.sum())
     # flagging nobody: PPV is 0/0, said in words with the reason
     i_pp = next(i for i, r in enumerate(rows) if r["measure"] == "PP")
-    assert cell(page, i_pp, 4).text() == "undefined"
-    assert "fewer than two groups" in cell(page, i_pp, 4).toolTip()
+    assert cell(page, i_pp, 4).text == "undefined"
+    assert "fewer than two groups" in cell(page, i_pp, 4).tip
     i_ppv = next(i for i, r in enumerate(rows) if r["measure"] == "ppv" and r["group"] == "Group A")
-    assert "0/0" in cell(page, i_ppv, 4).toolTip() and "Group A" in cell(page, i_ppv, 4).toolTip()
+    assert "0/0" in cell(page, i_ppv, 4).tip and "Group A" in cell(page, i_ppv, 4).tip
 
 
 def test_differences_are_tinted(window, page, data):
@@ -246,8 +277,7 @@ def test_differences_are_tinted(window, page, data):
     rows = page.value_rows
 
     def hue_of(i, j):
-        c = cell(page, i, j).background().color()
-        return None if cell(page, i, j).background().style() == Qt.NoBrush else c
+        return cell(page, i, j).background
 
     for i, r in enumerate(rows):
         base = r["values"][0]
@@ -266,18 +296,20 @@ def test_differences_are_tinted(window, page, data):
             else:  # changed decisions and cost: lower is better
                 expected = BETTER if v < base else WORSE
             assert c.rgb() == expected.rgb(), (r, j)
-            tip = cell(page, i, j).toolTip()
+            tip = cell(page, i, j).tip
             assert "Baseline:" in tip and "Difference:" in tip
     # a larger difference, a stronger tint
     i_ch = next(i for i, r in enumerate(rows) if r["measure"] == "changed" and r["group"] == "Overall")
     vals = rows[i_ch]["values"]
     order = np.argsort(vals[1:4]) + 1
-    alphas = [cell(page, i_ch, j).background().color().alpha() for j in order]
+    alphas = [cell(page, i_ch, j).background.alpha() for j in order]
     assert alphas == sorted(alphas) and alphas[0] < alphas[-1]
     # show differences instead of values
     page.show_diff.setChecked(True)
-    assert cell(page, i_ch, 1).text().endswith(" pts")
-    assert cell(page, i_ch, 1).text().startswith("+")
+    assert cell(page, i_ch, 1).text.endswith(" pts")
+    assert cell(page, i_ch, 1).text.startswith("+")
+    assert cell(page, i_ch, 1).value == pytest.approx(vals[1] - vals[0])  # the difference
+    assert f"Value: {format_rate(vals[1])}" in cell(page, i_ch, 1).tip  # the value in the tip
     page.by_group.setChecked(False)
     assert all(r["group"] in ("Overall", "") for i, r in enumerate(rows) if i in page.row_of)
     assert len(page.row_of) == 7 + 8 + 1 + 1
@@ -296,7 +328,7 @@ def test_scenario_the_data_cannot_use_is_listed_not_compared(window, page, data)
     page.select(1)
     assert "not compared" in page.tiers_label.text()
     page.select(2)
-    assert page.tiers.rowCount() == 2 * data.n_groups
+    assert page.tiers.source.rowCount() == 2 * data.n_groups
 
 
 # ------------------------------------------------------------------ editing the list
@@ -318,9 +350,10 @@ def test_rename_reorder_delete_and_notes(qtbot, window, page, data, monkeypatch)
     page.list.item(4, 0).setText("No one flagged")
     qtbot.waitUntil(lambda: st.scenarios[3].name == "No one flagged", timeout=HANG_MS)
     assert [s.name for s in page.comp.scenarios][1:] == [s.name for s in st.scenarios]
-    assert page.table.horizontalHeaderItem(2 + 4).text().replace("\n", " ") == "No one flagged"
+    header = page.table.model().headerData(2 + 2 * 4, Qt.Horizontal, Qt.DisplayRole)
+    assert header.replace("\n", " ") == "No one flagged"
     # reorder: the list, the state and the columns follow
-    values_before = {s.name: cell(page, 0, j).data(Qt.UserRole)
+    values_before = {s.name: cell(page, 0, j).value
                      for j, s in enumerate(page.comp.scenarios)}
     page.select(3)
     with qtbot.waitSignal(st.scenariosChanged):
@@ -332,7 +365,7 @@ def test_rename_reorder_delete_and_notes(qtbot, window, page, data, monkeypatch)
     page.move(1, 1)
     assert [s.name for s in st.scenarios][:2] == ["Baseline (2)", "Three tiers"]
     for j, s in enumerate(page.comp.scenarios):
-        assert cell(page, 0, j).data(Qt.UserRole) == values_before[s.name]
+        assert cell(page, 0, j).value == values_before[s.name]
     # delete: never the baseline
     page.select(0)
     assert not page.delete_button.isEnabled()
@@ -386,8 +419,12 @@ def test_bootstrap_through_the_worker(qtbot, window, page, data):
     np.testing.assert_array_equal(page.comp.bootstrap["sd"], expected.bootstrap["sd"])
     np.testing.assert_array_equal(page.comp.bootstrap["mean"], expected.bootstrap["mean"])
     i = next(i for i, r in enumerate(page.value_rows) if r["measure"] == "ERB")
-    assert " ± " in cell(page, i, 1).text()
-    assert "Bootstrap mean ± SD" in cell(page, i, 1).toolTip() and "seed 7" in cell(page, i, 1).toolTip()
+    assert cell(page, i, 1).sd_value == pytest.approx(expected.bootstrap["sd"][i, 1])  # SD beside
+    assert cell(page, i, 1).sd == format_ratio(expected.bootstrap["sd"][i, 1])
+    assert "Bootstrap mean ± SD" in cell(page, i, 1).tip and "seed 7" in cell(page, i, 1).tip
+    page.show_sd.setChecked(False)
+    assert cell(page, i, 1).sd is None
+    page.show_sd.setChecked(True)
     assert "Bootstrap: 30 resamples, seed 7." in page.status.text()
     pts = page.chart_points()
     assert pts[1]["sy"] == pytest.approx(expected.bootstrap["sd"][i, 1])
@@ -498,7 +535,7 @@ def test_settings_round_trip(qtbot, tmp_path, window, page, data, monkeypatch):
     expected = compare(data, [baseline([0.5]), four_scenarios(data)[0]], cost_ratio=(5, 2))
     assert [m.cost for m in page2.comp.metrics] == pytest.approx([m.cost for m in expected.metrics])
     i = next(i for i, r in enumerate(page2.value_rows) if r["section"].startswith("Expected cost"))
-    assert page2.table.item(page2.row_of[i], 0).text() == "Cost per person (5:2)"
+    assert page2.table.text_at(page2.row_of[i], "measure") == "Cost per person (5:2)"
     assert other.state.seeds["decision"] == 99
     assert page2.comp.scenarios[0].notes == "today"
     settings = page.export_settings()

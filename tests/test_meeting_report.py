@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import openpyxl
 import pytest
 
@@ -233,3 +234,84 @@ def test_report_sections_and_paper(tmp_path):
     bad = run("report", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race",
               "--scenario", "Baseline=0.5", "--sections", "summary,charts", "--out", tmp_path / "x.xlsx")
     assert bad.returncode == 2 and "--sections 'summary,charts': choose from" in bad.stderr
+
+
+# ------------------------------------------------- the decision table, described once (issue 16)
+
+def test_decision_table_is_one_description_for_the_window_and_the_workbook():
+    from fairdesk.present.table import plain_value
+    from fairdesk.reports.decision_tables import decision_table, tier_table, tint
+    from fairdesk.undefined import Undefined
+
+    table = load_table(SAMPLE)
+    data = prepare(table.frame, MAPPING)
+    sc = [baseline([0.5]), Scenario("A rather long name for a stricter option", "thresholds",
+                                    {"values": [0.6]}),
+          Scenario("Nobody", "thresholds", {"values": [0.9999]})]
+    comp = compare(data, sc, bootstrap=5, seed=4)
+    rows = comp.table_rows()
+    full = decision_table(comp)  # the workbook's
+    window = decision_table(comp, compact=True)  # the window's
+    shown = {r["index"]: r for r in window.rows if "index" in r}
+    assert len(full.rows) == len(shown) == len(rows)
+    headings = [r["measure"].value for r in window.rows if r.get("heading")]
+    assert headings == list(dict.fromkeys(r["section"] for r in rows))
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r["values"]):
+            a, b = full.rows[i][f"s{j}"], shown[i][f"s{j}"]
+            # the same value in the same kind: it reads the same on both surfaces
+            assert full.column(f"s{j}").text(a) == window.column(f"s{j}").text(b)
+            if np.isnan(v):  # undefined, with the reason
+                assert isinstance(plain_value(a), Undefined) and plain_value(a).reason
+                assert plain_value(b).reason == plain_value(a).reason
+            else:
+                assert plain_value(a) == plain_value(b) == v
+            lo, hi, how = comp.interval(i, j)
+            if not np.isnan(lo):
+                assert plain_value(full.rows[i][f"lo{j}"]) == lo
+                assert plain_value(full.rows[i][f"hi{j}"]) == hi
+            else:
+                assert plain_value(full.rows[i][f"lo{j}"]).reason == how
+            sd = comp.bootstrap["sd"][i, j]
+            got = plain_value(full.rows[i][f"sd{j}"])
+            assert isinstance(got, Undefined) if np.isnan(sd) else got == sd
+            if j:
+                base = r["values"][0]
+                d = plain_value(full.rows[i][f"d{j}"])
+                assert isinstance(d, Undefined) if np.isnan(v) or np.isnan(base) else \
+                    d == pytest.approx(v - base)
+                assert shown[i]["tints"].get(f"s{j}") == tint(base, v,
+                                                              shown[i]["type"])
+    i = comp.row_index("fpr", "Overall")
+    assert full.rows[i]["measure"] == "False positive rate"
+    first = shown[comp.row_index("fpr", data.group_names[0])]  # the measure named once per block
+    assert first["measure"].value == "FPR" and "False positive rate" in first["measure"].tip
+    assert shown[i]["measure"].value == "" and shown[i]["group"].value == "Overall"
+    assert full.column(f"s{0}").text(full.rows[i]["s0"]).endswith(" %")  # rates: 44.6 %
+    assert full.column("d1").text(full.rows[i]["d1"]).endswith(" pts")  # differences: points
+    assert shown[i]["tints"]["s1"][0] == "moved"  # a rate that moved: neither better nor worse
+    # the names in full in the window's (wrapping) headers
+    header = window.column("s1").header
+    assert "\n" in header and header.replace("\n", " ") == sc[1].name
+    # differences instead of values; rates only overall
+    diff = decision_table(comp, compact=True, differences=True, by_group=False, intervals=False,
+                          sd=False)
+    assert [c.key for c in diff.columns] == ["measure", "group", "s0", "s1", "s2"]
+    d_rows = {r["index"]: r for r in diff.rows if "index" in r}
+    assert all(r["group"] in ("Overall", "") for k, r in enumerate(rows) if k in d_rows)
+    assert plain_value(d_rows[i]["s1"]) == pytest.approx(rows[i]["values"][1] - rows[i]["values"][0])
+    # flagging nobody: PPV is 0/0, with the group and the reason
+    k = comp.row_index("ppv", data.group_names[0])
+    assert "0/0" in plain_value(shown[k]["s2"]).reason and data.group_names[0] in \
+        plain_value(shown[k]["s2"]).reason
+    # tiers: people per tier and group, shares and calibration, as the engine counted them
+    t = tier_table(comp, 1, weighted=True, people_decimals=data.people_decimals)
+    m = comp.metrics[1]
+    assert [(r["tier"], r["group"]) for r in t.rows] == [
+        (f"S{s + 1}", g) for s in range(m.n_tiers) for g in data.group_names]
+    for r in t.rows:
+        g, s = data.group_names.index(r["group"]), int(r["tier"][1:]) - 1
+        assert r["rows"] == m.rows[g, s] and r["people"] == m.people[g, s]
+        assert r["share"] == pytest.approx(m.people[g, s] / m.people[g].sum())
+    assert plain_value(t.rows[0]["cal"]) == pytest.approx(float(np.atleast_1d(m.fairness["CAL"])[0]))
+    assert "people" not in [c.key for c in tier_table(comp, 1, weighted=False).columns]

@@ -11,8 +11,10 @@ from ..metrics.fairness import DEFINITIONS, SHORT_RATE
 from ..metrics.rates import RATES
 from ..scenarios import COMPARISON_RATES, Comparison
 from ..undefined import Undefined
+from ..present.formats import format_people, format_rate, format_ratio
 from .audit_report import about_sections
-from .workbook import ChartSpec, Column, Formatted, Table, write_workbook
+from .decision_tables import decision_table, interval_note, tier_table
+from .workbook import ChartSpec, Column, Table, write_workbook
 
 HEADLINE_FAIRNESS = "ERB"
 
@@ -20,36 +22,6 @@ HEADLINE_FAIRNESS = "ERB"
 def _v(x, reason="0/0: see the About sheet and the glossary"):
     x = float(x)
     return Undefined(reason) if np.isnan(x) else x
-
-
-def _rule_text(s, names) -> str:
-    return s.describe(names)
-
-
-def _interval_text(comp: Comparison, row: int, j: int, pct: bool) -> str:
-    from ..metrics.intervals import format_interval
-    lo, hi, how = comp.interval(row, j)
-    return format_interval(lo, hi, "" if not np.isnan(lo) else how, pct=pct)
-
-
-def interval_note(comp: Comparison) -> str:
-    b = comp.bootstrap
-    rates = ("95 % intervals of rates: exact binomial (Clopper–Pearson) from the expected counts "
-             "(weights count as people). ")
-    if b is not None:
-        return rates + (f"Fairness measures, changed decisions and cost: bootstrap percentile over "
-                        f"{b['resamples']:,} resamples (seed {comp.seed}); every resample compares the "
-                        "same groups as the figure.")
-    return rates + ("Fairness measures need a bootstrap (give a number of resamples); without one "
-                    "their interval is marked as not estimated.")
-
-
-def _pct(x) -> str:
-    return "undefined" if np.isnan(x) else f"{100 * x:.1f} %"
-
-
-def _people(x: float) -> str:
-    return f"{abs(x):,.0f}"
 
 
 def _short_interval(lo, hi) -> str | Undefined:
@@ -82,12 +54,12 @@ def change_sentences(comp: Comparison, j: int) -> list[str]:
         d_fn = float(m.counts.fn[g, 0] - base.counts.fn[g, 0])
         parts = []
         if round(d_fp) != 0:
-            parts.append(f"{_people(d_fp)} {'fewer' if d_fp < 0 else 'more'} {gname} people without "
-                         f"the outcome would be flagged (FPR {_pct(base.rates['fpr'][g])} → "
-                         f"{_pct(m.rates['fpr'][g])})")
+            parts.append(f"{format_people(abs(d_fp))} {'fewer' if d_fp < 0 else 'more'} {gname} people without "
+                         f"the outcome would be flagged (FPR {format_rate(base.rates['fpr'][g])} → "
+                         f"{format_rate(m.rates['fpr'][g])})")
         if round(d_fn) != 0:
-            parts.append(f"{_people(d_fn)} {'fewer' if d_fn < 0 else 'more'} with the outcome would "
-                         f"be missed (FNR {_pct(base.rates['fnr'][g])} → {_pct(m.rates['fnr'][g])})")
+            parts.append(f"{format_people(abs(d_fn))} {'fewer' if d_fn < 0 else 'more'} with the outcome would "
+                         f"be missed (FNR {format_rate(base.rates['fnr'][g])} → {format_rate(m.rates['fnr'][g])})")
         if parts:
             out.append(f"Under {name}, " + ", and ".join(parts) + ".")
         else:
@@ -127,12 +99,12 @@ def summary_table(comp: Comparison, fairness_key: str = HEADLINE_FAIRNESS, *,
     for j, m in enumerate(comp.metrics):
         value = m.fairness[fairness_key]
         lo, hi, how = comp.interval(fair_row, j)
-        interval = (f"95 % {lo:.3f}–{hi:.3f}" if not (np.isnan(lo) or np.isnan(hi))
+        interval = (f"95 % {format_ratio(lo)}–{format_ratio(hi)}" if not (np.isnan(lo) or np.isnan(hi))
                     else f"interval {how}")
         det = (m.details or {}).get(fairness_key)
         pair = det.pair_text(names) if det is not None and det.rate else \
             (det.undefined_reason if det is not None else "")
-        shown = "undefined" if np.isnan(value) else f"{value:.3f}"
+        shown = format_ratio(value)
         left = det.excluded_short(names) if det is not None else ""
         pre.append(f"{label(j)}: {shown} ({interval}); {pair}"
                    + (f"; left out: {left}" if left else "") + ".")
@@ -202,79 +174,18 @@ def comparison_table(comp: Comparison) -> Table:
                                    label_key="name")])
 
 
-def decision_table(comp: Comparison) -> Table:
-    rows = []
-    names = [s.name for s in comp.scenarios]
-    boot = comp.bootstrap
-    for i, r in enumerate(comp.table_rows()):
-        label = RATES[r["measure"]].name if r["measure"] in RATES else \
-            (f"{r['measure']} ({DEFINITIONS[r['measure']].name})" if r["measure"] in DEFINITIONS else r["measure"])
-        row = {"section": r["section"], "measure": label, "group": r["group"]}
-        # one unit per kind of row: rates as percentages (1 decimal), ratios with 3, costs 4
-        kind, dec = ("percent", 1) if r["kind"] == "percent" else \
-            ("float", 4 if r["section"].startswith("Expected cost") else 3)
-
-        def cell(x, kind=kind, dec=dec):
-            return Formatted(x, kind, dec) if not isinstance(x, Undefined) else x
-        for j, v in enumerate(r["values"]):
-            row[f"s{j}"] = cell(_v(v))
-            if j:
-                base = r["values"][0]
-                row[f"d{j}"] = cell(_v(v - base)) if not (np.isnan(v) or np.isnan(base)) \
-                    else Undefined("undefined in one scenario")
-            if boot is not None:
-                row[f"sd{j}"] = cell(_v(boot["sd"][i, j], "defined in fewer than two resamples"))
-            lo, hi, how = comp.interval(i, j)
-            row[f"lo{j}"], row[f"hi{j}"] = cell(_v(lo, how)), cell(_v(hi, how))
-        if r["section"].startswith("Fairness"):
-            dets = [(m.details or {}).get(r["measure"]) for m in comp.metrics]
-            row["pair"] = " | ".join(d.pair_text(comp.group_names) or d.undefined_reason for d in dets if d)
-            row["left_out"] = " | ".join((d.excluded_text(comp.group_names) or "none") for d in dets if d)
-        rows.append(row)
-    cols = [Column("section", "Section"), Column("measure", "Measure"), Column("group", "Group")]
-    for j, n in enumerate(names):
-        cols.append(Column(f"s{j}", n, "float", 4))
-        cols.append(Column(f"lo{j}", f"{n}: 95 % lower", "float", 4))
-        cols.append(Column(f"hi{j}", f"{n}: 95 % upper", "float", 4))
-        if boot is not None:
-            cols.append(Column(f"sd{j}", f"{n} (SD)", "float", 4))
-        if j:
-            cols.append(Column(f"d{j}", f"{n} − baseline", "float", 4,
-                               note="Rates: difference in percentage points; ratios and costs: "
-                                    "difference in their own units."))
-    cols += [Column("pair", "Fairness: pair behind the value (per scenario)", width=50),
-             Column("left_out", "Fairness: groups left out (per scenario)", width=50)]
-    notes = ["Rates are expected values: a randomised rule counts each row with its probability of a "
-             "positive decision; nothing is drawn at random.", interval_note(comp),
-             "Fairness measures compare " + comp.reliability.describe() + "."]
-    if boot is not None:
-        notes.append(f"SD: standard deviation over {boot['resamples']:,} bootstrap resamples (seed {comp.seed}).")
-    return Table("Decision table", cols, rows, title="Every measure, scenario by scenario", notes=notes)
-
-
-def scenario_sheets(comp: Comparison, i: int, weighted: bool = True) -> list[Table]:
-    """Two sheets per scenario: people per tier and group, and rates by group. "People"
-    appears only with frequency weights (otherwise it would repeat "Rows")."""
+def scenario_sheets(comp: Comparison, i: int, weighted: bool = True,
+                    people_decimals: int = 0) -> list[Table]:
+    """Two sheets per scenario: people per tier and group (the Decision page's tiers table),
+    and rates by group. "People" appears only with frequency weights."""
     s, m = comp.scenarios[i], comp.metrics[i]
-    rows = []
-    for g, gname in enumerate(comp.group_names):
-        for t in range(m.n_tiers):
-            rows.append({"group": gname, "tier": f"S{t + 1}", "rows": float(m.rows[g, t]),
-                         "people": float(m.people[g, t])})
-    cols = [Column("group", "Group"), Column("tier", "Tier"), Column("rows", "Rows", "int")]
-    if weighted:
-        cols.append(Column("people", "People (weighted)", "float", 1))
     rate_rows = []
     for g, gname in enumerate(comp.group_names + ["Overall"]):
         row = {"group": gname}
         for r in COMPARISON_RATES:
             row[r] = _v(m.rates[r][g] if g < len(comp.group_names) else m.overall[r])
         rate_rows.append(row)
-    origin = {k: v for k, v in s.origin.items() if k != "proposed"}
-    notes = [f"From: {', '.join(f'{k}: {v}' for k, v in origin.items())}" if origin else "",
-             f"Notes: {s.notes}" if s.notes else ""]
-    return [Table(f"{s.name} tiers", cols, rows, title=f"{s.name}: {s.describe(comp.group_names)}",
-                  notes=[n for n in notes if n]),
+    return [tier_table(comp, i, weighted=weighted, people_decimals=people_decimals),
             Table(f"{s.name} rates", [Column("group", "Group")] +
                   [Column(r, SHORT_RATE.get(r, RATES[r].name), "percent", 1,
                           note=f"{RATES[r].name}: {RATES[r].definition}") for r in COMPARISON_RATES],
@@ -303,7 +214,8 @@ def meeting_tables(comp: Comparison, engine_tables: list[Table] | None = None, *
         tables.append(decision_table(comp))
     if "scenarios" in sections:
         for i in range(len(comp.scenarios)):
-            tables.extend(scenario_sheets(comp, i, data.weighted if data is not None else True))
+            tables.extend(scenario_sheets(comp, i, data.weighted if data is not None else True,
+                                          data.people_decimals if data is not None else 1))
     return tables + list(engine_tables or [])
 
 

@@ -5,8 +5,9 @@ are the analyst's scenarios (``state.scenarios``), added with "Add as scenario" 
 Tiers, Audit and engine pages. The page shows measures as rows and scenarios as columns,
 tints each difference from the baseline (blue = better, vermillion = worse, yellow = a rate
 that moved, which is neither), charts a fairness measure against accuracy (or against the
-share of decisions changed), and keeps the analyst's notes per scenario. Its tables are the
-meeting workbook (``reports.meeting_report.meeting_tables``).
+share of decisions changed), and keeps the analyst's notes per scenario. The table is
+described once (``reports.decision_tables.decision_table``): the window shows it compact,
+the meeting workbook (``reports.meeting_report.meeting_tables``) in full.
 
 The comparison (``scenarios.compare``) is O(n) per scenario: up to ``SYNC_ROWS`` rows it runs
 on the GUI thread whenever scenarios, thresholds or data change; above, and always with a
@@ -17,34 +18,29 @@ only on its own rule, the baseline, the data and the cost ratio.
 
 from __future__ import annotations
 
-import dataclasses
 import html
-import importlib
-import json
 import logging
 import math
-import textwrap
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
-                               QPushButton, QSpinBox, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton,
+                               QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from ...audit import default_threshold
 from ...errors import FairDeskError
-from ...metrics.fairness import DEFINITIONS, THRESHOLD_DEFINITIONS, Reliability
-from ...metrics.intervals import format_interval
-from ...metrics.rates import RATES, undefined_reason
+from ...metrics.fairness import Reliability
 from ...metrics.thresholds import ThresholdRule
-from ...scenarios import KINDS, Comparison, Scenario, baseline, compare
-from ..palette import group_color
-from ..plots import PlotPanel
+from ...reports.decision_tables import (X_AXES, ComparisonCache, decision_table, flagged_tiers,
+                                        rule_key, rule_text, same_context, scenario_problem,
+                                        settings_key, status_text, tier_table)
+from ...scenarios import Comparison, Scenario, baseline, compare
+from ..table_model import ResultTable, TableModel
 from .base import Page
+from .decision_plots import DecisionChart
 
 log = logging.getLogger("fairdesk.gui.decision")
 
@@ -52,172 +48,74 @@ SYNC_ROWS = 200_000  # up to this many rows the comparison runs on the GUI threa
 BASELINE_NAME = "Baseline"
 # Okabe–Ito: blue = better than the baseline, vermillion = worse, yellow = a rate moved
 BETTER, WORSE, MOVED = QColor("#0072B2"), QColor("#D55E00"), QColor("#F0E442")
+TINTS = {"better": BETTER, "worse": WORSE, "moved": MOVED}
 SECTION_BG = QColor("#E6ECF2")
-GREY = QColor("#6E6E6E")
-TEXT = QBrush(QColor("#000000"))
+GREY, TEXT = QColor("#6E6E6E"), QBrush(QColor("#000000"))
 MIN_ALPHA, MAX_ALPHA = 40, 150
 MAX_ALPHA_MOVED = 100  # a moved rate is neither better nor worse: a lighter tint
-# differences that give the strongest tint: 10 percentage points, 0.2 of a ratio, 50% of cost
-FULL_TINT = {"rate": 0.10, "changed": 0.10, "fairness": 0.20, "cost": 0.50}
-DIRECTION = {"rate": 0, "fairness": 1, "changed": -1, "cost": -1}  # +1: higher is better
-
-SHORT_RATE = {"selection_rate": "Selection rate", "tpr": "TPR (recall)", "fpr": "FPR",
-              "fnr": "FNR", "ppv": "PPV (precision)", "npv": "NPV", "accuracy": "Accuracy"}
-SECTION_TIPS = {
-    "rate": "Rates per group and overall. They are expected values: a randomised rule counts "
-            "each row with its probability of a positive decision; nothing is drawn at random. "
-            "A change of a rate is neither better nor worse in itself: it is tinted yellow.",
-    "fairness": "The fairness measures: the smallest ratio (smaller ÷ larger) between two "
-                "groups of the rate(s) each asks to be equal. 1 = balanced; higher is better.",
-    "changed": "The share of people whose decision differs from the baseline's (for a "
-               "randomised rule, the expected share). Lower = closer to the baseline.",
-    "cost": "Expected cost per person: (FN cost × false negatives + FP cost × false "
-            "positives) ÷ people. Lower is better.",
-}
-SHORT_DEFINITION = {"CUAE": "Cond. use accuracy equality"}
-X_AXES = {"accuracy": "Accuracy (overall)", "changed": "Decisions changed vs baseline"}
+LEGEND = (("better", BETTER, "Better than the baseline: a fairness measure higher, fewer "
+           "changed decisions, a lower cost"), ("worse", WORSE, "Worse than the baseline"),
+          ("rate moved", MOVED, "A rate differs from the baseline's: neither better nor worse "
+           "in itself"))
 
 
-def row_type(section: str) -> str:
-    """The kind of a decision-table row, from its section title."""
-    s = section.lower()
-    if s.startswith("fairness"):
-        return "fairness"
-    if s.startswith("decisions changed"):
-        return "changed"
-    if s.startswith("expected cost"):
-        return "cost"
-    return "rate"
-
-
-def _nan(x) -> bool:
-    try:
-        return x is None or math.isnan(float(x))
-    except (TypeError, ValueError):
-        return True
-
-
-def _cost_decimals(v: float) -> int:
-    return 4 if abs(v) < 10 else 2
-
-
-def fmt_value(v: float, rtype: str, kind: str) -> str:
-    if _nan(v):
-        return "undefined"
-    if kind == "percent":
-        return f"{100 * v:.1f}%"
-    if rtype == "cost":
-        return f"{v:,.{_cost_decimals(v)}f}"
-    return f"{v:.3f}"
-
-
-def fmt_diff(d: float, rtype: str, kind: str, base: float = 0.0) -> str:
-    """A signed difference; one that rounds to zero is written ±0 (never "-0.0")."""
-    if _nan(d):
-        return "undefined"
-    if kind == "percent":
-        text, unit = f"{100 * d:+.1f}", " pts"
-    elif rtype == "cost":
-        text, unit = f"{d:+,.{_cost_decimals(base)}f}", ""
-    else:
-        text, unit = f"{d:+.3f}", ""
-    if text.lstrip("+-").strip("0.,") == "":
-        text = "±" + text.lstrip("+-")
-    return text + unit
-
-
-def fmt_sd(s: float, kind: str) -> str:
-    if _nan(s):
-        return "?"
-    return f"{100 * s:.1f}" if kind == "percent" else f"{s:.3g}"
-
-
-def tint(base: float, value: float, rtype: str) -> QColor | None:
-    """The cell background for ``value`` against the baseline's (None: no difference)."""
-    if _nan(base) or _nan(value):
-        return None
-    d = float(value) - float(base)
-    if abs(d) < 1e-9:
-        return None
-    if rtype == "cost":
-        size = abs(d) / max(abs(float(base)), 1e-12) / FULL_TINT["cost"]
-    else:
-        size = abs(d) / FULL_TINT.get(rtype, 0.1)
-    size = min(size, 1.0)
-    direction = DIRECTION.get(rtype, 0)
-    color = QColor(MOVED if direction == 0 else BETTER if direction * d > 0 else WORSE)
-    top = MAX_ALPHA_MOVED if direction == 0 else MAX_ALPHA
+def tint_color(word: str, size: float) -> QColor:
+    """The background of a difference from the baseline (see decision_tables.tint)."""
+    color = QColor(TINTS[word])
+    top = MAX_ALPHA_MOVED if word == "moved" else MAX_ALPHA
     color.setAlpha(int(MIN_ALPHA + (top - MIN_ALPHA) * size))
     return color
 
 
-def verdict(base: float, value: float, rtype: str) -> str:
-    if _nan(base) or _nan(value) or abs(value - base) < 1e-9:
-        return "same as the baseline" if not (_nan(base) or _nan(value)) else ""
-    direction = DIRECTION.get(rtype, 0)
-    if direction == 0:
-        return "a change of a rate: neither better nor worse in itself"
-    return "better than the baseline" if direction * (value - base) > 0 else \
-        "worse than the baseline"
+class _TintedModel(TableModel):
+    """The table model, with each difference from the baseline tinted and section headings
+    shaded (from the rows' ``tints`` and ``heading``)."""
+
+    def data(self, index, role=Qt.DisplayRole):
+        if role == Qt.BackgroundRole and index.isValid() and self.table is not None:
+            row = self._rows[index.row()]
+            if row.get("heading"):
+                return QBrush(SECTION_BG)
+            shade = row.get("tints", {}).get(self.table.columns[index.column()].key)
+            if shade is not None:
+                return QBrush(tint_color(*shade))
+        return super().data(index, role)
 
 
-def _jsonable(o):
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    return str(o)
+class DecisionView(ResultTable):
+    """The decision table: not sortable (rows are grouped by measure), headings across the
+    table, a measure's name beside all its rows, scenario names in full in wrapping headers."""
 
+    def __init__(self, title: str, tip: str):
+        super().__init__(title, tip, sortable=False)
+        self.source = _TintedModel(self)
+        self.proxy.setSourceModel(self.source)
+        self.verticalHeader().setDefaultSectionSize(23)
 
-def rule_key(s: Scenario) -> tuple:
-    """What a scenario's numbers depend on (not its name or notes)."""
-    return s.kind, json.dumps(s.params, sort_keys=True, default=_jsonable)
-
-
-def scenario_problem(s: Scenario, data) -> str | None:
-    """Why ``s`` cannot be compared on ``data`` (None when it can). Cheap checks only."""
-    try:
-        p = s.params
-        if s.kind not in KINDS:
-            return f"its kind '{s.kind}' is unknown to this version of FairDesk"
-        if s.kind == "thresholds":
-            v = np.asarray(p["values"], dtype=float)
-            if v.size == 0 or not np.all(np.isfinite(v)):
-                return "it has no usable threshold"
-        elif s.kind in ("group_thresholds", "randomized"):
-            table = p["values"] if s.kind == "group_thresholds" else p["groups"]
-            missing = [g for g in data.group_names if g not in table]
-            if missing:
-                return ("it has no rule for group(s) " + ", ".join(missing)
-                        + " (the groups changed since it was added)")
-            if s.kind == "group_thresholds":
-                if len({len(table[g]) for g in data.group_names}) != 1:
-                    return "its groups have different numbers of thresholds"
-                v = np.asarray([table[g] for g in data.group_names], dtype=float)
-                if v.size == 0 or not np.all(np.isfinite(v)):
-                    return "it has no usable threshold"
-        elif s.kind == "selection":
-            np.asarray(p["rows"], dtype=np.int64)
-        elif s.kind == "probabilities":
-            module, func = p["engine"].split(":")
-            if not callable(getattr(importlib.import_module(module), func, None)):
-                return f"the engine function {p['engine']} is not available"
-    except ImportError:
-        return f"the engine {s.params.get('engine')} is not available in this version"
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        return f"its rule is incomplete ({type(err).__name__}: {err})"
-    return None
-
-
-def wrap_title(name: str, width: int = 14) -> str:
-    """A column title on at most two lines (the full name is in the tooltip)."""
-    lines = textwrap.wrap(name, width, break_long_words=True) or [name]
-    if len(lines) > 2:
-        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder="…")]
-    return "\n".join(lines)
+    def set_table(self, table) -> None:
+        self.clearSpans()
+        super().set_table(table)
+        if table is None:
+            return
+        rows, n = self.source._rows, len(table.columns)
+        start = None
+        for r, row in enumerate(rows + [{"heading": True}]):
+            label = row.get("measure")
+            if row.get("heading") or (label is not None and label.value):
+                if start is not None and r - start > 1:
+                    self.setSpan(start, 0, r - start, 1)
+                start = None if row.get("heading") else r
+            if r < len(rows) and row.get("heading"):
+                self.setSpan(r, 0, 1, n)
+            elif r < len(rows) and row.get("group") is not None and not row["group"].value:
+                self.setSpan(r, 0, 1, 2)  # a measure without groups: its name may be long
+        self.setColumnWidth(0, min(max(self.columnWidth(0), 110), 150))
 
 
 class DecisionPage(Page):
     key = "decision"
     title = "Decision table"
+    split_fraction = 0.32
 
     def __init__(self, state, worker, parent=None):
         super().__init__(state, worker, parent)
@@ -226,9 +124,7 @@ class DecisionPage(Page):
         self.value_rows: list[dict] = []  # comp.table_rows()
         self.row_of: dict[int, int] = {}  # value row -> table row
         self.baseline_notes = ""
-        self._full: Comparison | None = None  # the last computed comparison
-        self._full_keys: list[tuple] = []
-        self._full_ctx = None  # (data, baseline key, cost ratio)
+        self.cache = ComparisonCache()  # the last computed comparison
         self._job = None
         self._job_boot = False
         self._dirty = False
@@ -239,7 +135,6 @@ class DecisionPage(Page):
         self._loading_notes = False
         self._notes_for = None  # what the notes editor edits: "baseline" or a Scenario
         self._pending_notes = None
-        self._chart_items: list = []
         self._notes_timer = QTimer(self)
         self._notes_timer.setSingleShot(True)
         self._notes_timer.setInterval(400)
@@ -259,18 +154,35 @@ class DecisionPage(Page):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
         lay = self.add_empty_stack(outer)
-
-        title = QLabel(f"<b style='font-size:15px'>{self.title}</b>")
         intro = QLabel("Every option on the same data and the same measures. The baseline "
                        "(the group-agnostic thresholds in force) is always first; add options "
                        "with <b>Add as scenario…</b> on the Tiers, Audit and engine pages. "
                        "Differences from the baseline are tinted.")
         intro.setWordWrap(True)
         intro.setStyleSheet("color:#444")
-        lay.addWidget(title)
+        lay.addWidget(QLabel(f"<b style='font-size:15px'>{self.title}</b>"))
         lay.addWidget(intro)
+        lay.addWidget(self._build_settings())
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        lay.addWidget(self.splitter, 1)
+        self.splitter.addWidget(self._build_scenarios())
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([285, 765])
+        self._build_table_tab()
+        self.chart = DecisionChart(on_error=self._show_error)
+        self.chart.choiceChanged.connect(self._draw_chart)
+        self.fair_combo, self.x_combo = self.chart.fair_combo, self.chart.x_combo
+        self.tabs.addTab(self.chart, "Chart")
+        self.tabs.setTabToolTip(1, "Fairness against accuracy or changed decisions, one point "
+                                   "per scenario")
+        self._build_tiers_tab()
 
-        # --- settings -------------------------------------------------------------------
+    def _build_settings(self) -> QGroupBox:
         box = QGroupBox("Comparison")
         bl = QHBoxLayout(box)
         bl.setContentsMargins(6, 2, 6, 4)
@@ -279,65 +191,57 @@ class DecisionPage(Page):
                                        "who is not flagged), relative to a false positive")
         self.cost_fp = self._cost_spin("Cost of a false positive (someone flagged who does "
                                        "not have the outcome), relative to a false negative")
-        bl.addWidget(QLabel("Cost FN"))
-        bl.addWidget(self.cost_fn)
-        bl.addWidget(QLabel(": FP"))
-        bl.addWidget(self.cost_fp)
-        bl.addSpacing(12)
         self.boot_b = QSpinBox()
         self.boot_b.setRange(0, 100_000)
         self.boot_b.setSingleStep(100)
-        self.boot_b.setValue(0)
         self.boot_b.setSpecialValueText("off")
         self.boot_b.setGroupSeparatorShown(True)
         self.boot_b.setToolTip("Bootstrap resamples B (0 = off). With B > 0, Compare "
-                               "resamples the rows B times and shows mean ± SD of every cell.")
+                               "resamples the rows B times and shows the SD of every cell.")
         self.boot_seed = QSpinBox()
         self.boot_seed.setRange(0, 2_147_483_647)
         self.boot_seed.setValue(self.state.seed("decision"))
         self.boot_seed.setToolTip("Random seed of the bootstrap: the same seed, data and "
                                   "scenarios give the same results. Saved in the project and "
                                   "the workbook.")
-        bl.addWidget(QLabel("Bootstrap"))
-        bl.addWidget(self.boot_b)
-        bl.addWidget(QLabel("Seed"))
-        bl.addWidget(self.boot_seed)
         self.compare_button = QPushButton("Compare")
         self.compare_button.setShortcut(QKeySequence("F5"))
         self.compare_button.setToolTip("Compare every scenario now, with the bootstrap when B > "
                                        "0 (F5). Without a bootstrap the table updates by itself.")
         self.compare_button.clicked.connect(self.compare_now)
-        bl.addWidget(self.compare_button)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color:#404040")
+        for w in (QLabel("Cost FN"), self.cost_fn, QLabel(": FP"), self.cost_fp, 12,
+                  QLabel("Bootstrap"), self.boot_b, QLabel("Seed"), self.boot_seed,
+                  self.compare_button):
+            bl.addSpacing(w) if isinstance(w, int) else bl.addWidget(w)
         bl.addWidget(self.status, 1)
-        lay.addWidget(box)
         self.cost_fn.valueChanged.connect(lambda _v: self._update())
         self.cost_fp.valueChanged.connect(lambda _v: self._update())
+        return box
 
-        # --- body: scenarios and notes | table, chart, tiers ----------------------------
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
-        lay.addWidget(self.splitter, 1)
+    def _build_scenarios(self) -> QWidget:
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 4, 0)
         sbox = QGroupBox("Scenarios")
         sl = QVBoxLayout(sbox)
         sl.setContentsMargins(4, 4, 4, 4)
-        self.list = QTableWidget(0, 2)
+        self.list = QTableWidget(0, 2)  # an editor (names are edited in place)
         self.list.setHorizontalHeaderLabels(["Scenario", "Rule"])
         self.list.horizontalHeaderItem(0).setToolTip("The scenario's name: double-click (or "
                                                      "Rename) to change it")
         self.list.horizontalHeaderItem(1).setToolTip("The decision rule; hover for where it "
                                                      "came from")
+        self.list.setAccessibleName("Scenarios")
         self.list.verticalHeader().hide()
         self.list.verticalHeader().setDefaultSectionSize(26)
         self.list.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.list.setSelectionMode(QAbstractItemView.SingleSelection)
         self.list.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
         self.list.setWordWrap(False)
+        self.list.setTextElideMode(Qt.ElideMiddle)
         lh = self.list.horizontalHeader()
         lh.setSectionResizeMode(0, QHeaderView.Interactive)
         lh.setStretchLastSection(True)
@@ -347,30 +251,33 @@ class DecisionPage(Page):
         sl.addWidget(self.list, 1)
         tools = QHBoxLayout()
         tools.setSpacing(4)
-        self.up_button = self._tool_button("▲ Up")
-        self.up_button.setToolTip("Move the selected scenario one column to the left")
-        self.up_button.clicked.connect(lambda: self.move(self.selected_row(), -1))
-        self.down_button = self._tool_button("▼ Down")
-        self.down_button.setToolTip("Move the selected scenario one column to the right")
-        self.down_button.clicked.connect(lambda: self.move(self.selected_row(), 1))
-        self.rename_button = self._tool_button("Rename")
-        self.rename_button.setToolTip("Rename the selected scenario (F2)")
-        self.rename_button.clicked.connect(self._rename_clicked)
-        self.delete_button = self._tool_button("Delete")
-        self.delete_button.setToolTip("Remove the selected scenario (Delete). The baseline "
-                                      "cannot be removed.")
-        self.delete_button.clicked.connect(lambda: self.delete(self.selected_row()))
+        buttons = []
+        for text, tip, action in (
+                ("▲ Up", "Move the selected scenario one column to the left",
+                 lambda: self.move(self.selected_row(), -1)),
+                ("▼ Down", "Move the selected scenario one column to the right",
+                 lambda: self.move(self.selected_row(), 1)),
+                ("Rename", "Rename the selected scenario (F2)", self._rename_clicked),
+                ("Delete", "Remove the selected scenario (Delete). The baseline cannot be "
+                           "removed.", lambda: self.delete(self.selected_row())),
+                ("Proposed", "Mark the selected scenario as the option proposed to the meeting: "
+                             "the workbook's Summary names it and says what it changes for each "
+                             "group", None)):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolButtonStyle(Qt.ToolButtonTextOnly)
+            b.setMinimumHeight(26)
+            b.setToolTip(tip)
+            if action is not None:
+                b.clicked.connect(action)
+            tools.addWidget(b)
+            buttons.append(b)
+        (self.up_button, self.down_button, self.rename_button, self.delete_button,
+         self.proposed_button) = buttons
+        self.proposed_button.setCheckable(True)
+        self.proposed_button.clicked.connect(lambda on: self.mark_proposed(self.selected_row(), on))
         QShortcut(QKeySequence.Delete, self.list, activated=lambda: self.delete(self.selected_row()),
                   context=Qt.WidgetShortcut)
-        self.proposed_button = self._tool_button("Proposed")
-        self.proposed_button.setCheckable(True)
-        self.proposed_button.setToolTip("Mark the selected scenario as the option proposed to the "
-                                        "meeting: the workbook's Summary names it and says what it "
-                                        "changes for each group")
-        self.proposed_button.clicked.connect(lambda on: self.mark_proposed(self.selected_row(), on))
-        for b in (self.up_button, self.down_button, self.rename_button, self.delete_button,
-                  self.proposed_button):
-            tools.addWidget(b)
         tools.addStretch(1)
         sl.addLayout(tools)
         self.hint = QLabel("Only the baseline so far. Add options with <b>Add as scenario…</b> "
@@ -391,29 +298,12 @@ class DecisionPage(Page):
                                       "the meeting should know. They go to the Summary sheet.")
         self.notes.setToolTip("Notes on the selected scenario, saved in the project and printed "
                               "on the workbook's Summary sheet")
+        self.notes.setAccessibleName("Notes on the selected scenario")
         self.notes.textChanged.connect(self._notes_edited)
         nl.addWidget(self.notes_label)
         nl.addWidget(self.notes, 1)
         ll.addWidget(nbox, 2)
-        self.splitter.addWidget(left)
-
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.splitter.addWidget(self.tabs)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([285, 765])
-        self._build_table_tab()
-        self._build_chart_tab()
-        self._build_tiers_tab()
-
-    @staticmethod
-    def _tool_button(text: str) -> QToolButton:
-        b = QToolButton()
-        b.setText(text)
-        b.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        b.setMinimumHeight(26)
-        return b
+        return left
 
     def _cost_spin(self, tip: str) -> QDoubleSpinBox:
         spin = QDoubleSpinBox()
@@ -424,97 +314,48 @@ class DecisionPage(Page):
                               "person.")
         return spin
 
+    def _check(self, text: str, tip: str, on: bool) -> QCheckBox:
+        box = QCheckBox(text)
+        box.setChecked(on)
+        box.setToolTip(tip)
+        box.toggled.connect(lambda _on: self._fill_table())
+        return box
+
     def _build_table_tab(self) -> None:
         w = QWidget()
         v = QVBoxLayout(w)
         v.setContentsMargins(2, 4, 2, 2)
-        self.table = QTableWidget()
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(23)
-        self.table.horizontalHeader().setDefaultAlignment(Qt.AlignCenter)
-        self.table.horizontalHeader().setHighlightSections(False)
-        self.table.setToolTip("Measures as rows, scenarios as columns. Hover a cell for the "
-                              "baseline's value and the difference.")
+        self.table = DecisionView("Decision table", "Measures as rows, scenarios as columns. "
+                                  "Hover a cell for the baseline's value and the difference.")
         v.addWidget(self.table, 1)
         row = QHBoxLayout()
         row.setSpacing(6)
-        self.by_group = QCheckBox("Rates by group")
-        self.by_group.setChecked(True)
-        self.by_group.setToolTip("Show every group's rates, or only the overall rates")
-        self.by_group.toggled.connect(lambda _on: self._fill_table())
-        self.show_diff = QCheckBox("Show differences")
-        self.show_diff.setToolTip("Show each scenario's difference from the baseline instead "
-                                  "of its value (the value stays in the tooltip)")
-        self.show_diff.toggled.connect(lambda _on: self._fill_table())
-        self.show_sd = QCheckBox("± SD")
-        self.show_sd.setChecked(True)
+        self.by_group = self._check("Rates by group", "Show every group's rates, or only the "
+                                    "overall rates", True)
+        self.show_ci = self._check("95 % intervals", "Show each rate's and fairness measure's 95 "
+                                   "% interval: exact binomial (Clopper–Pearson) for rates; "
+                                   "bootstrap percentile for fairness measures after Compare "
+                                   "with B > 0 (else “not estimated”)", True)
+        self.show_diff = self._check("Show differences", "Show each scenario's difference from "
+                                     "the baseline instead of its value (the value stays in the "
+                                     "tooltip)", False)
+        self.show_sd = self._check("SD", "Show the bootstrap standard deviation next to each "
+                                   "value", True)
         self.show_sd.setEnabled(False)
-        self.show_sd.setToolTip("Show the bootstrap standard deviation next to each value")
-        self.show_sd.toggled.connect(lambda _on: self._fill_table())
-        self.show_ci = QCheckBox("95 % intervals")
-        self.show_ci.setChecked(True)
-        self.show_ci.setToolTip("Show each rate's and fairness measure's 95 % interval: exact "
-                                "binomial (Clopper–Pearson) for rates; bootstrap percentile for "
-                                "fairness measures after Compare with B > 0 (else “not "
-                                "estimated”)")
-        self.show_ci.toggled.connect(lambda _on: self._fill_table())
-        row.addWidget(self.by_group)
-        row.addWidget(self.show_ci)
-        row.addWidget(self.show_diff)
-        row.addWidget(self.show_sd)
+        for b in (self.by_group, self.show_ci, self.show_diff, self.show_sd):
+            row.addWidget(b)
         row.addStretch(1)
-        for text, color, tip in (("better", BETTER, "Better than the baseline: a fairness "
-                                  "measure higher, fewer changed decisions, a lower cost"),
-                                 ("worse", WORSE, "Worse than the baseline"),
-                                 ("rate moved", MOVED, "A rate differs from the baseline's: "
-                                  "neither better nor worse in itself")):
+        for text, color, tip in LEGEND:
             c = QColor(color)
-            c.setAlpha(MAX_ALPHA)
             swatch = QLabel(text)
             swatch.setToolTip(tip + ". The stronger the tint, the larger the difference.")
-            swatch.setStyleSheet(f"background: rgba({c.red()},{c.green()},{c.blue()},{c.alpha()});"
-                                 "border:1px solid #bbb; padding:1px 6px; color:#000")
+            swatch.setStyleSheet(f"background: rgba({c.red()},{c.green()},{c.blue()},"
+                                 f"{MAX_ALPHA}); border:1px solid #bbb; padding:1px 6px; "
+                                 "color:#000")
             row.addWidget(swatch)
         v.addLayout(row)
         self.tabs.addTab(w, "Decision table")
         self.tabs.setTabToolTip(0, "Every measure, scenario by scenario")
-
-    def _build_chart_tab(self) -> None:
-        self.chart = PlotPanel("ERB against accuracy", X_AXES["accuracy"] + " (%)",
-                               "ERB (1 = balanced)", name="decision_options",
-                               on_error=self._show_error)
-        self.fair_combo = QComboBox()
-        self.fair_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.fair_combo.setMinimumContentsLength(22)
-        for k in THRESHOLD_DEFINITIONS:
-            self.fair_combo.addItem(f"{k} — {DEFINITIONS[k].name}", k)
-            self.fair_combo.setItemData(self.fair_combo.count() - 1, DEFINITIONS[k].meaning,
-                                        Qt.ToolTipRole)
-        self.fair_combo.setToolTip("The fairness measure on the vertical axis (1 = balanced)")
-        self.fair_combo.currentIndexChanged.connect(lambda _i: self._draw_chart())
-        self.x_combo = QComboBox()
-        self.x_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.x_combo.setMinimumContentsLength(20)
-        for k, label in X_AXES.items():
-            self.x_combo.addItem(label, k)
-        self.x_combo.setToolTip("The horizontal axis: overall accuracy, or the share of "
-                                "decisions that differ from the baseline")
-        self.x_combo.currentIndexChanged.connect(lambda _i: self._draw_chart())
-        self.chart.add_control(QLabel("Fairness"))
-        self.chart.add_control(self.fair_combo)
-        self.chart.add_control(QLabel("against"))
-        self.chart.add_control(self.x_combo)
-        self.chart.widget.setToolTip("One point per scenario; the baseline is the black star. "
-                                     "Up = fairer, right = more accurate (or more decisions "
-                                     "changed). Bars: ± 1 bootstrap SD.")
-        self.chart.plot.setMouseEnabled(x=False, y=False)
-        self.chart.plot.hideButtons()
-        self.tabs.addTab(self.chart, "Chart")
-        self.tabs.setTabToolTip(1, "Fairness against accuracy or changed decisions, one point "
-                                   "per scenario")
 
     def _build_tiers_tab(self) -> None:
         w = QWidget()
@@ -523,26 +364,8 @@ class DecisionPage(Page):
         self.tiers_label = QLabel()
         self.tiers_label.setWordWrap(True)
         v.addWidget(self.tiers_label)
-        self.tiers = QTableWidget(0, 6)
-        for i, (h, tip) in enumerate((
-                ("Tier", "S1 is the lowest-risk tier (for a list: S1 not selected, S2 "
-                         "selected; for a randomised rule: S2 is the band decided at random)"),
-                ("Group", "The protected group"),
-                ("Rows", "Rows of the group in the tier (unweighted)"),
-                ("People", "People of the group in the tier (sum of the weights)"),
-                ("% of group", "Share of the group's people who fall in the tier"),
-                ("CAL (tier)", "Calibration within the tier: the smallest ratio, smaller ÷ "
-                               "larger, of two groups' outcome rates in the tier (1 = the tier "
-                               "means the same risk for every group)"))):
-            item = QTableWidgetItem(h)
-            item.setToolTip(tip)
-            self.tiers.setHorizontalHeaderItem(i, item)
-        self.tiers.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.tiers.verticalHeader().hide()
-        self.tiers.verticalHeader().setDefaultSectionSize(23)
-        self.tiers.horizontalHeader().setSectionResizeMode(QHeaderView.Fixed)
-        for c, width in enumerate((60, 130, 80, 90, 90, 90)):
-            self.tiers.setColumnWidth(c, width)
+        self.tiers = ResultTable("Tiers of the selected scenario", "Rows and people per tier "
+                                 "and group, and calibration per tier", sortable=False)
         v.addWidget(self.tiers, 1)
         self.tabs.addTab(w, "Tiers (selected)")
         self.tabs.setTabToolTip(2, "Rows and people per tier and group, and calibration per "
@@ -562,9 +385,8 @@ class DecisionPage(Page):
         if d is None:
             return [0.5]
         last = self._last_agnostic if self._last_agnostic and self._last_agnostic[0] is d else None
-        rules_now = json.dumps(st.threshold_rules or [], sort_keys=True, default=_jsonable)
-        if last is None or rules_now != last[2]:  # the rules came with these thresholds
-            try:
+        if last is None or settings_key(st.threshold_rules or []) != last[2]:
+            try:  # the rules came with these thresholds
                 rules = [ThresholdRule.from_dict(r) for r in st.threshold_rules or []]
                 values = sorted(float(r.resolve(d)) for r in rules)
                 if values and all(math.isfinite(v) for v in values):
@@ -601,40 +423,16 @@ class DecisionPage(Page):
             keys.append(rule_key(s))
         return cols, keys, (d, keys[0], self.cost_ratio()), excluded, col_of_row
 
-    @staticmethod
-    def _same_ctx(a, b) -> bool:
-        return a is not None and b is not None and a[0] is b[0] and a[1:] == b[1:]
-
-    def _view(self, cols, keys, ctx) -> Comparison | None:
-        """Columns of the last comparison for these scenarios (None: compute again)."""
-        full = self._full
-        if full is None or not self._same_ctx(ctx, self._full_ctx):
-            return None
-        try:
-            idx = [self._full_keys.index(k) for k in keys]
-        except ValueError:
-            return None
-        metrics = [dataclasses.replace(full.metrics[i], name=c.name) for i, c in zip(idx, cols)]
-        boot = None
-        if full.bootstrap is not None:
-            boot = {k: full.bootstrap[k][:, idx] for k in ("mean", "sd", "lo", "hi", "defined")}
-            boot["resamples"] = full.bootstrap["resamples"]
-        return Comparison(list(cols), metrics, list(full.group_names), full.cost_ratio, boot,
-                          full.seed, full.reliability)
-
     def _store(self, comp: Comparison, keys, ctx) -> None:
-        if self._full is not None and self._full.bootstrap is not None and comp.bootstrap is None:
+        if self.cache.store(comp, keys, ctx):
             self._note = ("Bootstrap cleared: the scenarios, thresholds or cost changed. Press "
                           "Compare to run it again.")
-        self._full, self._full_keys, self._full_ctx = comp, list(keys), ctx
 
     # ================================================================ updating
     def _on_data_changed(self) -> None:
-        self._full = self._full_ctx = None
-        self._full_keys = []
+        self.cache.clear()
         self._note = ""
-        d = self.state.data
-        if d is not None and "decision" in self.state.seeds:
+        if self.state.data is not None and "decision" in self.state.seeds:
             with QSignalBlocker(self.boot_seed):
                 self.boot_seed.setValue(int(self.state.seeds["decision"]))
         self._remember_agnostic()
@@ -648,13 +446,11 @@ class DecisionPage(Page):
         d = self.state.data
         if d is not None and not self.state.group_specific:
             self._last_agnostic = (d, [float(v) for v in np.sort(np.ravel(self.state.thresholds))],
-                                   json.dumps(self.state.threshold_rules or [], sort_keys=True,
-                                              default=_jsonable))
+                                   settings_key(self.state.threshold_rules or []))
 
     def _on_scenarios_changed(self) -> None:
-        if self._notes_emit:  # our own notes edit: nothing to recompute or redraw
-            return
-        self._update()
+        if not self._notes_emit:  # our own notes edit: nothing to recompute or redraw
+            self._update()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -677,17 +473,15 @@ class DecisionPage(Page):
         cols, keys, ctx, excluded, col_of_row = self._wanted()
         self.excluded, self._col_of_row = excluded, col_of_row
         self._fill_list()
-        view = None if force else self._view(cols, keys, ctx)
+        view = None if force else self.cache.view(cols, keys, ctx)
         if view is not None:
             self._dirty = False
             self._show(view)
-            return
-        if self._job is not None:  # the running job's result will call _update again
+        elif self._job is not None:  # the running job's result will call _update again
             self._dirty = True
             self._set_status()
-            return
-        if d.n <= SYNC_ROWS:
-            part_cols, part_keys, base = self._part(cols, keys, ctx, force)
+        elif d.n <= SYNC_ROWS:
+            part_cols, part_keys, base = self.cache.part(cols, keys, ctx, force)
             try:
                 comp = compare(d, part_cols, cost_ratio=ctx[2], reliability=self._reliability())
             except FairDeskError as err:
@@ -695,44 +489,14 @@ class DecisionPage(Page):
                 self._dirty = False
                 self._show(None)
                 return
-            self._store(*self._merged(base, comp, part_keys, keys), ctx)
+            self._store(*self.cache.merged(base, comp, part_keys, keys), ctx)
             self._dirty = False
-            self._show(self._view(cols, keys, ctx))
+            self._show(self.cache.view(cols, keys, ctx))
         elif self.isVisible() or force:
             self._start_job(0)
         else:  # large data: compare when the page is shown (or exported)
             self._dirty = True
             self._set_status()
-
-    def _part(self, cols, keys, ctx, force: bool = False):
-        """What to compute: the baseline and the scenarios the last comparison lacks (every
-        scenario when forced or when the data, baseline or cost changed), and the
-        comparison to merge the result into (None: nothing)."""
-        full = self._full
-        if force or full is None or not self._same_ctx(ctx, self._full_ctx):
-            return cols, keys, None
-        part_cols, part_keys, seen = [cols[0]], [keys[0]], set(self._full_keys)
-        for c, k in zip(cols[1:], keys[1:]):
-            if k not in seen:
-                seen.add(k)
-                part_cols.append(c)
-                part_keys.append(k)
-        return part_cols, part_keys, (full, list(self._full_keys))
-
-    @staticmethod
-    def _merged(base, part: Comparison, part_keys, wanted):
-        """``part`` (baseline first) added to the comparison ``base`` = (comparison, keys);
-        columns no longer wanted are dropped. A bootstrap cannot be merged: it is left out."""
-        if base is None:
-            return part, list(part_keys)
-        full, full_keys = base
-        keep = set(wanted)
-        idx = [i for i, k in enumerate(full_keys) if i == 0 or k in keep]
-        scen = [full.scenarios[i] for i in idx] + part.scenarios[1:]
-        metrics = [full.metrics[i] for i in idx] + part.metrics[1:]
-        keys = [full_keys[i] for i in idx] + list(part_keys[1:])
-        return Comparison(scen, metrics, list(full.group_names), full.cost_ratio,
-                          reliability=full.reliability), keys
 
     def compare_now(self) -> None:
         """The Compare button: compare again, with the bootstrap when B > 0."""
@@ -752,7 +516,7 @@ class DecisionPage(Page):
 
     def _start_job(self, B: int) -> None:
         cols, keys, ctx, _excluded, _cols = self._wanted()
-        part_cols, part_keys, base = self._part(cols, keys, ctx, force=bool(B))
+        part_cols, part_keys, base = self.cache.part(cols, keys, ctx, force=bool(B))
         seed = int(self.boot_seed.value())
         if B:
             self.state.seeds["decision"] = seed
@@ -777,13 +541,13 @@ class DecisionPage(Page):
             self._update()
             return
         boot = comp.bootstrap is not None
-        if base is not None and (self._full is not base[0] or not self._same_ctx(ctx,
-                                                                                  self._full_ctx)):
+        if base is not None and (self.cache.full is not base[0]
+                                 or not same_context(ctx, self.cache.ctx)):
             base = None  # the comparison it completes was replaced meanwhile: keep it alone
-        comp, keys = self._merged(base, comp, keys, wanted)
-        self._full, self._full_keys, self._full_ctx = comp, list(keys), ctx
+        comp, keys = self.cache.merged(base, comp, keys, wanted)
+        self.cache.store(comp, keys, ctx)
         cols, wanted, now, _e, _c = self._wanted()
-        covered = self._same_ctx(now, ctx) and all(k in keys for k in wanted)
+        covered = same_context(now, ctx) and all(k in keys for k in wanted)
         if boot and covered:
             self._note = (f"Bootstrap: {comp.bootstrap['resamples']:,} resamples, seed "
                           f"{comp.seed}.")
@@ -795,16 +559,16 @@ class DecisionPage(Page):
         self._update()
 
     def _job_failed(self, message: str, details: str) -> None:
-        self._job = None
-        self.compare_button.setEnabled(True)
-        self._note = "The comparison failed; see the message."
-        self._set_status()
+        self._job_ended("The comparison failed; see the message.")
         self.worker.failed.emit(message, details)
 
     def _job_cancelled(self) -> None:
+        self._job_ended("Cancelled: press Compare to run it again.")
+
+    def _job_ended(self, note: str) -> None:
         self._job = None
         self.compare_button.setEnabled(True)
-        self._note = "Cancelled: press Compare to run it again."
+        self._note = note
         self._set_status()
 
     def _ensure_current(self) -> Comparison | None:
@@ -813,34 +577,30 @@ class DecisionPage(Page):
         if d is None or d.label is None:
             return None
         cols, keys, ctx, _e, _c = self._wanted()
-        view = self._view(cols, keys, ctx)
+        view = self.cache.view(cols, keys, ctx)
         if view is None:
-            part_cols, part_keys, base = self._part(cols, keys, ctx)
+            part_cols, part_keys, base = self.cache.part(cols, keys, ctx)
             comp = compare(d, part_cols, cost_ratio=ctx[2], reliability=self._reliability())
-            self._store(*self._merged(base, comp, part_keys, keys), ctx)
-            view = self._view(cols, keys, ctx)
+            self._store(*self.cache.merged(base, comp, part_keys, keys), ctx)
+            view = self.cache.view(cols, keys, ctx)
             self._show(view)
         return view
+
+    def _reliability(self) -> Reliability:
+        """The groups the fairness measures compare (the Data page's minimum group size)."""
+        return Reliability(min_group_size=int(getattr(self.state, "min_group_size", 30)))
 
     # ================================================================ showing
     def _show(self, comp: Comparison | None) -> None:
         self.comp = comp
-        boot = comp is not None and comp.bootstrap is not None
-        self.show_sd.setEnabled(boot)
+        self.show_sd.setEnabled(comp is not None and comp.bootstrap is not None)
         self._fill_table()
         self._draw_chart()
         self._fill_tiers()
-        self._update_header_tips()
         self._set_status()
 
     def _set_status(self) -> None:
-        d, comp = self.state.data, self.comp
-        parts = []
-        if comp is not None and d is not None:
-            n = len(comp.scenarios)
-            people = float(d.weight.sum())
-            who = f"{d.n:,} rows" + (f" ({people:,.0f} people)" if d.weighted else "")
-            parts.append(f"{n} scenario{'s' * (n != 1)} on {who}.")
+        parts = [status_text(self.comp, self.state.data)]
         if self._dirty and self._job is None:
             parts.append("Out of date: press Compare (F5).")
         elif self._job is not None and not self._job_boot:
@@ -850,38 +610,46 @@ class DecisionPage(Page):
                 f"{html.escape(k)} ({html.escape(v)})" for k, v in self.excluded.items()) + ".")
         if self._note:
             parts.append(html.escape(self._note))
-        self.status.setText(" ".join(parts))
+        self.status.setText(" ".join(p for p in parts if p))
+
+    def _fill_table(self) -> None:
+        comp = self.comp
+        if comp is None:
+            self.table.set_table(None)
+            self.value_rows, self.row_of = [], {}
+            return
+        self.value_rows = comp.table_rows()
+        table = decision_table(comp, compact=True, by_group=self.by_group.isChecked(),
+                               intervals=self.show_ci.isChecked(),
+                               sd=self.show_sd.isChecked(),
+                               differences=self.show_diff.isChecked())
+        self.table.set_table(table)
+        self.row_of = {row["index"]: r for r, row in enumerate(table.rows) if "index" in row}
 
     # --- the scenario list
     def _fill_list(self) -> None:
         scen = self.list_scenarios()
         sel = self.selected_row()
+        dec = getattr(self.state.data, "score_decimals", None)
         with QSignalBlocker(self.list):
             self.list.setRowCount(len(scen))
             for r, s in enumerate(scen):
-                name = self.list.item(r, 0)
-                if name is None:
-                    name = QTableWidgetItem()
-                    self.list.setItem(r, 0, name)
-                rule = self.list.item(r, 1)
-                if rule is None:
-                    rule = QTableWidgetItem()
-                    self.list.setItem(r, 1, rule)
+                for c in (0, 1):
+                    if self.list.item(r, c) is None:
+                        self.list.setItem(r, c, QTableWidgetItem())
+                name, rule = self.list.item(r, 0), self.list.item(r, 1)
                 name.setText(s.name)
-                rule_text = self._describe(s)
                 origin = ", ".join(f"{k}: {v}" for k, v in s.origin.items()
                                    if k not in ("rules", "proposed") and not isinstance(v, (dict, list)))
                 font = name.font()
                 font.setBold(r == 0)
                 font.setItalic(s.name in self.excluded and r > 0)
                 name.setFont(font)
-                if r == 0:
-                    name.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
-                    name.setToolTip("The baseline: the group-agnostic thresholds in force. It is "
-                                    "always the first column and cannot be renamed or removed.")
-                else:
-                    name.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsEditable)
-                    name.setToolTip(f"{s.name} — double-click to rename")
+                editable = Qt.ItemIsEditable if r else Qt.NoItemFlags
+                name.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | editable)
+                name.setToolTip("The baseline: the group-agnostic thresholds in force. It is "
+                                "always the first column and cannot be renamed or removed."
+                                if r == 0 else f"{s.name} — double-click to rename")
                 rule.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
                 problem = self.excluded.get(s.name) if r > 0 else None
                 if problem:
@@ -891,7 +659,8 @@ class DecisionPage(Page):
                 else:
                     # the proposed option says so where the analyst looks (not in its name,
                     # which stays editable)
-                    rule.setText(("Proposed · " if s.origin.get("proposed") else "") + rule_text)
+                    rule.setText(("Proposed · " if s.origin.get("proposed") else "")
+                                 + rule_text(s, dec))
                     rule.setForeground(TEXT)
                     name.setForeground(TEXT)
                 tip = f"<b>{html.escape(s.name)}</b><br>{html.escape(s.describe())}"
@@ -911,18 +680,6 @@ class DecisionPage(Page):
             self._flush_notes()
             self._load_notes()
 
-    def _describe(self, s: Scenario) -> str:
-        try:
-            if s.kind == "thresholds":
-                return "thresholds " + ", ".join(f"{v:.4g}" for v in s.params["values"])
-            if s.kind == "group_thresholds":
-                vals = s.params["values"]
-                return "per group: " + "; ".join(
-                    f"{g} " + ", ".join(f"{v:.3g}" for v in vs) for g, vs in vals.items())
-            return s.describe()
-        except (KeyError, TypeError, ValueError):
-            return s.kind
-
     def selected_row(self) -> int:
         rows = self.list.selectionModel().selectedRows() if self.list.selectionModel() else []
         if rows:
@@ -937,10 +694,9 @@ class DecisionPage(Page):
         n = len(self.state.scenarios)
         self.up_button.setEnabled(r > 1)
         self.down_button.setEnabled(1 <= r < n)
-        self.rename_button.setEnabled(r >= 1)
-        self.delete_button.setEnabled(r >= 1)
+        for b in (self.rename_button, self.delete_button, self.proposed_button):
+            b.setEnabled(r >= 1)
         target = self._target(r)
-        self.proposed_button.setEnabled(r >= 1)
         self.proposed_button.setChecked(bool(r >= 1 and target not in (None, "baseline")
                                              and target.origin.get("proposed")))
 
@@ -961,16 +717,12 @@ class DecisionPage(Page):
 
     def _load_notes(self) -> None:
         """Show the selected scenario's notes in the editor."""
-        r = self.selected_row()
-        target = self._target(r)
+        target = self._target(self.selected_row())
         self._notes_for = target
         self._loading_notes = True
         try:
-            if target is None:
-                self.notes.setPlainText("")
-            else:
-                self.notes.setPlainText(self.baseline_notes if target == "baseline"
-                                        else target.notes)
+            self.notes.setPlainText("" if target is None else self.baseline_notes
+                                    if target == "baseline" else target.notes)
         finally:
             self._loading_notes = False
         self.notes.setEnabled(target is not None)
@@ -1060,7 +812,7 @@ class DecisionPage(Page):
                     s.notes = text
             if target == "baseline":
                 self.comp.scenarios[0].notes = text
-            self._update_header_tips()
+            self._fill_table()  # the scenario's header tooltip shows its notes
 
     def _notes_edited(self) -> None:
         if self._loading_notes or self._notes_for is None:
@@ -1091,406 +843,45 @@ class DecisionPage(Page):
         # after the editor has closed: renaming rebuilds the list
         QTimer.singleShot(0, lambda: self.rename(row, text))
 
-    # --- the decision table
-    def _measure_label(self, r: dict) -> tuple[str, str]:
-        m, rtype = r["measure"], row_type(r["section"])
-        if rtype == "rate" and m in RATES:
-            info = RATES[m]
-            return SHORT_RATE.get(m, info.name), (f"<b>{info.name}</b><br>{info.definition}<br>"
-                                                  f"Formula: {info.formula}")
-        if rtype == "fairness" and m in DEFINITIONS:
-            d = DEFINITIONS[m]
-            name = SHORT_DEFINITION.get(m, d.name)
-            return f"{m} — {name}", (f"<b>{d.name} ({m})</b><br>{d.meaning}<br>Measured as "
-                                       "the smallest ratio between two groups; 1 = balanced.")
-        if rtype == "changed":
-            return "Decisions changed", SECTION_TIPS["changed"]
-        if rtype == "cost":
-            fn, fp = self.comp.cost_ratio
-            return f"Cost per person ({fn:g}:{fp:g})", SECTION_TIPS["cost"]
-        return str(m), ""
-
-    def _undefined_reason(self, r: dict) -> str:
-        rtype, g = row_type(r["section"]), r["group"]
-        if rtype == "rate" and r["measure"] in RATES:
-            if g == "Overall":
-                return undefined_reason(r["measure"]).replace("the group", "all groups together")
-            return undefined_reason(r["measure"], g)
-        if rtype == "fairness":
-            return ("fewer than two groups have the rate(s) defined, so there is nothing to "
-                    "compare")
-        if rtype == "changed":
-            return f"group '{g}' has no people (weight 0)"
-        return "0/0"
-
-    def _fill_table(self) -> None:
-        tbl, comp = self.table, self.comp
-        tbl.clearSpans()
-        if comp is None:
-            tbl.setRowCount(0)
-            tbl.setColumnCount(0)
-            self.value_rows, self.row_of = [], {}
-            return
-        rows = comp.table_rows()
-        self.value_rows = rows
-        boot = comp.bootstrap
-        by_group = self.by_group.isChecked()
-        diff_mode = self.show_diff.isChecked()
-        sd_mode = boot is not None and self.show_sd.isChecked()
-        ci_rows = {i: True for i, r in enumerate(rows)
-                   if self.show_ci.isChecked() and (boot is not None or
-                                                    row_type(r["section"]) in ("rate", "fairness"))}
-        S = len(comp.scenarios)
-        groups = {n: g for g, n in enumerate(comp.group_names)}
-        visual: list[tuple[str, object]] = []
-        prev = None
-        for i, r in enumerate(rows):
-            if not by_group and r["group"] in groups:
-                continue
-            if r["section"] != prev:
-                visual.append(("section", r["section"]))
-                prev = r["section"]
-            visual.append(("value", i))
-        tbl.setRowCount(len(visual))
-        tbl.setColumnCount(2 + S)
-        for c, text in enumerate(["Measure", "Group"]):
-            tbl.setHorizontalHeaderItem(c, QTableWidgetItem(text))
-        for j, s in enumerate(comp.scenarios):
-            h = QTableWidgetItem(wrap_title(s.name))
-            if j == 0:
-                f = h.font()
-                f.setBold(True)
-                h.setFont(f)
-            tbl.setHorizontalHeaderItem(2 + j, h)
-        self._update_header_tips()
-        self.row_of = {}
-        span_start, span_key = None, None
-        bold = QFont(tbl.font())
-        bold.setBold(True)
-
-        def close_span(end_row):
-            if span_start is not None and end_row - span_start > 1:
-                tbl.setSpan(span_start, 0, end_row - span_start, 1)
-
-        for t, (what, payload) in enumerate(visual):
-            if what == "section":
-                close_span(t)
-                span_start, span_key = None, None
-                rtype = row_type(payload)
-                item = QTableWidgetItem(payload)
-                item.setFont(bold)
-                item.setBackground(QBrush(SECTION_BG))
-                item.setToolTip(SECTION_TIPS.get(rtype, ""))
-                item.setFlags(Qt.ItemIsEnabled)
-                tbl.setItem(t, 0, item)
-                tbl.setSpan(t, 0, 1, 2 + S)
-                continue
-            i = payload
-            r = rows[i]
-            self.row_of[i] = t
-            rtype = row_type(r["section"])
-            label, tip = self._measure_label(r)
-            key = (r["section"], r["measure"])
-            if key != span_key:
-                close_span(t)
-                span_start, span_key = t, key
-                m_item = QTableWidgetItem(label)
-                m_item.setToolTip(tip)
-                m_item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
-                m_item.setTextAlignment(Qt.AlignLeft | Qt.AlignVCenter)
-                tbl.setItem(t, 0, m_item)
-            g_item = QTableWidgetItem(r["group"])
-            g_item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
-            if r["group"] in groups:
-                g_item.setData(Qt.DecorationRole, group_color(groups[r["group"]]))
-                g_item.setToolTip(f"Group {r['group']}")
-            elif r["group"] == "Overall":
-                g_item.setFont(bold)
-                g_item.setToolTip("All groups together")
-            tbl.setItem(t, 1, g_item)
-            if not r["group"]:
-                tbl.setSpan(t, 0, 1, 2)  # a measure without groups: its label may be long
-            vals = r["values"]
-            base = vals[0]
-            for j, v in enumerate(vals):
-                item = QTableWidgetItem()
-                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
-                item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                item.setData(Qt.UserRole, float(v))
-                s = comp.scenarios[j]
-                where = f"{label}" + (f", {r['group']}" if r["group"] else "")
-                lines = [f"<b>{html.escape(s.name)}</b> — {html.escape(where)}"]
-                if _nan(v):
-                    reason = self._undefined_reason(r)
-                    item.setText("undefined")
-                    f = item.font()
-                    f.setItalic(True)
-                    item.setFont(f)
-                    item.setForeground(QBrush(GREY))
-                    lines.append(f"Undefined: {html.escape(reason)}.")
-                else:
-                    text = fmt_value(v, rtype, r["kind"])
-                    if diff_mode and j > 0:
-                        text = fmt_diff(v - base, rtype, r["kind"], base) if not _nan(base) \
-                            else text
-                    if sd_mode:
-                        text += f" ± {fmt_sd(boot['sd'][i, j], r['kind'])}"
-                    if ci_rows.get(i) is not None:
-                        lo, hi, how = comp.interval(i, j)
-                        if _nan(lo):
-                            if rtype in ("rate", "fairness"):
-                                text += "  [not estimated]"
-                            lines.append(html.escape(how[0].upper() + how[1:]))
-                        else:
-                            text += "  [" + format_interval(lo, hi, pct=r["kind"] == "percent").replace(
-                                " %", "") + "]"
-                            lines.append(f"95 % interval: {format_interval(lo, hi, pct=r['kind'] == 'percent')}"
-                                         f" ({html.escape(how)})")
-                    item.setText(text)
-                    item.setForeground(TEXT)
-                    lines.append(f"Value: {fmt_value(v, rtype, r['kind'])}")
-                det = (comp.metrics[j].details or {}).get(r["measure"]) if rtype == "fairness" else None
-                if det is not None:
-                    lines.append(html.escape(det.pair_text(comp.group_names) or det.undefined_reason))
-                    if det.excluded:
-                        lines.append("Left out: " + html.escape(det.excluded_text(comp.group_names)))
-                if j > 0:
-                    lines.append(f"Baseline: {fmt_value(base, rtype, r['kind'])}")
-                    if not (_nan(v) or _nan(base)):
-                        lines.append(f"Difference: {fmt_diff(v - base, rtype, r['kind'], base)} "
-                                     f"({verdict(base, v, rtype)})")
-                    color = tint(base, v, rtype)
-                    if color is not None:
-                        item.setBackground(QBrush(color))
-                if boot is not None:
-                    m, sd = boot["mean"][i, j], boot["sd"][i, j]
-                    if _nan(m):
-                        lines.append(f"Bootstrap: undefined in every one of {boot['resamples']:,} "
-                                     "resamples")
-                    else:
-                        lines.append(f"Bootstrap mean ± SD: {fmt_value(m, rtype, r['kind'])} ± "
-                                     f"{fmt_sd(sd, r['kind'])}"
-                                     f"{' pts' if r['kind'] == 'percent' else ''} over "
-                                     f"{boot['resamples']:,} resamples (seed {comp.seed})")
-                item.setToolTip("<br>".join(lines))
-                tbl.setItem(t, 2 + j, item)
-        close_span(len(visual))
-        hh = tbl.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.Interactive)
-        tbl.setColumnWidth(0, 128)
-        fm = tbl.fontMetrics()
-        # the group column fits the longest group name (icon and padding included), within reason
-        longest = max([fm.horizontalAdvance(str(n)) for n in comp.group_names] + [40])
-        tbl.setColumnWidth(1, min(max(86, longest + 36), 220))
-        for j in range(S):
-            tbl.resizeColumnToContents(2 + j)
-            title = wrap_title(comp.scenarios[j].name).split("\n")
-            width = max(tbl.columnWidth(2 + j), max(fm.horizontalAdvance(x) for x in title) + 18,
-                        78)
-            tbl.setColumnWidth(2 + j, width)
-
-    def _reliability(self) -> Reliability:
-        """The groups the fairness measures compare (the Data page's minimum group size)."""
-        return Reliability(min_group_size=int(getattr(self.state, "min_group_size", 30)))
-
-    def _update_header_tips(self) -> None:
-        comp = self.comp
-        if comp is None:
-            return
-        for j, s in enumerate(comp.scenarios):
-            h = self.table.horizontalHeaderItem(2 + j)
-            if h is None:
-                continue
-            tip = f"<b>{html.escape(s.name)}</b><br>{html.escape(s.describe(comp.group_names))}"
-            if j == 0:
-                tip += "<br>The baseline: every difference is measured from this column."
-            if s.origin.get("engine"):
-                tip += f"<br>From: {html.escape(str(s.origin['engine']))}"
-            if s.notes:
-                tip += f"<br><i>{html.escape(s.notes)}</i>"
-            h.setToolTip(tip)
-
     # --- the chart
-    def _row_index(self, section_type: str, measure: str, group: str) -> int | None:
-        for i, r in enumerate(self.value_rows):
-            if row_type(r["section"]) == section_type and r["measure"] == measure \
-                    and r["group"] == group:
-                return i
-        return None
-
     def chart_points(self) -> list[dict]:
         """The chart's points: name, x (%), y, and their bootstrap SDs (NaN without)."""
-        comp = self.comp
-        if comp is None:
-            return []
-        key = self.fair_combo.currentData() or "ERB"
-        x_key = self.x_combo.currentData() or "accuracy"
-        boot = comp.bootstrap
-        ix = (self._row_index("rate", "accuracy", "Overall") if x_key == "accuracy"
-              else self._row_index("changed", "changed", "Overall"))
-        iy = self._row_index("fairness", key, "")
-        out = []
-        for j, (s, m) in enumerate(zip(comp.scenarios, comp.metrics)):
-            x = m.overall["accuracy"] if x_key == "accuracy" else m.changed_overall
-            y = m.fairness[key]
-            sx = sy = math.nan
-            if boot is not None and ix is not None and iy is not None:
-                sx, sy = float(boot["sd"][ix, j]), float(boot["sd"][iy, j])
-            out.append({"name": s.name, "x": 100 * float(x), "y": float(y), "sx": 100 * sx,
-                        "sy": sy, "baseline": j == 0})
-        return out
+        return self.chart.points(self.comp)
+
+    @property
+    def _chart_items(self) -> list:
+        return self.chart.items
+
+    def _selected_column(self) -> int | None:
+        col = self._col_of_row.get(self.selected_row())
+        return col if self.comp is not None and col is not None and \
+            col < len(self.comp.scenarios) else None
 
     def _draw_chart(self) -> None:
-        plot = self.chart.plot
-        for item in self._chart_items:
-            plot.removeItem(item)
-        self._chart_items = []
-        key = self.fair_combo.currentData() or "ERB"
-        x_key = self.x_combo.currentData() or "accuracy"
-        plot.setTitle(f"{key} against {'accuracy' if x_key == 'accuracy' else 'changed decisions'}",
-                      color="k", size="12pt")
-        plot.setLabel("bottom", X_AXES[x_key] + " (%)", color="k", **{"font-size": "11pt"})
-        plot.setLabel("left", f"{key} (1 = balanced)", color="k", **{"font-size": "11pt"})
-        points = self.chart_points()
-        good = [p for p in points if not (_nan(p["x"]) or _nan(p["y"]))]
-        missing = [p["name"] for p in points if p not in good]
-        sel = self.selected_row()
-        sel_col = self._col_of_row.get(sel)
-        sel_name = self.comp.scenarios[sel_col].name if self.comp is not None and \
-            sel_col is not None and sel_col < len(self.comp.scenarios) else None
-        if good:
-            xs = np.array([p["x"] for p in good])
-            ys = np.array([p["y"] for p in good])
-            sx = np.nan_to_num(np.array([p["sx"] for p in good]))
-            sy = np.nan_to_num(np.array([p["sy"] for p in good]))
-            if np.any(sx > 0) or np.any(sy > 0):
-                bars = pg.ErrorBarItem(x=xs, y=ys, left=sx, right=sx, top=sy, bottom=sy,
-                                       beam=0.0, pen=pg.mkPen("#8a8a8a", width=1.2))
-                plot.addItem(bars)
-                self._chart_items.append(bars)
-            spots = []
-            for p in good:
-                if p["baseline"]:
-                    spots.append({"pos": (p["x"], p["y"]), "symbol": "star", "size": 20,
-                                  "brush": pg.mkBrush("#000000"), "pen": pg.mkPen("w", width=1)})
-                else:
-                    chosen = p["name"] == sel_name
-                    spots.append({"pos": (p["x"], p["y"]), "symbol": "o",
-                                  "size": 15 if chosen else 12,
-                                  "brush": pg.mkBrush(BETTER),
-                                  "pen": pg.mkPen("#D55E00" if chosen else "w",
-                                                  width=2.5 if chosen else 1.2)})
-            scatter = pg.ScatterPlotItem(spots=spots)
-            scatter.setZValue(10)
-            plot.addItem(scatter)
-            self._chart_items.append(scatter)
-            for p in good:
-                label = pg.TextItem(p["name"], color="#000000" if p["baseline"] else "#1a1a1a",
-                                    anchor=(0, 1.0))
-                f = QFont()
-                f.setPointSize(10)
-                f.setBold(p["baseline"] or p["name"] == sel_name)
-                label.setFont(f)
-                label.setPos(p["x"], p["y"])
-                label.setZValue(11)
-                plot.addItem(label)
-                self._chart_items.append(label)
-            # ranges with room for the labels (to the right and above each point)
-            x_lo, x_hi = float(np.min(xs - sx)), float(np.max(xs + sx))
-            y_lo, y_hi = float(np.min(ys - sy)), float(np.max(ys + sy))
-            xw = max(x_hi - x_lo, 2.0)
-            yw = max(y_hi - y_lo, 0.08)
-            plot.setXRange(x_lo - 0.08 * xw, x_hi + 0.30 * xw, padding=0)
-            y_bottom, y_top = max(0.0, y_lo - 0.12 * yw), y_hi + 0.22 * yw
-            plot.setYRange(y_bottom, y_top, padding=0)
-            if y_bottom <= 0.8 <= y_top:
-                line = pg.InfiniteLine(pos=0.8, angle=0, pen=pg.mkPen("#7a7a7a", width=1,
-                                                                      style=Qt.DashLine),
-                                       label="0.8 (four-fifths rule of thumb)",
-                                       labelOpts={"position": 0.02, "color": "#555555",
-                                                  "anchors": [(0, 1), (0, 1)]})
-                plot.addItem(line, ignoreBounds=True)
-                self._chart_items.append(line)
-        note = []
-        if missing:
-            note.append(f"Not drawn ({key} or the x value is undefined): " + ", ".join(missing)
-                        + ".")
-        if good and self.comp is not None and self.comp.bootstrap is not None:
-            note.append("Bars: ± 1 bootstrap SD.")
-        self.chart.set_note(" ".join(note))
+        col = self._selected_column()
+        self.chart.draw(self.comp, self.comp.scenarios[col].name if col is not None else None)
 
     def save_plot(self, path):
         return self.chart.save(path)
 
     # --- tiers of the selected scenario
     def _fill_tiers(self) -> None:
-        tbl = self.tiers
-        tbl.clearSpans()
-        comp = self.comp
-        r = self.selected_row()
-        col = self._col_of_row.get(r)
-        if comp is None or col is None or col >= len(comp.scenarios):
-            tbl.setRowCount(0)
+        comp, col, r = self.comp, self._selected_column(), self.selected_row()
+        if col is None:
+            self.tiers.set_table(None)
             scen = self.list_scenarios()
             name = scen[r].name if 0 <= r < len(scen) else ""
             self.tiers_label.setText(f"{html.escape(name)} is not compared: "
                                      f"{html.escape(self.excluded.get(name, ''))}"
                                      if name in self.excluded else "")
             return
-        s, m = comp.scenarios[col], comp.metrics[col]
-        self.tiers_label.setText(f"<b>{html.escape(s.name)}</b>: {html.escape(self._describe(s))}."
-                                 f"<br>{m.n_tiers} tiers, S1 the lowest risk. "
-                                 f"{html.escape(self._flagged_tiers(s, m.n_tiers))}")
-        G = len(comp.group_names)
-        cal = np.atleast_1d(m.fairness["CAL"])
-        tbl.setRowCount(G * m.n_tiers)
-        band = QBrush(QColor("#F1F5F9"))
-        for t in range(m.n_tiers):
-            for g, gname in enumerate(comp.group_names):
-                row = t * G + g
-                total = float(m.people[g].sum())
-                share = float(m.people[g, t]) / total if total > 0 else math.nan
-                cells = [f"S{t + 1}", gname, f"{m.rows[g, t]:,.0f}",
-                         f"{m.people[g, t]:,.0f}" if float(m.people[g, t]).is_integer()
-                         else f"{m.people[g, t]:,.2f}",
-                         "undefined" if _nan(share) else f"{100 * share:.1f}%"]
-                for c, text in enumerate(cells):
-                    item = QTableWidgetItem(text)
-                    item.setTextAlignment((Qt.AlignLeft if c == 1 else Qt.AlignRight)
-                                          | Qt.AlignVCenter)
-                    if c == 1:
-                        item.setData(Qt.DecorationRole, group_color(g))
-                    if t % 2:
-                        item.setBackground(band)
-                    tbl.setItem(row, c, item)
-                if g == 0:
-                    v = float(cal[t]) if t < cal.size else math.nan
-                    item = QTableWidgetItem("undefined" if _nan(v) else f"{v:.3f}")
-                    item.setTextAlignment(Qt.AlignCenter)
-                    if _nan(v):
-                        item.setForeground(QBrush(GREY))
-                        item.setToolTip("Undefined: fewer than two groups have people in this "
-                                        "tier")
-                    else:
-                        item.setToolTip(f"In tier S{t + 1}, the lowest outcome rate of a group "
-                                        f"is {v:.1%} of the highest")
-                    if t % 2:
-                        item.setBackground(band)
-                    tbl.setItem(row, 5, item)
-                    if G > 1:
-                        tbl.setSpan(row, 0, G, 1)
-                        tbl.setSpan(row, 5, G, 1)
-
-    @staticmethod
-    def _flagged_tiers(s: Scenario, n_tiers: int) -> str:
-        if s.kind in ("thresholds", "group_thresholds"):
-            j = int(s.params.get("decision", n_tiers - 2)) + 2
-            return (f"Flagged: S{j}." if j == n_tiers else f"Flagged: S{j} to S{n_tiers}.")
-        if s.kind == "selection":
-            return "S1: not on the list; S2: on the list."
-        if s.kind == "randomized":
-            return "S3 flagged; S2 flagged at random with the group's probability p."
-        return ""
+        s, m, d = comp.scenarios[col], comp.metrics[col], self.state.data
+        self.tiers_label.setText(f"<b>{html.escape(s.name)}</b>: "
+                                 f"{html.escape(rule_text(s, d.score_decimals))}.<br>"
+                                 f"{m.n_tiers} tiers, S1 the lowest risk. "
+                                 f"{html.escape(flagged_tiers(s, m.n_tiers))}")
+        self.tiers.set_table(tier_table(comp, col, weighted=d.weighted,
+                                        people_decimals=d.people_decimals))
 
     # ================================================================ settings and export
     def settings(self) -> dict:
@@ -1541,8 +932,9 @@ class DecisionPage(Page):
         if self.state.data is None:
             return {}
         fn, fp = self.cost_ratio()
+        dec = self.state.data.score_decimals
         out = {"Cost ratio (FN:FP)": f"{fn:g}:{fp:g}",
-               "Baseline": "thresholds " + ", ".join(f"{v:.6g}" for v in self.baseline_values()),
+               "Baseline": rule_text(baseline(self.baseline_values()), dec),
                "Chart": f"{self.fair_combo.currentData()} against "
                         f"{X_AXES[self.x_combo.currentData()].lower()}"}
         comp = self.comp
@@ -1553,7 +945,7 @@ class DecisionPage(Page):
         for s in self.state.scenarios:
             origin = s.origin.get("engine", "")
             seed = s.origin.get("seed")
-            out[f"Scenario {s.name}"] = (self._describe(s) + (f" (from {origin})" if origin else "")
+            out[f"Scenario {s.name}"] = (rule_text(s, dec) + (f" (from {origin})" if origin else "")
                                          + (f", seed {seed}" if seed is not None else ""))
         if self.excluded:
             out["Not compared"] = "; ".join(f"{k}: {v}" for k, v in self.excluded.items())
