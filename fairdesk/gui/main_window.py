@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.qsettings = settings or QSettings("FairDesk", "FairDesk")
         self.state = AppState(self)
+        self.state.recent_files = self._recent
         self.worker = Worker(self)
         self._pending_project: Project | None = None
         self._pending_project_path: str | None = None
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.state.tableChanged.connect(self._update_status)
         self.state.validationRequested.connect(self.validate)
         self.state.openRequested.connect(self.open_dialog)
+        self.state.openPathRequested.connect(self.open_path)
         self._update_nav()
         self._update_status()
         self.nav.setCurrentRow(0)

@@ -55,6 +55,7 @@ class AppState(QObject):
     scenariosChanged = Signal()
     validationRequested = Signal()  # a page changed the mapping: validate again
     openRequested = Signal()  # a page asks for the File ▸ Open dialog
+    openPathRequested = Signal(str)  # a page asks to open this file (the sample, a recent one)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -72,6 +73,7 @@ class AppState(QObject):
         self.seeds: dict[str, int] = {}
         self.project_path: str | None = None
         self.scenarios: list = []  # fairdesk.scenarios.Scenario, in the analyst's order
+        self.recent_files = lambda: []  # the main window's list of recent files
 
     # --- loading ------------------------------------------------------------------------------
     def set_table(self, table: LoadedTable, mapping: ColumnMapping | None = None) -> None:

@@ -30,6 +30,7 @@ from ..checks_panel import ChecksPanel
 from ..palette import OKABE_ITO
 from ..preview_model import PREVIEW_ROWS, PreviewModel
 from ..table_model import ResultTable
+from ..welcome import WelcomePanel
 from .base import Page
 
 SAMPLE_ROWS = 200  # rows looked at for the sample values and the type of each column
@@ -80,13 +81,9 @@ class DataPage(Page):
 
         self.body = QStackedWidget()
         outer.addWidget(self.body, 1)
-        self.empty_label = QLabel(
-            "<h3>No data yet</h3><p>Open a spreadsheet of risk scores (CSV, Excel or "
-            "OpenDocument) with <b>Open…</b>, File ▸ Open (Ctrl+O), or by dropping the file on "
-            "this window.</p><p>It needs one row per person or case, a column with the score, a "
-            "column with the observed outcome and one or more protected-group columns.</p>")
-        self.empty_label.setAlignment(Qt.AlignCenter)
-        self.empty_label.setWordWrap(True)
+        self.empty_label = WelcomePanel(lambda: self.state.recent_files())
+        self.empty_label.openRequested.connect(self.state.openRequested.emit)
+        self.empty_label.pathRequested.connect(self.state.openPathRequested.emit)
         self.body.addWidget(self.empty_label)
 
         split = QSplitter(Qt.Horizontal)

@@ -1,0 +1,20 @@
+"""The window on an analyst's screen: the first screen starts the work."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from conftest import HANG_MS
+
+
+def test_first_screen_opens_the_sample_and_lists_recent_files(make_window, qtbot):
+    w = make_window()
+    welcome = w.page("data").empty_label
+    assert welcome.isVisible() and not welcome.recent_list.isVisible()  # nothing recent yet
+    with qtbot.waitSignal(w.dataReady, timeout=HANG_MS):
+        welcome.sample_button.click()
+    assert w.state.data is not None and w.state.data.n == 6000
+    welcome.refresh()
+    assert [welcome.recent_list.item(i).data(Qt.UserRole) for i in
+            range(welcome.recent_list.count())] == w._recent()
+    assert len(w._recent()) == 1 and w._recent()[0].endswith("sample_scores.csv")
