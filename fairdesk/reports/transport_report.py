@@ -12,7 +12,7 @@ from ..dataset import AnalysisData
 from ..engines.transport import FeatureResult, TransportResult
 from ..errors import FairDeskError
 from ..jobs import NO_JOB
-from ..present.formats import format_people, score_decimals
+from ..present.formats import format_people, format_ratio, score_decimals
 from ..present.table import ChartSpec, Column, Table
 from .transport_tables import (confusion_columns, confusion_rows, conformal_table,
                                correlations_table, feature_summary_table, rates_table,
@@ -87,7 +87,7 @@ def transport_tables(res: TransportResult, data: AnalysisData) -> list[Table]:
                 people = data.people_decimals
                 cnotes.append(f"Target cost ratio {cr.target:g} to 1 on '{res.reference_name}': "
                               f"threshold {threshold_text(cr.threshold * res.sign, data)} gives "
-                              f"{cr.achieved:.2f} to 1 ({format_people(cr.fp, people)} FP, "
+                              f"{format_ratio(cr.achieved, 2)} to 1 ({format_people(cr.fp, people)} FP, "
                               f"{format_people(cr.fn, people)} FN), the closest on a log "
                               "scale among the reference group's distinct scores.")
         tables.append(Table("Confusion tables", confusion_columns(data), rows,

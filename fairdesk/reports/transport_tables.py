@@ -17,8 +17,8 @@ from ..engines.conformal import SET_KEYS, SET_LABELS
 from ..engines.confusion_tables import TABLE_RATES, ConfusionTables
 from ..engines.transport import FeatureResult, TransportResult, weighted_stats
 from ..metrics.rates import RATES, undefined_reason
-from ..present.formats import (format_count, format_people, format_rate, format_score,
-                               score_decimals)
+from ..present.formats import (format_count, format_fixed, format_number, format_people,
+                               format_rate, format_ratio, format_score, score_decimals)
 from ..present.table import Cell, Column, Table
 from ..undefined import Undefined
 
@@ -201,8 +201,8 @@ def conformal_table(res: TransportResult) -> Table | None:
     notes = [f"Coverage target 1 − α = {format_rate(1 - c.alpha)}. On the reference group's test "
              f"split ({format_count(cov['n'])} people): {format_rate(cov['value'])} (95% "
              f"Clopper–Pearson interval {format_rate(cov['low'])} to {format_rate(cov['high'])}).",
-             f"Nonconformity s = 1 − p̂(y); q̂ = {c.qhat:.4g}, the empirical quantile at "
-             f"level ⌈(n + 1)(1 − α)⌉ / n = {c.level:.4f} of the reference group's "
+             f"Nonconformity s = 1 − p̂(y); q̂ = {format_fixed(c.qhat, 4)}, the empirical quantile at "
+             f"level ⌈(n + 1)(1 − α)⌉ / n = {format_fixed(c.level, 4)} of the reference group's "
              "calibration split. A row's set holds every outcome y with 1 − p̂(y) ≤ q̂.",
              f"p̂(1): {c.calibrator.describe()}."] + c.split_notes + c.warnings
     return Table("Conformal sets", cols, rows,
@@ -224,7 +224,8 @@ def coverage_html(res: TransportResult) -> str:
             f"{format_count(cov['n'])} people; target {format_rate(1 - c.alpha)})"
             + ("" if ok else " — <span style='color:#a40000'>below the target: check that the "
                "splits are random samples of the same population</span>")
-            + f".<br>Conformity threshold q = {c.qhat:.4g} (quantile level {c.level:.4f}); "
+            + f".<br>Conformity threshold q = {format_fixed(c.qhat, 4)} (quantile level "
+            f"{format_fixed(c.level, 4)}); "
             + plain_hats(f"p̂(1): {c.calibrator.describe()}."))
 
 
@@ -327,7 +328,7 @@ def cost_sentence(tables: ConfusionTables, g: int) -> str:
     ratio = tables.rates()["cost_ratio"][g]
     if math.isnan(ratio):
         return "Cost ratio FP : FN = undefined (no false negatives)"
-    return f"Cost ratio FP : FN = {ratio:.2f} : 1"
+    return f"Cost ratio FP : FN = {format_ratio(ratio, 2)} : 1"
 
 
 def cost_html(res: TransportResult, data: AnalysisData) -> str:
@@ -342,7 +343,7 @@ def cost_html(res: TransportResult, data: AnalysisData) -> str:
     dec = data.people_decimals
     return (f"Target {cr.target:g} : 1 on {res.reference_name}: threshold "
             f"<b>{threshold_text(cr.threshold * res.sign, data)}</b> gives "
-            f"{cr.achieved:.2f} : 1 ({format_people(cr.fp, dec)} false positives, "
+            f"{format_ratio(cr.achieved, 2)} : 1 ({format_people(cr.fp, dec)} false positives, "
             f"{format_people(cr.fn, dec)} false negatives) — the closest among "
             f"{format_count(cr.candidates)} thresholds on a log scale.")
 
@@ -427,7 +428,7 @@ def feature_notes(fres: FeatureResult) -> list[str]:
             "The cost uses " + ("each feature divided by its standard deviation over all rows."
                                 if s.standardize else "the raw features, as in the paper."),
             f"Seed {s.seed}."] + [f"{g}: {fres.batches.get(g, 0)} batches, mean squared distance "
-                                  f"per matched pair {np.mean(c):.4g}" for g, c in
+                                  f"per matched pair {format_number(np.mean(c))}" for g, c in
                                   fres.batch_cost.items() if len(c)] + list(fres.warnings)
 
 

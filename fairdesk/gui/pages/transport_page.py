@@ -21,7 +21,6 @@ the plots are drawn by transport_plots. This page holds the settings and the lay
 
 from __future__ import annotations
 
-import logging
 import math
 from pathlib import Path
 
@@ -43,9 +42,7 @@ from ...reports.transport_tables import (PROB_LABELS, PROB_TIPS, TIES_TIPS, berk
 from ..palette import group_color, swatch_icon
 from ..table_model import ResultTable
 from .base import Page, note_label
-from .transport_plots import FeatureTab, ScorePlots, button, combo_box, spin_box
-
-log = logging.getLogger("fairdesk.gui.transport")
+from .transport_plots import FeatureTab, ScorePlots, button, combo_box, fit_rows, spin_box
 
 FLOAT_RE = QRegularExpression(r"^\s*[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?\s*$")
 ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
@@ -81,7 +78,6 @@ class TransportPage(Page):
         super().__init__(state, worker, parent)
         self.result: TransportResult | None = None
         self._generation = 0
-        self._pending = None  # (generation, data) of the running score job
         self._job = None
         self._threshold_edited = False
         self._applying = False
@@ -450,7 +446,6 @@ class TransportPage(Page):
             self._job.cancel()
         self._generation += 1
         gen = self._generation
-        self._pending = (gen, data)
         self.state.seeds["transport"] = settings.seed
         self.status.setText("Computing…")
         self._job = self.worker.start(
@@ -513,7 +508,7 @@ class TransportPage(Page):
         if res is None or data is None:
             return
         self.rate_table.set_table(rates_table(res, data))
-        self.rate_table.fit_height(14)
+        fit_rows(self.rate_table, 14)
         self.rate_note.setText(rate_sentence(res, data, self.state.group_specific
                                              and not self._threshold_edited))
         self._fill_conformal()
@@ -525,7 +520,7 @@ class TransportPage(Page):
     def _fill_conformal(self) -> None:
         res, data = self.result, self.state.data
         self.conf_table.set_table(conformal_table(res))
-        self.conf_table.fit_height(16)
+        fit_rows(self.conf_table, 16)
         self.coverage_label.setText(coverage_html(res))
         self.split_note.setText(split_sentence(res, data))
         c = res.conformal

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QListWidget, QListWidgetItem, QPushButton, QSpinBox,
@@ -64,6 +64,13 @@ def button(text: str, tip: str, slot) -> QPushButton:
     button.setToolTip(tip)
     button.clicked.connect(slot)
     return button
+
+
+def fit_rows(view: ResultTable, rows: int) -> None:
+    """As tall as its rows (at most ``rows``); again once laid out (a two-line header's height
+    is known only then)."""
+    view.fit_height(rows)
+    QTimer.singleShot(0, view, lambda: view.fit_height(rows))
 
 
 def clear(*panels) -> None:
@@ -416,9 +423,9 @@ class FeatureViews(QTabWidget):
                                        self.corr_tables, self.corr_titles):
             label.setText(f"<b>{block[0]}</b>")
             table.set_table(correlation_table(fres, data, block))
-            table.fit_height(12)
+            fit_rows(table, 12)
         self.summary.set_table(feature_summary_table(fres, data, [int(g)]))
-        self.summary.fit_height(12)
+        fit_rows(self.summary, 12)
 
     def draw_feature(self) -> None:
         g = self.group.currentData()
