@@ -1,6 +1,8 @@
 """The Tiers page's chart: the observed outcome rate in each tier, one bar per group, with
 the groups named in the side legend (never over the bars). A saved picture carries the
-legend beside the plot too, so the bars can be told apart on paper."""
+legend beside the plot too, so the bars can be told apart on paper: a PNG is the plot and
+its side legend as on screen (enlarged to at least 1200 px), an SVG has a legend in a column
+of the plot's own layout, right of the axes."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QWidget
 
 from ...errors import FairDeskError
 from ...reports.tiers_tables import TierResult, chart_note
@@ -80,7 +83,27 @@ class TierChart(PlotPanel):
         for item, name in zip(self.bar_items, self.group_names):
             legend.addItem(item, name)
         self.plot.layout.addItem(legend, 2, 3)
+        self.plot.layout.activate()  # placed now, before the exporter reads the scene
         return legend
+
+    def _render_png(self, path: Path) -> None:
+        """The plot and its side legend as on screen, scaled to at least 1200 px wide."""
+        legend = None if self.legend.isHidden() else self.legend
+        w = self.widget.width() + (legend.width() if legend is not None else 0)
+        h = max(self.widget.height(), legend.height() if legend is not None else 0)
+        scale = max(1.0, MIN_PNG_WIDTH / max(w, 1))
+        image = QImage(round(w * scale), round(h * scale), QImage.Format_ARGB32)
+        image.fill(Qt.white)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.TextAntialiasing)
+        painter.scale(scale, scale)
+        QWidget.render(self.widget, painter, QPoint(0, 0))  # the widget, not the scene
+        if legend is not None:
+            QWidget.render(legend, painter, QPoint(self.widget.width(), 0))
+        painter.end()
+        if not image.save(str(path), "PNG"):
+            raise OSError(f"cannot write {path}")
 
     def save(self, path) -> Path:
         """PNG (at least 1200 px wide) or SVG (name ends in .svg), the legend beside the
@@ -88,18 +111,12 @@ class TierChart(PlotPanel):
         path = Path(path)
         if path.suffix.lower() not in (".png", ".svg"):
             path = path.with_suffix(".png")
+        if path.suffix.lower() == ".png":
+            self._render_png(path)
+            return path
         legend = self._paper_legend()
         try:
-            if path.suffix.lower() == ".svg":
-                save_plot(self.plot, path)
-            else:
-                scene = self.plot.scene()
-                if scene is not None and hasattr(scene, "prepareForPaint"):
-                    scene.prepareForPaint()
-                exporter = ImageExporter(self.plot)
-                exporter.parameters()["background"] = QColor("white")
-                exporter.parameters()["width"] = max(MIN_PNG_WIDTH, int(self.widget.width()))
-                exporter.export(str(path))
+            save_plot(self.plot, path)
         finally:
             if legend is not None:
                 self.plot.layout.removeItem(legend)
