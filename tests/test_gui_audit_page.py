@@ -391,7 +391,7 @@ def test_focus_rate(page, window, key):
     page.focus_rate(key)
     assert page.metric == key
     assert page.plot_tabs.currentWidget() is page.metric_panel
-    ref_row = page.focus_row(page.ref_table)
+    ref_row = page.tables.focus_row(page.ref_table, key)
     assert page.ref_table.text_at(ref_row, "rate") in (
         {"fp_group_size": "FP / group size", "fn_group_size": "FN / group size"}.get(key),
         key.upper())
@@ -404,7 +404,7 @@ def test_focus_rate(page, window, key):
     if key in ("fpr", "fnr"):
         measure = {"fpr": "PE", "fnr": "EO"}[key]
         assert page.table_tabs.currentIndex() == 1
-        row = page.focus_row(page.fair_table)
+        row = page.tables.focus_row(page.fair_table, key)
         assert page.fair_table.table.row_dicts()[row]["measure_key"] == measure
         assert DEFINITIONS[measure].name in page.fair_table.text_at(row, "measure")
         assert page.fair_table.selectionModel().isRowSelected(row)

@@ -20,8 +20,8 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QPushButton, QSpinBox,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
+                               QVBoxLayout)
 
 from ...audit import AuditResult, run_audit
 from ...bootstrap import BootstrapResult, bootstrap_audit
@@ -29,13 +29,9 @@ from ...errors import FairDeskError
 from ...metrics.fairness import DEFINITIONS, Reliability
 from ...metrics.ranking import roc_curve
 from ...present.formats import format_count
-from ...reports.audit_tables import (COMPARED_RATES, COUNT_TIPS, FOCUS, GROUP_TABLE_KEYS,
-                                     XAUC_TIP, auc_table, compute_ranking, fairness_table,
-                                     group_specs, group_table, group_value, groups_note,
-                                     metric_grid, reference_note, reference_table, scenario_of,
-                                     threshold_texts, xauc_table)
-from ..table_model import ResultTable
-from .audit_plots import AuditPlots, FairnessTable, GroupTable, fill_group_combo
+from ...reports.audit_tables import (FOCUS, GROUP_TABLE_KEYS, compute_ranking, group_value,
+                                     metric_grid, scenario_of, threshold_texts)
+from .audit_plots import AuditPlots, AuditTables, fill_group_combo, tipped as _tip
 from .base import Page, note_label
 
 __all__ = ["AuditPage", "GROUP_TABLE_KEYS", "compute_ranking"]
@@ -44,11 +40,6 @@ SYNC_RANKING_ROWS = 300_000  # above this, AUC and cross-AUC are computed in the
 COMPUTING = ("computing…", "AUC and cross-AUC are being computed (see the status bar)")
 NOT_COMPUTED = ("not computed", "The AUC computation was cancelled; use “Compute AUC and "
                 "cross-AUC” on the AUC tab")
-
-
-def _tip(widget, tip: str):
-    widget.setToolTip(tip)
-    return widget
 
 
 def _box(row: QHBoxLayout, stretch: int, title: str, tip: str, kind=QHBoxLayout):
@@ -155,11 +146,16 @@ class AuditPage(Page):
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         lay.addWidget(self.splitter, 1)
-        self.table_tabs = QTabWidget()
-        self.table_tabs.setDocumentMode(True)
-        self.scenario_button = QPushButton("Add as scenario…")
-        self.scenario_button.setToolTip("Add the thresholds in force to the Decision table as a "
-                                        "scenario, to compare with other options")
+        self.tables = AuditTables(refresh=self._refresh, on_all_groups=self._on_all_groups,
+                                  retry=lambda: self._start_ranking(force_async=True))
+        self.table_tabs = self.tables.tabs
+        for name in ("group_table", "fair_table", "ref_table", "auc_table", "xauc_table",
+                     "ci_show", "orientation", "all_groups_check", "ref_show",
+                     "fair_groups_note", "ref_note", "ranking_retry"):
+            setattr(self, name, getattr(self.tables, name))
+        self.scenario_button = _tip(QPushButton("Add as scenario…"), "Add the thresholds in "
+                                    "force to the Decision table as a scenario, to compare "
+                                    "with other options")
         self.scenario_button.clicked.connect(self.add_as_scenario)
         self.table_tabs.setCornerWidget(self.scenario_button, Qt.TopRightCorner)
         self.plots = AuditPlots(on_error=self._show_error)
@@ -169,100 +165,7 @@ class AuditPage(Page):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         self._split_done = False
-        self._build_tables()
         self._build_plots()
-
-    def _tab(self, title: str, tip: str) -> QVBoxLayout:
-        w = QWidget()
-        v = QVBoxLayout(w)
-        v.setContentsMargins(2, 4, 2, 2)
-        self.table_tabs.setTabToolTip(self.table_tabs.addTab(w, title), tip)
-        return v
-
-    def _check(self, text: str, tip: str, on: bool, slot) -> QCheckBox:
-        box = _tip(QCheckBox(text), tip)
-        box.setChecked(on)
-        box.toggled.connect(slot)
-        return box
-
-    def _build_tables(self) -> None:
-        # per group
-        v = self._tab("By group", "Rates and confusion counts per group")
-        self.group_table = GroupTable("Rates by group", "Rates and confusion counts per group "
-                                       "at the selected threshold; hover a title for its "
-                                       "definition")
-        v.addWidget(self.group_table, 1)
-        row = QHBoxLayout()
-        v.addLayout(row)
-        row.addWidget(note_label("Counts are weighted. “undefined” means 0/0: hover it to see "
-                                 "why. Hover a title for its definition."), 1)
-        self.ci_show = self._check("95 % intervals", "Show each rate's 95 % interval: exact "
-                                   "binomial (Clopper–Pearson) from the counts; FN/FP and FP/FN "
-                                   "from the bootstrap when it has run", True,
-                                   lambda _on: self._refresh())
-        self.orientation = self._check("Groups as columns", "Show the groups side by side "
-                                       "(columns) or one per row", True,
-                                       lambda _on: self._refresh())
-        row.addWidget(self.ci_show, 0, Qt.AlignTop)
-        row.addWidget(self.orientation, 0, Qt.AlignTop)
-        # fairness: value rows with the measure's meaning spanning the row below
-        v = self._tab("Fairness", "The nine fairness measures with an explanation each")
-        row = QHBoxLayout()
-        v.addLayout(row)
-        self.fair_groups_note = note_label("")
-        row.addWidget(self.fair_groups_note, 1)
-        self.all_groups_check = self._check(
-            "Compare all groups", "Off (default): each measure compares only groups with at "
-            "least the minimum group size (Data page) and at least 10 people in the denominator "
-            "of each rate it uses; the groups left out are named. On: every group whose rate is "
-            "defined is compared.", False, self._on_all_groups)
-        row.addWidget(self.all_groups_check, 0, Qt.AlignTop)
-        self.fair_table = FairnessTable(
-            "Fairness measures", "The nine fairness definitions, each measured as the smallest "
-            "ratio (smaller ÷ larger) between any two groups of the rate(s) it asks to be "
-            "equal: 1 = balanced")
-        v.addWidget(self.fair_table, 1)
-        v.addWidget(note_label(
-            "Value = smallest ratio between two groups (1 = equal). Bar: blue ≥ 0.8, orange "
-            "0.6–0.8, vermillion < 0.6; the tick marks 0.8, the “four-fifths” rule of thumb "
-            "(not a legal test). The definitions conflict: when base rates differ, not all can "
-            "be met at once."))
-        # reference comparison
-        v = self._tab("vs reference", "Difference (group − reference) and ratio (group ÷ "
-                                      "reference) of every rate")
-        row = QHBoxLayout()
-        v.addLayout(row)
-        row.addWidget(QLabel("Show"))
-        self.ref_show = _tip(QComboBox(), "Which comparisons with the reference group to show")
-        for text, show in (("differences and ratios", ("diff", "ratio")),
-                           ("differences only", ("diff",)), ("ratios only", ("ratio",))):
-            self.ref_show.addItem(text, show)
-        self.ref_show.currentIndexChanged.connect(lambda _i: self._refresh())
-        row.addWidget(self.ref_show)
-        row.addStretch(1)
-        self.ref_table = ResultTable("Compared with the reference group", "Each rate of each "
-                                     "group compared with the reference group")
-        v.addWidget(self.ref_table, 1)
-        self.ref_note = note_label("")
-        v.addWidget(self.ref_note)
-        # AUC and cross-AUC
-        v = self._tab("AUC && cross-AUC", "Ranking quality within and across groups")
-        v.addWidget(note_label("<b>AUC per group</b> — how well the score ranks people with the "
-                               "outcome above people without it, within each group (0.5 = "
-                               "chance, 1 = perfect). It does not depend on the threshold."))
-        self.auc_table = ResultTable("AUC per group", COUNT_TIPS["auc"])
-        v.addWidget(self.auc_table)
-        v.addWidget(note_label("<b>Cross-AUC</b> — rows: group of the people with the outcome; "
-                               "columns: group of the people without it; the diagonal (bold) "
-                               "is each group's AUC. Hover for details."))
-        self.xauc_table = ResultTable("Cross-AUC", XAUC_TIP)
-        v.addWidget(self.xauc_table)
-        self.ranking_retry = _tip(QPushButton("Compute AUC and cross-AUC"),
-                                  "The AUC computation was cancelled: run it again")
-        self.ranking_retry.clicked.connect(lambda: self._start_ranking(force_async=True))
-        self.ranking_retry.hide()
-        v.addWidget(self.ranking_retry, 0, Qt.AlignLeft)
-        v.addStretch(1)
 
     def _build_plots(self) -> None:
         p = self.plots
@@ -399,7 +302,7 @@ class AuditPage(Page):
         self._ranking_job = None
         self._ranking_pending = None
         self.ranking_retry.show()
-        self._fill_auc_tables()
+        self._fill_tables(auc_only=True)
 
     def _ensure_ranking(self) -> None:
         """Compute AUC/xAUC now if the worker has not delivered them yet (export)."""
@@ -470,36 +373,16 @@ class AuditPage(Page):
                     self.thr_combo.setItemText(i, text)
 
     # --- tables ---
-    def _fill_tables(self) -> None:
-        res, j, data = self.result, self.threshold_index, self.state.data
-        boot = self.bootstrap if self._boot_visible() else None
-        self._group_cols = group_specs(self.ci_show.isChecked(), boot is not None)
-        self.group_table.set_table(group_table(
-            res, j, across=self.groups_as_columns, show_ci=self.ci_show.isChecked(),
-            bootstrap=boot, people_decimals=data.people_decimals, pending=self._pending()))
-        self.fair_table.set_table(fairness_table(res, j, bootstrap=boot,
-                                                 highlight=FOCUS.get(self._focus)))
-        note, tip = groups_note(res, j)
-        self.fair_groups_note.setText(note)
-        self.fair_groups_note.setToolTip(tip)
-        show = self.ref_show.currentData() or ("diff", "ratio")
-        self.ref_table.set_table(reference_table(
-            res, j, self.reference_index, show,
-            highlight=self._focus if self._focus in COMPARED_RATES else None))
-        self.ref_note.setText(reference_note(res.group_names[self.reference_index]))
-        self._fill_auc_tables()
-
-    def _fill_auc_tables(self) -> None:
-        res = self.result
-        if res is None:
+    def _fill_tables(self, auc_only: bool = False) -> None:
+        if self.result is None:
             return
         boot = self.bootstrap if self._boot_visible() else None
-        pending = self._pending()
-        self.auc_table.set_table(auc_table(res, bootstrap=boot, pending=pending,
-                                           people_decimals=self.state.data.people_decimals))
-        self.auc_table.fit_height(len(res.group_names) + 1)
-        self.xauc_table.set_table(xauc_table(res, bootstrap=boot, pending=pending))
-        self.xauc_table.fit_height(len(res.group_names))
+        focus = self._focus
+        self.tables.show(self.result, self.threshold_index, bootstrap=boot,
+                         pending=self._pending(), reference=self.reference_index,
+                         people_decimals=self.state.data.people_decimals, focus=focus,
+                         auc_only=auc_only)
+        self._group_cols = self.tables.group_specs
 
     def reliability(self) -> Reliability:
         """The groups the fairness measures compare (the page's toggle and the minimum size)."""
@@ -673,22 +556,10 @@ class AuditPage(Page):
         exact = measure is not None and DEFINITIONS[measure].rates == (rate_key,)
         target = self.fair_table if exact else self.ref_table
         self.table_tabs.setCurrentIndex(1 if exact else 2)
-        row = self.focus_row(target)
+        row = self.tables.focus_row(target, rate_key)
         if row is not None:
             target.selectRow(row)
             target.scrollTo(target.model().index(row, 0), QAbstractItemView.PositionAtCenter)
-
-    def focus_row(self, view: ResultTable) -> int | None:
-        """The view row of the focused rate (reference table) or its measure (fairness)."""
-        if self._focus is None or view.table is None:
-            return None
-        measure = FOCUS.get(self._focus)
-        for r, row in enumerate(view.table.row_dicts()):
-            if (view is self.ref_table and row.get("key") == self._focus) or (
-                    view is self.fair_table and row.get("row_kind") == "value"
-                    and measure is not None and row.get("measure_key") == measure):
-                return view.proxy.mapFromSource(view.source.index(r, 0)).row()
-        return None
 
     def _setting_widgets(self) -> dict:
         return {"bootstrap_resamples": self.boot_b, "bootstrap_seed": self.boot_seed,

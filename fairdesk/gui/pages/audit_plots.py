@@ -1,6 +1,8 @@
-"""The Audit page's plots: ROC curves with each group's operating point, a metric against the
-threshold with the draggable threshold line, score distributions and calibration by tier;
-and the balance bar of the fairness table.
+"""What the Audit page draws from its result: the result tables (left half, four tabs, each
+table built by :mod:`fairdesk.reports.audit_tables` and shown with ``ResultTable``: the
+fairness values as balance bars, each measure's explanation on the row below) and the plots
+(right half): ROC curves with each group's operating point, a metric against the threshold
+with the draggable threshold line, score distributions and calibration by tier.
 
 The curves do not depend on the threshold: they are drawn once per data change and cached
 as pixmaps, so a dragged line only moves the line and the markers.
@@ -12,17 +14,22 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
-from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QHeaderView, QLabel, QStyle,
-                               QStyledItemDelegate, QStyleOptionViewItem, QTabWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QHeaderView,
+                               QLabel, QPushButton, QStyle, QStyledItemDelegate,
+                               QStyleOptionViewItem, QTabWidget, QVBoxLayout, QWidget)
 
 from ...metrics.rates import RATES
 from ...present.formats import format_count, format_fixed, is_missing
-from ...reports.audit_tables import (DERIVED, FAIR_AT, GOOD_AT, RATIO_KEYS, SHORT, metric_label,
-                                     metric_tip)
+from ...reports.audit_tables import (COMPARED_RATES, COUNT_TIPS, DERIVED, FAIR_AT, FOCUS,
+                                     GOOD_AT, RATIO_KEYS, SHORT, XAUC_TIP, auc_table,
+                                     fairness_table, group_specs, group_table, groups_note,
+                                     metric_label, metric_tip, reference_note, reference_table,
+                                     xauc_table)
 from ..palette import group_color, swatch_icon
 from ..plot_parts import ThresholdLine
 from ..plots import PlotPanel, decimate, group_pen
 from ..table_model import VALUE_ROLE, ResultTable
+from .base import note_label
 
 HIST_BINS = 60  # at most
 # Balance bar colours (Okabe–Ito): blue, orange, vermillion; the bar length carries the value
@@ -146,6 +153,152 @@ class FairnessTable(ResultTable):
                 self.resizeRowToContents(r)
                 if self.rowHeight(r) < 28:
                     self.setRowHeight(r, 28)
+
+
+def tipped(widget, tip: str):
+    widget.setToolTip(tip)
+    return widget
+
+
+class AuditTables:
+    """The page's left half: the result tables in four tabs (by group, fairness, vs
+    reference, AUC and cross-AUC) with their display options, drawn from the page's result
+    with the builders of :mod:`fairdesk.reports.audit_tables`."""
+
+    def __init__(self, refresh, on_all_groups, retry):
+        """``refresh()`` when a display option changes, ``on_all_groups(on)`` for the
+        toggle, ``retry()`` to compute AUC again after a cancel."""
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.group_specs: list[tuple[str, str]] = []
+        # per group
+        v = self._tab("By group", "Rates and confusion counts per group")
+        self.group_table = GroupTable("Rates by group", "Rates and confusion counts per group "
+                                       "at the selected threshold; hover a title for its "
+                                       "definition")
+        v.addWidget(self.group_table, 1)
+        row = QHBoxLayout()
+        v.addLayout(row)
+        row.addWidget(note_label("Counts are weighted. “undefined” means 0/0: hover it to see "
+                                 "why. Hover a title for its definition."), 1)
+        self.ci_show = self._check("95 % intervals", "Show each rate's 95 % interval: exact "
+                                   "binomial (Clopper–Pearson) from the counts; FN/FP and FP/FN "
+                                   "from the bootstrap when it has run", True,
+                                   lambda _on: refresh())
+        self.orientation = self._check("Groups as columns", "Show the groups side by side "
+                                       "(columns) or one per row", True,
+                                       lambda _on: refresh())
+        row.addWidget(self.ci_show, 0, Qt.AlignTop)
+        row.addWidget(self.orientation, 0, Qt.AlignTop)
+        # fairness: value rows with the measure's meaning spanning the row below
+        v = self._tab("Fairness", "The nine fairness measures with an explanation each")
+        row = QHBoxLayout()
+        v.addLayout(row)
+        self.fair_groups_note = note_label("")
+        row.addWidget(self.fair_groups_note, 1)
+        self.all_groups_check = self._check(
+            "Compare all groups", "Off (default): each measure compares only groups with at "
+            "least the minimum group size (Data page) and at least 10 people in the denominator "
+            "of each rate it uses; the groups left out are named. On: every group whose rate is "
+            "defined is compared.", False, on_all_groups)
+        row.addWidget(self.all_groups_check, 0, Qt.AlignTop)
+        self.fair_table = FairnessTable(
+            "Fairness measures", "The nine fairness definitions, each measured as the smallest "
+            "ratio (smaller ÷ larger) between any two groups of the rate(s) it asks to be "
+            "equal: 1 = balanced")
+        v.addWidget(self.fair_table, 1)
+        v.addWidget(note_label(
+            "Value = smallest ratio between two groups (1 = equal). Bar: blue ≥ 0.8, orange "
+            "0.6–0.8, vermillion < 0.6; the tick marks 0.8, the “four-fifths” rule of thumb "
+            "(not a legal test). The definitions conflict: when base rates differ, not all can "
+            "be met at once."))
+        # reference comparison
+        v = self._tab("vs reference", "Difference (group − reference) and ratio (group ÷ "
+                                      "reference) of every rate")
+        row = QHBoxLayout()
+        v.addLayout(row)
+        row.addWidget(QLabel("Show"))
+        self.ref_show = tipped(QComboBox(), "Which comparisons with the reference group to show")
+        for text, show in (("differences and ratios", ("diff", "ratio")),
+                           ("differences only", ("diff",)), ("ratios only", ("ratio",))):
+            self.ref_show.addItem(text, show)
+        self.ref_show.currentIndexChanged.connect(lambda _i: refresh())
+        row.addWidget(self.ref_show)
+        row.addStretch(1)
+        self.ref_table = ResultTable("Compared with the reference group", "Each rate of each "
+                                     "group compared with the reference group")
+        v.addWidget(self.ref_table, 1)
+        self.ref_note = note_label("")
+        v.addWidget(self.ref_note)
+        # AUC and cross-AUC
+        v = self._tab("AUC && cross-AUC", "Ranking quality within and across groups")
+        v.addWidget(note_label("<b>AUC per group</b> — how well the score ranks people with the "
+                               "outcome above people without it, within each group (0.5 = "
+                               "chance, 1 = perfect). It does not depend on the threshold."))
+        self.auc_table = ResultTable("AUC per group", COUNT_TIPS["auc"])
+        v.addWidget(self.auc_table)
+        v.addWidget(note_label("<b>Cross-AUC</b> — rows: group of the people with the outcome; "
+                               "columns: group of the people without it; the diagonal (bold) "
+                               "is each group's AUC. Hover for details."))
+        self.xauc_table = ResultTable("Cross-AUC", XAUC_TIP)
+        v.addWidget(self.xauc_table)
+        self.ranking_retry = tipped(QPushButton("Compute AUC and cross-AUC"),
+                                  "The AUC computation was cancelled: run it again")
+        self.ranking_retry.clicked.connect(retry)
+        self.ranking_retry.hide()
+        v.addWidget(self.ranking_retry, 0, Qt.AlignLeft)
+        v.addStretch(1)
+
+    def _tab(self, title: str, tip: str) -> QVBoxLayout:
+        w = QWidget()
+        v = QVBoxLayout(w)
+        v.setContentsMargins(2, 4, 2, 2)
+        self.tabs.setTabToolTip(self.tabs.addTab(w, title), tip)
+        return v
+
+    def _check(self, text: str, tip: str, on: bool, slot) -> QCheckBox:
+        box = tipped(QCheckBox(text), tip)
+        box.setChecked(on)
+        box.toggled.connect(slot)
+        return box
+
+    def show(self, res, j: int, *, bootstrap, pending, reference: int, people_decimals: int,
+             focus: str | None = None, auc_only: bool = False) -> None:
+        """The tables of ``res`` at threshold ``j`` (``bootstrap``: mean ± SD shown;
+        ``pending``: what AUC cells say while it is not computed; ``focus``: a rate whose
+        rows are highlighted)."""
+        if not auc_only:
+            show_ci = self.ci_show.isChecked()
+            self.group_specs = group_specs(show_ci, bootstrap is not None)
+            self.group_table.set_table(group_table(
+                res, j, across=self.orientation.isChecked(), show_ci=show_ci,
+                bootstrap=bootstrap, people_decimals=people_decimals, pending=pending))
+            self.fair_table.set_table(fairness_table(res, j, bootstrap=bootstrap,
+                                                     highlight=FOCUS.get(focus)))
+            note, tip = groups_note(res, j)
+            self.fair_groups_note.setText(note)
+            self.fair_groups_note.setToolTip(tip)
+            self.ref_table.set_table(reference_table(
+                res, j, reference, self.ref_show.currentData() or ("diff", "ratio"),
+                highlight=focus if focus in COMPARED_RATES else None))
+            self.ref_note.setText(reference_note(res.group_names[reference]))
+        self.auc_table.set_table(auc_table(res, bootstrap=bootstrap, pending=pending,
+                                           people_decimals=people_decimals))
+        self.auc_table.fit_height(len(res.group_names) + 1)
+        self.xauc_table.set_table(xauc_table(res, bootstrap=bootstrap, pending=pending))
+        self.xauc_table.fit_height(len(res.group_names))
+
+    def focus_row(self, view: ResultTable, focus: str | None) -> int | None:
+        """The view row of the focused rate (reference table) or its measure (fairness)."""
+        if focus is None or view.table is None:
+            return None
+        measure = FOCUS.get(focus)
+        for r, row in enumerate(view.table.row_dicts()):
+            if (view is self.ref_table and row.get("key") == focus) or (
+                    view is self.fair_table and row.get("row_kind") == "value"
+                    and measure is not None and row.get("measure_key") == measure):
+                return view.proxy.mapFromSource(view.source.index(r, 0)).row()
+        return None
 
 
 class AuditPlots:
