@@ -436,6 +436,24 @@ def test_save_plot_png_and_svg(tmp_path, page):
     assert not [i for i in page.chart.plot.scene().items() if isinstance(i, pg.LegendItem)]
 
 
+def test_save_plot_dialog_starts_beside_the_data_file(tmp_path, page, monkeypatch):
+    import fairdesk.gui.plots as plots
+
+    page.state.table = type("T", (), {"source": type("S", (), {
+        "path": str(tmp_path / "scores.csv")})()})()
+    asked = []
+
+    def answer(parent, title, start, filters):
+        asked.append(start)
+        return str(tmp_path / "chart"), "SVG drawing (*.svg)"
+
+    monkeypatch.setattr(plots.QFileDialog, "getSaveFileName", answer)
+    page.chart.save_button.click()
+    assert asked == [str(tmp_path / "scores tier outcome rates.png")]
+    assert (tmp_path / "chart.svg").stat().st_size > 0
+    assert page.chart.name == "tier outcome rates"
+
+
 def test_bar_colours_follow_the_palette(page, data):
     from fairdesk.gui.palette import group_color
 

@@ -162,32 +162,25 @@ def tier_ranges(oriented_sorted, sign: float, decimals: int | None = None
     '0.2 ≤ score < 0.5'. ``oriented_sorted``: the thresholds in oriented units, ascending."""
     o = np.asarray(oriented_sorted, dtype=float)
     k = o.size
-
-    def f(x):
-        return format_score(x, decimals)
-
+    # in the score's units a tier runs from a to b; which end is closed depends on the side
+    # of risk: [a, b) when higher scores are riskier, (a, b] when lower ones are
+    a_op, b_op, above = ("≤", "<", "≥") if sign > 0 else ("<", "≤", ">")
     out = []
     for j in range(k + 1):
         lo = o[j - 1] if j > 0 else None  # oriented bounds: [lo, hi)
         hi = o[j] if j < k else None
+        ends = (lo, hi) if sign > 0 else (None if hi is None else -hi, None if lo is None else -lo)
+        a, b = (None if v is None else format_score(v, decimals) for v in ends)
         if k == 0:
             out.append(("all scores", "all scores"))
         elif lo is not None and hi is not None and lo == hi:
             out.append(("empty", "empty: two thresholds are equal"))
-        elif sign > 0:
-            if lo is None:
-                out.append((f"< {f(hi)}", f"score < {f(hi)}"))
-            elif hi is None:
-                out.append((f"≥ {f(lo)}", f"score ≥ {f(lo)}"))
-            else:
-                out.append((f"{f(lo)} – {f(hi)}", f"{f(lo)} ≤ score < {f(hi)}"))
-        else:  # lower score = higher risk: user units are the negated oriented ones
-            if lo is None:
-                out.append((f"> {f(-hi)}", f"score > {f(-hi)}"))
-            elif hi is None:
-                out.append((f"≤ {f(-lo)}", f"score ≤ {f(-lo)}"))
-            else:
-                out.append((f"{f(-hi)} – {f(-lo)}", f"{f(-hi)} < score ≤ {f(-lo)}"))
+        elif a is None:
+            out.append((f"{b_op} {b}", f"score {b_op} {b}"))
+        elif b is None:
+            out.append((f"{above} {a}", f"score {above} {a}"))
+        else:
+            out.append((f"{a} – {b}", f"{a} {a_op} score {b_op} {b}"))
     return out
 
 

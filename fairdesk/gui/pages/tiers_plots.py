@@ -20,6 +20,7 @@ from ..palette import group_color
 from ..plots import PlotPanel, save_plot
 
 TITLE = "Observed outcome rate by tier and group"
+NAME = "tier outcome rates"
 MIN_PNG_WIDTH = 1200
 
 
@@ -28,7 +29,7 @@ class TierChart(PlotPanel):
 
     def __init__(self, parent=None, on_error=None):
         super().__init__(TITLE, "Risk tier", "Observed outcome rate (%)",
-                         name="tier outcome rates", parent=parent, on_error=on_error)
+                         name=NAME, parent=parent, on_error=on_error)
         self.widget.setToolTip("Observed outcome rate in each tier, one bar per group. Equal "
                                "bars within a tier mean the tier is calibrated across groups.")
         self.plot.setMouseEnabled(x=False, y=False)
@@ -37,7 +38,7 @@ class TierChart(PlotPanel):
         self.widget.setMinimumHeight(220)
         self.bar_items: list[pg.BarGraphItem] = []
         self.group_names: list[str] = []
-        self.start_path = lambda: Path.home() / f"{self.name}.png"
+        self.start_path = lambda: Path.home() / f"{NAME}.png"
 
     def clear(self, note: str = "") -> None:
         self.plot.clear()
@@ -112,7 +113,10 @@ class TierChart(PlotPanel):
         if path.suffix.lower() not in (".png", ".svg"):
             path = path.with_suffix(".png")
         if path.suffix.lower() == ".png":
-            self._render_png(path)
+            try:
+                self._render_png(path)
+            except OSError as err:
+                raise FairDeskError(f"Could not write the plot to “{path}”: {err}") from err
             return path
         legend = self._paper_legend()
         try:
@@ -127,20 +131,9 @@ class TierChart(PlotPanel):
         return path
 
     def save_dialog(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        path, chosen = QFileDialog.getSaveFileName(self, "Save plot", str(self.start_path()),
-                                                   "PNG picture (*.png);;SVG drawing (*.svg)")
-        if not path:
-            return
-        if not Path(path).suffix:
-            path += ".svg" if "svg" in chosen.lower() else ".png"
+        """The panel's dialog, starting beside the data file."""
+        self.name = str(self.start_path().with_suffix(""))  # absolute: the dialog's start
         try:
-            saved = self.save(path)
-        except (OSError, FairDeskError) as err:
-            if self.on_error is not None:
-                self.on_error(f"Could not save the plot: {err}", "")
-            return
-        win = self.window()
-        if hasattr(win, "statusBar"):
-            win.statusBar().showMessage(f"Saved {saved}", 5000)
+            super().save_dialog()
+        finally:
+            self.name = NAME
