@@ -395,3 +395,87 @@ def export_settings(res: CorrectionResult, chosen: dict | None, run_settings: di
         out[f"Chosen w, {name}"] = (f"{w_t:g} (suggested)" if c[t] == best[t] else
                                     f"{w_t:g} (suggested {float(res.weights[best[t]]):g})")
     return out
+
+
+def choice_from_ws(res: CorrectionResult, ws) -> dict[int, int]:
+    """The suggested choice, with each threshold's w taken from ``ws`` (saved w values, e.g.
+    from a project) where the grid has that w."""
+    chosen = suggested(res)
+    for t, w in enumerate(list(ws or [])[:res.k]):
+        hits = np.flatnonzero(np.abs(res.weights - float(w)) < 1e-9) if w is not None else []
+        if len(hits):
+            chosen[t] = int(hits[0])
+    return chosen
+
+
+def nearest_w(res: CorrectionResult, w: float) -> int:
+    """Index of the computed weight nearest ``w``."""
+    return int(np.argmin(np.abs(res.weights - float(w))))
+
+
+def w_tag(res: CorrectionResult, t: int, wi: int, w_text) -> str:
+    """What the chosen w of threshold t is: suggested, or which w is, or degenerate."""
+    best = suggested(res)[t]
+    tag = "suggested" if wi == best else f"suggested {w_text(res.weights[best])}"
+    if not next((b.get("usable", True) for b in res.best if b["threshold"] == t), True):
+        return "no suggestion: every w is degenerate"
+    return f"degenerate; {tag}" if res.is_degenerate(wi, t) else tag
+
+
+def scenario_values(res: CorrectionResult, chosen: dict | None, group_names) -> dict:
+    """Group name -> its sorted corrected thresholds (a Decision-table scenario's values)."""
+    values = np.asarray(chosen_thresholds(res, chosen), dtype=float).reshape(len(group_names), -1)
+    return {g: sorted(float(v) for v in values[i]) for i, g in enumerate(group_names)}
+
+
+def rules_for_run(data, which: str, threshold_rules) -> list[dict]:
+    """The group-agnostic rules to correct, lowest risk first: the study's three ("oregon")
+    or those of the Tiers page ("tiers"; FairDeskError when they are not rules)."""
+    if which == "tiers":
+        rules = usable_rules(threshold_rules)
+        if rules is None:
+            raise FairDeskError("The Tiers page's thresholds are not made by rules the "
+                                "correction can recompute on each subsample (for example "
+                                "thresholds typed per group). Choose rules on the Tiers page "
+                                "and press Apply, or use the study's three thresholds.")
+    else:
+        from ..engines.threshold_correction import OREGON_RULES
+        rules = [dict(r) for r in OREGON_RULES]
+    return order_rules(data, rules)
+
+
+def settings_changed(now: dict, run: dict | None) -> bool:
+    """True when the page's settings differ from those of the run (the chosen w's aside)."""
+    def comparable(s):
+        return {k: v for k, v in s.items() if k not in ("chosen_w", "same_w")}
+    return run is not None and comparable(now) != comparable(run)
+
+
+def chosen_transitions(res: CorrectionResult, chosen: dict, scores) -> np.ndarray:
+    """The (G, k+1, k+1) transitions at the chosen w's: the engine's own matrix when every
+    threshold takes one w it kept, else from ``scores()`` (a GroupScores of the data)."""
+    ws = set(chosen.values())
+    if len(ws) == 1 and next(iter(ws)) in res.transitions:
+        return res.transitions[next(iter(ws))]
+    return transitions_from_scores(scores(), res, chosen)
+
+
+def add_transitions(res: CorrectionResult, chosen: dict, scores) -> None:
+    """Keep in ``res.transitions`` the matrix at every chosen w (the workbook lists each;
+    the engine keeps the suggested ones)."""
+    for wi in set(full_choice(res, chosen).values()):
+        if wi not in res.transitions:
+            res.transitions[wi] = transitions_from_scores(scores(), res,
+                                                          {t: wi for t in range(res.k)})
+
+
+def scenario(res: CorrectionResult, chosen: dict | None, group_names, w_text):
+    """The corrected thresholds at the chosen w's as a Decision-table scenario."""
+    from ..scenarios import Scenario
+
+    ws = chosen_ws(res, chosen)
+    return Scenario(
+        f"{res.settings.definition} correction (w = {', '.join(w_text(w) for w in ws)})",
+        "group_thresholds", {"values": scenario_values(res, chosen, group_names)},
+        {"engine": "Error-rate balance", "definition": res.settings.definition, "w": ws,
+         "subsamples": int(res.theta.shape[0]), "seed": res.settings.seed})

@@ -301,7 +301,7 @@ def transition_rows(m: np.ndarray, group_names, extra: dict | None = None) -> li
 
 def transition_columns(k1: int, people_decimals: int) -> list[Column]:
     return ([Column("group", "Group"),
-             Column("tier", "Tier before", note="Tier with the group-agnostic thresholds "
+             Column("tier", "Tier\nbefore", note="Tier with the group-agnostic thresholds "
                     "(S1 = lowest risk)")]
             + [Column(f"to{j}", f"→ S{j + 1}", "people", people_decimals,
                       note=f"People now in tier S{j + 1}") for j in range(k1)]
@@ -327,6 +327,8 @@ def transitions_note(n_rows: int, res: CorrectionResult, chosen: dict | None) ->
 # ------------------------------------------------------------------------------ the page's words
 
 TIPS = {
+    "page": "Group-specific thresholds that balance error rates (or another fairness definition) "
+            "against the number of people whose tier changes — the Oregon study's correction",
     "settings": "How the group-specific thresholds are searched for. The results keep every "
                 "penalty weight, so w is chosen after the run.",
     "definition": "The fairness definition the thresholds are corrected for (the study's "
@@ -360,4 +362,86 @@ TIPS = {
              "thresholds: the Audit and Tiers pages show them",
     "scenario": "Add the corrected thresholds at the chosen w's to the Decision table, to "
                 "compare them with other options",
+    # the table tabs: (tab tooltip, table tooltip)
+    "tab_summary": ("Corrected thresholds and fairness before and after (the study's Table 3)",
+                    "The corrected thresholds per group at the chosen w, and fairness before and "
+                    "after on the assessment subsamples; hover a row title for its meaning"),
+    "tab_rates": ("Error rates and predictive values per group before and after (Tables 2 and 4)",
+                  "Rates per group before → after the correction at the selected threshold: "
+                  "means over the assessment subsamples; hover a cell for the SDs"),
+    "tab_measures": ("All nine measures before and after (Table 9)",
+                     "The nine fairness measures before and after the correction: the smallest "
+                     "ratio between two groups, 1 = balanced"),
+    "tab_transitions": ("Who moves between tiers, per group", "People by tier before (rows) and "
+                        "after (columns) the correction, per group"),
 }
+RATES_NOTE = ("Means over the assessment subsamples. Hover a value for its standard deviation, "
+              "a rate for its definition.")
+
+
+def running_text(settings) -> str:
+    return (f"Running: {settings.subsamples:,} subsamples × {len(settings.weights):,} weights, "
+            f"then {settings.audit_subsamples:,} assessment subsamples. You can keep working on "
+            "other pages.")
+
+SUBSAMPLING = (("auto", "Automatic"), ("unit", "One random row per id"),
+               ("bootstrap", "Bootstrap (rows with replacement)"))
+SUBSAMPLING_TIPS = {
+    "page": "Group-specific thresholds that balance error rates (or another fairness definition) "
+            "against the number of people whose tier changes — the Oregon study's correction",
+    "auto": "One random row per id when an id column is mapped and some id has several rows "
+            "(the study's one record per child); bootstrap otherwise",
+    "unit": "Each subsample takes one random row of every id (person, child, case): needs an "
+            "id column on the Data page",
+    "bootstrap": "Each subsample draws as many rows as the data has, with replacement",
+}
+SUMMARY_HELP = (
+    "<b>How to read this.</b> For each threshold the optimizer searched, on each of the "
+    "I subsamples and for every penalty weight w, the group-specific thresholds that "
+    "minimise (1 − w)·(1 − fairness) + w·(share of people moved); the thresholds shown "
+    "are the averages over the subsamples. These averaged thresholds were then applied "
+    "to J fresh subsamples: the fairness before and after is their mean ± SD. The "
+    "suggested w has the highest mean fairness there. A larger w moves fewer people; a "
+    "smaller one may balance the groups more but moves more people between tiers.<br>"
+    "Choose w with the slider (or drag the line in the Fairness and Thresholds plots), "
+    "then press <b>Apply corrected thresholds</b> to audit them on the Audit page.")
+
+
+def idle_text(data, has_result: bool, idle_message: str = "") -> str | None:
+    """The page's placeholder while there is no result (None: keep the current one)."""
+    if data is None:
+        return ("Open a data file and map its columns (score, outcome, group) to correct the "
+                "thresholds.")
+    if data.label is None:
+        return ("The correction compares decisions with outcomes: map an outcome (label) column "
+                "on the Data page.")
+    if data.n_groups < 2:
+        return ("The correction compares groups: map a group column with at least two groups "
+                "on the Data page.")
+    if has_result:
+        return None
+    return (f"{idle_message}Run to see results.\n\nThe correction finds, for every penalty "
+            "weight w, group-specific thresholds that balance the chosen fairness definition "
+            "against the number of people whose tier changes; you then choose w and apply the "
+            "thresholds.")
+
+
+def tiers_option(rules) -> tuple[bool, str, str]:
+    """(usable, text, tooltip) of the "thresholds of the Tiers page" choice, for the rules
+    :func:`~fairdesk.reports.correction_figures.usable_rules` gave (None: not rules)."""
+    from ..metrics.thresholds import ThresholdRule
+
+    if rules is None:
+        return (False, "The thresholds of the Tiers page (not made by rules)",
+                "The current thresholds were typed per group or are not rules the correction "
+                "can recompute on a subsample")
+    names = ", ".join(cf.short_rule_name(r) for r in rules)
+    return (True, f"Tiers page: {names}" if len(names) < 60 else f"Tiers page: {len(rules)} thresholds",
+            "; ".join(ThresholdRule.from_dict(r).describe() for r in rules))
+
+
+def measures_note(res: CorrectionResult) -> str:
+    return ("Smallest ratio between two groups of the rate(s) each definition compares (1 = "
+            f"balanced); mean ± SD over {res.settings.audit_subsamples:,} assessment subsamples. "
+            "CAL per tier is assessed with this w for every threshold. The definitions "
+            "conflict: correcting one can worsen another.")

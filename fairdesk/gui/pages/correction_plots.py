@@ -107,7 +107,7 @@ class CorrectionPlots(QTabWidget):
              "Histogram over the correction subsamples of what the optimizer saw: the fairness at "
              "the group-agnostic threshold, and 1 − objective at the corrected thresholds "
              "(in-sample; the tables show the out-of-sample assessment)"),
-            ("strip_panel", "Scores by group, coloured by corrected tier", "Group", "Score",
+            ("strip_panel", "Scores by corrected tier", "Group", "Score",
              "scores_by_group", "Scores", "Every person's score by group and corrected tier "
              "(Figure 8)", "One dot per person (a random sample when there are many), jittered "
              "sideways within its group; colour: tier after correction. Dashed: the "
@@ -115,6 +115,7 @@ class CorrectionPlots(QTabWidget):
         for i, (attr, title, x, y, name, tab, tab_tip, tip) in enumerate(specs):
             panel = PlotPanel(title, x, y, name=name, on_error=on_error)
             panel.widget.setToolTip(tip)
+            panel.plot.titleLabel.setMinimumWidth(0)  # a narrow pane clips the title, not the plot
             setattr(self, attr, panel)
             self.addTab(panel, tab)
             self.setTabToolTip(i, tab_tip)
@@ -146,6 +147,17 @@ class CorrectionPlots(QTabWidget):
             self.thr_show.addItem(f"{t + 1} · {short[t]}", t)
         self.thr_show.blockSignals(False)
         self.draw_static()
+
+    def refresh(self, chosen: dict, t: int, data) -> None:
+        """The markers, and the plot of the current tab when it depends on the choice."""
+        if self.result is None:
+            return
+        self.update_markers(chosen)
+        if self.currentIndex() == 3:
+            t = 0 if self.result.settings.definition == "CAL" else t
+            self.draw_gain(t, chosen[t])
+        elif self.currentIndex() == 4:
+            self.draw_strip(data, chosen)
 
     def set_w(self, w: float) -> None:
         """Place the w lines (silently)."""
@@ -235,7 +247,7 @@ class CorrectionPlots(QTabWidget):
             marker.setZValue(20)
             p.addItem(marker)
             self.trade_markers.append((t, marker))
-        entries.append(("before (no one moved)", "#555555", "s"))
+        entries.append(("before correction", "#555555", "s"))
         if any_bad:
             entries.append(("degenerate (never suggested)", "#555555", "x"))
         set_legend(self.trade_panel, entries)
