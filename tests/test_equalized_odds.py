@@ -706,4 +706,79 @@ def test_workbook_tables_with_undefined_thresholds(tmp_path):
     ws = wb["EO curves"]
     values = [c.value for row in ws.iter_rows() for c in row]
     assert "Piecewise cubic" in values and "Fixed (step, Hardt et al.)" in values
-    assert "undefined" in values  # the step's infinite Lipschitz constant, never 0 or blank
+    # the step's infinite Lipschitz constant reads ∞ (as in the window), never 0 or blank; a
+    # threshold beyond every score says so
+    assert "above all" in values
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    head = next(r for r in rows if "Lipschitz\nL" in r)
+    col = head.index("Lipschitz\nL")
+    steps = [r[col] for r in rows if r[0] == "Fixed (step, Hardt et al.)"]
+    assert len(steps) == 3 and steps == ["∞"] * 3
+
+
+def test_group_and_summary_tables_are_the_engine_result():
+    """The window's tables (and the workbook's rows) against the engine: thresholds in the
+    scores' decimals (a curve's ends with two more), rates, gaps, infinite constants and
+    thresholds beyond every score with their reasons; the summary's rows and the shown family
+    in bold."""
+    from fairdesk.present.formats import format_rate, format_score
+    from fairdesk.present.table import plain_value
+    from fairdesk.reports.eodds_report import (curve_decimals, family_rows, group_table,
+                                               summary_sentence, summary_table)
+
+    _, data = synthetic(n=500, groups=3, seed=2, levels=1)  # integer scores: 0 decimals
+    assert data.score_decimals == 0
+    res = run_equalized_odds(data, EOddsSettings(objective="distance"))
+    for name in ("fixed", "cubic"):
+        fam = res.family(name)
+        t = group_table(res, fam, data.score_decimals, data.people_decimals)
+        assert [c.key for c in t.columns] == ["group", "t0", "t1", "p", "lipschitz", "fpr", "tpr",
+                                              "accuracy", "eo_gap"]
+        fpr, tpr, acc = fam.rates(res.rocs)
+        gap = fam.eo_gap(res.rocs)
+        single = fam.single()
+        dec = 0 if name == "fixed" else curve_decimals(0)
+        for g, row in enumerate(t.rows):
+            assert plain_value(row["group"]) == res.group_names[g] and row["group"].swatch == g
+            assert plain_value(row["fpr"]) == pytest.approx(fpr[g])
+            assert t.column("fpr").text(row["fpr"]) == format_rate(fpr[g], 2)
+            assert plain_value(row["accuracy"]) == pytest.approx(acc[g])
+            assert plain_value(row["eo_gap"]) == pytest.approx(gap[g])
+            for key in ("t0", "t1"):
+                v = res.user(getattr(fam, key)[g])
+                cell = row[key]
+                if single[g]:
+                    continue
+                if math.isfinite(v):
+                    assert cell.value == v
+                    assert t.column(key).text(cell) == format_score(v + 0.0, dec)
+                    assert "−0" not in t.column(key).text(cell)
+                else:  # beyond every score: said in words, with what it means
+                    assert cell.value in ("above all", "below all") and "nobody" in cell.tip
+            L = row["lipschitz"]
+            if name == "fixed":
+                assert L.value == math.inf and t.column("lipschitz").text(L) == "∞"
+                assert "infinite" in L.tip
+            else:
+                assert L.value == pytest.approx(fam.lipschitz[g])
+    assert any(r["t1"].value == "above all" for r in family_rows(res, res.fixed))
+    assert group_table(res, res.fixed).title.startswith("Fixed randomisation")
+    # summary: target, every family, the group-blind threshold; the shown family in bold
+    s = summary_table(res, "cubic", data.score_decimals)
+    labels = [plain_value(r["what"]) for r in s.rows]
+    assert labels[0] == "Target point (ideal)" and len(labels) == 7
+    assert labels[-1] == f"Best group-blind threshold ({res.baseline['threshold']:.0f})"
+    bold = [plain_value(r["what"]) for r in s.rows if r["what"].bold]
+    assert bold == ["Piecewise cubic"]
+    cubic = s.rows[labels.index("Piecewise cubic")]
+    assert plain_value(cubic["accuracy"]) == pytest.approx(res.family("cubic").accuracy(res.rocs))
+    assert plain_value(cubic["gap"]) == pytest.approx(res.family("cubic").eo_gap(res.rocs).max())
+    assert plain_value(s.rows[1]["lipschitz"]) == math.inf  # the step
+    head, rest = summary_sentence(res, res.family("cubic"), data.score_decimals)
+    assert head == "Common point" and format_rate(res.point[0], 2) in rest
+    # equal opportunity: the gap the constraint equalises is the TPR gap
+    opp = run_equalized_odds(data, EOddsSettings(constraint="equal_opportunity"), curves=False)
+    assert group_table(opp, opp.fixed).columns[-1].key == "tpr_gap"
+    s = summary_table(opp, "fixed")
+    assert s.column("gap").header == "TPR gap"
+    assert s.rows[0]["gap"].value == "—" and "own target" in s.rows[0]["gap"].tip

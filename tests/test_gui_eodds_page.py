@@ -14,13 +14,14 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 pytest.importorskip("pyqtgraph")
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
 from conftest import HANG_MS, ROOT, SHARED  # noqa: E402
 from fairdesk.engines.equalized_odds import EOddsSettings, run_equalized_odds  # noqa: E402
-from fairdesk.gui.main_window import MainWindow  # noqa: E402
-from fairdesk.gui.pages.eodds_page import EqualizedOddsPage, fmt_num  # noqa: E402
+from fairdesk.gui.pages.eodds_page import EqualizedOddsPage  # noqa: E402
 from fairdesk.io.loading import load_table  # noqa: E402
+from fairdesk.present.formats import format_rate, format_score  # noqa: E402
+from fairdesk.reports.eodds_report import curve_decimals  # noqa: E402
 from fairdesk.schema import ColumnMapping  # noqa: E402
 from fairdesk.validation import prepare  # noqa: E402
 
@@ -61,25 +62,41 @@ def test_tables_equal_the_engine(page, window):
     fam = res.family(page.family)
     fpr, tpr, acc = fam.rates(res.rocs)
     t = page.group_table
-    assert t.rowCount() == data.n_groups
+    assert t.source.rowCount() == data.n_groups
     for g, name in enumerate(data.group_names):
-        assert t.item(g, 0).text() == name
-        assert t.item(g, 1).text() == fmt_num(res.user(fam.t0[g]))
-        assert t.item(g, 3).text() == f"{fam.p[g]:.4f}"
-        assert t.item(g, 5).text() == f"{fpr[g]:.4f} / {tpr[g]:.4f}"
-        assert t.item(g, 6).text() == f"{100 * acc[g]:.2f}%"
-    assert "Common point" in page.summary.text() and f"{res.point[0]:.4f}" in page.summary.text()
+        assert t.text_at(g, "group") == name
+        assert t.model().index(g, 0).data(Qt.DecorationRole) is not None  # the group's colour
+        assert t.value_at(g, "t0") == res.user(fam.t0[g])
+        ends = curve_decimals(data.score_decimals)  # a curve's ends lie between the scores
+        assert t.text_at(g, "t0") == format_score(res.user(fam.t0[g]), ends)
+        assert t.text_at(g, "p") == f"{fam.p[g]:.4f}"
+        assert t.value_at(g, "fpr") == pytest.approx(fpr[g])
+        assert t.text_at(g, "fpr") == format_rate(fpr[g], 2) == f"{100 * fpr[g]:.2f} %"
+        assert t.text_at(g, "tpr") == format_rate(tpr[g], 2)
+        assert t.text_at(g, "accuracy") == f"{100 * acc[g]:.2f} %"
+    assert "Common point" in page.summary.text()
+    assert format_rate(res.point[0], 2) in page.summary.text()
     # the comparison table lists the target, every family and the group-blind threshold
-    labels = [page.summary_table.item(r, 0).text() for r in range(page.summary_table.rowCount())]
+    s = page.summary_table
+    labels = [s.text_at(r, "what") for r in range(s.source.rowCount())]
     assert labels[0].startswith("Target point") and labels[-1].startswith("Best group-blind")
     assert len(labels) == 7
+    shown = s.model().index(labels.index("Piecewise cubic"), 0).data(Qt.FontRole)
+    assert shown is not None and shown.bold()  # the family shown
+    # legends beside the plots, never over the data
+    assert page.roc_panel.legend.names()[:data.n_groups] == list(data.group_names)
+    assert page.roc_panel.legend.names()[-1] == "★ Chosen point"
+    assert page.curve_panel.legend.names() == list(data.group_names)
+    assert page.roc_panel.plot.legend is None and page.curve_panel.plot.legend is None
 
 
 def test_settings_recompute_and_family_is_a_view(page, window, qtbot):
     first = page.result
     page.family_combo.setCurrentIndex(page.family_combo.findData("fixed"))
     assert page.result is first  # only the view changed
-    assert page.group_table.item(0, 4).text() == "∞"
+    t = page.group_table
+    assert t.text_at(0, "lipschitz") == "∞" and t.value_at(0, "lipschitz") == math.inf
+    assert "infinite" in t.model().index(0, t.source.column_index("lipschitz")).data(Qt.ToolTipRole)
     assert "Fixed randomisation" in page.group_title.text()
     # two quick changes: only the last one's result is kept
     page.objective_combo.setCurrentIndex(page.objective_combo.findData("cost"))
@@ -102,7 +119,7 @@ def test_settings_recompute_and_family_is_a_view(page, window, qtbot):
     assert not window.errors
 
 
-def test_settings_round_trip(page, window, qtbot, tmp_path):
+def test_settings_round_trip(page, window, qtbot, make_window):
     page.objective_combo.setCurrentIndex(page.objective_combo.findData("distance"))
     page.tolerance.setValue(0.02)
     page.smooth_box.setChecked(True)
@@ -112,20 +129,13 @@ def test_settings_round_trip(page, window, qtbot, tmp_path):
     page.seed_spin.setValue(99)
     page.plot_tabs.setCurrentIndex(1)
     saved = page.settings()
-    other = MainWindow(page_classes=[EqualizedOddsPage],
-                       settings=QSettings(str(tmp_path / "o.ini"), QSettings.IniFormat))
-    qtbot.addWidget(other)
-    try:
-        other.state.set_data(window.state.data)
-        p2 = other.page("eodds")
-        p2.apply_settings(saved)
-        assert p2.settings() == saved
-        wait_result(qtbot, p2)
-        assert p2.result.settings.objective == "distance" and p2.result.settings.tolerance == 0.02
-    finally:
-        other.worker.cancel_all()
-        other.worker.wait(HANG_MS)
-        other.close()
+    other = make_window(page_classes=[EqualizedOddsPage], settings_name="o.ini",
+                        data=window.state.data)
+    p2 = other.page("eodds")
+    p2.apply_settings(saved)
+    assert p2.settings() == saved
+    wait_result(qtbot, p2)
+    assert p2.result.settings.objective == "distance" and p2.result.settings.tolerance == 0.02
 
 
 def test_export_workbook_and_row_probabilities(window, qtbot, tmp_path):
@@ -230,27 +240,13 @@ def test_screenshots(window, qtbot):
     assert math.isfinite(page.result.point[0])
 
 
-def test_add_as_scenario_equals_row_probabilities(qtbot, tmp_path):
-    import numpy as np
-    import pandas as pd
-    from PySide6.QtCore import QSettings
-
-    from conftest import ROOT
+def test_add_as_scenario_equals_row_probabilities(qtbot, make_window):
     from fairdesk.engines.equalized_odds import row_probabilities
-    from fairdesk.gui.main_window import MainWindow
-    from fairdesk.gui.pages.eodds_page import EqualizedOddsPage
     from fairdesk.scenarios import decisions
-    from fairdesk.schema import ColumnMapping
-    from fairdesk.validation import prepare
 
-    data = prepare(pd.read_csv(ROOT / "resources" / "sample" / "sample_scores.csv"),
-                   ColumnMapping(score="score", label="outcome", groups=["race"]))
-    w = MainWindow(page_classes=[EqualizedOddsPage], settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    qtbot.addWidget(w)
-    w.show_error = lambda *a: None
-    w.show()
-    qtbot.waitExposed(w)
-    w.state.set_data(data)
+    data = prepare(pd.read_csv(SAMPLE), ColumnMapping(score="score", label="outcome",
+                                                      groups=["race"]))
+    w = make_window(page_classes=[EqualizedOddsPage], data=data)
     page = w.pages[0]
     qtbot.waitUntil(lambda: page.result is not None and page.result.family(page.family_combo.currentData())
                     is not None and not w.worker.busy, timeout=HANG_MS)
