@@ -83,6 +83,7 @@ def main(argv=None) -> int:
         current = window.state.mapping
         window.state.mapping = ColumnMapping(**{**current.__dict__, **mapping}) \
             if hasattr(current, "__dict__") else ColumnMapping(**mapping)
+        window.page("data").revert()  # the Data page shows the mapping in force
         window.validate()
         _wait_idle(app, window)
     keys = [p.key for p in window.pages]

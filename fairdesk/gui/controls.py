@@ -9,8 +9,9 @@ readers.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox,
-                               QLabel, QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout,
+                               QGroupBox, QLabel, QPushButton, QRadioButton, QSpinBox, QSplitter,
+                               QTabWidget, QVBoxLayout)
 
 ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
 WARN_STYLE = "QLabel {color:#5a4500; background:#fff4ce; border:1px solid #f0d58c; padding:4px}"
@@ -117,3 +118,15 @@ def tabs() -> QTabWidget:
     t = QTabWidget()
     t.setDocumentMode(True)
     return t
+
+
+def radios(owner, options) -> tuple[QButtonGroup, list[QRadioButton]]:
+    """Exclusive radio buttons from (text, tooltip) pairs, in one button group."""
+    group = QButtonGroup(owner)
+    buttons = []
+    for text, tip in options:
+        b = QRadioButton(text)
+        _name(b, text, tip)
+        group.addButton(b)
+        buttons.append(b)
+    return group, buttons

@@ -12,7 +12,7 @@ from ..undefined import Undefined
 from .table import Cell, Column, Table
 
 __all__ = ["cell_text", "column_type", "group_table", "is_blank", "plain", "rows_phrase",
-           "same_value", "sample_values"]
+           "same_value", "sample_values", "source_parts"]
 
 
 def is_blank(value) -> bool:
@@ -97,6 +97,23 @@ def rows_phrase(problem) -> str:
     if problem.count > len(problem.rows):
         return f"rows {shown} and {problem.count - len(problem.rows):,} more"
     return ("row " if len(problem.rows) == 1 else "rows ") + shown
+
+
+def source_parts(source) -> list[str]:
+    """How a file was read, in short phrases: name, format, sheet, encoding, separator, size."""
+    from pathlib import Path
+
+    parts = [Path(source.path).name, source.format.upper()]
+    if source.sheet is not None:
+        parts.append(f"sheet '{source.sheet}'" + (f" (of {len(source.sheets)})"
+                                                   if len(source.sheets) > 1 else ""))
+    if source.encoding:
+        parts.append(source.encoding.upper())
+    if source.delimiter:
+        names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+        parts.append(f"{names.get(source.delimiter, repr(source.delimiter))}-separated")
+    parts.append(f"{source.n_rows:,} rows × {source.n_columns:,} columns read")
+    return parts
 
 
 def group_table(data, minimum: int) -> Table:

@@ -10,23 +10,22 @@ from the core (:mod:`fairdesk.validation`, :mod:`fairdesk.dataset`); this page o
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pandas as pd
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFormLayout,
-                               QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QInputDialog,
-                               QLabel, QMessageBox, QPushButton, QRadioButton, QSpinBox,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QGridLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QInputDialog, QLabel, QMessageBox,
                                QSplitter, QStackedWidget, QTableView, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from ...merges import merge_components, merge_names
 from ...present.data_tables import (cell_text, column_type, group_table, is_blank, plain,
-                                    same_value, sample_values)
+                                    same_value, sample_values, source_parts)
 from ...schema import ROLE_HELP, ROLE_TITLES, ColumnMapping, infer_positive_label
 from ...validation import suggest_merges
 from ..checks_panel import ChecksPanel
+from ..controls import button, combo, radios, spin
 from ..palette import OKABE_ITO
 from ..preview_model import PREVIEW_ROWS, PreviewModel
 from ..table_model import ResultTable
@@ -67,11 +66,9 @@ class DataPage(Page):
         outer.setContentsMargins(8, 8, 8, 8)
 
         top = QHBoxLayout()
-        self.open_button = QPushButton("Open…")
-        self.open_button.setToolTip("Open a CSV, Excel (.xlsx) or OpenDocument (.ods) file with "
-                                    "one row per person (Ctrl+O). You can also drop a file on "
-                                    "the window.")
-        self.open_button.clicked.connect(self.state.openRequested.emit)
+        self.open_button = button("Open…", "Open a CSV, Excel (.xlsx) or OpenDocument (.ods) "
+                                  "file with one row per person (Ctrl+O). You can also drop a "
+                                  "file on the window.", self.state.openRequested.emit)
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.file_label.setToolTip("The file being analysed and how it was read")
@@ -124,6 +121,21 @@ class DataPage(Page):
         self.mapping_table.setToolTip("One row per column of the file. Score and outcome are "
                                       "required; map at least one protected-group column.")
         bl.addWidget(self.mapping_table)
+        order = QHBoxLayout()
+        self.group_order_label = QLabel()
+        self.group_order_label.setToolTip(
+            "Several group columns are combined into one intersection, named in this order "
+            "(race × sex gives 'African-American, Female'). Move a column to change the order.")
+        self.group_up = button("◀ Earlier", "Move the selected group column earlier in the "
+                               "intersection's name", lambda: self._move_group(-1))
+        self.group_down = button("Later ▶", "Move the selected group column later in the "
+                                 "intersection's name", lambda: self._move_group(+1))
+        self.group_combo = combo([], "The group column to move", "Group column to move")
+        order.addWidget(self.group_order_label, 1)
+        order.addWidget(self.group_combo)
+        order.addWidget(self.group_up)
+        order.addWidget(self.group_down)
+        bl.addLayout(order)
         lay.addWidget(box, 1)
 
         opts = QGroupBox("Outcome and rules")
@@ -133,12 +145,12 @@ class DataPage(Page):
         form.setLabelAlignment(Qt.AlignLeft | Qt.AlignVCenter)
         form.setRowWrapPolicy(QFormLayout.DontWrapRows)
 
-        self.positive_combo = QComboBox()
+        self.positive_combo = combo([], "Which value of the outcome column is the event the "
+                                    "score predicts (for example 1 = re-offended, yes = "
+                                    "defaulted). Error rates are computed for this value.",
+                                    "Positive outcome")
         self.positive_combo.setMinimumWidth(200)
         self.positive_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
-        self.positive_combo.setToolTip("Which value of the outcome column is the event the score "
-                                       "predicts (for example 1 = re-offended, yes = defaulted). "
-                                       "Error rates are computed for this value.")
         self.positive_combo.currentIndexChanged.connect(self._positive_changed)
         self.positive_note = QLabel()
         self.positive_note.setWordWrap(True)
@@ -146,15 +158,11 @@ class DataPage(Page):
         form.addRow("Positive outcome is:", self.positive_combo)
         form.addRow(self.positive_note)
 
-        self.higher_radio = QRadioButton("Higher score = more likely positive")
-        self.higher_radio.setToolTip("The usual case: a high score means the positive outcome is "
-                                     "more likely (e.g. a risk score).")
-        self.lower_radio = QRadioButton("Lower score = more likely positive")
-        self.lower_radio.setToolTip("A low score means the positive outcome is more likely (e.g. "
-                                    "a credit score when the positive outcome is default).")
-        self.orient_group = QButtonGroup(self)
-        self.orient_group.addButton(self.higher_radio)
-        self.orient_group.addButton(self.lower_radio)
+        self.orient_group, (self.higher_radio, self.lower_radio) = radios(self, [
+            ("Higher score = more likely positive", "The usual case: a high score means the "
+             "positive outcome is more likely (e.g. a risk score)."),
+            ("Lower score = more likely positive", "A low score means the positive outcome is "
+             "more likely (e.g. a credit score when the positive outcome is default).")])
         self.higher_radio.toggled.connect(self._orientation_changed)
         orient = QWidget()
         ol = QVBoxLayout(orient)
@@ -164,24 +172,19 @@ class DataPage(Page):
         ol.addWidget(self.lower_radio)
         form.addRow("Score direction:", orient)
 
-        self.auto_radio = QRadioButton("Leave out the odd one; stop if many")
-        self.auto_radio.setToolTip(
-            "Recommended. A few rows with a missing, non-numeric or infinite score or outcome "
-            "are left out and listed under Checks. FairDesk stops and asks instead when they "
-            "are more than 1 % of the rows, when leaving them out would remove a whole group, "
-            "or when they do not look like a random share (numbers it could not read, or an "
-            "outcome rate clearly different from the rest).")
-        self.exclude_radio = QRadioButton("Leave them out")
-        self.exclude_radio.setToolTip("Rows with a missing, non-numeric or infinite score or "
-                                      "outcome are left out of the analysis, however many, and "
-                                      "listed under Checks with their row numbers.")
-        self.refuse_radio = QRadioButton("Refuse the data")
-        self.refuse_radio.setToolTip("Any row with a missing, non-numeric or infinite score or "
-                                     "outcome is an error: fix the file before analysing it.")
-        self.invalid_group = QButtonGroup(self)
-        self.invalid_group.addButton(self.auto_radio)
-        self.invalid_group.addButton(self.exclude_radio)
-        self.invalid_group.addButton(self.refuse_radio)
+        self.invalid_group, (self.auto_radio, self.exclude_radio, self.refuse_radio) = radios(
+            self, [("Leave out the odd one; stop if many",
+                    "Recommended. A few rows with a missing, non-numeric or infinite score or "
+                    "outcome are left out and listed under Checks. FairDesk stops and asks "
+                    "instead when they are more than 1 % of the rows, when leaving them out "
+                    "would remove a whole group, or when they do not look like a random share "
+                    "(numbers it could not read, or an outcome rate clearly different from the "
+                    "rest)."),
+                   ("Leave them out", "Rows with a missing, non-numeric or infinite score or "
+                    "outcome are left out of the analysis, however many, and listed under Checks "
+                    "with their row numbers."),
+                   ("Refuse the data", "Any row with a missing, non-numeric or infinite score "
+                    "or outcome is an error: fix the file before analysing it.")])
         self.invalid_group.buttonToggled.connect(lambda *_: self._invalid_changed())
         invalid = QWidget()
         il = QGridLayout(invalid)  # two rows: three options side by side would widen the page
@@ -195,29 +198,22 @@ class DataPage(Page):
         invalid_label.setToolTip(self.auto_radio.toolTip())
         form.addRow(invalid_label, invalid)
 
-        self.min_spin = QSpinBox()
-        self.min_spin.setRange(1, 1_000_000)
-        self.min_spin.setValue(30)
-        self.min_spin.setSuffix(" rows")
-        self.min_spin.setMinimumWidth(120)
-        self.min_spin.setToolTip("Groups with fewer rows than this are flagged: their rates are "
-                                 "too unreliable to compare. Merge them with a similar group.")
+        self.min_spin = spin(1, 1_000_000, 30, "Groups with fewer rows than this are flagged: "
+                             "their rates are too unreliable to compare. Merge them with a "
+                             "similar group.", "Minimum group size", suffix=" rows", min_width=120)
         self.min_spin.valueChanged.connect(self._min_changed)
         form.addRow("Minimum group size:", self.min_spin)
         lay.addWidget(opts)
 
         bar = QHBoxLayout()
-        self.apply_button = QPushButton("Apply mapping")
-        self.apply_button.setShortcut(QKeySequence("Ctrl+Return"))
-        self.apply_button.setToolTip("Use these roles and rules, and check the data again "
-                                     "(Ctrl+Return)")
-        self.apply_button.clicked.connect(self.apply)
+        self.apply_button = button("Apply mapping", "Use these roles and rules, and check the "
+                                   "data again (Ctrl+Return)", self.apply,
+                                   QKeySequence("Ctrl+Return"))
         enter = QShortcut(QKeySequence("Ctrl+Enter"), self)
         enter.setContext(Qt.WidgetWithChildrenShortcut)
         enter.activated.connect(self.apply)
-        self.revert_button = QPushButton("Revert")
-        self.revert_button.setToolTip("Undo the changes made since the mapping was last applied")
-        self.revert_button.clicked.connect(self.revert)
+        self.revert_button = button("Revert", "Undo the changes made since the mapping was "
+                                    "last applied", self.revert)
         self.dirty_label = QLabel("● Unapplied changes")
         self.dirty_label.setStyleSheet(f"color: {OKABE_ITO[5]}; font-weight: bold;")
         self.dirty_label.setToolTip("The roles or rules above differ from those the checks and "
@@ -267,19 +263,15 @@ class DataPage(Page):
         self.merges_label.setToolTip("Groups merged for the analysis (saved with the project)")
         gl.addWidget(self.merges_label)
         gb = QHBoxLayout()
-        self.merge_button = QPushButton("Merge selected groups…")
-        self.merge_button.setToolTip("Combine the selected groups into one group, for example "
-                                     "several small groups. You choose the new group's name.")
-        self.merge_button.clicked.connect(self._merge_selected_clicked)
-        self.suggest_button = QPushButton("Apply suggested merges…")
-        self.suggest_button.setToolTip("FairDesk proposes, for each group below the minimum size, "
-                                       "the group with the most similar prevalence; you confirm "
-                                       "before anything is merged.")
-        self.suggest_button.clicked.connect(self._suggest_clicked)
-        self.clear_merges_button = QPushButton("Clear merges")
-        self.clear_merges_button.setToolTip("Undo every merge: analyse the groups as they are in "
-                                            "the file")
-        self.clear_merges_button.clicked.connect(self.clear_merges)
+        self.merge_button = button(
+            "Merge selected groups…", "Combine the selected groups into one group, for example "
+            "several small groups. You choose the new group's name.", self._merge_selected_clicked)
+        self.suggest_button = button(
+            "Apply suggested merges…", "FairDesk proposes, for each group below the minimum size, "
+            "the group with the most similar prevalence; you confirm before anything is merged.",
+            self._suggest_clicked)
+        self.clear_merges_button = button("Clear merges", "Undo every merge: analyse the groups "
+                                          "as they are in the file", self.clear_merges)
         gb.addWidget(self.merge_button)
         gb.addWidget(self.suggest_button)
         gb.addWidget(self.clear_merges_button)
@@ -323,16 +315,8 @@ class DataPage(Page):
             self.file_label.setToolTip("The file being analysed and how it was read")
             return
         s = table.source
-        parts = [f"<b>{Path(s.path).name}</b>", s.format.upper()]
-        if s.sheet is not None:
-            parts.append(f"sheet '{s.sheet}'" + (f" (of {len(s.sheets)})" if len(s.sheets) > 1
-                                                 else ""))
-        if s.encoding:
-            parts.append(s.encoding.upper())
-        if s.delimiter:
-            names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
-            parts.append(f"{names.get(s.delimiter, repr(s.delimiter))}-separated")
-        parts.append(f"{s.n_rows:,} rows × {s.n_columns:,} columns read")
+        parts = source_parts(s)
+        parts[0] = f"<b>{parts[0]}</b>"
         self.file_label.setText(" · ".join(parts))
         self.file_label.setToolTip(f"{s.path}\nSHA-256 {s.sha256}\nRead with {s.engine}")
 
@@ -396,6 +380,7 @@ class DataPage(Page):
                 item.setFont(f)
         self._building = False
         self.preview_model.set_roles(self._roles())
+        self._show_group_order()
 
     def _show_rules(self) -> None:
         """Show the working copy's label and rules (and the state's size and policy)."""
@@ -519,6 +504,40 @@ class DataPage(Page):
                     self.working.positive_label = plain(infer_positive_label(values))
             self._fill_positive_combo()
         self._update_dirty()
+
+    def _show_group_order(self) -> None:
+        groups = list(self.working.groups)
+        self.group_order_label.setText(
+            "Groups: " + (" × ".join(f"<b>{g}</b>" for g in groups) if groups else "none mapped"))
+        current = self.group_combo.currentData()
+        with QSignalBlocker(self.group_combo):
+            self.group_combo.clear()
+            for g in groups:
+                self.group_combo.addItem(g, g)
+            if current in groups:
+                self.group_combo.setCurrentIndex(groups.index(current))
+        several = len(groups) > 1
+        for w in (self.group_combo, self.group_up, self.group_down):
+            w.setEnabled(several)
+        why = "" if several else " (only with two or more group columns)"
+        self.group_up.setToolTip(self.group_up.toolTip().split(" (only")[0] + why)
+        self.group_down.setToolTip(self.group_down.toolTip().split(" (only")[0] + why)
+
+    def move_group_column(self, column: str, step: int) -> None:
+        """Move a group column earlier (-1) or later (+1) in the intersection's name."""
+        groups = list(self.working.groups)
+        i = groups.index(column)
+        j = min(max(i + step, 0), len(groups) - 1)
+        groups.insert(j, groups.pop(i))
+        self.working.groups = groups
+        self._show_group_order()
+        self.group_combo.setCurrentIndex(j)
+        self._update_dirty()
+
+    def _move_group(self, step: int) -> None:
+        column = self.group_combo.currentData()
+        if column is not None:
+            self.move_group_column(column, step)
 
     def set_role(self, column: str, role: str) -> None:
         """Give a column a role in the working copy, as if chosen in its combo box."""
