@@ -596,6 +596,15 @@ def test_rate_and_set_tables_hold_the_engine_numbers(compas):
         f"{100 * res.rates_after['selection_rate'][0]:.1f} %"
     text = render_table(table)
     assert f"{100 * res.rates_before['selection_rate'][0]:.1f} %" in text
+    # the page's line under the table: one sentence for every group still apart after
+    # transport (decile scores move together), not one per group
+    from fairdesk.reports.transport_tables import rate_sentence
+    apart = int(np.sum(np.delete(res.gap_after, ref) > 0.02))
+    assert apart >= 2 and sum("still differs" in w for w in res.warnings) == apart
+    line = rate_sentence(res, compas, False)
+    assert f"selection rates of {apart} groups still differ from Caucasian's" in line
+    assert f"{100 * np.delete(res.gap_after, ref).max():.1f} %" in line
+    assert "still differs" not in line and "group-specific" in rate_sentence(res, compas, True)
     # above every score nobody is flagged: PPV is 0/0, undefined with the engine's reason
     high = run_transport(compas, TransportSettings(reference="Caucasian", threshold=11))
     cell = rates_table(high, compas).row_dicts()[0]["ppv_before"]

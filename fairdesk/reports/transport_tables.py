@@ -23,6 +23,7 @@ from ..present.table import Cell, Column, Table
 from ..undefined import Undefined
 
 MAX_BINS = 40
+PARITY_WARNING = 0.02  # the engine warns of a gap after transport above this
 ERROR_KEYS = ("tpr", "fpr", "fnr", "ppv", "accuracy", "cost_ratio")
 SHORT = {"tpr": "TPR", "fpr": "FPR", "fnr": "FNR", "ppv": "PPV", "accuracy": "Accuracy",
          "cost_ratio": "FP / FN"}
@@ -155,7 +156,19 @@ def rate_sentence(res: TransportResult, data: AnalysisData, median_of_groups: bo
         notes.append("The application's thresholds are group-specific; this page applies "
                      "one threshold to everyone (the median of the groups' thresholds). "
                      "Type another in the Threshold box.")
-    notes += [w for w in res.warnings if "differs" in w or "label" in w.lower()]
+    notes += [w for w in res.warnings if "label" in w.lower() and "differs" not in w]
+    apart = [g for g in range(len(res.group_names)) if g != res.reference
+             and res.gap_after[g] > PARITY_WARNING]  # the engine's warning, one per group
+    if len(apart) == 1:
+        notes += [w for w in res.warnings if "differs" in w]
+    elif apart:  # one sentence for them all (the column holds each group's gap)
+        notes.append(f"After transport the selection rates of {len(apart)} groups still differ "
+                     f"from {res.reference_name}'s by up to "
+                     f"{format_rate(max(res.gap_after[g] for g in apart))} at some threshold "
+                     "(“Largest gap after”)" + (": their few distinct scores move together "
+                                                "(ties); choose random tie-breaking for exact "
+                                                "parity at every threshold."
+                                                if res.settings.ties == "together" else "."))
     return " ".join(notes)
 
 

@@ -70,7 +70,7 @@ def _place(grid: QGridLayout, rows) -> None:
 
 
 class TransportPage(Page):
-    split_fraction = 0.5
+    split_fraction = 0.52
     key = "transport"
     title = "Transport & conformal"
 
@@ -202,7 +202,11 @@ class TransportPage(Page):
         w = QWidget()
         v = QVBoxLayout(w)
         v.setContentsMargins(2, 4, 2, 2)
-        self.table_tabs.addTab(w, title)
+        scroll = QScrollArea()  # long notes (many groups' warnings) scroll, never overlap
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setWidget(w)
+        self.table_tabs.addTab(scroll, title)
         self.table_tabs.setTabToolTip(self.table_tabs.count() - 1, tip)
         return v
 
@@ -212,7 +216,7 @@ class TransportPage(Page):
                                       "Rates at the threshold per group, with the original "
                                       "scores (before) and the transported scores (after)")
         self.rate_note = note_label()
-        for wdg, stretch in ((self.rate_table, 0), (self.rate_note, 0), (note_label(
+        for wdg, stretch in ((self.rate_table, 10), (self.rate_note, 0), (note_label(
                 "<b>Reading it.</b> Transport gives every group the reference group's score "
                 "distribution, so after it every group is flagged at the reference group's rate "
                 "at any threshold (prediction parity; the largest gap shows how exactly). Error "
@@ -559,11 +563,12 @@ class TransportPage(Page):
                             sortable=False)
             t.set_table(berk_table(tables, g, data))
             t.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+            t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeToContents)
             t.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
             t.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
             t.fit_height(3, 3)
             t.setFixedHeight(t.minimumHeight())
-            t.setMinimumWidth(240)
+            t.setMinimumWidth(250)
             bl.addWidget(t)
             bl.addWidget(note_label(cost_sentence(tables, g)))
             self.conf_grid.addWidget(box, g // cols, g % cols)

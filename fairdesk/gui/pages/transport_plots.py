@@ -67,10 +67,15 @@ def button(text: str, tip: str, slot) -> QPushButton:
 
 
 def fit_rows(view: ResultTable, rows: int) -> None:
-    """As tall as its rows (at most ``rows``); again once laid out (a two-line header's height
-    is known only then)."""
-    view.fit_height(rows)
-    QTimer.singleShot(0, view, lambda: view.fit_height(rows))
+    """As tall as its rows (at most ``rows``) where there is room, down to four rows and a
+    scroll bar where notes need the room; again once laid out (a two-line header's height is
+    known only then)."""
+    def fit():
+        view.fit_height(rows)
+        least = view.horizontalHeader().height() + 4 * view.verticalHeader().defaultSectionSize()
+        view.setMinimumHeight(min(view.minimumHeight(), least + 2 * view.frameWidth()))
+    fit()
+    QTimer.singleShot(0, view, fit)
 
 
 def clear(*panels) -> None:
