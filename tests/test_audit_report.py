@@ -64,3 +64,37 @@ def test_row_decisions_match_thresholds(tmp_path, loaded):
     out = write_row_decisions(tmp_path / "rows.xlsx", table.source, data, [0.3, 0.7])
     ws = openpyxl.load_workbook(out)["Decisions"]
     assert ws.max_row >= data.n + 1
+
+
+def test_workbook_kinds_read_as_in_the_window(tmp_path, loaded):
+    """Thresholds in the score's decimals, rates as percentages, differences in points,
+    FN/FP as a ratio: the same kinds as the Audit page's tables."""
+    table, data = loaded
+    result = run_audit(data, [0.5])
+    tables = {t.sheet: t for t in audit_tables(result, data, include_tiers=True)}
+    rates = tables["Rates by group"]
+    assert rates.column("threshold").kind == "score"
+    assert rates.column("threshold").decimals == data.score_decimals == 3
+    assert rates.column("fpr").kind == "rate" and rates.column("fn_fp").kind == "ratio"
+    assert rates.column("tp").kind == "people" and rates.column("rows").kind == "count"
+    ref = tables["Vs reference"]
+    assert ref.column("difference").kind == "difference" and ref.column("value").kind == "rate"
+    out = tmp_path / "kinds.xlsx"
+    write_decision_tables(out, table.source, data, list(tables.values()), {}, {})
+    ws = openpyxl.load_workbook(out)["Vs reference"]
+    header_row = next(r for r in range(1, 6) if ws.cell(r, 1).value == "Rate")
+    headers = [c.value for c in ws[header_row]]
+    rows = list(ws.iter_rows(min_row=header_row + 1, values_only=False))
+    diff_col = headers.index("Difference (group − reference)")
+    fpr_row = next(r for r in rows if r[0].value == "False positive rate"
+                   and r[headers.index("Group")].value == "B")
+    g, ref_g = data.group_names.index("B"), 0
+    want = result.rates["fpr"][g, 0] - result.rates["fpr"][ref_g, 0]
+    cell = fpr_row[diff_col]
+    assert cell.value == pytest.approx(100 * want)  # stored in points, shown "+3.2 pts"
+    assert "pts" in cell.number_format
+    fnfp_row = next(r for r in rows if r[0].value.startswith("FN/FP")
+                    or r[0].value.startswith("Treatment"))
+    assert "pts" not in fnfp_row[diff_col].number_format  # a ratio's difference is plain
+    thr = fpr_row[headers.index("Threshold")]
+    assert thr.value == 0.5 and thr.number_format == "0.000"

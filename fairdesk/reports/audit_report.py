@@ -20,6 +20,9 @@ from ..metrics.fairness import DEFINITIONS, THRESHOLD_DEFINITIONS, reference_com
 from ..metrics.rates import RATES, undefined_reason
 from ..metrics.thresholds import tier_of
 from ..undefined import Undefined
+from ..present.formats import format_score
+from ..present.table import Cell
+from .audit_tables import RATIO_KEYS, value_kind, xauc_table
 from .workbook import ChartSpec, Column, Table, write_csv, write_workbook
 
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -35,25 +38,28 @@ def _v(x, reason: str):
     return Undefined(reason) if np.isnan(x) else x
 
 
-def _threshold_text(result: AuditResult, j: int) -> str:
-    if result.group_specific:
-        return "group-specific #" + str(j + 1)
-    return f"{result.thresholds[j]:g}"
-
-
 def _threshold_value(result: AuditResult, j: int):
     """A threshold for a cell: a number in the score's units (text only when it is a
     group-specific one, which has no single value)."""
     if result.group_specific:
-        return _threshold_text(result, j)
+        return f"group-specific #{j + 1}"
     return float(result.thresholds[j])
 
 
 def _rate_column(key: str) -> Column:
     info = RATES[key]
-    kind = "float" if key in ("fn_fp", "cost_ratio") else "percent"
-    return Column(key, info.name, kind, 3 if kind == "float" else 1,
-                  note=f"{info.definition} {info.formula}.")
+    kind, decimals = value_kind(key)
+    return Column(key, info.name, kind, decimals, note=f"{info.definition} {info.formula}.")
+
+
+def _rate_cell(key: str, value):
+    """A rate in a column of rates; FN/FP and FP/FN are ratios (0.812), not rates."""
+    return Cell(value, "ratio", 3) if key in RATIO_KEYS else value
+
+
+def _score_column(key: str, header: str, data: AnalysisData, note: str | None = None) -> Column:
+    """A threshold in the score's units, with as many decimals as the scores have."""
+    return Column(key, header, "score", data.score_decimals, note=note)
 
 
 def about_sections(source, data: AnalysisData, settings: dict | None = None,
@@ -133,26 +139,29 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
             row["auc"] = _v(result.auc_overall if is_all else result.auc[g],
                             "AUC needs both outcomes in the group")
             rows.append(row)
-    count_kind = "float" if data.weighted else "int"
-    cols = [Column("group", "Group"), Column("threshold", "Threshold", "number",
-                                              note="In the score's units; at or above = flagged."),
-            Column("rows", "Rows", "int")]
+    people = data.people_decimals
+    cols = [Column("group", "Group"),
+            _score_column("threshold", "Threshold", data, "In the score's units; at or above = "
+                                                          "flagged."),
+            Column("rows", "Rows", "count")]
     if data.weighted:  # without weights 'People' would repeat 'Rows'
-        cols.append(Column("weight", "People (weighted)", count_kind, 1))
-    cols += [Column("selected", "Rows flagged", "int"),
-            Column("tp", "TP", count_kind, 1, note="True positives: flagged and had the outcome."),
-            Column("fp", "FP", count_kind, 1, note="False positives: flagged, no outcome."),
-            Column("fn", "FN", count_kind, 1, note="False negatives: not flagged, had the outcome."),
-            Column("tn", "TN", count_kind, 1, note="True negatives: not flagged, no outcome.")]
+        cols.append(Column("weight", "People (weighted)", "people", people))
+    cols += [Column("selected", "Rows flagged", "count"),
+             Column("tp", "TP", "people", people, note="True positives: flagged and had the outcome."),
+             Column("fp", "FP", "people", people, note="False positives: flagged, no outcome."),
+             Column("fn", "FN", "people", people, note="False negatives: not flagged, had the outcome."),
+             Column("tn", "TN", "people", people, note="True negatives: not flagged, no outcome.")]
     cols += [_rate_column(r) for r in GROUP_RATES]
-    cols.append(Column("auc", "AUC", "float", 3,
+    cols.append(Column("auc", "AUC", "fixed", 3,
                        note="Probability that a random person with the outcome scores higher than "
                             "one without (ties count half)."))
     chart_rows = [r for r in rows if r["threshold"] == rows[0]["threshold"] and r["group"] != "All"] \
         if not result.group_specific else []
     tables.append(Table(
         "Rates by group", cols, rows,
-        title="Error rates by group" + (f" at threshold {_threshold_text(result, 0)}" if k == 1 else ""),
+        title="Error rates by group" + (
+            f" at threshold {format_score(result.thresholds[0], data.score_decimals)}"
+            if k == 1 and not result.group_specific else ""),
         notes=["A score equal to a threshold counts as flagged (predicted positive).",
                "Rates are weighted by the frequency weight." if data.weighted else
                "Every row counts once (no weight column)."],
@@ -186,12 +195,13 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
                      "95 % interval: not estimated (no bootstrap was run; give a number of resamples).")
     tables.append(Table(
         "Fairness", [Column("key", "Measure"), Column("name", "Definition"),
-                     Column("threshold", "Threshold / tier"), Column("rates", "Rates compared"),
-                     Column("value", "Min. pairwise ratio", "float", 3,
+                     _score_column("threshold", "Threshold / tier", data),
+                     Column("rates", "Rates compared"),
+                     Column("value", "Min. pairwise ratio", "ratio", 3,
                             note="Smallest ratio smaller/larger across pairs of groups: 1 = balanced, 0 = "
                                  "maximally unequal."),
-                     Column("lower", "95 % interval: lower", "float", 3, note=interval_note),
-                     Column("upper", "95 % interval: upper", "float", 3, note=interval_note),
+                     Column("lower", "95 % interval: lower", "ratio", 3, note=interval_note),
+                     Column("upper", "95 % interval: upper", "ratio", 3, note=interval_note),
                      Column("pair", "Pair behind the value", width=44,
                             note="The rate and the two groups whose ratio is the value (higher vs lower)."),
                      Column("excluded", "Groups left out (why)", width=60,
@@ -223,34 +233,26 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
                     undefined_reason(r, ref_name) if np.isnan(result.rates[r][reference, j]) else \
                     f"the reference group's {RATES[r].name} is 0"
                 rrows.append({"rate": RATES[r].name, "threshold": _threshold_value(result, j),
-                              "group": name, "value": _v(result.rates[r][g, j], undefined_reason(r, name)),
-                              "reference": _v(result.rates[r][reference, j], undefined_reason(r, ref_name)),
-                              "difference": _v(diff[g], why), "ratio": _v(ratio[g], why)})
+                              "group": name,
+                              "value": _rate_cell(r, _v(result.rates[r][g, j], undefined_reason(r, name))),
+                              "reference": _rate_cell(r, _v(result.rates[r][reference, j],
+                                                            undefined_reason(r, ref_name))),
+                              "difference": _rate_cell(r, _v(diff[g], why)), "ratio": _v(ratio[g], why)})
     tables.append(Table(
-        "Vs reference", [Column("rate", "Rate"), Column("threshold", "Threshold", "number"), Column("group", "Group"),
-                         Column("value", "Group value", "float", 4),
-                         Column("reference", f"Reference ({ref_name})", "float", 4),
-                         Column("difference", "Difference (group − reference)", "float", 4),
-                         Column("ratio", "Ratio (group / reference)", "float", 3)],
+        "Vs reference", [Column("rate", "Rate"), _score_column("threshold", "Threshold", data),
+                         Column("group", "Group"),
+                         Column("value", "Group value", "rate"),
+                         Column("reference", f"Reference ({ref_name})", "rate"),
+                         Column("difference", "Difference (group − reference)", "difference",
+                                note="Percentage points (a ratio's difference: plain)."),
+                         Column("ratio", "Ratio (group / reference)", "ratio", 3)],
         rrows, title=f"Each group compared with the reference group '{ref_name}'"))
 
     # --- cross-AUC --------------------------------------------------------------------------------
-    xrows = []
-    for a, na in enumerate(names):
-        row = {"positives": na}
-        for b, nb in enumerate(names):
-            row[f"neg{b}"] = _v(result.xauc[a, b], f"group '{na}' has no positives or '{nb}' no negatives")
-        xrows.append(row)
-    tables.append(Table(
-        "Cross-AUC", [Column("positives", "Positives from \\ negatives from")]
-        + [Column(f"neg{b}", nb, "float", 3) for b, nb in enumerate(names)], xrows,
-        title="Cross-AUC: P(a person with the outcome from the row group outscores a person "
-              "without it from the column group)",
-        notes=["The diagonal is each group's own AUC. Ties count half (Kallus & Zhou 2019)."]))
-
-    tables.append(rate_interval_table(result))
+    tables.append(xauc_table(result))  # the window's table
+    tables.append(rate_interval_table(result, data))
     if bootstrap is not None:
-        tables.append(bootstrap_table(bootstrap, names, result))
+        tables.append(bootstrap_table(bootstrap, names, result, data))
     if include_tiers:
         tables.append(tier_table(result, data))
     return tables
@@ -260,7 +262,7 @@ INTERVAL_RATES = ("prevalence", "selection_rate", "tpr", "fnr", "fpr", "tnr", "p
                   "accuracy", "fn_fp")
 
 
-def rate_interval_table(result: AuditResult) -> Table:
+def rate_interval_table(result: AuditResult, data: AnalysisData) -> Table:
     """Each group's rates with a 95 % interval (exact binomial; bootstrap for FN/FP)."""
     names = result.group_names
     rows = []
@@ -272,13 +274,12 @@ def rate_interval_table(result: AuditResult) -> Table:
                 value = rates[r][0 if gi is None else gi, j]
                 lo, hi, how = result.rate_interval(r, gi, j)
                 rows.append({"group": name, "threshold": _threshold_value(result, j), "rate": RATES[r].name,
-                             "value": _v(value, undefined_reason(r, None if gi is None else name)),
-                             "lower": _v(lo, how), "upper": _v(hi, how),
+                             "value": _rate_cell(r, _v(value, undefined_reason(r, None if gi is None else name))),
+                             "lower": _rate_cell(r, _v(lo, how)), "upper": _rate_cell(r, _v(hi, how)),
                              "method": how if not np.isnan(lo) else ""})
-    kind = "float"
-    return Table("Rate intervals", [Column("group", "Group"), Column("threshold", "Threshold", "number"),
-                                    Column("rate", "Rate", width=30), Column("value", "Value", kind, 4),
-                                    Column("lower", "95 % lower", kind, 4), Column("upper", "95 % upper", kind, 4),
+    return Table("Rate intervals", [Column("group", "Group"), _score_column("threshold", "Threshold", data),
+                                    Column("rate", "Rate", width=30), Column("value", "Value", "rate"),
+                                    Column("lower", "95 % lower", "rate"), Column("upper", "95 % upper", "rate"),
                                     Column("method", "Interval", width=40)], rows,
                  title="Rates by group with 95 % intervals",
                  notes=["Proportions: exact binomial (Clopper–Pearson) interval from the counts (weights "
@@ -287,36 +288,39 @@ def rate_interval_table(result: AuditResult) -> Table:
                         "range."])
 
 
-def bootstrap_table(b: BootstrapResult, names: list[str], result: AuditResult) -> Table:
+def bootstrap_table(b: BootstrapResult, names: list[str], result: AuditResult,
+                    data: AnalysisData | None = None) -> Table:
+    """Mean and SD of every measure over the resamples, each in its measure's own format (a
+    rate 44.6 %, a ratio 0.812, an AUC 0.734)."""
     rows = []
     k = result.k
+
+    def row(measure, group, threshold, kind, m, s, n):
+        return {"measure": measure, "group": group, "threshold": threshold,
+                "mean": Cell(_v(m, "undefined in every resample"), *kind),
+                "sd": Cell(_v(s, "defined in fewer than two resamples"), *kind), "defined": int(n)}
+
     for key, mean in b.mean.items():
         sd, n_def = b.sd[key], b.defined[key]
         if key.startswith("rate:"):
             r = key[5:]
             for g, name in enumerate(names):
                 for j in range(k):
-                    rows.append({"measure": RATES[r].name, "group": name, "threshold": _threshold_value(result, j),
-                                 "mean": _v(mean[g, j], "undefined in every resample"),
-                                 "sd": _v(sd[g, j], "defined in fewer than two resamples"),
-                                 "defined": int(n_def[g, j])})
+                    rows.append(row(RATES[r].name, name, _threshold_value(result, j), value_kind(r),
+                                    mean[g, j], sd[g, j], n_def[g, j]))
         elif key.startswith("fairness:"):
             f = key[9:]
             for j in range(mean.shape[0]):
-                rows.append({"measure": f"{f} ({DEFINITIONS[f].name})", "group": "all groups",
-                             "threshold": f"tier S{j + 1}" if f == "CAL" else _threshold_value(result, j),
-                             "mean": _v(mean[j], "undefined in every resample"),
-                             "sd": _v(sd[j], "defined in fewer than two resamples"),
-                             "defined": int(n_def[j])})
+                rows.append(row(f"{f} ({DEFINITIONS[f].name})", "all groups",
+                                f"tier S{j + 1}" if f == "CAL" else _threshold_value(result, j),
+                                ("ratio", 3), mean[j], sd[j], n_def[j]))
         elif key == "auc":
             for g, name in enumerate(names):
-                rows.append({"measure": "AUC", "group": name, "threshold": "",
-                             "mean": _v(mean[g], "undefined in every resample"),
-                             "sd": _v(sd[g], "defined in fewer than two resamples"),
-                             "defined": int(n_def[g])})
+                rows.append(row("AUC", name, "", value_kind("auc"), mean[g], sd[g], n_def[g]))
     return Table("Bootstrap", [Column("measure", "Measure"), Column("group", "Group"),
-                               Column("threshold", "Threshold / tier"),
-                               Column("mean", "Mean", "float", 4), Column("sd", "SD", "float", 4),
+                               Column("threshold", "Threshold / tier", "score",
+                                      data.score_decimals if data is not None else None),
+                               Column("mean", "Mean", "rate"), Column("sd", "SD", "rate"),
                                Column("defined", "Resamples where defined", "int")], rows,
                  title=f"Bootstrap: mean and standard deviation over {b.resamples:,} resamples "
                        f"(seed {b.seed})")
@@ -334,10 +338,10 @@ def tier_table(result: AuditResult, data: AnalysisData) -> Table:
                                      f"group '{name}' has no rows"),
                          "weight": float(result.tier_weight[g, i]),
                          "rate": _v(rate[g, i], f"group '{name}' has no one in tier S{i + 1}")})
-    return Table("Tiers", [Column("tier", "Tier"), Column("group", "Group"), Column("rows", "Rows", "int"),
-                           Column("share", "Share of group's rows", "percent", 1),
-                           Column("weight", "People (weighted)", "float", 1),
-                           Column("rate", "Observed outcome rate", "percent", 1)], rows,
+    return Table("Tiers", [Column("tier", "Tier"), Column("group", "Group"), Column("rows", "Rows", "count"),
+                           Column("share", "Share of group's rows", "rate"),
+                           Column("weight", "People (weighted)", "people", data.people_decimals),
+                           Column("rate", "Observed outcome rate", "rate")], rows,
                  title="Risk tiers: share of rows and observed outcome rate per tier and group",
                  notes=["Tier S1 is the lowest risk. A score equal to a threshold is in the higher tier."])
 

@@ -482,7 +482,7 @@ def xauc_table(result, *, bootstrap=None, pending=None) -> Table:
     """Cross-AUC: rows the group of the people with the outcome, columns the group of the
     people without it; the diagonal (bold) is each group's AUC."""
     names = result.group_names
-    cols = [Column("group", "With \\ without", note=XAUC_TIP)]
+    cols = [Column("group", "With the outcome \\ without", note=XAUC_TIP)]
     cols += [Column(f"x{b}", f"{name}\n(without)", "fixed", 3,
                     note=f"Negatives (people without the outcome) of group {name}")
              for b, name in enumerate(names)]
@@ -505,7 +505,11 @@ def xauc_table(result, *, bootstrap=None, pending=None) -> Table:
             row[f"x{b}"] = Cell(_v(v, f"group '{na}' has no one with the outcome or group "
                                       f"'{nb}' no one without it"), tip=tip, bold=a == b)
         rows.append(row)
-    return Table("Cross-AUC", cols, rows, label_key="group", swatch_key="swatch")
+    return Table("Cross-AUC", cols, rows, label_key="group", swatch_key="swatch",
+                 title="Cross-AUC: P(a person with the outcome from the row group outscores a "
+                       "person without it from the column group)",
+                 notes=["The diagonal is each group's own AUC. Ties count half (Kallus & Zhou "
+                        "2019)."])
 
 
 # ---------------------------------------------------------------------------- labels
