@@ -12,7 +12,7 @@ pytest.importorskip("pytestqt")
 
 import pyqtgraph as pg  # noqa: E402
 
-from conftest import HANG_MS, wait_settled  # noqa: E402
+from conftest import HANG_MS, wait_idle, wait_settled  # noqa: E402
 
 from PySide6.QtCore import Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter  # noqa: E402
@@ -421,6 +421,34 @@ def test_export_tables(tmp_path, page, data):
     assert path.exists()
     settings = page.export_settings()
     assert "Oregon" in settings["Threshold rules"]
+    # the window's table is the export's first table
+    assert page.table.table.columns == calibration.columns
+
+
+def test_workbook_reads_as_the_window(qtbot, tmp_path, loaded_window):
+    """The sample opened as File ▸ Open does, the Tiers section exported by the window."""
+    import openpyxl
+
+    window, page = loaded_window, loaded_window.page("tiers")
+    page.set_rules([ThresholdRule("fixed", 0.2), ThresholdRule("fixed", 0.5)])
+    assert page.apply()
+    wait_settled(qtbot, window)
+    target = tmp_path / "tiers.xlsx"
+    window.export_workbook(str(target), ["tiers"])
+    wait_idle(qtbot, window)
+    wb = openpyxl.load_workbook(target)
+    sheet = wb["Tiers"]
+    rows = list(sheet.iter_rows())
+    header = next(i for i, r in enumerate(rows) if [c.value for c in r[:3]] == ["Tier",
+                                                                                 "Score range",
+                                                                                 "Group"])
+    first = {c.value: rows[header + 1][i] for i, c in enumerate(rows[header]) if c.value}
+    assert first["Score range"].value == page.table.text_at(0, "range") == "< 0.2000"
+    assert first["Outcome rate"].value == pytest.approx(page.table.value_at(0, "outcome_rate"),
+                                                        rel=1e-12)  # Excel keeps 15 digits
+    assert first["Outcome rate"].number_format == "0.0%"  # 23.5 % as in the window
+    about = " ".join(str(c.value) for r in wb[wb.sheetnames[0]].iter_rows() for c in r if c.value)
+    assert "0.2000, 0.5000" in about
 
 
 def test_save_plot_png_and_svg(tmp_path, page):
