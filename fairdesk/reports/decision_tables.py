@@ -25,6 +25,12 @@ from ..present.table import Cell, Column, Table
 from ..scenarios import KINDS, Comparison, Scenario
 from ..undefined import Undefined
 
+__all__ = ["ComparisonCache", "DIRECTION", "FULL_TINT", "SECTION_TIPS", "X_AXES", "baseline_thresholds",
+           "chart_points", "compared_columns", "decision_table", "export_settings", "flagged_tiers",
+           "interval_note", "measure_label", "missing_points", "row_type", "rule_key", "rule_text",
+           "same_context", "scenario_problem", "settings_key", "status_text", "tier_table", "tint",
+           "unique_name", "verdict", "wrap_header"]
+
 # the window's short names of the rates (the workbook, with room, gives RATES' full names)
 SHORT_RATE = {"selection_rate": "Selection rate", "tpr": "TPR (recall)", "fpr": "FPR",
               "fnr": "FNR", "ppv": "PPV (precision)", "npv": "NPV", "accuracy": "Accuracy"}
@@ -430,6 +436,59 @@ def rule_text(s: Scenario, score_decimals: int | None = None, group_names=None) 
         return s.kind
 
 
+def unique_name(name: str, used) -> str:
+    """``name`` with its spaces tidied, numbered "(2)", "(3)" … while it is in ``used``."""
+    name = " ".join(str(name).split())
+    base, n = name, 2
+    while name in used:
+        name = f"{base} ({n})"
+        n += 1
+    return name
+
+
+def baseline_thresholds(data, thresholds, group_specific: bool, rules, last=None) -> list[float]:
+    """The baseline's group-agnostic thresholds: those in force; with group-specific
+    thresholds, the group-agnostic rules they came with (when ``rules`` changed since
+    ``last`` = (data, values, rules key), the last group-agnostic thresholds seen), else
+    those last thresholds, else the default threshold."""
+    from ..audit import default_threshold
+    from ..errors import FairDeskError
+    from ..metrics.thresholds import ThresholdRule
+
+    if not group_specific:
+        return [float(v) for v in np.sort(np.ravel(thresholds))]
+    if data is None:
+        return [0.5]
+    last = last if last and last[0] is data else None
+    if last is None or settings_key(rules or []) != last[2]:
+        try:  # the rules came with these thresholds
+            values = sorted(float(ThresholdRule.from_dict(r).resolve(data)) for r in rules or [])
+            if values and all(math.isfinite(v) for v in values):
+                return values
+        except (FairDeskError, KeyError, TypeError, ValueError):
+            pass
+    if last is not None:
+        return list(last[1])
+    return [float(default_threshold(data)[0])]
+
+
+def export_settings(data, comp: Comparison | None, scenarios, base: Scenario, cost_ratio,
+                    chart: str, excluded: dict) -> dict:
+    """The Decision page's settings as the workbook's About sheet lists them."""
+    dec = data.score_decimals
+    out = {"Cost ratio (FN:FP)": f"{cost_ratio[0]:g}:{cost_ratio[1]:g}",
+           "Baseline": rule_text(base, dec), "Chart": chart,
+           "Bootstrap": (f"{comp.bootstrap['resamples']:,} resamples, seed {comp.seed}"
+                         if comp is not None and comp.bootstrap is not None else "off")}
+    for s in scenarios:
+        origin, seed = s.origin.get("engine", ""), s.origin.get("seed")
+        out[f"Scenario {s.name}"] = (rule_text(s, dec) + (f" (from {origin})" if origin else "")
+                                     + (f", seed {seed}" if seed is not None else ""))
+    if excluded:
+        out["Not compared"] = "; ".join(f"{k}: {v}" for k, v in excluded.items())
+    return out
+
+
 def _jsonable(o):
     return o.tolist() if hasattr(o, "tolist") else str(o)
 
@@ -477,6 +536,21 @@ def scenario_problem(s: Scenario, data) -> str | None:
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         return f"its rule is incomplete ({type(err).__name__}: {err})"
     return None
+
+
+def compared_columns(base: Scenario, scenarios, data):
+    """The columns to compare: the baseline, then every scenario the data can use. Returns
+    (scenarios, their rule keys, {name: why not compared}, {list row: column})."""
+    cols, keys, excluded, col_of_row = [base], [rule_key(base)], {}, {0: 0}
+    for i, s in enumerate(scenarios):
+        problem = scenario_problem(s, data)
+        if problem:
+            excluded[s.name] = problem
+            continue
+        col_of_row[i + 1] = len(cols)
+        cols.append(s)
+        keys.append(rule_key(s))
+    return cols, keys, excluded, col_of_row
 
 
 def status_text(comp: Comparison | None, data) -> str:
@@ -595,9 +669,3 @@ class ComparisonCache:
         keys = [full_keys[i] for i in idx] + list(part_keys[1:])
         return Comparison(scen, metrics, list(full.group_names), full.cost_ratio,
                           reliability=full.reliability), keys
-
-
-__all__ = ["ComparisonCache", "DIRECTION", "FULL_TINT", "SECTION_TIPS", "X_AXES", "chart_points", "decision_table",
-           "flagged_tiers", "interval_note", "measure_label", "missing_points", "row_type",
-           "rule_key", "rule_text", "scenario_problem", "settings_key", "status_text",
-           "same_context", "tier_table", "tint", "verdict", "wrap_header"]

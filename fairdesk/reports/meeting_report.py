@@ -9,9 +9,9 @@ from ..dataset import AnalysisData
 from ..jobs import NO_JOB
 from ..metrics.fairness import DEFINITIONS, SHORT_RATE
 from ..metrics.rates import RATES
+from ..present.formats import format_people, format_rate, format_ratio
 from ..scenarios import COMPARISON_RATES, Comparison
 from ..undefined import Undefined
-from ..present.formats import format_people, format_rate, format_ratio
 from .audit_report import about_sections
 from .decision_tables import decision_table, interval_note, tier_table
 from .workbook import ChartSpec, Column, Table, write_workbook
@@ -54,12 +54,13 @@ def change_sentences(comp: Comparison, j: int) -> list[str]:
         d_fn = float(m.counts.fn[g, 0] - base.counts.fn[g, 0])
         parts = []
         if round(d_fp) != 0:
-            parts.append(f"{format_people(abs(d_fp))} {'fewer' if d_fp < 0 else 'more'} {gname} people without "
-                         f"the outcome would be flagged (FPR {format_rate(base.rates['fpr'][g])} → "
-                         f"{format_rate(m.rates['fpr'][g])})")
+            parts.append(f"{format_people(abs(d_fp))} {'fewer' if d_fp < 0 else 'more'} {gname} "
+                         f"people without the outcome would be flagged (FPR "
+                         f"{format_rate(base.rates['fpr'][g])} → {format_rate(m.rates['fpr'][g])})")
         if round(d_fn) != 0:
-            parts.append(f"{format_people(abs(d_fn))} {'fewer' if d_fn < 0 else 'more'} with the outcome would "
-                         f"be missed (FNR {format_rate(base.rates['fnr'][g])} → {format_rate(m.rates['fnr'][g])})")
+            parts.append(f"{format_people(abs(d_fn))} {'fewer' if d_fn < 0 else 'more'} with the "
+                         f"outcome would be missed (FNR {format_rate(base.rates['fnr'][g])} → "
+                         f"{format_rate(m.rates['fnr'][g])})")
         if parts:
             out.append(f"Under {name}, " + ", and ".join(parts) + ".")
         else:

@@ -20,96 +20,29 @@ from __future__ import annotations
 
 import html
 import logging
-import math
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton,
-                               QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
 
-from ...audit import default_threshold
 from ...errors import FairDeskError
 from ...metrics.fairness import Reliability
-from ...metrics.thresholds import ThresholdRule
-from ...reports.decision_tables import (X_AXES, ComparisonCache, decision_table, flagged_tiers,
-                                        rule_key, rule_text, same_context, scenario_problem,
-                                        settings_key, status_text, tier_table)
+from ...reports.decision_tables import (X_AXES, ComparisonCache, baseline_thresholds,
+                                        compared_columns, decision_table, export_settings,
+                                        flagged_tiers, rule_text, same_context, settings_key,
+                                        status_text, tier_table, unique_name)
 from ...scenarios import Comparison, Scenario, baseline, compare
-from ..table_model import ResultTable, TableModel
+from ..table_model import ResultTable
 from .base import Page
-from .decision_plots import DecisionChart
+# BETTER, WORSE, MOVED: the tints' colours (for tests)
+from .decision_plots import (BETTER, MOVED, WORSE, DecisionChart, DecisionView,  # noqa: F401
+                             NotesBox, ScenarioList, SettingsBox, tint_legend)
 
 log = logging.getLogger("fairdesk.gui.decision")
 
 SYNC_ROWS = 200_000  # up to this many rows the comparison runs on the GUI thread
 BASELINE_NAME = "Baseline"
-# Okabe–Ito: blue = better than the baseline, vermillion = worse, yellow = a rate moved
-BETTER, WORSE, MOVED = QColor("#0072B2"), QColor("#D55E00"), QColor("#F0E442")
-TINTS = {"better": BETTER, "worse": WORSE, "moved": MOVED}
-SECTION_BG = QColor("#E6ECF2")
-GREY, TEXT = QColor("#6E6E6E"), QBrush(QColor("#000000"))
-MIN_ALPHA, MAX_ALPHA = 40, 150
-MAX_ALPHA_MOVED = 100  # a moved rate is neither better nor worse: a lighter tint
-LEGEND = (("better", BETTER, "Better than the baseline: a fairness measure higher, fewer "
-           "changed decisions, a lower cost"), ("worse", WORSE, "Worse than the baseline"),
-          ("rate moved", MOVED, "A rate differs from the baseline's: neither better nor worse "
-           "in itself"))
-
-
-def tint_color(word: str, size: float) -> QColor:
-    """The background of a difference from the baseline (see decision_tables.tint)."""
-    color = QColor(TINTS[word])
-    top = MAX_ALPHA_MOVED if word == "moved" else MAX_ALPHA
-    color.setAlpha(int(MIN_ALPHA + (top - MIN_ALPHA) * size))
-    return color
-
-
-class _TintedModel(TableModel):
-    """The table model, with each difference from the baseline tinted and section headings
-    shaded (from the rows' ``tints`` and ``heading``)."""
-
-    def data(self, index, role=Qt.DisplayRole):
-        if role == Qt.BackgroundRole and index.isValid() and self.table is not None:
-            row = self._rows[index.row()]
-            if row.get("heading"):
-                return QBrush(SECTION_BG)
-            shade = row.get("tints", {}).get(self.table.columns[index.column()].key)
-            if shade is not None:
-                return QBrush(tint_color(*shade))
-        return super().data(index, role)
-
-
-class DecisionView(ResultTable):
-    """The decision table: not sortable (rows are grouped by measure), headings across the
-    table, a measure's name beside all its rows, scenario names in full in wrapping headers."""
-
-    def __init__(self, title: str, tip: str):
-        super().__init__(title, tip, sortable=False)
-        self.source = _TintedModel(self)
-        self.proxy.setSourceModel(self.source)
-        self.verticalHeader().setDefaultSectionSize(23)
-
-    def set_table(self, table) -> None:
-        self.clearSpans()
-        super().set_table(table)
-        if table is None:
-            return
-        rows, n = self.source._rows, len(table.columns)
-        start = None
-        for r, row in enumerate(rows + [{"heading": True}]):
-            label = row.get("measure")
-            if row.get("heading") or (label is not None and label.value):
-                if start is not None and r - start > 1:
-                    self.setSpan(start, 0, r - start, 1)
-                start = None if row.get("heading") else r
-            if r < len(rows) and row.get("heading"):
-                self.setSpan(r, 0, 1, n)
-            elif r < len(rows) and row.get("group") is not None and not row["group"].value:
-                self.setSpan(r, 0, 1, 2)  # a measure without groups: its name may be long
-        self.setColumnWidth(0, min(max(self.columnWidth(0), 110), 150))
 
 
 class DecisionPage(Page):
@@ -183,40 +116,11 @@ class DecisionPage(Page):
         self._build_tiers_tab()
 
     def _build_settings(self) -> QGroupBox:
-        box = QGroupBox("Comparison")
-        bl = QHBoxLayout(box)
-        bl.setContentsMargins(6, 2, 6, 4)
-        bl.setSpacing(6)
-        self.cost_fn = self._cost_spin("Cost of a false negative (someone with the outcome "
-                                       "who is not flagged), relative to a false positive")
-        self.cost_fp = self._cost_spin("Cost of a false positive (someone flagged who does "
-                                       "not have the outcome), relative to a false negative")
-        self.boot_b = QSpinBox()
-        self.boot_b.setRange(0, 100_000)
-        self.boot_b.setSingleStep(100)
-        self.boot_b.setSpecialValueText("off")
-        self.boot_b.setGroupSeparatorShown(True)
-        self.boot_b.setToolTip("Bootstrap resamples B (0 = off). With B > 0, Compare "
-                               "resamples the rows B times and shows the SD of every cell.")
-        self.boot_seed = QSpinBox()
-        self.boot_seed.setRange(0, 2_147_483_647)
-        self.boot_seed.setValue(self.state.seed("decision"))
-        self.boot_seed.setToolTip("Random seed of the bootstrap: the same seed, data and "
-                                  "scenarios give the same results. Saved in the project and "
-                                  "the workbook.")
-        self.compare_button = QPushButton("Compare")
-        self.compare_button.setShortcut(QKeySequence("F5"))
-        self.compare_button.setToolTip("Compare every scenario now, with the bootstrap when B > "
-                                       "0 (F5). Without a bootstrap the table updates by itself.")
+        box = SettingsBox(self.state.seed("decision"))
+        self.cost_fn, self.cost_fp, self.boot_b, self.boot_seed = (box.cost_fn, box.cost_fp,
+                                                                   box.boot_b, box.boot_seed)
+        self.compare_button, self.status = box.compare_button, box.status
         self.compare_button.clicked.connect(self.compare_now)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setStyleSheet("color:#404040")
-        for w in (QLabel("Cost FN"), self.cost_fn, QLabel(": FP"), self.cost_fp, 12,
-                  QLabel("Bootstrap"), self.boot_b, QLabel("Seed"), self.boot_seed,
-                  self.compare_button):
-            bl.addSpacing(w) if isinstance(w, int) else bl.addWidget(w)
-        bl.addWidget(self.status, 1)
         self.cost_fn.valueChanged.connect(lambda _v: self._update())
         self.cost_fp.valueChanged.connect(lambda _v: self._update())
         return box
@@ -225,94 +129,23 @@ class DecisionPage(Page):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 4, 0)
-        sbox = QGroupBox("Scenarios")
-        sl = QVBoxLayout(sbox)
-        sl.setContentsMargins(4, 4, 4, 4)
-        self.list = QTableWidget(0, 2)  # an editor (names are edited in place)
-        self.list.setHorizontalHeaderLabels(["Scenario", "Rule"])
-        self.list.horizontalHeaderItem(0).setToolTip("The scenario's name: double-click (or "
-                                                     "Rename) to change it")
-        self.list.horizontalHeaderItem(1).setToolTip("The decision rule; hover for where it "
-                                                     "came from")
-        self.list.setAccessibleName("Scenarios")
-        self.list.verticalHeader().hide()
-        self.list.verticalHeader().setDefaultSectionSize(26)
-        self.list.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.list.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.list.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
-        self.list.setWordWrap(False)
-        self.list.setTextElideMode(Qt.ElideMiddle)
-        lh = self.list.horizontalHeader()
-        lh.setSectionResizeMode(0, QHeaderView.Interactive)
-        lh.setStretchLastSection(True)
-        self.list.setColumnWidth(0, 128)
-        self.list.itemChanged.connect(self._list_item_changed)
-        self.list.itemSelectionChanged.connect(self._selection_changed)
-        sl.addWidget(self.list, 1)
-        tools = QHBoxLayout()
-        tools.setSpacing(4)
-        buttons = []
-        for text, tip, action in (
-                ("▲ Up", "Move the selected scenario one column to the left",
-                 lambda: self.move(self.selected_row(), -1)),
-                ("▼ Down", "Move the selected scenario one column to the right",
-                 lambda: self.move(self.selected_row(), 1)),
-                ("Rename", "Rename the selected scenario (F2)", self._rename_clicked),
-                ("Delete", "Remove the selected scenario (Delete). The baseline cannot be "
-                           "removed.", lambda: self.delete(self.selected_row())),
-                ("Proposed", "Mark the selected scenario as the option proposed to the meeting: "
-                             "the workbook's Summary names it and says what it changes for each "
-                             "group", None)):
-            b = QToolButton()
-            b.setText(text)
-            b.setToolButtonStyle(Qt.ToolButtonTextOnly)
-            b.setMinimumHeight(26)
-            b.setToolTip(tip)
-            if action is not None:
-                b.clicked.connect(action)
-            tools.addWidget(b)
-            buttons.append(b)
+        self.scenario_list = sl = ScenarioList()
+        self.list, self.hint = sl.list, sl.hint
         (self.up_button, self.down_button, self.rename_button, self.delete_button,
-         self.proposed_button) = buttons
-        self.proposed_button.setCheckable(True)
+         self.proposed_button) = sl.buttons
+        self.up_button.clicked.connect(lambda: self.move(self.selected_row(), -1))
+        self.down_button.clicked.connect(lambda: self.move(self.selected_row(), 1))
+        self.delete_button.clicked.connect(lambda: self.delete(self.selected_row()))
+        sl.deleteRequested.connect(lambda: self.delete(self.selected_row()))
         self.proposed_button.clicked.connect(lambda on: self.mark_proposed(self.selected_row(), on))
-        QShortcut(QKeySequence.Delete, self.list, activated=lambda: self.delete(self.selected_row()),
-                  context=Qt.WidgetShortcut)
-        tools.addStretch(1)
-        sl.addLayout(tools)
-        self.hint = QLabel("Only the baseline so far. Add options with <b>Add as scenario…</b> "
-                           "on the Tiers &amp; thresholds page (rules you define), the Audit "
-                           "page (the thresholds in force) or an engine's page.")
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color:#6b4e00; background:#fff6db; border:1px solid #f0dc9c; "
-                                "padding:5px")
-        sl.addWidget(self.hint)
-        ll.addWidget(sbox, 3)
-        nbox = QGroupBox("Notes")
-        nl = QVBoxLayout(nbox)
-        nl.setContentsMargins(4, 4, 4, 4)
-        self.notes_label = QLabel()
-        self.notes_label.setStyleSheet("color:#404040")
-        self.notes = QPlainTextEdit()
-        self.notes.setPlaceholderText("Your notes on this option: why it is on the table, what "
-                                      "the meeting should know. They go to the Summary sheet.")
-        self.notes.setToolTip("Notes on the selected scenario, saved in the project and printed "
-                              "on the workbook's Summary sheet")
-        self.notes.setAccessibleName("Notes on the selected scenario")
+        sl.renamed.connect(self.rename)
+        self.list.itemSelectionChanged.connect(self._selection_changed)
+        ll.addWidget(sl, 3)
+        nbox = NotesBox()
+        self.notes_label, self.notes = nbox.label, nbox.edit
         self.notes.textChanged.connect(self._notes_edited)
-        nl.addWidget(self.notes_label)
-        nl.addWidget(self.notes, 1)
         ll.addWidget(nbox, 2)
         return left
-
-    def _cost_spin(self, tip: str) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox()
-        spin.setRange(0.0, 1_000_000.0)
-        spin.setDecimals(2)
-        spin.setValue(1.0)
-        spin.setToolTip(tip + ". The expected cost row uses FN cost × FN + FP cost × FP per "
-                              "person.")
-        return spin
 
     def _check(self, text: str, tip: str, on: bool) -> QCheckBox:
         box = QCheckBox(text)
@@ -345,14 +178,8 @@ class DecisionPage(Page):
         for b in (self.by_group, self.show_ci, self.show_diff, self.show_sd):
             row.addWidget(b)
         row.addStretch(1)
-        for text, color, tip in LEGEND:
-            c = QColor(color)
-            swatch = QLabel(text)
-            swatch.setToolTip(tip + ". The stronger the tint, the larger the difference.")
-            swatch.setStyleSheet(f"background: rgba({c.red()},{c.green()},{c.blue()},"
-                                 f"{MAX_ALPHA}); border:1px solid #bbb; padding:1px 6px; "
-                                 "color:#000")
-            row.addWidget(swatch)
+        for label in tint_legend():
+            row.addWidget(label)
         v.addLayout(row)
         self.tabs.addTab(w, "Decision table")
         self.tabs.setTabToolTip(0, "Every measure, scenario by scenario")
@@ -376,26 +203,10 @@ class DecisionPage(Page):
         return float(self.cost_fn.value()), float(self.cost_fp.value())
 
     def baseline_values(self) -> list[float]:
-        """The group-agnostic thresholds in force. With group-specific thresholds: the
-        group-agnostic rules they came with (when the rules were set with them), else the
-        last group-agnostic thresholds in force, else the default threshold."""
-        st, d = self.state, self.state.data
-        if not st.group_specific:
-            return [float(v) for v in np.sort(np.ravel(st.thresholds))]
-        if d is None:
-            return [0.5]
-        last = self._last_agnostic if self._last_agnostic and self._last_agnostic[0] is d else None
-        if last is None or settings_key(st.threshold_rules or []) != last[2]:
-            try:  # the rules came with these thresholds
-                rules = [ThresholdRule.from_dict(r) for r in st.threshold_rules or []]
-                values = sorted(float(r.resolve(d)) for r in rules)
-                if values and all(math.isfinite(v) for v in values):
-                    return values
-            except (FairDeskError, KeyError, TypeError, ValueError):
-                pass
-        if last is not None:
-            return list(last[1])
-        return [float(default_threshold(d)[0])]
+        """The group-agnostic thresholds in force (see decision_tables.baseline_thresholds)."""
+        st = self.state
+        return baseline_thresholds(st.data, st.thresholds, st.group_specific, st.threshold_rules,
+                                   self._last_agnostic)
 
     def baseline_scenario(self) -> Scenario:
         s = baseline(self.baseline_values(), BASELINE_NAME)
@@ -410,18 +221,9 @@ class DecisionPage(Page):
         return [self.baseline_scenario()] + list(self.state.scenarios)
 
     def _wanted(self):
-        d = self.state.data
-        base = self.baseline_scenario()
-        cols, keys, excluded, col_of_row = [base], [rule_key(base)], {}, {0: 0}
-        for i, s in enumerate(self.state.scenarios):
-            problem = scenario_problem(s, d)
-            if problem:
-                excluded[s.name] = problem
-                continue
-            col_of_row[i + 1] = len(cols)
-            cols.append(s)
-            keys.append(rule_key(s))
-        return cols, keys, (d, keys[0], self.cost_ratio()), excluded, col_of_row
+        cols, keys, excluded, col_of_row = compared_columns(
+            self.baseline_scenario(), self.state.scenarios, self.state.data)
+        return cols, keys, (self.state.data, keys[0], self.cost_ratio()), excluded, col_of_row
 
     def _store(self, comp: Comparison, keys, ctx) -> None:
         if self.cache.store(comp, keys, ctx):
@@ -481,17 +283,12 @@ class DecisionPage(Page):
             self._dirty = True
             self._set_status()
         elif d.n <= SYNC_ROWS:
-            part_cols, part_keys, base = self.cache.part(cols, keys, ctx, force)
+            self._dirty = False
             try:
-                comp = compare(d, part_cols, cost_ratio=ctx[2], reliability=self._reliability())
+                self._compare_here(cols, keys, ctx, force)
             except FairDeskError as err:
                 self._note = f"Could not compare: {err}"
-                self._dirty = False
                 self._show(None)
-                return
-            self._store(*self.cache.merged(base, comp, part_keys, keys), ctx)
-            self._dirty = False
-            self._show(self.cache.view(cols, keys, ctx))
         elif self.isVisible() or force:
             self._start_job(0)
         else:  # large data: compare when the page is shown (or exported)
@@ -577,13 +374,15 @@ class DecisionPage(Page):
         if d is None or d.label is None:
             return None
         cols, keys, ctx, _e, _c = self._wanted()
+        return self.cache.view(cols, keys, ctx) or self._compare_here(cols, keys, ctx)
+
+    def _compare_here(self, cols, keys, ctx, force: bool = False) -> Comparison:
+        """Compare what the last comparison lacks on the GUI thread, and show it."""
+        part_cols, part_keys, base = self.cache.part(cols, keys, ctx, force)
+        comp = compare(ctx[0], part_cols, cost_ratio=ctx[2], reliability=self._reliability())
+        self._store(*self.cache.merged(base, comp, part_keys, keys), ctx)
         view = self.cache.view(cols, keys, ctx)
-        if view is None:
-            part_cols, part_keys, base = self.cache.part(cols, keys, ctx)
-            comp = compare(d, part_cols, cost_ratio=ctx[2], reliability=self._reliability())
-            self._store(*self.cache.merged(base, comp, part_keys, keys), ctx)
-            view = self.cache.view(cols, keys, ctx)
-            self._show(view)
+        self._show(view)
         return view
 
     def _reliability(self) -> Reliability:
@@ -628,52 +427,8 @@ class DecisionPage(Page):
 
     # --- the scenario list
     def _fill_list(self) -> None:
-        scen = self.list_scenarios()
-        sel = self.selected_row()
-        dec = getattr(self.state.data, "score_decimals", None)
-        with QSignalBlocker(self.list):
-            self.list.setRowCount(len(scen))
-            for r, s in enumerate(scen):
-                for c in (0, 1):
-                    if self.list.item(r, c) is None:
-                        self.list.setItem(r, c, QTableWidgetItem())
-                name, rule = self.list.item(r, 0), self.list.item(r, 1)
-                name.setText(s.name)
-                origin = ", ".join(f"{k}: {v}" for k, v in s.origin.items()
-                                   if k not in ("rules", "proposed") and not isinstance(v, (dict, list)))
-                font = name.font()
-                font.setBold(r == 0)
-                font.setItalic(s.name in self.excluded and r > 0)
-                name.setFont(font)
-                editable = Qt.ItemIsEditable if r else Qt.NoItemFlags
-                name.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | editable)
-                name.setToolTip("The baseline: the group-agnostic thresholds in force. It is "
-                                "always the first column and cannot be renamed or removed."
-                                if r == 0 else f"{s.name} — double-click to rename")
-                rule.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
-                problem = self.excluded.get(s.name) if r > 0 else None
-                if problem:
-                    rule.setText("⚠ not compared: " + problem)
-                    rule.setForeground(QBrush(QColor("#a40000")))
-                    name.setForeground(QBrush(GREY))
-                else:
-                    # the proposed option says so where the analyst looks (not in its name,
-                    # which stays editable)
-                    rule.setText(("Proposed · " if s.origin.get("proposed") else "")
-                                 + rule_text(s, dec))
-                    rule.setForeground(TEXT)
-                    name.setForeground(TEXT)
-                tip = f"<b>{html.escape(s.name)}</b><br>{html.escape(s.describe())}"
-                if origin:
-                    tip += f"<br>From: {html.escape(origin)}"
-                if problem:
-                    tip += f"<br><span style='color:#a40000'>Not compared: {html.escape(problem)}</span>"
-                rule.setToolTip(tip)
-        self.hint.setVisible(len(scen) == 1)
-        if self.list.rowCount():
-            target = min(max(sel, 0), self.list.rowCount() - 1)
-            if self.list.currentRow() != target or not self.list.selectedItems():
-                self.list.selectRow(target)
+        self.scenario_list.fill(self.list_scenarios(), self.excluded,
+                                getattr(self.state.data, "score_decimals", None))
         self._update_buttons()
         current = self._target(self.selected_row())
         if current is not self._notes_for and not (current == "baseline" == self._notes_for):
@@ -681,24 +436,15 @@ class DecisionPage(Page):
             self._load_notes()
 
     def selected_row(self) -> int:
-        rows = self.list.selectionModel().selectedRows() if self.list.selectionModel() else []
-        if rows:
-            return rows[0].row()
-        return max(self.list.currentRow(), 0)
+        return self.scenario_list.selected_row()
 
     def select(self, row: int) -> None:
         self.list.selectRow(row)
 
     def _update_buttons(self) -> None:
-        r = self.selected_row()
-        n = len(self.state.scenarios)
-        self.up_button.setEnabled(r > 1)
-        self.down_button.setEnabled(1 <= r < n)
-        for b in (self.rename_button, self.delete_button, self.proposed_button):
-            b.setEnabled(r >= 1)
-        target = self._target(r)
-        self.proposed_button.setChecked(bool(r >= 1 and target not in (None, "baseline")
-                                             and target.origin.get("proposed")))
+        target = self._target(self.selected_row())
+        self.scenario_list.update_buttons(len(self.state.scenarios), target not in (
+            None, "baseline") and bool(target.origin.get("proposed")))
 
     def _selection_changed(self) -> None:
         self._flush_notes()
@@ -733,17 +479,12 @@ class DecisionPage(Page):
     def rename(self, row: int, name: str) -> str | None:
         """Rename the scenario of list row ``row`` (≥ 1); a name in use gets a number.
         Returns the name given, or None (the baseline, or an empty name)."""
-        name = " ".join(str(name).split())
-        if row < 1 or row > len(self.state.scenarios) or not name:
+        scen = list(self.state.scenarios)
+        if row < 1 or row > len(scen) or not str(name).strip():
             self._fill_list()
             return None
-        scen = list(self.state.scenarios)
         s = scen[row - 1]
-        used = {o.name for o in scen if o is not s} | {BASELINE_NAME}
-        base, n = name, 2
-        while name in used:
-            name = f"{base} ({n})"
-            n += 1
+        name = unique_name(name, {o.name for o in scen if o is not s} | {BASELINE_NAME})
         if name == s.name:
             self._fill_list()
             return name
@@ -830,18 +571,6 @@ class DecisionPage(Page):
         self._notes_timer.stop()
         if pending is not None:
             self._set_notes(*pending)
-
-    def _rename_clicked(self) -> None:
-        r = self.selected_row()
-        if r >= 1:
-            self.list.editItem(self.list.item(r, 0))
-
-    def _list_item_changed(self, item: QTableWidgetItem) -> None:
-        if item.column() != 0:
-            return
-        row, text = item.row(), item.text()
-        # after the editor has closed: renaming rebuilds the list
-        QTimer.singleShot(0, lambda: self.rename(row, text))
 
     # --- the chart
     def chart_points(self) -> list[dict]:
@@ -931,25 +660,10 @@ class DecisionPage(Page):
     def export_settings(self) -> dict:
         if self.state.data is None:
             return {}
-        fn, fp = self.cost_ratio()
-        dec = self.state.data.score_decimals
-        out = {"Cost ratio (FN:FP)": f"{fn:g}:{fp:g}",
-               "Baseline": rule_text(baseline(self.baseline_values()), dec),
-               "Chart": f"{self.fair_combo.currentData()} against "
-                        f"{X_AXES[self.x_combo.currentData()].lower()}"}
-        comp = self.comp
-        if comp is not None and comp.bootstrap is not None:
-            out["Bootstrap"] = f"{comp.bootstrap['resamples']:,} resamples, seed {comp.seed}"
-        else:
-            out["Bootstrap"] = "off"
-        for s in self.state.scenarios:
-            origin = s.origin.get("engine", "")
-            seed = s.origin.get("seed")
-            out[f"Scenario {s.name}"] = (rule_text(s, dec) + (f" (from {origin})" if origin else "")
-                                         + (f", seed {seed}" if seed is not None else ""))
-        if self.excluded:
-            out["Not compared"] = "; ".join(f"{k}: {v}" for k, v in self.excluded.items())
-        return out
+        chart = f"{self.chart.key} against {X_AXES[self.chart.x_key].lower()}"
+        return export_settings(self.state.data, self.comp, self.state.scenarios,
+                               baseline(self.baseline_values()), self.cost_ratio(), chart,
+                               self.excluded)
 
     def export_tables(self) -> list:
         """The meeting workbook's tables (Summary, Comparison with its chart, Decision table,
