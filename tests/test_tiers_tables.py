@@ -1,8 +1,6 @@
 """The tiers' tables without a window: values against an independent pandas computation,
 undefined cells with their reasons, thresholds with the scores' decimals."""
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
