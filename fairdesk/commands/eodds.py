@@ -17,25 +17,12 @@ instead of searching, and prints the ``curves`` entry of that family.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 
 from ..cli import add_data_options, load_data, subcommand
 from ..errors import FairDeskError
 from ..options import SEED, real_number
-
-
-def _fmt(x, digits=4):
-    if x is None:
-        return "undefined"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, float):
-        if math.isinf(x):
-            return "∞"
-        return f"{x:.{digits}g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
-    return str(x)
 
 
 def read_params(path: str) -> dict:
@@ -144,42 +131,30 @@ def _eodds_parser(p):
         if args.json:
             print(json.dumps(out, indent=2, ensure_ascii=False))
             return 0
-        _print_text(out, data)
+        _print_text(result, out, data, args.family)
         for w in written:
             print(f"wrote {w}")
         return 0
     return run
 
 
-def _print_text(out: dict, data) -> None:
-    o = out["objective"]
-    goal = {"cost": f"expected cost, false positive : false negative = {o['cost_fp']:g}:{o['cost_fn']:g} "
-                    f"(break-even {o['break_even']:.0%})",
-            "accuracy": "error rate", "distance": "distance to (0, 1)"}[o["kind"]]
-    print(f"{out['constraint'].replace('_', ' ')}; minimising {goal}"
-          + (f"; tolerance {out['tolerance']:g}" if out["tolerance"] else ""))
-    pt = out["point"]
-    print(f"Point: FPR {pt['fpr']:.4f}, TPR {pt['tpr']:.4f}; accuracy {out['accuracy']:.4f} "
-          f"(ideal {out['ideal']['accuracy']:.4f}); largest equalized-odds gap {out['eo_gap']:.2g}")
-    b = out["baseline"]
-    if b:
-        print(f"Best single shared threshold {_fmt(b['threshold'])}: accuracy {b['accuracy']:.4f}, "
-              f"equalized-odds gap {b['eo_gap']:.3f}")
-    print("\nFixed randomisation (score ≥ t1 → positive; t0 ≤ score < t1 → positive with probability p):")
-    cols = ("t0", "t1", "p", "fpr", "tpr", "accuracy", "target_gap")
-    print(f"{'group':<28}" + "".join(f"{c:>12}" for c in cols))
-    for name, g in out["groups"].items():
-        print(f"{name[:27]:<28}" + "".join(f"{_fmt(g[c]):>12}" for c in cols))
-    for fam, entry in out["curves"].items():
-        s = out["curve_summary"][fam]
-        print(f"\n{fam}: gap {s['eo_gap']:.2g}, accuracy {s['accuracy']:.4f}, "
-              f"individual odds {'hold' if s['individual_odds'] else 'do not hold'}"
-              + (" (evaluated)" if s["evaluated"] else ""))
-        cols = ("t0", "t1", "p", "lipschitz", "fpr", "tpr", "accuracy", "eo_gap", "monotone")
-        print(f"{'group':<28}" + "".join(f"{c:>11}" for c in cols))
-        for name, g in entry.items():
-            print(f"{name[:27]:<28}" + "".join(
-                f"{'∞' if c == 'lipschitz' and g[c] is None else _fmt(g[c]):>11}" for c in cols))
+def _print_text(result, out: dict, data, family: str | None) -> None:
+    """The comparison of every randomisation and each one's table per group, as aligned text
+    read as in the window and the workbook (the tables of :mod:`fairdesk.reports.eodds_report`)."""
+    from ..present.text import render_table
+    from ..reports.eodds_report import families, group_table, summary_sentence, summary_table
+
+    shown = result.evaluated or result.family(family or "cubic") or result.fixed
+    head, rest = summary_sentence(result, shown, data.score_decimals)
+    print(head + rest)
+    print()
+    print(render_table(summary_table(result, shown.family, data.score_decimals)))
+    for fam in families(result):
+        table = group_table(result, fam, data.score_decimals, data.people_decimals)
+        if fam.evaluated:
+            table.title += " (the parameters given)"
+        print()
+        print(render_table(table))
     for w in out["warnings"]:
         print(f"note: {w}")
     sys.stdout.flush()

@@ -19,7 +19,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..cli import add_data_options, format_value, load_data, subcommand
+from ..cli import add_data_options, load_data, subcommand
 from ..errors import FairDeskError
 from ..options import real_number, whole_number
 
@@ -139,52 +139,38 @@ def _households_parser(p):
         if args.out:
             from ..reports.audit_report import write_decision_tables
             from ..reports.households_report import households_tables, settings_summary
-            written = write_decision_tables(args.out, table.source, data, households_tables(result),
+            written = write_decision_tables(args.out, table.source, data, households_tables(
+                result, score_decimals=data.score_decimals),
                                             {"Household policies": settings_summary(result)})
             if not args.json:
                 print(f"wrote {written}")
         if args.json:
             print(json.dumps(out, indent=2, ensure_ascii=False))
             return 0
-        print_text(out, args.data)
+        print_text(result, out, args.data, data.score_decimals)
         return 0
     return run
 
 
-def print_text(out: dict, source) -> None:
-    from ..engines.households import MEMBERSHIP, SCORE_SHORT
+def print_text(result, out: dict, source, score_decimals: int) -> None:
+    """The policy table (and the feature disparity) as aligned text, read as in the window
+    and the workbook: the same tables of :mod:`fairdesk.reports.households_report`."""
+    from ..engines.households import MEMBERSHIP
+    from ..present.formats import format_score
+    from ..present.text import render_table
+    from ..reports.households_report import features_table, policy_table, summary_lines
 
-    groups = out["groups"]
     print(f"FairDesk household policies for {source}")
-    edges = "pre-binned scores" if out["prebinned"] else f"edges from {out['reference']}"
-    print(f"{out['n_people']:,} people in {out['n_households']:,} households; "
-          f"{out['bins']} bins ({edges}); screened in at bin ≥ {out['cutoff']} "
-          f"or High-risk protocol; {MEMBERSHIP[out['membership']]}")
-    if out["edges"]:
-        print("edges: " + ", ".join(f"{e:.4g}" for e in out["edges"]))
-    width = max([len(g) for g in groups] + [8]) + 2
+    head, _missing, _other = summary_lines(result)
+    print(f"{head} Households: {MEMBERSHIP[result.settings.membership]}.")
+    if len(result.edges):
+        print("edges: " + ", ".join(format_score(e, score_decimals) for e in result.edges))
     print()
-    print(f"{'Policy':<40}{'group':<{width}}{'units':>9}{'AUC':>8}{'xAUC':>8}{'FPR':>9}")
-    for p in out["policies"]:
-        name = f"{p['policy']}. {SCORE_SHORT[p['score']]} / {p['outcome']} outcome"
-        if not p["available"]:
-            print(f"{name:<40}not computed: it {p['reason']}")
-            continue
-        no_auc = "auc_note" in p
-
-        def auc(v):
-            return "n/r" if no_auc else format_value(v, False)
-        print(f"{name:<40}{'overall':<{width}}{p['n']['overall']:>9,}"
-              f"{auc(p['auc']['overall']):>8}{'':>8}"
-              f"{format_value(p['fpr']['overall']):>9}")
-        for g in groups:
-            print(f"{'':<40}{g[:width - 1]:<{width}}{p['n'][g]:>9,}"
-                  f"{auc(p['auc'][g]):>8}{format_value(p['xauc'][g], False):>8}"
-                  f"{format_value(p['fpr'][g]):>9}")
-    print("xAUC(g) = P(a unit of g with the outcome is ranked above a unit outside g without it). "
-          "n/r: AUC not reported for protocol policies (three levels), as in the audit's Table 4.")
-    for f in out["features"]:
-        print(f"feature {f['feature']}: risk ratio {format_value(f['ratio'], False)} "
-              f"({out['feature_groups'][0]} vs {out['feature_groups'][1]})")
+    print(render_table(policy_table(result)))
+    features = features_table(result.features, result.feature_groups)
+    if features is not None:
+        print()
+        print(render_table(features))
     for w in out["warnings"]:
-        print(f"note: {w}")
+        if not w.startswith("Policy "):  # the policies not computed are the table's notes
+            print(f"note: {w}")
