@@ -59,7 +59,7 @@ import numpy as np
 from ..dataset import AnalysisData
 from ..errors import FairDeskError
 from ..jobs import NO_JOB, Job
-from ..metrics.confusion import GroupScores
+from ..metrics.confusion import GroupScores, group_score_order
 from ..metrics.rates import compute_rates, undefined_reason
 
 TIES = ("together", "random")
@@ -107,12 +107,21 @@ class ScoreMap:
         return out
 
 
-def _reference_quantile(ref_sorted: np.ndarray, ref_cum: np.ndarray):
-    total = ref_cum[-1]
+def _reference_quantile(ref_sorted: np.ndarray, ref_cum):
+    """Q_ref(u): the smallest reference score whose cumulative share reaches u. ``ref_cum``
+    None: every reference weight is 1, so the running weights are 1, 2, …, m and the binary
+    search is arithmetic: the number of them below v is ceil(v) − 1, clipped to [0, m]."""
+    m = ref_sorted.size
+    unit = ref_cum is None
+    total = float(m) if unit else ref_cum[-1]
 
     def q(u):
-        idx = np.searchsorted(ref_cum, np.asarray(u) * total * _TOL, side="left")
-        return ref_sorted[np.minimum(idx, ref_sorted.size - 1)]
+        v = np.asarray(u) * total * _TOL
+        if unit:
+            idx = np.clip(np.ceil(v) - 1, 0, m).astype(np.int64)
+        else:
+            idx = np.searchsorted(ref_cum, v, side="left")
+        return ref_sorted[np.minimum(idx, m - 1)]
     return q
 
 
@@ -138,63 +147,86 @@ def fit_score_map(score, group, n_groups: int, reference: int, weight=None, *,
     if ties == "random":
         ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         rng = np.random.default_rng(ss)
-    # sorted by (group, score): one sort per group is faster than sorting all rows twice
+    # each group's fitted rows sorted by score (one sort per group), and the running weight
+    # in that (group, score) order; every row's transported score is written straight back
+    unit = bool(np.all(w == 1))
+    # per group: sorted rows, their scores, their weights and running weights (both None
+    # for unit weights: the running weights are then 1, 2, …), their total weight
     parts = []
+    carry = 0.0  # running weight of the groups before: the sums are those of one pass in order
     for g in range(n_groups):
         idx = np.flatnonzero((group == g) & fit) if not all_rows else np.flatnonzero(group == g)
         sg = score[idx]
         o = np.argsort(sg)
+        s_g = sg[o]
         if rng is not None:  # a random order within each block of equal scores
-            ss_ = sg[o]
-            block = np.cumsum(np.r_[False, ss_[1:] != ss_[:-1]])
-            o = o[np.argsort(block + rng.random(idx.size))]  # block + [0, 1): blocks stay in order
-        parts.append(idx[o])
-    rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    s, gr, ww = score[rows], group[rows], w[rows]
-    sizes = np.bincount(gr, minlength=n_groups)
-    ends = np.cumsum(sizes)
-    starts = ends - sizes
-    cum = np.cumsum(ww)
-    if sizes[reference] == 0:
+            key = rng.random(idx.size)  # drawn for every row: the stream does not depend on ties
+            change = s_g[1:] != s_g[:-1]
+            tied = np.zeros(idx.size, dtype=bool)
+            tied[1:] = ~change
+            tied[:-1] |= ~change
+            at = np.flatnonzero(tied)
+            if at.size:
+                # block + [0, 1): blocks stay in order; a row alone in its block stays put, so
+                # only the tied rows are sorted
+                block = np.cumsum(np.r_[False, change])
+                o[at] = o[at[np.argsort(block[at] + key[at])]]
+                s_g = sg[o]
+        rows_g = idx[o]
+        if unit and carry + idx.size < 2 ** 53:  # the running sums are whole numbers
+            w_g = cg = None
+            total = float(idx.size)
+            carry += idx.size
+        else:
+            w_g = np.ones(idx.size) if unit else w[rows_g]
+            run = np.cumsum(np.concatenate(([carry], w_g)))[1:]
+            cg = run - carry if carry else run
+            carry = float(run[-1]) if run.size else carry
+            total = cg[-1] if cg.size else 0.0
+        parts.append((rows_g, s_g, w_g, cg, total))
+    if parts[reference][0].size == 0:
         raise FairDeskError(f"The reference group '{names[reference]}' has no rows with a "
                             "positive weight to transport onto.")
-    rs, re_ = starts[reference], ends[reference]
-    ref_sorted = s[rs:re_]
-    ref_cum = cum[rs:re_] - (cum[rs - 1] if rs > 0 else 0.0)
-    q = _reference_quantile(ref_sorted, ref_cum)
-    fitted = np.empty(rows.size)
+    q = _reference_quantile(parts[reference][1], parts[reference][3])
+    out = np.empty(n) if all_rows else None
+    fitted_parts = []
     knots_x, knots_y = [], []
-    for g in range(n_groups):
-        a, b = starts[g], ends[g]
-        if b <= a:
+    for g, (rows_g, sg, wg, cg, total) in enumerate(parts):
+        if rows_g.size == 0:
             knots_x.append(np.zeros(0))
             knots_y.append(np.zeros(0))
             continue
-        sg, wg = s[a:b], ww[a:b]
-        cg = cum[a:b] - (cum[a - 1] if a > 0 else 0.0)
-        total = cg[-1]
         first = np.flatnonzero(np.r_[True, sg[1:] != sg[:-1]])
         last = np.r_[first[1:], sg.size] - 1
-        below = np.where(first > 0, cg[np.maximum(first - 1, 0)], 0.0)
-        block_mid = (below + cg[last]) / 2 / total  # middle of each tied block's share
+        if cg is None:  # unit weights: the weight below row i is i, up to its end i + 1
+            below, upto = first.astype(float), (last + 1).astype(float)
+        else:
+            below, upto = np.where(first > 0, cg[np.maximum(first - 1, 0)], 0.0), cg[last]
+        block_mid = (below + upto) / 2 / total  # middle of each tied block's share
         kx = sg[first]
         if g == reference:
             ky = kx.copy()
-            fitted[a:b] = sg
+            fitted = sg
         else:
             ky = q(block_mid)
             if ties == "random":
-                fitted[a:b] = q((cg - wg / 2) / total)
+                if cg is None:
+                    fitted = q((np.arange(1.0, sg.size + 1.0) - 0.5) / total)
+                else:
+                    fitted = q((cg - wg / 2) / total)
             else:
-                fitted[a:b] = np.repeat(ky, last - first + 1)
+                fitted = np.repeat(ky, last - first + 1)
+        if out is not None:
+            out[rows_g] = fitted
+        else:
+            fitted_parts.append((rows_g, fitted))
         knots_x.append(kx)
         knots_y.append(ky)
     smap = ScoreMap(names, reference, knots_x, knots_y, ties)
-    if all_rows:
-        out = np.empty(n)
-    else:
+    if out is None:
         out = smap.transform(score, group)  # rows not fitted: interpolated
-    out[rows] = fitted
+        for rows_g, fitted in fitted_parts:
+            out[rows_g] = fitted
     return smap, out
 
 
@@ -215,19 +247,20 @@ def selection_gap(values, weight, ref_values, ref_weight, *, assume_sorted: bool
     cb = np.concatenate(([0.0], np.cumsum(wb)))
     if ca[-1] <= 0 or cb[-1] <= 0:
         return math.nan
-    grid = np.concatenate([a[np.r_[a[1:] != a[:-1], True]], b[np.r_[b[1:] != b[:-1], True]]])
-    fa = ca[np.searchsorted(a, grid, side="right")] / ca[-1]
-    fb = cb[np.searchsorted(b, grid, side="right")] / cb[-1]
-    return float(np.max(np.abs(fa - fb)))
+    # at each distinct value of either: its own share at or below is read at the end of its
+    # run; the other's by a binary search of the (sorted) values
+    ia = np.flatnonzero(np.r_[a[1:] != a[:-1], True]) + 1
+    ib = np.flatnonzero(np.r_[b[1:] != b[:-1], True]) + 1
+    va, vb = a[ia - 1], b[ib - 1]
+    at_a = ca[ia] / ca[-1] - cb[np.searchsorted(b, va, side="right")] / cb[-1]
+    at_b = ca[np.searchsorted(a, vb, side="right")] / ca[-1] - cb[ib] / cb[-1]
+    return float(np.max(np.abs(np.concatenate([at_a, at_b]))))
 
 
 def group_order(values, group, n_groups: int) -> np.ndarray:
-    """Row positions sorted by group, then value (one sort per group: faster than lexsort)."""
-    parts = []
-    for g in range(n_groups):
-        idx = np.flatnonzero(group == g)
-        parts.append(idx[np.argsort(values[idx], kind="stable")])
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    """Row positions sorted by group, then value, ties in row order (``np.lexsort((values,
+    group))``; GroupScores sorts the same way)."""
+    return group_score_order(np.asarray(values, dtype=float), np.asarray(group), n_groups)
 
 
 def histogram_overlap(a, wa, b, wb, edges) -> float:
@@ -444,10 +477,9 @@ def run_transport(data: AnalysisData, settings: TransportSettings | None = None,
     job.progress(0.3, "Selection and error rates before and after")
     sign = data.sign
     oriented_after = sign * transported
-    gs_before = GroupScores(data.oriented, data.label, data.group, data.n_groups, data.weight,
-                            order=group_order(data.oriented, data.group, data.n_groups))
-    gs_after = GroupScores(oriented_after, data.label, data.group, data.n_groups, data.weight,
-                           order=group_order(oriented_after, data.group, data.n_groups))
+    # each sorted by group, then score, ties in row order (group_order)
+    gs_before = GroupScores(data.oriented, data.label, data.group, data.n_groups, data.weight)
+    gs_after = GroupScores(oriented_after, data.label, data.group, data.n_groups, data.weight)
     t_or = float(threshold * sign)
     c_before = gs_before.counts(np.array([t_or]), shared=True)
     c_after = gs_after.counts(np.array([t_or]), shared=True)
