@@ -3,7 +3,9 @@
     QT_QPA_PLATFORM=offscreen python benchmarks/summary.py [--large] [--quick]
 
 The benchmarks that return their figures (start-up, Audit-page drag, the baselines side by
-side) run in this process; the older ones (audit, households, recall balancing, transport,
+side: audit with and without AUC, the per-group sort, the curve-family search, score
+transport against a numpy quantile map and recall balancing against a plain numpy top K)
+run in this process; the older ones (audit, households, recall balancing, transport,
 equalized odds, window open, threshold correction) run as they are, in their own process,
 and their printed output is kept in the log above the table. The machine load (1-minute load
 average) is noted before and after: on a loaded machine every figure is slower. ``--quick``
