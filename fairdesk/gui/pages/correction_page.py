@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGroupBox, 
 
 from ...engines.threshold_correction import CorrectionSettings, run_correction, subsample_mode
 from ...errors import FairDeskError
+from ...metrics.confusion import GroupScores
 from ...metrics.fairness import DEFINITIONS
 from ...reports import correction_figures as cf
 from ...reports import correction_tables as ct
@@ -192,7 +193,7 @@ class CorrectionPage(Page):
         bl = QHBoxLayout(box)
         bl.setContentsMargins(8, 3, 8, 3)
         self.threshold_combo = self._tip(QComboBox(), "threshold_combo", "currentIndexChanged",
-                                         self._threshold_selected)
+                                         lambda _i: self._refresh())
         self.threshold_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         self.w_label = QLabel("<b>w</b>", toolTip=W_TIP)
         self.w_slider = self._tip(QSlider(Qt.Horizontal, minimumWidth=90), "w_slider",
@@ -474,9 +475,6 @@ class CorrectionPage(Page):
         self.plots.set_result(res, self._short)
         self._refresh()
 
-    def _threshold_selected(self, _i: int) -> None:
-        self._refresh()
-
     def _slider_moved(self, value: int) -> None:
         if self.result is None or self._syncing:
             return
@@ -489,11 +487,8 @@ class CorrectionPage(Page):
         self._set_w_index(cf.nearest_w(self.result, value))
 
     def _set_w_index(self, wi: int) -> None:
-        res = self.result
-        targets = range(res.k) if self.same_w.isChecked() else [self.threshold_index]
-        new = dict(self.chosen)
-        for t in targets:
-            new[t] = int(wi)
+        targets = range(self.result.k) if self.same_w.isChecked() else [self.threshold_index]
+        new = {**self.chosen, **{t: int(wi) for t in targets}}
         if new != self.chosen:
             self.set_chosen(new)
         else:
@@ -562,17 +557,25 @@ class CorrectionPage(Page):
         dec = self._run_data.score_decimals if self._run_data is not None else None
         view = self.summary_table
         view.set_table(ct.summary_table(res, self.chosen, dec))
-        for c in range(1, view.source.columnCount()):  # the thresholds share the width
-            view.horizontalHeader().setSectionResizeMode(c, QHeaderView.Stretch)
-        rows = view.source.rowCount() * view.verticalHeader().defaultSectionSize()
-        view.setFixedHeight(view.horizontalHeader().sizeHint().height() + 2 * view.frameWidth() + rows + 2)
+        self._fit(view, range(1, res.k + 1))  # the thresholds share the width
+        hh, rows = view.horizontalHeader(), view.verticalHeader().length()
+        view.setFixedHeight(max(hh.sizeHint().height(), hh.minimumHeight()) + rows
+                            + 2 * view.frameWidth() + 4)
         self.summary_note.setText(ct.summary_note(res, self.chosen))
         at = f"<b>Threshold {t + 1} ({self._short[t]})</b> at w = {ct.w_text(res.weights[wi])}"
         self.rates_table.set_table(ct.rates_table(res, self.chosen, t))
         self.rates_title.setText(f"{at}: each rate before and after the correction")
         self.measures_table.set_table(ct.measures_table(res, self.chosen, t))
+        self._fit(self.measures_table, [0])
         self.measures_title.setText(f"{at}. Bold: the definition corrected for.")
         self.measures_note.setText(ct.measures_note(res))
+
+    @staticmethod
+    def _fit(view: ResultTable, stretch) -> None:
+        """Columns as wide as their contents; those in ``stretch`` share what is left."""
+        for c in range(view.source.columnCount()):
+            view.horizontalHeader().setSectionResizeMode(
+                c, QHeaderView.Stretch if c in stretch else QHeaderView.ResizeToContents)
 
     def _transition_matrix(self) -> np.ndarray:
         key = tuple(sorted(self.chosen.items()))
@@ -587,7 +590,6 @@ class CorrectionPage(Page):
         if self.state.data is self._run_data and self.state.scores is not None:
             return self.state.scores
         if self._own_scores[0] is not self._run_data:
-            from ...metrics.confusion import GroupScores
             self._own_scores = (self._run_data, GroupScores.from_data(self._run_data))
         return self._own_scores[1]
 
@@ -598,7 +600,7 @@ class CorrectionPage(Page):
         view = self.transitions_table
         view.set_table(ct.transitions_table(self._transition_matrix(), self.result.group_names,
                                             d.people_decimals))
-        view.horizontalHeader().resizeSection(0, min(view.columnWidth(0), 120))  # elided
+        self._fit(view, [0])  # long group names elided in the middle
         self.transitions_note.setText(ct.transitions_note(len(d.score), self.result, self.chosen))
 
     # ------------------------------------------------------------------ plots
