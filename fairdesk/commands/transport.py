@@ -69,7 +69,7 @@ def _transport_parser(p):
                                       "per row (.csv or .xlsx)")
 
     def run(args):
-        from ..engines.conformal import DEFAULT_SPLIT_VALUES, SET_KEYS
+        from ..engines.conformal import DEFAULT_SPLIT_VALUES
         from ..engines.transport import (FeatureSettings, TransportSettings,
                                          run_feature_transport, run_transport)
         from ..jobs import Job
@@ -135,30 +135,33 @@ def _transport_parser(p):
         if args.json:
             print(json.dumps(out, indent=2, ensure_ascii=False))
             return 0
-        print(f"Transport onto '{out['reference']}' at threshold {result.threshold:g} "
-              f"(ties {settings.ties}, seed {settings.seed})")
-        print("\n{:<28}{:>16}{:>16}{:>16}".format("group", "selected before", "selected after",
-                                                  "largest gap"))
-        for name, v in out["selection_rate"].items():
-            gap = out["max_selection_gap"][name]["after"]
-            print(f"{name[:27]:<28}{format_value(v['before']):>16}{format_value(v['after']):>16}"
-                  f"{format_value(gap):>16}")
+        from dataclasses import replace
+
+        from ..present.formats import format_ratio
+        from ..present.text import render_table
+        from ..reports.transport_tables import conformal_table, rates_table, threshold_text
+
+        def part(table, keys):  # some columns of the tables the window and workbook show
+            return render_table(replace(table, columns=[table.column(k) for k in keys],
+                                        notes=[]))
+
+        print(f"Transport onto '{out['reference']}' at threshold "
+              f"{threshold_text(result.threshold, data)} (ties {settings.ties}, seed "
+              f"{settings.seed})\n")
+        print(part(rates_table(result, data), ("group", "sel_before", "sel_after", "gap_after")))
         if out["conformal"] is not None:
             c = out["coverage"]
-            print(f"\nConformal prediction sets, coverage {1 - args.alpha:.0%} "
-                  f"({out['conformal_details']['calibration']}):")
-            print("{:<28}{:<13}".format("group", "scores") + "".join(f"{k:>9}" for k in SET_KEYS))
-            for name, v in out["conformal"].items():
-                for key in ("original", "transported"):
-                    print(f"{name[:27]:<28}{key:<13}" + "".join(
-                        f"{format_value(v[key][k]):>9}" for k in SET_KEYS))
+            sets = ("group", "scores", "s0", "s1", "s2", "s3", "cov")
+            print("\n" + part(conformal_table(result), sets))
             print(f"Coverage on the test split of '{out['reference']}': "
-                  f"{format_value(c['value'])} (95% CI {format_value(c['low'])} to "
-                  f"{format_value(c['high'])})")
+                  f"{format_value(c['value'])} (95% CI {format_value(c['low'])} "
+                  f"to {format_value(c['high'])}; "
+                  f"{out['conformal_details']['calibration']})")
             cr = out["cost_ratio_threshold"]
             if cr and cr["threshold"] is not None:
                 print(f"Cost ratio {cr['target']:g} to 1 on '{out['reference']}': threshold "
-                      f"{cr['threshold']:.4g} gives {cr['achieved']:.2f} to 1")
+                      f"{threshold_text(cr['threshold'], data)} gives "
+                      f"{format_ratio(cr['achieved'], 2)} to 1")
         if fres is not None:
             print(f"\nFeatures transported: {', '.join(features)} "
                   f"({sum(fres.batches.values())} assignment problems)")
