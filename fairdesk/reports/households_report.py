@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 
 from ..engines.households import (EDGE_CONVENTION, MEMBERSHIP, OUTCOME_LEVELS, POLICIES,
-                                  SCORE_POLICIES, SCORE_SHORT, HouseholdResult, PolicyResult)
+                                  SCORE_POLICIES, SCORE_SHORT, HouseholdResult, PolicyResult,
+                                  is_binary, split_text)
 from ..present.formats import (format_count, format_fixed, format_people, format_rate,
                                is_missing, people_decimals)
 from ..present.table import Cell, ChartSpec, Column, Table
@@ -49,6 +50,34 @@ MEASURES = {
           "How many units the policy counts: people for person-level outcomes, households "
           "for household-level outcomes."),
 }
+
+
+def data_problem(data) -> str:
+    """'' when ``data`` (an AnalysisData or None) can be analysed, else what to do."""
+    if data is None:
+        return "Open a data file and map its columns to compare household policies."
+    if data.households is None:
+        return ("Household policies need a household id column. On the Data page, give a "
+                "column the role “Household id” (and map a flag column, such as alleged "
+                "victim, and an age column as extra attributes for policies 4–7).")
+    if data.label is None:
+        return "Household policies need an outcome column: map one on the Data page."
+    return ""
+
+
+def column_choices(data) -> tuple[list, list, dict]:
+    """The split values, the 0/1 extra columns, and the natural choices: the "train" split
+    for the edges, a flag column named like victim/flag/alleged, an age column."""
+    splits = [] if data.split is None else \
+        sorted(set(split_text(data.split).tolist()) - {""}, key=str)
+    extras = list(data.extras)
+    binary = [c for c in extras if is_binary(data.extras[c])]
+    guess = {"split": "train" if "train" in splits else None,
+             "flag": next((c for c in binary if any(k in c.lower() for k in
+                                                    ("victim", "flag", "alleged"))), None),
+             "age": next((c for c in extras if "age" in c.lower().replace("_", " ").split()
+                          or c.lower().startswith("age")), None)}
+    return splits, binary, guess
 
 
 def policy_header(p: PolicyResult) -> str:
@@ -352,13 +381,14 @@ def features_table(features: list, groups: tuple) -> Table | None:
              "share_b": _v(f["share_b"], f"'{b}' is empty"),
              "ratio": ratio(f), "n_a": f["n_a"], "n_b": f["n_b"]} for f in features]
     cols = [Column("feature", "Attribute", note="The 0/1 extra column"),
-            Column("share_a", f"Share of {a}", "rate",
+            Column("share_a", f"Share of\n{a}", "rate",
                    note=f"Share of {a} with the attribute (weighted)"),
-            Column("share_b", f"Share of {b}", "rate",
+            Column("share_b", f"Share of\n{b}", "rate",
                    note=f"Share of {b} with the attribute (weighted)"),
-            Column("ratio", "Risk ratio", "ratio", 2,
+            Column("ratio", "Risk\nratio", "ratio", 2,
                    note=f"Share of {a} ÷ share of {b}: 2 = twice as common in {a}"),
-            Column("n_a", f"People, {a}", "count"), Column("n_b", f"People, {b}", "count")]
+            Column("n_a", f"People,\n{a}", "count", note=f"People in {a} (rows)"),
+            Column("n_b", f"People,\n{b}", "count", note=f"People in {b} (rows)")]
     return Table("Feature disparity", cols, rows, label_key="feature",
                  title=f"Binary attributes: {a} compared with {b} (the audit's Appendix A.2.2)",
                  notes=["Sorted from the largest ratio. ∞: no one in the second group has the "

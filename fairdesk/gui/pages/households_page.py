@@ -20,11 +20,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHB
 
 from ...engines.households import (EDGE_CONVENTION, MEMBERSHIP, SCORE_SHORT, HouseholdResult,
                                    HouseholdSettings, ProtocolRules, audit_households,
-                                   feature_disparity, is_binary, split_text)
+                                   feature_disparity)
 from ...errors import FairDeskError
 from ...present.formats import format_count
-from ...reports.households_report import (edges_table, features_table, policy_label,
-                                          policy_table, summary_lines)
+from ...reports.households_report import (column_choices, data_problem, edges_table,
+                                          features_table, policy_label, policy_table,
+                                          summary_lines)
 from ..plots import PlotPanel
 from ..table_model import ResultTable
 from .base import Page, note_label
@@ -36,6 +37,14 @@ WARN = "<span style='color:#6b4e00'>{}</span>"
 MEMBERSHIP_TEXT = {"footnote5": "any member is; vs the rest",
                    "any": "any member is; in each group", "all": "all members are",
                    "majority": "most members are"}
+
+
+def fit_columns(view: ResultTable, minimum: int = 0) -> None:
+    """Columns as narrow as their cells and their header's words (no room for a sort mark)."""
+    fm = view.horizontalHeader().fontMetrics()
+    for c, col in enumerate(view.table.columns):
+        words = max(fm.horizontalAdvance(w) for w in col.header.split("\n"))
+        view.setColumnWidth(c, max(view.sizeHintForColumn(c), words + 16, minimum))
 
 
 def refill(combo: QComboBox, items, keep: bool = True, guess=None) -> None:
@@ -355,16 +364,7 @@ class HouseholdsPage(Page):
     # ================================================================== data and settings
     def _data_ok(self) -> str:
         """'' when the data can be analysed, else what to do."""
-        d = self.state.data
-        if d is None:
-            return "Open a data file and map its columns to compare household policies."
-        if d.households is None:
-            return ("Household policies need a household id column. On the Data page, give a "
-                    "column the role “Household id” (and map a flag column, such as alleged "
-                    "victim, and an age column as extra attributes for policies 4–7).")
-        if d.label is None:
-            return "Household policies need an outcome column: map one on the Data page."
-        return ""
+        return data_problem(self.state.data)
 
     def _data_changed(self) -> None:
         self._generation += 1  # results of a run on the old data are stale
@@ -383,20 +383,11 @@ class HouseholdsPage(Page):
 
     def _fill_combos(self) -> None:
         d = self.state.data
-        extras = list(d.extras)
-
-        splits = []
-        if d.split is not None:
-            splits = sorted(set(split_text(d.split).tolist()) - {""}, key=str)
+        splits, binary, guess = column_choices(d)
         refill(self.ref_combo, [("all rows", None)] + [(f"split = {s}", s) for s in splits],
-               True, "train" if "train" in splits else None)
-        binary = [c for c in extras if is_binary(d.extras[c])]
-        flag_guess = next((c for c in binary if any(k in c.lower() for k in
-                                                    ("victim", "flag", "alleged"))), None)
-        refill(self.flag_combo, [("(none)", None)] + [(c, c) for c in binary], True, flag_guess)
-        age_guess = next((c for c in extras if "age" in c.lower().replace("_", " ").split()
-                          or c.lower().startswith("age")), None)
-        refill(self.age_combo, [("(none)", None)] + [(c, c) for c in extras], True, age_guess)
+               True, guess["split"])
+        refill(self.flag_combo, [("(none)", None)] + [(c, c) for c in binary], True, guess["flag"])
+        refill(self.age_combo, [("(none)", None)] + [(c, c) for c in d.extras], True, guess["age"])
         names = list(d.group_names)
         refill(self.fa_combo, [(n, n) for n in names], True, names[0] if names else None)
         refill(self.fb_combo, [("all other groups", None)] + [(n, n) for n in names], True)
@@ -503,13 +494,8 @@ class HouseholdsPage(Page):
             self.policy_table.set_table(None)
             self.summary.setText(self._message and "No results: see the message above." or "")
             return
-        t = self.policy_table
-        t.set_table(policy_table(res))
-        hh = t.horizontalHeader()  # policy columns as narrow as their numbers and header words
-        for c in range(2, t.model().columnCount()):
-            words = max(hh.fontMetrics().horizontalAdvance(w) for w in
-                        str(t.model().headerData(c, Qt.Horizontal)).split("\n"))
-            t.setColumnWidth(c, max(t.sizeHintForColumn(c), words + 14, 64))
+        self.policy_table.set_table(policy_table(res))
+        fit_columns(self.policy_table, 64)
         head, missing, other = summary_lines(res)
         lines = [html.escape(head)] + [WARN.format(html.escape(m)) for m in missing]
         if other:
@@ -557,7 +543,7 @@ class HouseholdsPage(Page):
         t.set_table(None)
         if d is None or self._data_ok():
             return
-        binary = [c for c in d.extras if is_binary(d.extras[c])]
+        _splits, binary, _guess = column_choices(d)
         self.skipped_features = [c for c in d.extras if c not in binary]
         if not binary:
             self.feature_note.setText("No binary (0/1) extra attribute is mapped. On the Data "
@@ -573,6 +559,7 @@ class HouseholdsPage(Page):
             return
         self.features, self.feature_groups = rows, groups
         t.set_table(features_table(rows, groups))
+        fit_columns(t)
         note = "Sorted from the largest ratio."
         if self.skipped_features:
             note += " Not 0/1, left out: " + ", ".join(self.skipped_features) + "."

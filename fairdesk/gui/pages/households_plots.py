@@ -48,10 +48,11 @@ def draw_scores(panel: PlotPanel, res: HouseholdResult | None, number) -> list:
     panel.legend.set_entries(entries)
     protocol = p.score == "protocol"
     cut_x = 1.5 if protocol else res.settings.cutoff_value() - 1.5
+    side = 0 if cut_x < 0.6 * L else 1  # the words where there is room: right, else left
     pi.addItem(pg.InfiniteLine(pos=cut_x, angle=90, pen=pg.mkPen(**CUTOFF_PEN),
                                label="screened in →", labelOpts={
                                    "position": 0.95, "color": "#333333",
-                                   "anchors": [(0, 0.5), (0, 0.5)]}), ignoreBounds=True)
+                                   "anchors": [(side, 0.5), (side, 0.5)]}), ignoreBounds=True)
     pi.setXRange(-0.6, L - 0.4, padding=0)
     pi.setYRange(0, max(top, 1.0) * 1.1, padding=0)
     # a short title: a long one widens the plot beyond its widget (pyqtgraph)
