@@ -60,10 +60,10 @@ def combo_box(items, tip: str, slot) -> QComboBox:
 
 
 def button(text: str, tip: str, slot) -> QPushButton:
-    button = QPushButton(text)
-    button.setToolTip(tip)
-    button.clicked.connect(slot)
-    return button
+    push = QPushButton(text)
+    push.setToolTip(tip)
+    push.clicked.connect(slot)
+    return push
 
 
 def fit_rows(view: ResultTable, rows: int) -> None:
@@ -317,24 +317,23 @@ class ScorePlots(QTabWidget):
         self.addTab(w, "Distributions")
         self.setTabToolTip(0, "Score distributions of a group and of the reference group, before "
                               "and after transport (Berk et al., Figures 3–5)")
-        self.selection = PlotPanel("Selection rate", "Threshold (score)",
-                                   "Selection rate", name="selection_vs_threshold",
-                                   on_error=on_error)
-        self.selection.widget.setToolTip(
-            "Share of each group flagged at every threshold: dashed with the original scores, "
-            "solid with the transported scores. After transport the solid curves lie on the "
-            "reference group's (prediction parity).")
-        self.addTab(self.selection, "Selection rate")
-        self.setTabToolTip(1, "Selection rate against the threshold per group, before (dashed) "
-                              "and after (solid) transport")
+        self.selection = PlotPanel("Selection rate", "Threshold (score)", "Selection rate",
+                                   name="selection_vs_threshold", on_error=on_error)
         self.maps = PlotPanel("Transport maps", "Original score", "Transported score",
                               name="transport_maps", on_error=on_error)
-        self.maps.widget.setToolTip("Where each group's scores go: original score (x) → "
-                                    "transported score (y). The reference group stays on the "
-                                    "diagonal. Lines: the threshold.")
-        self.addTab(self.maps, "Transport maps")
-        self.setTabToolTip(2, "The monotone maps from each group's scores to the reference "
-                              "group's")
+        for panel, title, tip, plot_tip in (
+                (self.selection, "Selection rate", "Selection rate against the threshold per "
+                 "group, before (dashed) and after (solid) transport", "Share of each group "
+                 "flagged at every threshold: dashed with the original scores, solid with the "
+                 "transported scores. After transport the solid curves lie on the reference "
+                 "group's (prediction parity)."),
+                (self.maps, "Transport maps", "The monotone maps from each group's scores to the "
+                 "reference group's", "Where each group's scores go: original score (x) → "
+                 "transported score (y). The reference group stays on the diagonal. Lines: the "
+                 "threshold.")):
+            panel.widget.setToolTip(plot_tip)
+            self.addTab(panel, title)
+            self.setTabToolTip(self.count() - 1, tip)
 
     @property
     def panels(self) -> tuple:
