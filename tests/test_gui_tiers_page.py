@@ -439,10 +439,12 @@ def test_workbook_reads_as_the_window(qtbot, tmp_path, loaded_window):
     wb = openpyxl.load_workbook(target)
     sheet = wb["Tiers"]
     rows = list(sheet.iter_rows())
-    header = next(i for i, r in enumerate(rows) if [c.value for c in r[:3]] == ["Tier",
-                                                                                 "Score range",
-                                                                                 "Group"])
-    first = {c.value: rows[header + 1][i] for i, c in enumerate(rows[header]) if c.value}
+    def words(cell):
+        return str(cell.value).replace("\n", " ")
+
+    header = next(i for i, r in enumerate(rows) if [words(c) for c in r[:3]] == [
+        "Tier", "Score range", "Group"])
+    first = {words(c): rows[header + 1][i] for i, c in enumerate(rows[header]) if c.value}
     assert first["Score range"].value == page.table.text_at(0, "range") == "< 0.2000"
     assert first["Outcome rate"].value == pytest.approx(page.table.value_at(0, "outcome_rate"),
                                                         rel=1e-12)  # Excel keeps 15 digits

@@ -291,13 +291,13 @@ def calibration_table(res: TierResult) -> Table:
             "cal": Cell(_defined(cal, r["cal_reason"]), tip=cal_tip, bold=first, muted=not first),
         })
     columns = [Column("tier", "Tier", note=NOTES["tier"]),
-               Column("range", "Score range", note=NOTES["range"]),
+               Column("range", "Score\nrange", note=NOTES["range"]),
                Column("group", "Group", note=NOTES["group"]),
                Column("rows", "Rows", "count", note=NOTES["rows"]),
-               Column("share", "% of group", "rate", 1, note=NOTES["share"]),
+               Column("share", "% of\ngroup", "rate", 1, note=NOTES["share"]),
                Column("weight", "Weight", "people", pd_, note=NOTES["weight"]),
-               Column("outcome_rate", "Outcome rate", "rate", 1, note=NOTES["outcome_rate"]),
-               Column("cal", "CAL (tier)", "ratio", 3, note=NOTES["cal"])]
+               Column("outcome_rate", "Outcome\nrate", "rate", 1, note=NOTES["outcome_rate"]),
+               Column("cal", "CAL\n(tier)", "ratio", 3, note=NOTES["cal"])]
     if not res.weighted:
         columns = [c for c in columns if c.key != "weight"]
     return Table(sheet="Tiers", title="Risk tiers by group (calibration)", columns=columns,

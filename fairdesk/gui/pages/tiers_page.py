@@ -38,8 +38,6 @@ from ..table_model import ResultTable
 from .base import Page
 from .tiers_plots import TierChart
 
-__all__ = ["PRESETS", "RuleRow", "TiersPage"]
-
 FLOAT_RE = QRegularExpression(r"^\s*[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?\s*$")
 ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:6px}"
 WARN_STYLE = "QLabel {color:#6b4e00; background:#fff6db; border:1px solid #f0dc9c; padding:6px}"
@@ -206,6 +204,11 @@ class TiersPage(Page):
         self.state.thresholdsChanged.connect(self._thresholds_changed)
         self._data_changed()
 
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        """Its minimum height: in a scroll area the page fills the window (not its preferred
+        height, which its word-wrapped labels report), scrolling only below the minimum."""
+        return self.minimumSizeHint().height()
+
     @property
     def decimals(self) -> int | None:
         """Decimals of a threshold on this data (None without data: up to 4)."""
@@ -334,7 +337,7 @@ class TiersPage(Page):
         body.addWidget(right)
         body.setStretchFactor(1, 1)
         body.setChildrenCollapsible(False)
-        body.setSizes([425, 675])
+        body.setSizes([400, 700])
         lay = QVBoxLayout(self)
         lay.addLayout(head)
         lay.addWidget(body, 1)
@@ -431,10 +434,7 @@ class TiersPage(Page):
         self._draft_rules = rules if not errors else []
         self._draft_values = np.array(values) if not errors and have_data else None
         self.remove_button.setEnabled(len(self.rows) > 1)
-        if errors or warnings:
-            self._message(errors or warnings, ERROR_STYLE if errors else WARN_STYLE)
-        else:
-            self.message.hide()
+        self._message(errors or warnings, ERROR_STYLE if errors else WARN_STYLE)
         if self.group_check.isChecked() and self._draft_values is not None:
             if self.group_table.columnCount() != len(self._draft_values) or not self._group_edited:
                 self._init_group_table(force=True)
@@ -443,7 +443,7 @@ class TiersPage(Page):
     def _message(self, lines: list[str], style: str = ERROR_STYLE) -> None:
         self.message.setStyleSheet(style)
         self.message.setText("<br>".join(html.escape(e) for e in lines))
-        self.message.show()
+        self.message.setVisible(bool(lines))
 
     # ================================================================ group-specific table
     def _show_group_box(self, on: bool, check: bool = False) -> None:
