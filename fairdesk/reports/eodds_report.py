@@ -306,7 +306,7 @@ def eodds_tables(result: EOddsResult, data: AnalysisData, family: str | None = N
              + (f", relaxed: pairwise gaps up to {s.tolerance:g}." if s.tolerance else "."),
              f"Objective: {OBJECTIVE_TITLES[s.objective]}"
              + (f"; a false positive costs {c_fp:g} and a false negative {c_fn:g} (break-even at a "
-                f"{c_fp / (c_fp + c_fn):.0%} chance of the positive outcome)." if s.objective == "cost" else "."),
+                f"{format_rate(c_fp / (c_fp + c_fn), 0)} chance of the positive outcome)." if s.objective == "cost" else "."),
              "Rates are weighted by the frequency weight." if data.weighted else
              "Every row counts once (no weight column)."]
     x, y = (format_rate(v, 2) for v in result.point)

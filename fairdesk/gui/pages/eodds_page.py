@@ -25,6 +25,7 @@ from ...engines.equalized_odds import (CONSTRAINT_TITLES, OBJECTIVE_TITLES, EOdd
                                        EOddsSettings, run_equalized_odds)
 from ...engines.preferential import ALL_FAMILIES, FAMILY_TITLES
 from ...errors import FairDeskError
+from ...present.formats import format_rate
 from ...reports.eodds_report import group_table, summary_sentence, summary_table
 from ..plots import PlotPanel
 from ..table_model import ResultTable
@@ -327,7 +328,7 @@ class EqualizedOddsPage(Page):
         for w in (self.cost_fp, self.cost_fn, self.cost_label, self.cost_sep, self.break_even):
             w.setEnabled(on)
         a, b = self.cost_fp.value(), self.cost_fn.value()
-        self.break_even.setText(f"break-even {a / (a + b):.0%}" if on else "")
+        self.break_even.setText(f"break-even {format_rate(a / (a + b), 0)}" if on else "")
 
     def _settings_changed(self, *_):
         self._update_cost_widgets()
