@@ -98,7 +98,7 @@ class DecisionView(ResultTable):
                 self.setSpan(r, 0, 1, n)
             elif r < len(rows) and row.get("group") is not None and not row["group"].value:
                 self.setSpan(r, 0, 1, 2)  # a measure without groups: its name may be long
-        self.setColumnWidth(0, min(max(self.columnWidth(0), 110), 150))
+        self.setColumnWidth(0, 120)  # a rate's name; longer ones span the group column
 
 
 POINT = "#0072B2"  # Okabe–Ito blue
