@@ -12,7 +12,7 @@ pytest.importorskip("pytestqt")
 
 import pyqtgraph as pg  # noqa: E402
 
-from conftest import HANG_MS, wait_idle, wait_settled  # noqa: E402
+from conftest import HANG_MS, wait_idle, wait_settled, wait_until  # noqa: E402
 
 from PySide6.QtCore import Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter  # noqa: E402
@@ -496,6 +496,19 @@ def test_bar_colours_follow_the_palette(page, data):
     legend = page.chart.legend
     assert legend.names() == list(data.group_names) and not legend.isHidden()
     assert legend.parentWidget() is page.chart and not legend.isAncestorOf(page.chart.widget)
+
+
+def test_page_fits_a_laptop_window(qtbot, tiers_window, data):
+    """At 1366 × 768 the page fills the window: nothing scrolls, the chart is whole."""
+    w = tiers_window(data)
+    w.resize(1366, 768)
+    w.show()
+    qtbot.waitExposed(w)
+    wait_settled(qtbot, w)
+    page = w.page("tiers")
+    view = page.parentWidget()  # the stack, or a scroll area's view
+    wait_until(qtbot, lambda: page.height() <= view.height())
+    assert page.chart.widget.height() >= 200
 
 
 def test_no_data(tiers_window):
