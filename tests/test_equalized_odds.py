@@ -683,6 +683,8 @@ def test_command_line_json_params_and_exports(tmp_path):
     # text output and the error paths
     r = run_cli(*base, "--objective", "accuracy", "--no-curves")
     assert r.returncode == 0 and "Fixed randomisation" in r.stdout
+    # the window's tables as text: the comparison and the fixed randomisation per group
+    assert "What each randomisation achieves" in r.stdout and "Best group-blind threshold" in r.stdout
     r = run_cli(*base, "--params", tmp_path / "p.json")
     assert r.returncode == 2 and "--params needs --family" in r.stderr
     bad = dict(params)

@@ -641,6 +641,13 @@ def test_cli_text_and_errors():
                 "--household", "household_id", "--bins", "10", "--cutoff", "8")
     assert r.returncode == 0, r.stderr
     assert "Policy" in r.stdout and "flag column" in r.stdout
+    # the text is the window's and the workbook's policy table: the same rate, the same words
+    data = prepare(pd.read_csv(SAMPLE), ColumnMapping(score="score", label="outcome",
+                                                      groups=["race"], household="household_id"))
+    res = audit_households(data, HouseholdSettings(bins=10, cutoff=8))
+    fpr = format_rate(res.policy(3).fpr_overall)
+    assert any(line.startswith("FPR") and "overall" in line and fpr in line
+               for line in r.stdout.splitlines())
     r = run_cli("households", SAMPLE, "--score", "score", "--label", "outcome", "--group", "race",
                 "--household", "household_id", "--flag", "no_such_column")
     assert r.returncode == 2 and "no_such_column" in r.stderr and "Traceback" not in r.stderr
