@@ -137,6 +137,10 @@ class FairnessTable(ResultTable):
         head.setSectionResizeMode(keys.index("pair"), QHeaderView.Stretch)
         self.fit_rows()
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.fit_rows()  # the wrapped texts take more or fewer lines
+
     def fit_rows(self) -> None:
         """Value rows fit their text; explanation rows are measured on the full width they
         span (Qt would measure them on the first column only)."""
@@ -236,18 +240,18 @@ class AuditTables:
                                "outcome above people without it, within each group (0.5 = "
                                "chance, 1 = perfect). It does not depend on the threshold."))
         self.auc_table = ResultTable("AUC per group", COUNT_TIPS["auc"])
-        v.addWidget(self.auc_table)
+        v.addWidget(self.auc_table, 1)
         v.addWidget(note_label("<b>Cross-AUC</b> — rows: group of the people with the outcome; "
                                "columns: group of the people without it; the diagonal (bold) "
                                "is each group's AUC. Hover for details."))
         self.xauc_table = ResultTable("Cross-AUC", XAUC_TIP)
-        v.addWidget(self.xauc_table)
+        v.addWidget(self.xauc_table, 1)
         self.ranking_retry = tipped(QPushButton("Compute AUC and cross-AUC"),
                                   "The AUC computation was cancelled: run it again")
         self.ranking_retry.clicked.connect(retry)
         self.ranking_retry.hide()
         v.addWidget(self.ranking_retry, 0, Qt.AlignLeft)
-        v.addStretch(1)
+        v.addStretch()  # only what the tables, at their full height, leave
 
     def _tab(self, title: str, tip: str) -> QVBoxLayout:
         w = QWidget()
@@ -284,9 +288,12 @@ class AuditTables:
             self.ref_note.setText(reference_note(res.group_names[reference]))
         self.auc_table.set_table(auc_table(res, bootstrap=bootstrap, pending=pending,
                                            people_decimals=people_decimals))
-        self.auc_table.fit_height(len(res.group_names) + 1)
         self.xauc_table.set_table(xauc_table(res, bootstrap=bootstrap, pending=pending))
-        self.xauc_table.fit_height(len(res.group_names))
+        for view in (self.auc_table, self.xauc_table):
+            # as tall as its rows when there is room, never so tall that the page scrolls
+            view.fit_height(view.source.rowCount())
+            view.setMinimumHeight(min(view.minimumHeight(), 4 * 24 + view.horizontalHeader()
+                                      .height() + 2 * view.frameWidth()))
 
     def focus_row(self, view: ResultTable, focus: str | None) -> int | None:
         """The view row of the focused rate (reference table) or its measure (fairness)."""
@@ -367,15 +374,16 @@ class AuditPlots:
         # distributions
         self.dist_panel = PlotPanel("Score distribution by group", "Score", "Density",
                                     name="score_distributions", on_error=on_error)
-        self.dist_panel.widget.setToolTip("Histogram of the scores of each group (weighted, "
-                                          "each scaled to area 1); vertical lines: thresholds")
+        self.dist_tip = ("Histogram of the scores of each group (weighted, each scaled to area "
+                         "1); vertical lines: thresholds")
+        self.dist_panel.widget.setToolTip(self.dist_tip)
         self.dist_curves: list[pg.PlotDataItem] = []
         self.dist_lines: list[pg.InfiniteLine] = []
         self.tabs.addTab(self.dist_panel, "Distributions")
         self.tabs.setTabToolTip(2, "Score distributions by group with the threshold(s)")
 
         # calibration by tier
-        self.cal_panel = PlotPanel("Observed outcome rate by risk tier", "Risk tier",
+        self.cal_panel = PlotPanel("Outcome rate by risk tier", "Risk tier",
                                    "Observed outcome rate", name="calibration_by_tier",
                                    on_error=on_error)
         self.cal_panel.widget.setToolTip("Within each tier (between consecutive thresholds), the "
@@ -427,9 +435,9 @@ class AuditPlots:
             plot.addItem(curve)
             self.metric_curves.append(curve)
         self.metric_panel.legend.set_groups(names)
-        plot.setTitle(f"{metric_label(key)} versus threshold", color="k", size="12pt")
-        plot.setLabel("left", SHORT.get(key, metric_label(key)), color="k",
-                      **{"font-size": "11pt"})
+        short = SHORT.get(key, metric_label(key))  # the plot is narrow beside its legend
+        plot.setTitle(f"{short} versus threshold", color="k", size="12pt")
+        plot.setLabel("left", short, color="k", **{"font-size": "11pt"})
         if key in RATIO_KEYS:
             plot.enableAutoRange(axis="y")
         else:
@@ -449,7 +457,7 @@ class AuditPlots:
         smallest = int(max(np.min(n[n > 0]), 1)) if np.any(n > 0) else 1
         bins = int(np.clip(2.5 * smallest ** (1 / 3), 15, HIST_BINS))
         edges = np.linspace(lo, hi, bins + 1)
-        entries = []
+        rows = []
         for g, name in enumerate(data.group_names):
             s, e = scores.start[g], scores.end[g]
             w = scores.sorted_weight[s:e]
@@ -460,8 +468,9 @@ class AuditPlots:
             item = cached(pg.PlotDataItem(edges, dens, stepMode="center", pen=group_pen(g, 2)))
             plot.addItem(item)
             self.dist_curves.append(item)
-            entries.append((f"{name} (n = {format_count(n[g])})", group_color(g), Qt.SolidLine))
-        self.dist_panel.legend.set_entries(entries)
+            rows.append(f"{name}: {format_count(n[g])}")
+        self.dist_panel.legend.set_groups(data.group_names)  # the rows behind each: tooltip
+        self.dist_panel.widget.setToolTip(self.dist_tip + "\nRows: " + "; ".join(rows))
         plot.setXRange(lo, hi, padding=0.02)
         plot.enableAutoRange(axis="y")
 
