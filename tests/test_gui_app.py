@@ -87,7 +87,7 @@ def test_invalid_data_lists_problems_on_data_page(window, qtbot, tmp_path):
     wait_idle(qtbot, window)
     assert any(p.code == "label_values" for p in window.state.problems)
     assert window.state.data is None
-    assert window.stack.currentWidget().key == "data"
+    assert window.current_page().key == "data"
 
 
 def test_bad_file_gives_message_not_traceback(window, qtbot, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
 from conftest import HANG_MS
@@ -36,3 +37,60 @@ def test_group_columns_order_is_shown_and_changes_the_intersection(make_window, 
         page.apply()
     assert w.state.mapping.groups == ["sex", "race"]
     assert w.state.data.group_names[0] == "Female, Group A"
+
+
+def _compas_by_race_and_sex(make_window, qtbot, size):
+    from conftest import SHARED, open_and_wait, wait_settled
+
+    w = make_window()
+    w.resize(*size)
+    open_and_wait(qtbot, w, SHARED / "compas_two_year.csv")
+    page = w.page("data")
+    for column, role in (("decile_score", "score"), ("two_year_recid", "label"),
+                         ("race", "group"), ("sex", "group")):
+        page.set_role(column, role)
+    page.move_group_column("race", -1)
+    with qtbot.waitSignal(w.dataReady, timeout=HANG_MS):
+        page.apply()
+    wait_settled(qtbot, w)
+    assert w.state.mapping.groups == ["race", "sex"] and w.state.data.n_groups == 12
+    return w
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1024, 576)])  # 1280×720 at 125 %
+def test_every_page_fits_the_screen_or_scrolls(make_window, qtbot, size):
+    """The window never needs more room than the screen has: a page larger than the window
+    scrolls inside it (its scroll bars reach all of it)."""
+    from conftest import wait_settled
+
+    w = _compas_by_race_and_sex(make_window, qtbot, size)
+    hint = w.minimumSizeHint()
+    assert hint.width() <= size[0] and hint.height() <= size[1]
+    for page in w.pages:
+        w.show_page(page.key)
+        wait_settled(qtbot, w)
+        scroll = w.stack.currentWidget()
+        assert scroll.widget() is page
+        need = page.minimumSizeHint()
+        view = scroll.viewport().size()
+        if need.height() > view.height():
+            assert scroll.verticalScrollBar().maximum() > 0, page.key
+        if need.width() > view.width():
+            assert scroll.horizontalScrollBar().maximum() > 0, page.key
+
+
+def test_every_control_the_keyboard_reaches_has_an_accessible_name(make_window, qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from conftest import wait_settled
+
+    w = _compas_by_race_and_sex(make_window, qtbot, (1366, 768))
+    missing = []
+    for page in w.pages:
+        w.show_page(page.key)
+        wait_settled(qtbot, w)
+        for x in page.findChildren(QWidget):
+            if x.isVisible() and x.focusPolicy() != Qt.NoFocus and not x.accessibleName():
+                missing.append(f"{page.key}: {type(x).__name__} {x.toolTip()[:40]!r}")
+    assert missing == []
+    assert w.nav.accessibleName() == "Pages"

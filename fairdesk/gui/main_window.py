@@ -8,9 +8,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter,
-                               QStackedWidget, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QMainWindow, QMessageBox, QProgressBar, QPushButton,
+                               QScrollArea, QSplitter, QStackedWidget, QWidget)
 
 from .. import __version__
 from ..errors import FairDeskError
@@ -19,6 +19,7 @@ from ..io.loading import AmbiguousDecimalError, list_sheets, sheet_choices  # no
 from ..project import Project, check_input, load_project, save_project
 from ..schema import ColumnMapping
 from . import dialogs, help_dialogs
+from .accessibility import name_widgets
 from .paths import autosave_path
 from .state import AppState, load_and_propose, validate_and_prepare
 from .worker import Worker
@@ -56,6 +57,10 @@ class MainWindow(QMainWindow):
         for cls in (page_classes if page_classes is not None else default_pages()):
             self.add_page(cls(self.state, self.worker))
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setAccessibleName("Pages")
+        # names for screen readers, for the controls a page has once it is shown
+        self.stack.currentChanged.connect(lambda i: name_widgets(self.stack.widget(i)))
+        self.dataReady.connect(lambda: name_widgets(self.stack.currentWidget()))
         splitter = QSplitter()
         splitter.addWidget(self.nav)
         splitter.addWidget(self.stack)
@@ -87,10 +92,19 @@ class MainWindow(QMainWindow):
     # --- pages ----------------------------------------------------------------------------------
     def add_page(self, page) -> None:
         self.pages.append(page)
-        self.stack.addWidget(page)
+        # a page taller or wider than the window (a small screen, large fonts) scrolls
+        # instead of pushing the window off the screen
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setWidget(page)
+        self.stack.addWidget(scroll)
         item = QListWidgetItem(page.title)
         item.setToolTip(page.toolTip() or page.title)
         self.nav.addItem(item)
+
+    def current_page(self):
+        return self.pages[self.stack.currentIndex()]
 
     def page(self, key: str):
         return next(p for p in self.pages if p.key == key)
