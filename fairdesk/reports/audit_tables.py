@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from ..metrics.fairness import DEFINITIONS, reference_comparison
-from ..metrics.intervals import PROPORTIONS
+from ..metrics.intervals import METHOD_EXACT, PROPORTIONS, interval_or_reason, rate_intervals
 from ..metrics.ranking import group_auc, overall_auc, xauc_matrix
 from ..metrics.rates import RATES, compute_rates, undefined_reason
 from ..present.formats import (format_count, format_interval, format_ratio, format_score,
@@ -203,7 +203,26 @@ def group_column_key(g: int | None) -> str:
     return "all" if g is None else f"g{g}"
 
 
-def _group_cell(result, spec, g, j, *, people_decimals, bootstrap, pending) -> Cell:
+class _Intervals:
+    """``result.rate_interval`` with the exact intervals of every rate computed once per
+    table (the engine's call computes them all for one cell)."""
+
+    def __init__(self, result):
+        self.result = result
+        self.exact = {}
+
+    def __call__(self, key: str, g: int | None, j: int):
+        if key not in PROPORTIONS:
+            return self.result.rate_interval(key, g, j)
+        if (g is None) not in self.exact:
+            self.exact[g is None] = rate_intervals(self.result.overall_counts if g is None
+                                                   else self.result.counts)
+        lo, hi = self.exact[g is None][key]
+        lo, hi, why = interval_or_reason(lo[g or 0, j], hi[g or 0, j])
+        return lo, hi, why or METHOD_EXACT
+
+
+def _group_cell(result, spec, g, j, *, people_decimals, bootstrap, pending, interval) -> Cell:
     kind, key = spec
     label = SHORT.get(key, COUNT_LABELS.get(key, key))
     vkind, dec = value_kind(key, people_decimals)
@@ -215,7 +234,7 @@ def _group_cell(result, spec, g, j, *, people_decimals, bootstrap, pending) -> C
         return _boot_cell(bootstrap, bkey, index, f"{label} of {result.group_names[g]}",
                           vkind, dec)
     if kind == "ci":
-        lo, hi, how = result.rate_interval(key, g, j)
+        lo, hi, how = interval(key, g, j)
         if _nan(lo):
             if "undefined" in how or _nan(group_value(result, key, g, j)[0]):
                 return Cell(Undefined(_cap(how)), kind="text")
@@ -253,7 +272,8 @@ def group_table(result, j: int = 0, *, across: bool = True, show_ci: bool = True
     names = result.group_names
     specs = group_specs(show_ci, bootstrap is not None)
     groups = list(range(len(names))) + [None]
-    kw = dict(people_decimals=people_decimals, bootstrap=bootstrap, pending=pending)
+    kw = dict(people_decimals=people_decimals, bootstrap=bootstrap, pending=pending,
+              interval=_Intervals(result))
     if across:
         cols = [Column("metric", "")]
         for g in groups:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QHeaderView,
                                QLabel, QPushButton, QStyle, QStyledItemDelegate,
@@ -117,9 +117,17 @@ class FairnessTable(ResultTable):
         self.setAlternatingRowColors(False)
         self.setShowGrid(False)
         self.horizontalHeader().setMinimumSectionSize(40)
-        self.horizontalHeader().sectionResized.connect(lambda *_: self.fit_rows())
         self._balance = BalanceDelegate(self)
         self._plain = QStyledItemDelegate(self)
+        # the wrapped texts take more or fewer lines when a column or the view is resized:
+        # measured again once those resizes are over
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.timeout.connect(self.fit_rows)
+        self.horizontalHeader().sectionResized.connect(lambda *_: self._refit.start(0))
+
+    def _fit_columns(self) -> None:  # fixed widths and a stretching pair: nothing to measure
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
 
     def set_table(self, table) -> None:
         super().set_table(table)
@@ -135,11 +143,12 @@ class FairnessTable(ResultTable):
                 head.setSectionResizeMode(c, QHeaderView.Fixed)
                 self.setColumnWidth(c, FAIR_WIDTHS[key])
         head.setSectionResizeMode(keys.index("pair"), QHeaderView.Stretch)
+        self._refit.stop()
         self.fit_rows()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
-        self.fit_rows()  # the wrapped texts take more or fewer lines
+        self._refit.start(0)
 
     def fit_rows(self) -> None:
         """Value rows fit their text; explanation rows are measured on the full width they
