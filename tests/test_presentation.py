@@ -28,6 +28,10 @@ from fairdesk.undefined import Undefined
     (181.13, "people", 1, "181.1"),
     (4.41849, "score", 4, "4.4185"),
     (7.0, "score", 0, "7"),
+    (4.4185, "score", 0, "4.4185"),  # between deciles: never rounded onto a score
+    (4.5, "score", 0, "4.5"),
+    (-0.0, "score", 2, "0.00"), (-0.0001, "ratio", None, "0.000"), (-1e-9, "rate", None, "0.0 %"),
+    (0.123456789, "score", 2, "0.1235"),
     ((0.412, 0.479), "interval", None, "41.2–47.9 %"),
     (0.123456789, "number", None, "0.123457"),
     (3, "number", None, "3"),
@@ -68,7 +72,7 @@ def test_people_decimals_whole_only_when_every_count_is_whole():
 
 @pytest.mark.parametrize("text, value", [
     ("0.25", 0.25), ("25 %", 0.25), ("1,234.5", 1234.5), ("−3", -3.0), ("0,5", 0.5),
-    ("1,234", 1234.0), ("high", math.nan)])
+    ("1,234", 1234.0), ("0,500", 0.5), ("-0,25", -0.25), ("high", math.nan)])
 def test_parse_number(text, value):
     got = parse_number(text)
     assert (math.isnan(got) and math.isnan(value)) or got == pytest.approx(value)
@@ -88,7 +92,7 @@ def _table():
 
 def test_text_output_uses_the_same_formats_and_lists_reasons():
     text = render_table(_table())
-    assert "44.6 %" in text and "0.812" in text and "+3.2 pts" in text and "4.42" in text
+    assert "44.6 %" in text and "0.812" in text and "+3.2 pts" in text and "4.419" in text
     assert "1,234" in text and "50.0 %" in text  # a cell of its own kind
     assert "undefined: No one without the outcome (0/0)." in text
     assert "note: A note." in text

@@ -6,7 +6,7 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QProgressBar, QPushButton,
@@ -30,6 +30,51 @@ DATA_FILTER = ("Data files (*.csv *.tsv *.txt *.xlsx *.xlsm *.ods);;"
                "FairDesk projects (*.fairdesk);;All files (*)")
 MAX_RECENT = 8
 AUTOSAVE_MINUTES = 3
+
+
+class PageScroll(QScrollArea):
+    """Holds a page: the page fills the window, and scrolls only when the window is smaller
+    than the page's minimum size. (A plain resizable scroll area would give a page with
+    wrapped text its preferred height for the width — taller than the window — and scroll
+    where the page could have shrunk.)"""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.NoFrame)
+        self.setWidgetResizable(False)
+
+    def _fit(self) -> None:
+        page = self.widget()
+        if page is None:
+            return
+        need = page.minimumSizeHint().expandedTo(page.minimumSize())
+        room = self.maximumViewportSize()
+        width = max(room.width(), need.width())
+        height = max(room.height(), need.height())
+        bar = self.verticalScrollBar().sizeHint().width()
+        if height > room.height() and width == room.width():
+            width = max(room.width() - bar, need.width())  # room for the vertical bar
+        if width > room.width() and height == room.height():
+            height = max(room.height() - self.horizontalScrollBar().sizeHint().height(),
+                         need.height())
+        page.resize(width, height)
+
+    def setWidget(self, page) -> None:  # noqa: N802
+        super().setWidget(page)
+        page.installEventFilter(self)  # its minimum size changes with its content
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if obj is self.widget() and event.type() == QEvent.LayoutRequest:
+            self._fit()
+        return super().eventFilter(obj, event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        self._fit()
+        super().resizeEvent(event)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        self._fit()
+        super().showEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -94,9 +139,7 @@ class MainWindow(QMainWindow):
         self.pages.append(page)
         # a page taller or wider than the window (a small screen, large fonts) scrolls
         # instead of pushing the window off the screen
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
+        scroll = PageScroll()
         scroll.setWidget(page)
         self.stack.addWidget(scroll)
         item = QListWidgetItem(page.title)

@@ -73,6 +73,12 @@ class SideLegend(QListWidget):
             item.setToolTip(str(name))
             self.addItem(item)
         self.setVisible(bool(entries))
+        # as wide as its longest name needs (up to LEGEND_WIDTH): the plot keeps the rest
+        fm = self.fontMetrics()
+        widest = max((fm.horizontalAdvance(str(e[0])) for e in entries), default=0)
+        bar = self.verticalScrollBar().sizeHint().width() if self.count() * 20 > self.height() \
+            else 0
+        self.setFixedWidth(max(70, min(LEGEND_WIDTH, widest + 22 + 16 + bar)))
 
     def set_groups(self, names, style=Qt.SolidLine) -> None:
         """One entry per group, in the group colours."""

@@ -175,14 +175,15 @@ class PlotPanel(QWidget):
         self.widget.setAccessibleName(title or name)
         self.plot: pg.PlotItem = self.widget.getPlotItem()
         style_plot(self.plot, title, x_label, y_label)
-        body = QHBoxLayout()
+        self.body = QWidget()  # the plot and its legend: what a saved picture shows
+        body = QHBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(2)
         body.addWidget(self.widget, 1)
         # the legend sits beside the plot, never over its data (hidden while empty)
         self.legend = SideLegend()
         body.addWidget(self.legend)
-        lay.addLayout(body, 1)
+        lay.addWidget(self.body, 1)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #404040;")
@@ -198,7 +199,8 @@ class PlotPanel(QWidget):
         self.note.setVisible(bool(text))
 
     def save(self, path) -> Path:
-        return save_plot(self.plot, path, self.widget)
+        """PNG: the plot with its legend as on screen; SVG: the plot (vector, for print)."""
+        return save_plot(self.plot, path, self.body if self.legend.isVisible() else self.widget)
 
     def save_dialog(self) -> None:
         path, chosen = QFileDialog.getSaveFileName(

@@ -134,6 +134,8 @@ class TableModel(QAbstractTableModel):
                 return QBrush(GREY)
             return None
         if role == Qt.BackgroundRole:
+            if cell is not None and cell.tint:
+                return QBrush(QColor(cell.tint))
             if cell is not None and cell.highlight:
                 return QBrush(HIGHLIGHT)
             return None
@@ -248,12 +250,16 @@ class ResultTable(QTableView):
     def _fit_columns(self) -> None:
         hh = self.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.Interactive)
-        self.resizeColumnsToContents()
+        fm = hh.fontMetrics()
         self._content_widths = []
         for c in range(self.source.columnCount()):
-            if hh.sectionSize(c) > MAX_COLUMN_PX:
-                hh.resizeSection(c, MAX_COLUMN_PX)  # elided in the middle, full text as tooltip
-            self._content_widths.append(hh.sectionSize(c))
+            # the widest cell or header line, not Qt's content size (which keeps room for a
+            # sort arrow in every column: ~40 px too wide for short numbers)
+            header = str(self.source.headerData(c, Qt.Horizontal) or "")
+            words = max((fm.horizontalAdvance(line) for line in header.split("\n")), default=0)
+            width = min(max(self.sizeHintForColumn(c), words + 14), MAX_COLUMN_PX)
+            hh.resizeSection(c, width)  # longer text elided in the middle, full as tooltip
+            self._content_widths.append(width)
         self._share_spare_width()
 
     def _share_spare_width(self) -> None:
@@ -284,11 +290,14 @@ class ResultTable(QTableView):
         self.horizontalHeader().setMinimumHeight(lines * fm.height() + 10)
 
     def fit_height(self, max_rows: int = 12, min_rows: int = 2) -> None:
-        """As tall as its rows (at most ``max_rows``; a scroll bar beyond)."""
+        """At most as tall as its rows (``max_rows`` at most; a scroll bar beyond), and never
+        taller than needed; it may shrink to ``min_rows`` when the page is short of room."""
+        header = max(self.horizontalHeader().sizeHint().height(), self.horizontalHeader().height())
+        row = self.verticalHeader().defaultSectionSize()
+        frame = 2 * self.frameWidth() + self.horizontalScrollBar().sizeHint().height()
         n = min(max(self.source.rowCount(), min_rows), max_rows)
-        h = self.horizontalHeader().height() + n * self.verticalHeader().defaultSectionSize()
-        self.setMinimumHeight(h + 2 * self.frameWidth())
-        self.setMaximumHeight(h + 2 * self.frameWidth() + (self.horizontalScrollBar().sizeHint().height()))
+        self.setMinimumHeight(header + min(n, min_rows) * row + frame)
+        self.setMaximumHeight(header + n * row + frame)
 
     # ------------------------------------------------------------------ reading (tests, copy)
     def source_row(self, view_row: int) -> int:

@@ -76,14 +76,19 @@ def _infinite(value) -> str | None:
 
 
 def _minus(text: str) -> str:
-    return text.replace("-", "−") if text.startswith("-") else text
+    """A typographic minus; never "−0" or "−0.00" (a negative value rounded to zero)."""
+    if not text.startswith("-"):
+        return text
+    if not any(ch in "123456789" for ch in text):
+        return text[1:]
+    return "−" + text[1:]
 
 
 def format_rate(x, decimals: int = 1) -> str:
     """A share as a percentage: 0.4457 → '44.6 %'."""
     if is_missing(x):
         return UNDEFINED_TEXT
-    return _infinite(x) or f"{100 * float(x):.{decimals}f} %"
+    return _infinite(x) or _minus(f"{100 * float(x):.{decimals}f} %")
 
 
 def format_ratio(x, decimals: int = 3) -> str:
@@ -146,7 +151,9 @@ def score_decimals(scores, limit: int = MAX_SCORE_DECIMALS) -> int:
 
 def format_score(x, decimals: int | None = None) -> str:
     """A threshold in the score's units; ``decimals`` from :func:`score_decimals` (default:
-    up to 4 significant decimals, trailing zeros dropped)."""
+    up to 4 decimals, trailing zeros dropped). A threshold between the scores (4.4185 on
+    deciles) gets the decimals it needs (up to 4), never rounded onto a score it is
+    not: '4' would say that a score of 4 is flagged."""
     if is_missing(x):
         return UNDEFINED_TEXT
     inf = _infinite(x)
@@ -156,7 +163,10 @@ def format_score(x, decimals: int | None = None) -> str:
     if decimals is None:
         text = f"{v:.4f}".rstrip("0").rstrip(".")
         return _minus(text if text not in ("-0", "") else "0")
-    return _minus(f"{v:.{decimals}f}")
+    d = decimals  # scores written with few decimals: a threshold between them gets more
+    while d < MAX_SCORE_DECIMALS and abs(v - round(v, d)) > 1e-9 * max(1.0, abs(v)):
+        d += 1
+    return _minus(f"{v:.{d}f}")
 
 
 def format_fixed(x, decimals: int = 3) -> str:
@@ -190,7 +200,8 @@ def format_interval(x, decimals: int = 1, kind: str = "rate") -> str:
     if is_missing(lo) or is_missing(hi):
         return UNDEFINED_TEXT
     if kind == "rate":
-        return f"{100 * float(lo):.{decimals}f}–{100 * float(hi):.{decimals}f} %"
+        return (f"{_minus(f'{100 * float(lo):.{decimals}f}')}–"
+                f"{_minus(f'{100 * float(hi):.{decimals}f}')} %")
     return f"{format_value(lo, kind, decimals)} to {format_value(hi, kind, decimals)}"
 
 
@@ -256,7 +267,9 @@ def parse_number(text: str) -> float:
         t = t.replace(",", "")
     elif t.count(",") == 1 and not t.count("."):
         head, tail = t.split(",")
-        t = head + ("" if len(tail) == 3 and head.lstrip("-") else ".") + tail
+        digits = head.lstrip("-")
+        grouped = len(tail) == 3 and digits and not digits.startswith("0")  # 1,234 not 0,500
+        t = head + ("" if grouped else ".") + tail
     try:
         v = float(t)
     except ValueError:

@@ -73,6 +73,7 @@ class Cell:
     muted: bool = False  # greyed (e.g. "—" for a comparison with itself)
     swatch: int | None = None  # group index: a colour swatch beside the text
     highlight: bool = False  # the chosen row / column
+    tint: str | None = None  # a background colour ('#RRGGBB') that carries meaning (a heat map)
 
     def resolved(self, column: Column | None = None) -> tuple[str, int]:
         kind = canonical(self.kind) if self.kind else (column.kind if column else "text")
