@@ -4,20 +4,18 @@ and dragging at 1,000,000 rows."""
 
 import math
 import sys
-import types
 
 import numpy as np
-import pandas as pd
 import pytest
 
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 pytest.importorskip("pyqtgraph")
 
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QKeySequence  # noqa: E402
 
-from conftest import HANG_MS, ROOT  # noqa: E402
+from conftest import HANG_MS, ROOT, SAMPLE_MAPPING, wait_settled  # noqa: E402
 from fairdesk.audit import run_audit  # noqa: E402
 from fairdesk.bootstrap import bootstrap_audit  # noqa: E402
 from fairdesk.dataset import AnalysisData  # noqa: E402
@@ -43,29 +41,15 @@ def _pad_singleton_refcounts():
 
 _pad_singleton_refcounts()
 
-SAMPLE = ROOT / "resources" / "sample" / "sample_scores.csv"
 SCREENS = ROOT / "artifacts" / "screens"
-MAPPING = dict(score="score", label="outcome", groups=["race"], weight="weight")
 
-try:  # the main window imports the help dialogs, which another engineer writes
-    import fairdesk.gui.help_dialogs  # noqa: F401
-except Exception:  # pragma: no cover - only while that module is missing or broken
-    dummy = types.ModuleType("fairdesk.gui.help_dialogs")
-    dummy.GlossaryDialog = dummy.WhichMeasureDialog = object
-    sys.modules["fairdesk.gui.help_dialogs"] = dummy
-
-from fairdesk.gui.main_window import MainWindow  # noqa: E402
 from fairdesk.gui.pages.audit_page import GROUP_TABLE_KEYS, AuditPage  # noqa: E402
 from fairdesk.present.formats import is_missing  # noqa: E402
 from fairdesk.reports.audit_tables import group_column_key, spec_key  # noqa: E402
 
 
-def sample_frame():
-    return pd.read_csv(SAMPLE)
-
-
-def make_data(frame=None):
-    return prepare(sample_frame() if frame is None else frame, ColumnMapping(**MAPPING))
+def make_data(frame):
+    return prepare(frame, ColumnMapping(**SAMPLE_MAPPING))
 
 
 @pytest.fixture
@@ -74,8 +58,8 @@ def window(make_window):
 
 
 @pytest.fixture
-def page(window):
-    window.state.set_data(make_data())
+def page(window, sample_data):
+    window.state.set_data(sample_data)
     return window.page("audit")
 
 
@@ -327,7 +311,8 @@ def test_bootstrap_cancel_leaves_page_usable(page, window, qtbot):
     page.boot_b.setValue(100_000)
     page.run_bootstrap()
     assert window.worker.busy
-    qtbot.wait(50)
+    with qtbot.waitSignal(window.worker.progress, timeout=HANG_MS):
+        pass  # the resamples are running
     window.worker.cancel_all()
     qtbot.waitUntil(lambda: not window.worker.busy, timeout=HANG_MS)
     qtbot.waitUntil(lambda: page.boot_run.isEnabled(), timeout=HANG_MS)
@@ -346,8 +331,8 @@ def test_bootstrap_cancel_leaves_page_usable(page, window, qtbot):
     assert not window.errors
 
 
-def test_undefined_shown_with_reason(window):
-    frame = sample_frame()
+def test_undefined_shown_with_reason(window, sample_frame):
+    frame = sample_frame.copy()
     frame.loc[frame["race"] == "Group D", "outcome"] = 1  # Group D: no negatives
     data = make_data(frame)
     window.state.set_data(data)
@@ -437,7 +422,7 @@ def test_metric_curves_from_one_vectorised_counts_call(page, window, monkeypatch
     assert len([s for s in calls if s == (400,)]) == 1  # switching metric reuses the grid
 
 
-def test_settings_round_trip(page, window):
+def test_settings_round_trip(page, window, make_window):
     page.metric_combo.setCurrentIndex(page.metric_combo.findData("fnr"))
     page.ref_combo.setCurrentIndex(1)
     page.boot_b.setValue(300)
@@ -448,15 +433,11 @@ def test_settings_round_trip(page, window):
     assert s["metric"] == "fnr" and s["reference_group"] == "Group B"
     import json
     json.dumps(s)
-    other = MainWindow(page_classes=[AuditPage])
-    try:
-        other.state.set_data(window.state.data)
-        p2 = other.page("audit")
-        p2.apply_settings(s)
-        assert p2.settings() == s
-    finally:
-        other.close()
-        other.deleteLater()
+    other = make_window(page_classes=[AuditPage], settings_name="other.ini", show=False,
+                        data=window.state.data)
+    p2 = other.page("audit")
+    p2.apply_settings(s)
+    assert p2.settings() == s
 
 
 def test_export_tables(page, window):
@@ -467,8 +448,8 @@ def test_export_tables(page, window):
     assert page.stack.currentIndex() == 0
 
 
-def test_no_label_message(window):
-    data = make_data()
+def test_no_label_message(window, sample_frame):
+    data = make_data(sample_frame)
     data.label = None
     window.state.set_data(data)
     page = window.page("audit")
@@ -485,7 +466,7 @@ def test_screenshots(page, window, qtbot):
     for i, (tname, pname) in enumerate(zip(names, plots)):
         page.table_tabs.setCurrentIndex(i)
         page.plot_tabs.setCurrentIndex(i)
-        qtbot.wait(150)
+        wait_settled(qtbot, window)
         img = window.grab()
         assert (img.width(), img.height()) == (1280, 800)
         assert img.save(str(SCREENS / f"audit_{i + 1}_{tname}_{pname}.png"))
@@ -493,7 +474,7 @@ def test_screenshots(page, window, qtbot):
     page.table_tabs.setCurrentIndex(0)
     window.state.set_thresholds([0.25, 0.5, 0.75])
     page.plot_tabs.setCurrentIndex(1)
-    qtbot.wait(150)
+    wait_settled(qtbot, window)
     assert window.grab().save(str(SCREENS / "audit_5_three_thresholds.png"))
 
 
