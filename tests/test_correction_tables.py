@@ -143,8 +143,10 @@ def test_transitions_rows_and_workbook_sheet(res, data):
     got = [r for r in sheet.row_dicts() if r["w"] == float(res.weights[wi])]
     assert [{k: str(v) for k, v in r.items()} for r in got] == \
         [{k: str(v) for k, v in r.items()} for r in expected]
-    assert [c.key for c in sheet.columns] == ["w"] + [c.key for c in
-                                                      ct.transition_columns(res.k + 1, 0)]
+    assert [c.key for c in sheet.columns] == ["w", "group", "tier"] + [c.key for c in
+                                                                      table.columns[1:3]] + \
+        ["to2", "to3", "total", "moved"]
+    assert [text(table, r, "label") for r in rows[:3]] == ["a", "S1", "S2"]
 
 
 def test_bagged_decimals_and_w_text():

@@ -240,7 +240,7 @@ def test_transitions_table_equals_brute_force(ran, window):
         assert same(value(tb, r, "total"), whole.sum())
         stayed = np.trace(m[g]) if i < 0 else m[g, i, i]
         assert same(value(tb, r, "moved"), (whole.sum() - stayed) / whole.sum())
-        assert tb.text_at(r, "group") == res.group_names[g]
+        assert tb.text_at(r, "label") == (res.group_names[g] if i < 0 else f"S{i + 1}")
     np.testing.assert_allclose(cf.transitions(data, res, page.chosen), m, rtol=1e-12, atol=1e-9)
     # one w for every threshold: the engine's own transition matrix
     for wi in range(len(res.weights)):

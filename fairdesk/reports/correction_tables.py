@@ -265,15 +265,18 @@ def measures_table(res: CorrectionResult, chosen: dict | None, t: int) -> Table:
 # ------------------------------------------------------------------------------ transitions
 
 def transition_rows(m: np.ndarray, group_names, extra: dict | None = None) -> list[dict]:
-    """Rows of the transitions table from a (G, k+1, k+1) matrix: per group, a total row
-    ("all", bold) then one row per tier before; the diagonal (people who keep their tier)
-    highlighted. ``extra`` is merged into every row (the workbook's w)."""
+    """Rows of the transitions table from a (G, k+1, k+1) matrix: per group, a row for the
+    whole group (bold) then one row per tier before; the diagonal (people who keep their
+    tier) highlighted. ``label`` names the row (the group, or the tier before) for the
+    window; ``group`` and ``tier`` are the workbook's columns. ``extra`` is merged into every
+    row (the workbook's w)."""
     k1 = m.shape[1]
     rows = []
     for g, name in enumerate(group_names):
         total_g = float(m[g].sum())
         moved_g = (total_g - float(np.trace(m[g]))) / total_g if total_g > 0 else math.nan
-        head = {**(extra or {}), "g": g, "i": -1, "group": Cell(name, bold=True, tip=f"Group {name}"),
+        head = {**(extra or {}), "g": g, "i": -1, "group": Cell(name, bold=True),
+                "label": Cell(name, bold=True, tip=f"Group {name}: every tier"),
                 "tier": Cell("all", bold=True, tip="Every tier of the group"),
                 "total": Cell(total_g, bold=True, tip="People of the group"),
                 "moved": Cell(_undefined_or(moved_g, "The group has no one (0/0)"), bold=True,
@@ -284,8 +287,8 @@ def transition_rows(m: np.ndarray, group_names, extra: dict | None = None) -> li
         rows.append(head)
         for i in range(k1):
             row_total = float(m[g, i].sum())
-            row = {**(extra or {}), "g": g, "i": i, "group": name,
-                   "tier": Cell(f"S{i + 1}", tip=f"Tier S{i + 1} before correction")}
+            tier = Cell(f"S{i + 1}", tip=f"{name}: tier S{i + 1} before correction")
+            row = {**(extra or {}), "g": g, "i": i, "group": name, "label": tier, "tier": tier}
             for j in range(k1):
                 v = float(m[g, i, j])
                 share = f" ({format_rate(v / row_total)} of the row)" if row_total > 0 else ""
@@ -299,10 +302,15 @@ def transition_rows(m: np.ndarray, group_names, extra: dict | None = None) -> li
     return rows
 
 
-def transition_columns(k1: int, people_decimals: int) -> list[Column]:
-    return ([Column("group", "Group"),
-             Column("tier", "Tier\nbefore", note="Tier with the group-agnostic thresholds "
-                    "(S1 = lowest risk)")]
+def transition_columns(k1: int, people_decimals: int, window: bool = False) -> list[Column]:
+    """The transitions' columns: in the window one label column (the group, then its tiers);
+    in the workbook a group and a tier column, so that every row can be filtered."""
+    first = ([Column("label", "Group,\ntier before", note="Each group (bold: all its people), "
+                     "then its tiers with the group-agnostic thresholds (S1 = lowest risk)")]
+             if window else
+             [Column("group", "Group"), Column("tier", "Tier before", note="Tier with the "
+                     "group-agnostic thresholds (S1 = lowest risk)")])
+    return (first
             + [Column(f"to{j}", f"→ S{j + 1}", "people", people_decimals,
                       note=f"People now in tier S{j + 1}") for j in range(k1)]
             + [Column("total", "Total", "people", people_decimals, note="People in the tier before"),
@@ -311,8 +319,8 @@ def transition_columns(k1: int, people_decimals: int) -> list[Column]:
 
 def transitions_table(m: np.ndarray, group_names, people_decimals: int = 0) -> Table:
     """People by tier before (rows) and after (columns) the correction, per group."""
-    return Table("Transitions", transition_columns(m.shape[1], people_decimals),
-                 transition_rows(m, group_names), label_key="group", swatch_key="g",
+    return Table("Transitions", transition_columns(m.shape[1], people_decimals, window=True),
+                 transition_rows(m, group_names), label_key="label", swatch_key="g",
                  title="People by tier before (rows) and after (columns) the correction, per group")
 
 

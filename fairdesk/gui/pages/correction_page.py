@@ -36,7 +36,6 @@ from .base import Page, note_label
 from .correction_plots import CorrectionPlots
 
 
-W_TIP = ct.W_TIP
 TRANSITIONS_TAB = 3
 
 
@@ -71,6 +70,11 @@ class CorrectionPage(Page):
         state.thresholdsChanged.connect(self._refresh_threshold_choice)
         self._on_data_changed()
 
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        """In the window's scroll area the page fills the window (not the preferred height its
+        word-wrapped labels report), scrolling only below its minimum."""
+        return self.minimumSizeHint().height()
+
     def toolTip(self) -> str:  # the navigation entry's tooltip
         return ct.TIPS["page"]
 
@@ -104,10 +108,8 @@ class CorrectionPage(Page):
                 nxt = nxt[0] if isinstance(nxt, tuple) else nxt
                 label.setToolTip(nxt.toolTip() if isinstance(nxt, QWidget) else "")
                 layout.addWidget(label)
-            elif isinstance(item, tuple):
-                layout.addWidget(*item)
-            else:
-                layout.addWidget(item)
+            else:  # a widget, or (widget, stretch)
+                layout.addWidget(*(item if isinstance(item, tuple) else (item,)))
 
     def _build(self) -> None:
         outer = QVBoxLayout(self, spacing=4)
@@ -119,27 +121,23 @@ class CorrectionPage(Page):
         row0, row1, row2 = (QHBoxLayout(spacing=6) for _ in range(3))
         for r in (row0, row1, row2):
             rows.addLayout(r)
-        # row 0: the definition and its meaning
+        # row 0: the definition, its meaning, the seed; row 1: thresholds, subsamples;
+        # row 2: the weights, Run
         self.definition = self._combo([(f"{key} — {d.name}", key, d.meaning)
                                        for key, d in DEFINITIONS.items()], "definition")
         self.definition.setCurrentIndex(self.definition.findData("ERB"))
         self.definition.currentIndexChanged.connect(self._definition_changed)
         self.meaning = QLabel(styleSheet="color:#404040", wordWrap=True)
-        self._add(row0, "Definition", self.definition, (self.meaning, 1))
-        # row 1: thresholds, subsampling, seed
         self.thresholds = self._combo([
             ("The study's three: Oregon low, mean, Oregon high", "oregon", ct.TIPS["oregon"]),
             ("The thresholds of the Tiers page", "tiers", "")], "thresholds")
         self.thresholds.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.thresholds.setMinimumContentsLength(22)
+        self.thresholds.setMinimumContentsLength(16)
         self.subsampling = self._combo([(text, key, ct.SUBSAMPLING_TIPS[key])
                                         for key, text in ct.SUBSAMPLING], "subsampling")
         self.seed = QSpinBox(maximum=2_147_483_647)
         self.seed.setValue(self.state.seed("threshold_correction"))
         self._tip(self.seed, "seed", "valueChanged")
-        self._add(row1, "Thresholds", (self.thresholds, 1), 8, "Subsampling", self.subsampling, 8,
-                  "Seed", self.seed)
-        # row 2: weights, subsamples, run
         for name, value in (("w_start", 0.0), ("w_stop", 1.0), ("w_step", 0.01)):
             spin = self._tip(QDoubleSpinBox(decimals=3, maximum=1.0, singleStep=0.01), name)
             spin.setMinimum(0.001 if name == "w_step" else 0.0)
@@ -159,9 +157,11 @@ class CorrectionPage(Page):
         self.run_button.setShortcut(QKeySequence("Ctrl+R"))
         self.cancel_button = self._tip(QPushButton("Cancel", enabled=False), "cancel", "clicked",
                                        self.cancel)
-        self._add(row2, QLabel("Penalty weights w", toolTip=W_TIP), QLabel("from"), self.w_start,
-                  QLabel("to"), self.w_stop, QLabel("step"), self.w_step, self.w_count, 8,
+        self._add(row0, "Definition", self.definition, (self.meaning, 1), 8, "Seed", self.seed)
+        self._add(row1, "Thresholds", (self.thresholds, 1), 8, "Subsampling", self.subsampling, 8,
                   "Subsamples I", self.subsamples, 8, "Assessment J", self.audit_subsamples)
+        self._add(row2, QLabel("Penalty weights w", toolTip=ct.W_TIP), QLabel("from"),
+                  self.w_start, QLabel("to"), self.w_stop, QLabel("step"), self.w_step, self.w_count)
         row2.addStretch(1)
         self._add(row2, self.run_button, self.cancel_button)
 
@@ -189,16 +189,16 @@ class CorrectionPage(Page):
         self._definition_changed()
 
     def _build_choice_row(self) -> QHBoxLayout:
-        box = QGroupBox(toolTip=W_TIP)
+        box = QGroupBox(toolTip=ct.W_TIP)
         bl = QHBoxLayout(box)
         bl.setContentsMargins(8, 3, 8, 3)
         self.threshold_combo = self._tip(QComboBox(), "threshold_combo", "currentIndexChanged",
                                          lambda _i: self._refresh())
         self.threshold_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
-        self.w_label = QLabel("<b>w</b>", toolTip=W_TIP)
+        self.w_label = QLabel("<b>w</b>", toolTip=ct.W_TIP)
         self.w_slider = self._tip(QSlider(Qt.Horizontal, minimumWidth=90), "w_slider",
                                   "valueChanged", self._slider_moved)
-        self.w_value = QLabel(minimumWidth=120)
+        self.w_value = QLabel(minimumWidth=150)
         self.same_w = self._tip(QCheckBox("Same w for all"), "same_w", "toggled",
                                 self._same_w_toggled)
         self.suggest_button = self._tip(QPushButton("Suggested w"), "suggest", "clicked",
@@ -236,8 +236,7 @@ class CorrectionPage(Page):
         self.summary_help.setStyleSheet("color:#303030; background:#F7F9FB; "
                                         "border:1px solid #DDE3EA; padding:8px")
         v.insertWidget(2, self.summary_help)
-        v.insertStretch(3, 1)
-        v.setStretch(1, 0)
+        v.setStretch(1, 1)  # the table grows to its rows' height, then the help and note
         self._tab("rates", "Rates by group", ct.RATES_NOTE)
         self._tab("measures", "Fairness measures")
         self._tab("transitions", "Transitions")
@@ -531,7 +530,7 @@ class CorrectionPage(Page):
             self._syncing = False
         tag = cf.w_tag(res, t, wi, ct.w_text)
         self.w_value.setText(f"<b>w = {ct.w_text(res.weights[wi])}</b> ({tag})")
-        self.w_value.setToolTip(W_TIP)
+        self.w_value.setToolTip(ct.W_TIP)
 
     def _refresh(self) -> None:
         if self.result is None:
@@ -559,8 +558,9 @@ class CorrectionPage(Page):
         view.set_table(ct.summary_table(res, self.chosen, dec))
         self._fit(view, range(1, res.k + 1))  # the thresholds share the width
         hh, rows = view.horizontalHeader(), view.verticalHeader().length()
-        view.setFixedHeight(max(hh.sizeHint().height(), hh.minimumHeight()) + rows
-                            + 2 * view.frameWidth() + 4)
+        view.setMaximumHeight(max(hh.sizeHint().height(), hh.minimumHeight()) + rows
+                              + 2 * view.frameWidth() + 4)
+        view.setMinimumHeight(min(view.maximumHeight(), 200))
         self.summary_note.setText(ct.summary_note(res, self.chosen))
         at = f"<b>Threshold {t + 1} ({self._short[t]})</b> at w = {ct.w_text(res.weights[wi])}"
         self.rates_table.set_table(ct.rates_table(res, self.chosen, t))
@@ -600,7 +600,7 @@ class CorrectionPage(Page):
         view = self.transitions_table
         view.set_table(ct.transitions_table(self._transition_matrix(), self.result.group_names,
                                             d.people_decimals))
-        self._fit(view, [0])  # long group names elided in the middle
+        self._fit(view, range(1, view.source.columnCount()))
         self.transitions_note.setText(ct.transitions_note(len(d.score), self.result, self.chosen))
 
     # ------------------------------------------------------------------ plots
