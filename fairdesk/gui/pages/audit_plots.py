@@ -367,7 +367,8 @@ class AuditPlots:
         self.metric_panel.widget.setToolTip("Drag the black line to try another threshold: the "
                                             "points and the threshold follow live; on release "
                                             "the tables and the other pages follow")
-        self.threshold = ThresholdLine(self.metric_panel.plot, pen=pg.mkPen("k", width=2.5))
+        self.threshold = ThresholdLine(self.metric_panel.plot, pen=pg.mkPen("k", width=2.5),
+                                       parent=self.metric_panel)  # its frame timer: the page's
         self.drag_line = self.threshold.line
         self.drag_label = pg.InfLineLabel(self.drag_line, "", position=0.96, color="k",
                                           fill=pg.mkBrush(255, 255, 255, 220), movable=False)
