@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout,
                                QStyleOptionViewItem, QTabWidget, QVBoxLayout, QWidget)
 
 from ...metrics.rates import RATES
-from ...present.formats import format_count, format_fixed, is_missing
+from ...present.formats import format_count, format_fixed, format_score, is_missing
 from ...reports.audit_tables import (COMPARED_RATES, COUNT_TIPS, DERIVED, FAIR_AT, FOCUS,
                                      GOOD_AT, RATIO_KEYS, SHORT, XAUC_TIP, auc_table,
                                      fairness_table, group_specs, group_table, groups_note,
@@ -89,21 +89,6 @@ def fill_group_combo(combo: QComboBox, names) -> None:
     i = combo.findText(old)
     combo.setCurrentIndex(i if i >= 0 else 0)
     combo.blockSignals(False)
-
-
-class GroupTable(ResultTable):
-    """The rates by group: with the groups as columns they share the width, never narrower
-    than their names or the widest value (a scroll bar beyond)."""
-
-    def set_table(self, table) -> None:
-        head = self.horizontalHeader()
-        head.setMinimumSectionSize(40)  # the columns fit their text first
-        super().set_table(table)
-        if table.label_key == "metric":  # groups as columns
-            head.setMinimumSectionSize(min(max(head.sectionSize(c) for c in
-                                               range(1, self.source.columnCount())), 170))
-            head.setSectionResizeMode(QHeaderView.Stretch)
-            head.setSectionResizeMode(0, QHeaderView.ResizeToContents)
 
 
 class FairnessTable(ResultTable):
@@ -186,7 +171,7 @@ class AuditTables:
         self.group_specs: list[tuple[str, str]] = []
         # per group
         v = self._tab("By group", "Rates and confusion counts per group")
-        self.group_table = GroupTable("Rates by group", "Rates and confusion counts per group "
+        self.group_table = ResultTable("Rates by group", "Rates and confusion counts per group "
                                        "at the selected threshold; hover a title for its "
                                        "definition")
         v.addWidget(self.group_table, 1)
@@ -299,10 +284,7 @@ class AuditTables:
                                            people_decimals=people_decimals))
         self.xauc_table.set_table(xauc_table(res, bootstrap=bootstrap, pending=pending))
         for view in (self.auc_table, self.xauc_table):
-            # as tall as its rows when there is room, never so tall that the page scrolls
-            view.fit_height(view.source.rowCount())
-            view.setMinimumHeight(min(view.minimumHeight(), 4 * 24 + view.horizontalHeader()
-                                      .height() + 2 * view.frameWidth()))
+            view.fit_height(view.source.rowCount())  # as tall as its rows when there is room
 
     def focus_row(self, view: ResultTable, focus: str | None) -> int | None:
         """The view row of the focused rate (reference table) or its measure (fairness)."""
@@ -370,6 +352,7 @@ class AuditPlots:
         self.threshold = ThresholdLine(self.metric_panel.plot, pen=pg.mkPen("k", width=2.5),
                                        parent=self.metric_panel)  # its frame timer: the page's
         self.drag_line = self.threshold.line
+        self.score_decimals = 4
         self.drag_label = pg.InfLineLabel(self.drag_line, "", position=0.96, color="k",
                                           fill=pg.mkBrush(255, 255, 255, 220), movable=False)
         self.metric_points = pg.ScatterPlotItem(size=10, pen=pg.mkPen("w", width=1.5))
@@ -409,7 +392,7 @@ class AuditPlots:
         """Per data: the line snaps to the scores when they are few, and its label shows as
         many decimals as they have."""
         self.threshold.set_scores(data.score)
-        self.drag_label.setFormat(f"{{value:.{data.score_decimals}f}}")
+        self.score_decimals = data.score_decimals
 
     def draw_roc(self, data, scores, auc, roc_curve) -> None:
         plot = self.roc_panel.plot
@@ -539,6 +522,7 @@ class AuditPlots:
         value = float(t[line_group, j] if group_specific else t[j])
         if self.threshold.value() != value:
             self.threshold.set_value(value)
+        self.drag_label.setFormat(format_score(value, self.score_decimals))
         self.drag_line.setPen(pg.mkPen(group_color(line_group) if group_specific
                                        else QColor("black"), width=2.5))
         if group_specific:
