@@ -94,3 +94,27 @@ def test_every_control_the_keyboard_reaches_has_an_accessible_name(make_window, 
                 missing.append(f"{page.key}: {type(x).__name__} {x.toolTip()[:40]!r}")
     assert missing == []
     assert w.nav.accessibleName() == "Pages"
+
+
+def test_opening_a_file_computes_only_what_is_asked_for(make_window, qtbot):
+    """Opening validates (and the Data page shows it); an engine page computes when it is
+    first shown, and showing it again reuses its result."""
+    from conftest import SAMPLE, open_and_wait, wait_settled
+
+    w = make_window()
+    started = []
+    w.worker.started.connect(started.append)
+    open_and_wait(qtbot, w, SAMPLE)
+    wait_settled(qtbot, w)
+    assert started == ["Opening sample_scores.csv", "Checking the data"]
+    eodds = w.page("eodds")
+    assert eodds.result is None
+    w.show_page("eodds")
+    wait_settled(qtbot, w)
+    assert started[-1] == "Equalized odds" and eodds.result is not None
+    result, count = eodds.result, len(started)
+    w.show_page("data")
+    w.show_page("eodds")
+    wait_settled(qtbot, w)
+    assert len(started) == count and eodds.result is result  # cached, not computed again
+    assert w.page("transport").result is None and w.page("households").result is None

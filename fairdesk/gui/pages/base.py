@@ -59,6 +59,23 @@ class Page(QWidget):
         super().showEvent(event)
         if hasattr(self, "splitter") and not getattr(self, "_split_done", False):
             QTimer.singleShot(0, self._initial_split)
+        pending, self._when_shown = getattr(self, "_when_shown", None), None
+        if pending is not None:  # after the page is drawn; a timer of the page's own, so
+            timer = QTimer(self)  # tests and the window can see that work is about to start
+            timer.setSingleShot(True)
+            timer.timeout.connect(pending)
+            timer.timeout.connect(timer.deleteLater)
+            timer.start(0)
+
+    def when_shown(self, compute) -> None:
+        """Compute on demand: run ``compute`` now if the page is on screen, else when it is
+        next shown (a page nobody visits computes nothing; a later request replaces an
+        earlier one)."""
+        if self.isVisible():
+            self._when_shown = None
+            compute()
+        else:
+            self._when_shown = compute
 
     def _initial_split(self) -> None:
         """Once, when the page is first shown at its real size (later the analyst decides)."""

@@ -63,7 +63,7 @@ class EqualizedOddsPage(Page):
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.compute)
+        self._debounce.timeout.connect(lambda: self.when_shown(self.compute))
         self._build_ui()
         state.dataChanged.connect(self._on_data_changed)
         self._on_data_changed()
@@ -357,7 +357,7 @@ class EqualizedOddsPage(Page):
             QTimer.singleShot(0, self._initial_split)
         self._clear()
         self.summary.setText("Computing the ROC regions and the common point…")
-        self.compute()
+        self.when_shown(self.compute)  # computed when the page is first shown
 
     def compute(self) -> None:
         data = self.state.data

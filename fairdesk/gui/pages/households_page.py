@@ -81,7 +81,7 @@ class HouseholdsPage(Page):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(150)
-        self._timer.timeout.connect(self.run)
+        self._timer.timeout.connect(lambda: self.when_shown(self.run))  # on demand
         self._split_done = False
         self._fitted = False
         self._build()

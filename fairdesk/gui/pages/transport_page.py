@@ -84,7 +84,7 @@ class TransportPage(Page):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self.run)
+        self._timer.timeout.connect(lambda: self.when_shown(self.run))  # on demand
         self._build()
         self.state.dataChanged.connect(self._data_changed)
         self.state.thresholdsChanged.connect(self._thresholds_changed)
@@ -379,7 +379,7 @@ class TransportPage(Page):
             self._applying = False
         self.stack.setCurrentIndex(1)
         self._clear_results("Computing…")
-        self.run()
+        self.when_shown(self.run)  # computed when the page is first shown
 
     def _thresholds_changed(self) -> None:
         if self.state.data is None or self._threshold_edited:
