@@ -131,3 +131,17 @@ def test_recall_page_small_group_option(make_window):
     assert s.small_groups_set_target is False and s.min_group_size == window.state.min_group_size
     page.small_sets_target.setChecked(True)
     assert page.current_settings().small_groups_set_target is True
+
+
+def test_threshold_line_snaps_to_the_decile_scores(page, qtbot):
+    """On decile scores a dragged line rests on a decile, and its label says which."""
+    line = page.drag_line
+    assert page.plots.drag_label.format == "5"
+    with qtbot.waitSignal(page.dragUpdated):
+        line.setValue(6.3)  # what a mouse move does
+    assert line.value() == 6.0 and "≥ 6" in page.thr_label.text()
+    line.setValue(7.8)
+    line.sigPositionChangeFinished.emit(line)  # release
+    assert list(page.state.thresholds) == [8.0]
+    assert page.plots.drag_label.format == "8"
+    assert page.result.thresholds[0] == 8.0
