@@ -479,3 +479,45 @@ def test_command_line_marks_degenerate_solutions_in_json_and_workbook(tmp_path):
     r = subprocess.run(args, capture_output=True, text=True, timeout=300)
     j = json.loads(r.stdout)
     assert all(b["usable"] and not b["degenerate"] for b in j["best"])
+
+
+@pytest.mark.parametrize("definition", ["ERB", "TE", "PP", "OAE"])
+@pytest.mark.parametrize("G", [2, 5, 9])
+def test_single_move_is_the_best_single_move(definition, G):
+    """A single move (``step``, with what it reads prepared once per group) takes each weight
+    to a candidate whose full objective is the lowest of any allowed, covered position of
+    that group, evaluated from scratch on the whole state (brute force)."""
+    from fairdesk.engines.threshold_correction import (_Candidates, _SingleThresholdProblem,
+                                                       group_agnostic_thresholds)
+    from fairdesk.metrics.confusion import GroupScores
+
+    s, y, g, w = synthetic(n=900, groups=G, seed=G)
+    phi = group_agnostic_thresholds(s, w, OREGON_RULES, 1.0)
+    gs = GroupScores(s, y, g, G, w)
+    cand = _Candidates(gs, phi, 60)
+    weights = np.array([0.0, 0.2, 0.6, 1.0])
+    prob = _SingleThresholdProblem(cand, definition, 1, phi, weights, np.full((4, G), -np.inf),
+                                   float(gs.weight_total.sum()))
+    rng = np.random.default_rng(G)
+    n_valid = cand.valid.sum(axis=1)
+    for trial in range(6):
+        state = np.stack([rng.integers(0, n_valid) for _ in range(4)])
+        for grp in range(G):
+            before = state.copy()
+            prob.step(state, grp)
+            for wi in range(4):
+                trials = np.repeat(before[wi:wi + 1], prob.C, axis=0)
+                trials[:, grp] = np.arange(prob.C)
+                sub = prob._subset(np.full(prob.C, wi))
+                full = sub.objective_with_tie(trials)
+                vals = cand.values[np.arange(G)[None, :], trials]
+                ok = prob.allowed[wi, grp] & (vals.min(axis=1) <= prob.phi_t) & \
+                    (prob.phi_t <= vals.max(axis=1))
+                if not ok[before[wi, grp]]:
+                    continue  # started outside the constraints: no claim about the move
+                best = np.min(np.where(ok, full, np.inf))
+                got = full[state[wi, grp]]
+                assert ok[state[wi, grp]]
+                assert got <= best + 1e-12, (trial, grp, wi, got, best)
+                if state[wi, grp] != before[wi, grp]:
+                    assert got < full[before[wi, grp]]

@@ -203,13 +203,15 @@ class _Candidates:
         return {k: all_rates[k] for k in keys}
 
 
-def _ratio(lo, hi, n_defined):
+def _ratio(lo, hi, n_defined, infinite: bool = True):
     """Smallest over largest, by the project's zero-count rule (metrics.fairness): an
-    infinite rate (TE's x/0) against a finite one gives 0, two infinite ones compare equal."""
+    infinite rate (TE's x/0) against a finite one gives 0, two infinite ones compare equal.
+    ``infinite=False``: the caller knows no rate is infinite (that rule then changes nothing)."""
     pos = hi > 0  # NaN compares False
     with np.errstate(invalid="ignore"):
         r = np.where(pos, lo / np.where(pos, hi, 1.0), 1.0)
-    r = np.where(np.isinf(hi), np.where(np.isinf(lo), 1.0, 0.0), r)
+    if infinite:
+        r = np.where(np.isinf(hi), np.where(np.isinf(lo), 1.0, 0.0), r)
     return np.where(n_defined >= 2, r, np.nan)
 
 
@@ -256,6 +258,22 @@ class _SingleThresholdProblem:
         # a rate defined at Φ must stay defined (no escaping a measure by emptying a cell)
         self.must_define = {k: ~np.isnan(self.R[k][np.arange(self.G), self.phi_idx]) for k in self.keys}
         self.Wn = w.shape[0]
+        # what a single move of group g reads that does not depend on the state (made once,
+        # not at every move): the other groups, and per rate the group's candidates' values,
+        # which of them are defined and which would leave a rate undefined that must stay
+        # defined; and whether any rate can be infinite (TE's x/0)
+        self.infinite = {k: bool(np.isinf(self.R[k]).any()) for k in self.keys}
+        self._moves = []
+        for g in range(self.G):
+            others = np.array([h for h in range(self.G) if h != g], dtype=np.int64)
+            per_rate = {}
+            for k in self.keys:
+                v = self.R[k][g][None, :]
+                nan = np.isnan(v)
+                per_rate[k] = (v, ~nan, nan & self.must_define[k][g], self.must_define[k][others][None, :])
+            cv = cand.values[g][None, :]
+            self._moves.append((others, per_rate, cv <= self.phi_t, cv >= self.phi_t,
+                                cv == self.phi_t))
 
     def values_at(self, state):
         rows = np.arange(self.G)[None, :]
@@ -268,7 +286,7 @@ class _SingleThresholdProblem:
         for k in self.keys:
             v = vals[k]
             lo, hi = _nanminmax(v, 1)
-            r = _ratio(lo, hi, np.sum(~np.isnan(v), axis=1))
+            r = _ratio(lo, hi, np.sum(~np.isnan(v), axis=1), self.infinite[k])
             bad = np.any(np.isnan(v) & self.must_define[k][None, :], axis=1)
             F = np.minimum(F, np.where(bad | np.isnan(r), 0.0, r))
         return F
@@ -282,32 +300,31 @@ class _SingleThresholdProblem:
 
     def step(self, state, g) -> bool:
         """Move group g to its best candidate for every w; True if any moved."""
-        G = self.G
-        others = [h for h in range(G) if h != g]
+        others, per_rate, at_or_below, at_or_above, at_phi = self._moves[g]
         W = state.shape[0]
         F = np.ones((W, self.C))
-        if others:
-            vals = self.values_at(state)
+        if others.size:
+            so = state[:, others]  # (W, G − 1): the other groups' candidates
             for k in self.keys:
-                vo = vals[k][:, others]
+                v, defined, undefined_must, must_o = per_rate[k]
+                vo = self.R[k][others[None, :], so]
                 lo_o, hi_o = _nanminmax(vo, 1)
-                nd_o = np.sum(~np.isnan(vo), axis=1)
-                v = self.R[k][g][None, :]
+                nan_o = np.isnan(vo)
+                nd_o = np.sum(~nan_o, axis=1)
                 lo = np.fmin(lo_o[:, None], v)
                 hi = np.fmax(hi_o[:, None], v)
-                r = _ratio(lo, hi, nd_o[:, None] + ~np.isnan(v))
-                bad_o = np.any(np.isnan(vo) & self.must_define[k][others][None, :], axis=1)
-                bad = bad_o[:, None] | (np.isnan(v) & self.must_define[k][g])
+                r = _ratio(lo, hi, nd_o[:, None] + defined, self.infinite[k])
+                bad_o = np.any(nan_o & must_o, axis=1)
+                bad = bad_o[:, None] | undefined_must
                 F = np.minimum(F, np.where(bad | np.isnan(r), 0.0, r))
-            ov = self.c.values[others][np.arange(len(others))[None, :], state[:, others]]
+            ov = self.c.values[others[None, :], so]
             o_min, o_max = ov.min(axis=1), ov.max(axis=1)
-            cv = self.c.values[g][None, :]
             covered = (o_min <= self.phi_t) & (self.phi_t <= o_max)
             cov = np.where(covered[:, None], True,
-                           np.where((o_min > self.phi_t)[:, None], cv <= self.phi_t, cv >= self.phi_t))
-            d_o = self.dlt[others][np.arange(len(others))[None, :], state[:, others]].sum(axis=1)
+                           np.where((o_min > self.phi_t)[:, None], at_or_below, at_or_above))
+            d_o = self.dlt[others[None, :], so].sum(axis=1)
         else:
-            cov = self.c.values[g][None, :] == self.phi_t
+            cov = at_phi
             d_o = np.zeros(W)
         J = (1 - self.w) * (1 - F) + self.w * (d_o[:, None] + self.dlt[g][None, :]) + self.tie[g][None, :]
         J = np.where(self.allowed[:, g, :] & cov, J, np.inf)
@@ -317,6 +334,24 @@ class _SingleThresholdProblem:
         improve = J[rows, best] < J[rows, cur] - 1e-15
         state[:, g] = np.where(improve, best, cur)
         return bool(improve.any())
+
+    def sweeps(self, state, max_sweeps: int):
+        """Sweeps of single moves (every group in turn) until no row moves, at most
+        ``max_sweeps``. Each row (a weight, or a weight and a start) moves on its own, so a
+        row that a whole sweep left where it was would stay there: only the rows that moved in
+        the last sweep are swept again (the same result as sweeping every row, at less cost)."""
+        active = np.arange(state.shape[0])
+        for _ in range(max_sweeps):
+            if active.size == 0:
+                break
+            prob = self if active.size == state.shape[0] else self._subset(active)
+            st = state[active]
+            start = st.copy()
+            for g in range(self.G):
+                prob.step(st, g)
+            state[active] = st
+            active = active[np.any(st != start, axis=1)]
+        return state
 
     def extremes(self, state) -> np.ndarray:
         """(W, 2·keys) group indices: for each rate of the definition, the group with the
@@ -387,7 +422,7 @@ class _SingleThresholdProblem:
             lo = np.fmin(np.fmin(lo_o[:, None, None], vg), vh)
             hi = np.fmax(np.fmax(hi_o[:, None, None], vg), vh)
             nd = nd_o[:, None, None] + ~np.isnan(vg) + ~np.isnan(vh)
-            r = _ratio(lo, hi, nd)
+            r = _ratio(lo, hi, nd, self.infinite[k])
             bad = bad_o[:, None, None] | (np.isnan(vg) & self.must_define[k][g][:, None, None]) | \
                 (np.isnan(vh) & self.must_define[k][h][:, None, None])
             F = np.minimum(F, np.where(bad | np.isnan(r), 0.0, r))
@@ -444,9 +479,7 @@ class _SingleThresholdProblem:
                 break
             sub = self._subset(rows)
             st = state[rows]
-            for _ in range(max_sweeps):
-                if not any([sub.step(st, g) for g in range(self.G)]):
-                    break
+            sub.sweeps(st, max_sweeps)
             before = st.copy()
             if self.G * (self.G - 1) <= n_slots * (n_slots - 1):
                 # few groups: every pair (no more moves than the pairs among the extremes)
@@ -543,9 +576,7 @@ class _SingleThresholdProblem:
         uniq, inverse = np.unique(keyed, axis=0, return_inverse=True)
         big = self._subset(uniq[:, 0])
         state = uniq[:, 1:].copy()
-        for _ in range(sweeps):
-            if not any([big.step(state, g) for g in range(self.G)]):
-                break
+        big.sweeps(state, sweeps)
         obj = big.objective_with_tie(state)[inverse.ravel()].reshape(n, W)
         ends = state[inverse.ravel()].reshape(n, W, self.G)
         first_best = np.argmin(obj, axis=0)  # the first start with the lowest objective
