@@ -447,10 +447,8 @@ class CorrectionPage(Page):
     # ================================================================== results
     def set_result(self, res, data=None) -> None:
         """Show ``res`` (computed on ``data``, default the current data)."""
-        if data is not None:
-            self._run_data = data
-        if self._run_data is None:
-            self._run_data = self.state.data
+        if data is not None or self._run_data is None:
+            self._run_data = data if data is not None else self.state.data
         self.result = res
         self._transitions = None
         self.chosen = cf.choice_from_ws(res, self._pending_chosen)
@@ -461,6 +459,7 @@ class CorrectionPage(Page):
             for t, (head, name) in enumerate(zip(ct.threshold_headers(res), res.threshold_names())):
                 self.threshold_combo.addItem(head)
                 self.threshold_combo.setItemData(t, name, Qt.ToolTipRole)
+        self.threshold_combo.setMinimumWidth(self.threshold_combo.sizeHint().width())
         cal = res.settings.definition == "CAL"
         self.threshold_combo.setEnabled(not cal)
         with QSignalBlocker(self.same_w):

@@ -92,8 +92,8 @@ class CorrectionPlots(QTabWidget):
              "Fairness against the penalty weight (Figure 2)",
              "Mean fairness over the assessment subsamples after correction, per threshold, with "
              "a ±1 SD band; dotted: before correction. Drag the black line to choose w."),
-            ("trade_panel", "Fairness vs people moved", "People on the other side of the "
-             "threshold (%)", "Fairness (1 = balanced)", "fairness_vs_changed", "Trade-off",
+            ("trade_panel", "Fairness vs people moved", "People moved across it (%)",
+             "Fairness (1 = balanced)", "fairness_vs_changed", "Trade-off",
              "Fairness against the share of people moved (Figure 2)",
              "Each point is one w: the share of people whose side of the threshold changes (x) "
              "and the mean fairness (y), with ±1 SD bars. Squares: before correction (no one "
