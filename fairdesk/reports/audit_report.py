@@ -362,7 +362,22 @@ def row_decisions(data: AnalysisData, thresholds, group_specific: bool = False) 
     t = t.reshape(data.n_groups, -1) if group_specific else np.atleast_1d(t)
     ot = np.sort(data.to_oriented(t), axis=-1)
     tier = tier_of(data.oriented, data.group, ot) + 1
-    cols = [Column("row", "Spreadsheet row", "int")]
+    cols, values = row_columns(data)
+    cols.append(Column("tier", "Tier (1 = lowest risk)", "count"))
+    values["tier"] = tier
+    for j in range(ot.shape[-1]):
+        key = f"flag{j + 1}"
+        th = ot[..., j]
+        limit = th[data.group] if group_specific else th
+        cols.append(Column(key, f"Flagged at threshold {j + 1}", "count"))
+        values[key] = (data.oriented >= limit).astype(int)
+    return cols, values
+
+
+def row_columns(data: AnalysisData) -> tuple[list[Column], dict]:
+    """The columns every row-level export starts with: the spreadsheet row, the person id
+    (when mapped), the group, the score as read and the outcome (when mapped)."""
+    cols = [Column("row", "Spreadsheet row", "count")]
     values = {"row": data.row_numbers}
     if data.ids is not None:
         cols.append(Column("id", data.mapping.id or "id"))
@@ -372,38 +387,38 @@ def row_decisions(data: AnalysisData, thresholds, group_specific: bool = False) 
     cols.append(Column("score", data.mapping.score or "score", "number"))
     values["score"] = data.score
     if data.label is not None:
-        cols.append(Column("outcome", "Outcome (1 = positive)", "int"))
+        cols.append(Column("outcome", "Outcome (1 = positive)", "count"))
         values["outcome"] = data.label.astype(int)
-    cols.append(Column("tier", "Tier (1 = lowest risk)", "int"))
-    values["tier"] = tier
-    for j in range(ot.shape[-1]):
-        key = f"flag{j + 1}"
-        th = ot[..., j]
-        limit = th[data.group] if group_specific else th
-        cols.append(Column(key, f"Flagged at threshold {j + 1}", "int"))
-        values[key] = (data.oriented >= limit).astype(int)
     return cols, values
 
 
-def write_row_decisions(path, source, data: AnalysisData, thresholds, group_specific=False, *,
-                        job=NO_JOB) -> str:
-    """Row-level decisions as CSV or XLSX (by the file's extension)."""
+def write_rows(path, source, data: AnalysisData, cols: list[Column], values: dict, *,
+               sheet: str = "Decisions", about: dict | None = None, job=NO_JOB) -> str:
+    """Row-level columns as CSV or as one XLSX sheet (by the file's extension); refuses
+    more rows than a sheet holds."""
     import pandas as pd
 
-    job.progress(0.05, "Preparing row-level decisions")
-    cols, values = row_decisions(data, thresholds, group_specific)
     frame = pd.DataFrame(values)
     job.progress(0.3, "Writing")
     if str(path).lower().endswith(".xlsx"):
         if len(frame) > XLSX_MAX_ROWS:
             raise FairDeskError(f"{len(frame):,} rows do not fit in one Excel sheet "
                                 f"({XLSX_MAX_ROWS:,} at most); export them as CSV instead.")
-        written = write_workbook(path, about=about_sections(source, data), input_paths=[source.path],
-                                 tables=[Table("Decisions", cols, frame, title=None)])
+        written = write_workbook(path, about=about or about_sections(source, data),
+                                 input_paths=[source.path],
+                                 tables=[Table(sheet, cols, frame, title=None)])
     else:
         written = write_csv(path, cols, frame, input_paths=[source.path])
     job.progress(1.0, "Written")
     return str(written)
+
+
+def write_row_decisions(path, source, data: AnalysisData, thresholds, group_specific=False, *,
+                        job=NO_JOB) -> str:
+    """Row-level decisions as CSV or XLSX (by the file's extension)."""
+    job.progress(0.05, "Preparing row-level decisions")
+    cols, values = row_decisions(data, thresholds, group_specific)
+    return write_rows(path, source, data, cols, values, job=job)
 
 
 def timestamp() -> str:
