@@ -19,7 +19,7 @@ from ..jobs import NO_JOB
 from ..metrics.fairness import DEFINITIONS, THRESHOLD_DEFINITIONS, reference_comparison
 from ..metrics.rates import RATES, undefined_reason
 from ..metrics.thresholds import tier_of
-from ..undefined import Undefined
+from ..undefined import Undefined, defined_or
 from ..present.formats import format_score
 from ..present.table import Cell
 from .audit_tables import RATIO_KEYS, value_kind, xauc_table
@@ -30,12 +30,6 @@ XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 # rates shown per group, in meeting order
 GROUP_RATES = ("prevalence", "selection_rate", "tpr", "fnr", "fpr", "tnr", "ppv", "fdr", "npv",
                "for", "accuracy", "fn_fp", "cost_ratio")
-
-
-def _v(x, reason: str):
-    """A float, or Undefined(reason) when NaN."""
-    x = float(x)
-    return Undefined(reason) if np.isnan(x) else x
 
 
 def _threshold_value(result: AuditResult, j: int):
@@ -135,8 +129,8 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
                    "tp": float(c.tp[gi, j]), "fp": float(c.fp[gi, j]), "fn": float(c.fn[gi, j]),
                    "tn": float(c.tn[gi, j]), "selected": int(c.n_selected[gi, j])}
             for r in GROUP_RATES:
-                row[r] = _v(rates[r][gi, j], undefined_reason(r, None if is_all else name))
-            row["auc"] = _v(result.auc_overall if is_all else result.auc[g],
+                row[r] = defined_or(rates[r][gi, j], undefined_reason(r, None if is_all else name))
+            row["auc"] = defined_or(result.auc_overall if is_all else result.auc[g],
                             "AUC needs both outcomes in the group")
             rows.append(row)
     people = data.people_decimals
@@ -177,8 +171,8 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
         det = result.details(key, j)
         lo, hi, how = result.fairness_interval(key, j)
         return {"key": key, "name": DEFINITIONS[key].name, "threshold": label, "rates": rates_text,
-                "value": _v(value, det.undefined_reason or "undefined"),
-                "lower": _v(lo, how), "upper": _v(hi, how),
+                "value": defined_or(value, det.undefined_reason or "undefined"),
+                "lower": defined_or(lo, how), "upper": defined_or(hi, how),
                 "pair": det.pair_text(names) or Undefined(det.undefined_reason or "no pair"),
                 "excluded": det.excluded_short(names) or "none",
                 "meaning": DEFINITIONS[key].meaning}
@@ -234,10 +228,10 @@ def audit_tables(result: AuditResult, data: AnalysisData, bootstrap: BootstrapRe
                     f"the reference group's {RATES[r].name} is 0"
                 rrows.append({"rate": RATES[r].name, "threshold": _threshold_value(result, j),
                               "group": name,
-                              "value": _rate_cell(r, _v(result.rates[r][g, j], undefined_reason(r, name))),
-                              "reference": _rate_cell(r, _v(result.rates[r][reference, j],
+                              "value": _rate_cell(r, defined_or(result.rates[r][g, j], undefined_reason(r, name))),
+                              "reference": _rate_cell(r, defined_or(result.rates[r][reference, j],
                                                             undefined_reason(r, ref_name))),
-                              "difference": _rate_cell(r, _v(diff[g], why)), "ratio": _v(ratio[g], why)})
+                              "difference": _rate_cell(r, defined_or(diff[g], why)), "ratio": defined_or(ratio[g], why)})
     tables.append(Table(
         "Vs reference", [Column("rate", "Rate"), _score_column("threshold", "Threshold", data),
                          Column("group", "Group"),
@@ -274,8 +268,8 @@ def rate_interval_table(result: AuditResult, data: AnalysisData) -> Table:
                 value = rates[r][0 if gi is None else gi, j]
                 lo, hi, how = result.rate_interval(r, gi, j)
                 rows.append({"group": name, "threshold": _threshold_value(result, j), "rate": RATES[r].name,
-                             "value": _rate_cell(r, _v(value, undefined_reason(r, None if gi is None else name))),
-                             "lower": _rate_cell(r, _v(lo, how)), "upper": _rate_cell(r, _v(hi, how)),
+                             "value": _rate_cell(r, defined_or(value, undefined_reason(r, None if gi is None else name))),
+                             "lower": _rate_cell(r, defined_or(lo, how)), "upper": _rate_cell(r, defined_or(hi, how)),
                              "method": how if not np.isnan(lo) else ""})
     return Table("Rate intervals", [Column("group", "Group"), _score_column("threshold", "Threshold", data),
                                     Column("rate", "Rate", width=30), Column("value", "Value", "rate"),
@@ -297,8 +291,8 @@ def bootstrap_table(b: BootstrapResult, names: list[str], result: AuditResult,
 
     def row(measure, group, threshold, kind, m, s, n):
         return {"measure": measure, "group": group, "threshold": threshold,
-                "mean": Cell(_v(m, "undefined in every resample"), *kind),
-                "sd": Cell(_v(s, "defined in fewer than two resamples"), *kind), "defined": int(n)}
+                "mean": Cell(defined_or(m, "undefined in every resample"), *kind),
+                "sd": Cell(defined_or(s, "defined in fewer than two resamples"), *kind), "defined": int(n)}
 
     for key, mean in b.mean.items():
         sd, n_def = b.sd[key], b.defined[key]
@@ -334,10 +328,10 @@ def tier_table(result: AuditResult, data: AnalysisData) -> Table:
     for i in range(result.tier_rows.shape[1]):
         for g, name in enumerate(names):
             rows.append({"tier": f"S{i + 1}", "group": name, "rows": int(result.tier_rows[g, i]),
-                         "share": _v(result.tier_rows[g, i] / group_rows[g] if group_rows[g] else np.nan,
+                         "share": defined_or(result.tier_rows[g, i] / group_rows[g] if group_rows[g] else np.nan,
                                      f"group '{name}' has no rows"),
                          "weight": float(result.tier_weight[g, i]),
-                         "rate": _v(rate[g, i], f"group '{name}' has no one in tier S{i + 1}")})
+                         "rate": defined_or(rate[g, i], f"group '{name}' has no one in tier S{i + 1}")})
     return Table("Tiers", [Column("tier", "Tier"), Column("group", "Group"), Column("rows", "Rows", "count"),
                            Column("share", "Share of group's rows", "rate"),
                            Column("weight", "People (weighted)", "people", data.people_decimals),

@@ -11,8 +11,6 @@ whole unless the weights are not).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..metrics.fairness import DEFINITIONS, reference_comparison
@@ -22,7 +20,7 @@ from ..metrics.rates import RATES, compute_rates, undefined_reason
 from ..present.formats import (format_count, format_interval, format_ratio, format_score,
                                format_value, is_missing)
 from ..present.table import Cell, Column, Table
-from ..undefined import Undefined
+from ..undefined import Undefined, defined_or
 
 # Two derived metrics: errors as a share of the whole group ("Which fairness measure?").
 DERIVED = {
@@ -99,18 +97,6 @@ def metric_tip(key: str) -> str:
     return f"{name}\n{definition}\nFormula: {formula}"
 
 
-def _nan(x) -> bool:
-    return x is None or is_missing(x) or (isinstance(x, float) and math.isnan(x))
-
-
-def _v(x, reason: str):
-    """A float, or Undefined(reason) when it is NaN / missing."""
-    if x is None or isinstance(x, Undefined):
-        return Undefined(reason)
-    x = float(x)
-    return Undefined(reason) if math.isnan(x) else x
-
-
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -130,7 +116,7 @@ def value_kind(key: str, people_decimals: int = 0) -> tuple[str, int]:
 
 def mean_sd_text(mean, sd, kind: str, decimals: int) -> str:
     """Bootstrap mean ± SD in the value's own format ('44.6 % ± 2.1 %')."""
-    sd_text = "?" if _nan(sd) else format_value(float(sd), kind, decimals)
+    sd_text = "?" if is_missing(sd) else format_value(float(sd), kind, decimals)
     return f"{format_value(float(mean), kind, decimals)} ± {sd_text}"
 
 
@@ -172,7 +158,7 @@ def _boot_cell(bootstrap, bkey: str, index, what: str, kind: str, decimals: int)
         return Cell("n/a", kind="text", muted=True,
                     tip="The bootstrap does not summarise this value")
     m, s = b.mean[bkey][index], b.sd[bkey][index]
-    if _nan(m):
+    if is_missing(m):
         return Cell(Undefined(f"{what} was undefined in every resample"), kind="text")
     return Cell(mean_sd_text(m, s, kind, decimals), kind="text",
                 tip=f"Bootstrap mean ± SD over {b.resamples:,} resamples (seed {b.seed}); "
@@ -235,8 +221,8 @@ def _group_cell(result, spec, g, j, *, people_decimals, bootstrap, pending, inte
                           vkind, dec)
     if kind == "ci":
         lo, hi, how = interval(key, g, j)
-        if _nan(lo):
-            if "undefined" in how or _nan(group_value(result, key, g, j)[0]):
+        if is_missing(lo):
+            if "undefined" in how or is_missing(group_value(result, key, g, j)[0]):
                 return Cell(Undefined(_cap(how)), kind="text")
             return Cell("not estimated", kind="text", muted=True, tip=_cap(how))
         if key in RATIO_KEYS:
@@ -246,7 +232,7 @@ def _group_cell(result, spec, g, j, *, people_decimals, bootstrap, pending, inte
     value, reason = group_value(result, key, g, j, ranking=pending is None)
     if reason == "pending":
         return _pending_cell(pending)
-    return Cell(_v(value, reason), kind=vkind, decimals=dec)
+    return Cell(defined_or(value, reason), kind=vkind, decimals=dec)
 
 
 def _spec_label(spec, across: bool) -> Cell:
@@ -306,7 +292,7 @@ def group_table(result, j: int = 0, *, across: bool = True, show_ci: bool = True
 
 # ---------------------------------------------------------------------------- fairness
 def band_text(value, reason: str) -> str:
-    if _nan(value):
+    if is_missing(value):
         return f"Undefined: {reason}"
     v = float(value)
     band = ("at or above 0.8 (blue)" if v >= GOOD_AT else "between 0.6 and 0.8 (orange)"
@@ -362,13 +348,13 @@ def fairness_table(result, j: int = 0, *, bootstrap=None, highlight: str | None 
             label = f"{d.name} ({key})"
         det = result.details(key, index)
         row["measure"] = Cell(label, tip=tip, bold=True, highlight=lit)
-        row["value"] = Cell(_v(value, det.undefined_reason or reason), highlight=lit,
-                            tip="" if _nan(value) else
+        row["value"] = Cell(defined_or(value, det.undefined_reason or reason), highlight=lit,
+                            tip="" if is_missing(value) else
                             f"{d.name}: smallest ratio between two groups = "
                             f"{format_ratio(value, 4)}")
-        row["balance"] = Cell(_v(value, reason), tip=band_text(value, reason), highlight=lit)
+        row["balance"] = Cell(defined_or(value, reason), tip=band_text(value, reason), highlight=lit)
         lo, hi, how = result.fairness_interval(key, index)
-        if _nan(lo):
+        if is_missing(lo):
             row["interval"] = Cell("not estimated", kind="text", muted=True, tip=_cap(how),
                                    highlight=lit)
         else:
@@ -445,18 +431,18 @@ def reference_table(result, j: int = 0, reference: int = 0, show=("diff", "ratio
         lit = highlight == key
         own = "ratio" if key in RATIO_KEYS else None  # a ratio's difference is no rate
         row = {"key": key, "rate": Cell(SHORT[key], tip=metric_tip(key), highlight=lit),
-               "ref": Cell(_v(vals[ref], reasons[ref]), kind=own, highlight=lit)}
+               "ref": Cell(defined_or(vals[ref], reasons[ref]), kind=own, highlight=lit)}
         for g in others:
-            if _nan(vals[g]):
+            if is_missing(vals[g]):
                 reason = reasons[g]
-            elif _nan(vals[ref]):
+            elif is_missing(vals[ref]):
                 reason = f"the reference group's value is undefined: {reasons[ref]}"
             else:
                 reason = (f"the reference group '{ref_name}' has {SHORT[key]} = 0, so a ratio "
                           "is not defined")
-            row[f"diff{g}"] = Cell(_v(diff[g], reason), kind=own, highlight=lit,
+            row[f"diff{g}"] = Cell(defined_or(diff[g], reason), kind=own, highlight=lit,
                                    tip=f"{SHORT[key]}: {names[g]} − {ref_name}")
-            row[f"ratio{g}"] = Cell(_v(ratio[g], reason), highlight=lit,
+            row[f"ratio{g}"] = Cell(defined_or(ratio[g], reason), highlight=lit,
                                     tip=f"{SHORT[key]}: {names[g]} ÷ {ref_name}")
         rows.append(row)
     return Table("Vs reference", cols, rows, label_key="rate")
@@ -486,7 +472,7 @@ def auc_table(result, *, bootstrap=None, people_decimals: int = 0, pending=None)
         value, reason = group_value(result, "auc", g, 0, ranking=pending is None)
         row = {"group": Cell(names[g], tip=f"Group {names[g]}") if g is not None
                else Cell("All", bold=True, tip="All groups together"), "swatch": g,
-               "auc": _pending_cell(pending) if reason == "pending" else _v(value, reason),
+               "auc": _pending_cell(pending) if reason == "pending" else defined_or(value, reason),
                "positives": float(result.positives[g] if g is not None else
                                   result.positives.sum()),
                "negatives": float(neg[g] if g is not None else neg.sum())}
@@ -515,14 +501,14 @@ def xauc_table(result, *, bootstrap=None, pending=None) -> Table:
                 row[f"x{b}"] = _pending_cell(pending)
                 continue
             v = result.xauc[a, b]
-            tip = "" if _nan(v) else (
+            tip = "" if is_missing(v) else (
                 f"xAUC({na}, {nb}) = {format_value(float(v), 'fixed', 4)}: the chance that a "
                 f"person of {na} with the outcome scores higher than a person of {nb} without it")
-            if bootstrap is not None and "xauc" in bootstrap.mean and not _nan(v):
+            if bootstrap is not None and "xauc" in bootstrap.mean and not is_missing(v):
                 m, s = bootstrap.mean["xauc"][a, b], bootstrap.sd["xauc"][a, b]
-                if not _nan(m):
+                if not is_missing(m):
                     tip += f"\nBootstrap mean ± SD: {mean_sd_text(m, s, 'fixed', 4)}"
-            row[f"x{b}"] = Cell(_v(v, f"group '{na}' has no one with the outcome or group "
+            row[f"x{b}"] = Cell(defined_or(v, f"group '{na}' has no one with the outcome or group "
                                       f"'{nb}' no one without it"), tip=tip, bold=a == b)
         rows.append(row)
     return Table("Cross-AUC", cols, rows, label_key="group", swatch_key="swatch",
