@@ -17,6 +17,7 @@ from ..engines.threshold_correction import ASSESS_RATES, CorrectionResult
 from ..errors import FairDeskError
 from ..metrics.fairness import THRESHOLD_DEFINITIONS
 from ..metrics.thresholds import ThresholdRule, tier_of
+from ..present.formats import format_number as _w
 
 MAX_WEIGHTS = 1001
 STRIP_POINTS = 20_000
@@ -297,14 +298,14 @@ def subsample_gain(res: CorrectionResult, t: int, wi: int) -> Gain:
         post = 1.0 - res.objective[:, wi, 0] / k1
         at_phi = 1.0 - (1.0 - w) * (1.0 - pre)
         return Gain(pre, post, at_phi, "Mean CAL over tiers at Φ (before)",
-                    f"1 − objective ÷ {k1} at w = {w:g} (after)",
+                    f"1 − objective ÷ {k1} at w = {_w(w)} (after)",
                     f"Per correction subsample (in-sample). Objective = (1 − w)·Σ tiers (1 − CAL) "
                     f"+ w·Δ, Δ = share of people whose tier changes; at w = 0 the orange values "
                     f"are the mean CAL after correction.")
     pre = res.fairness_pre_sub[:, t].astype(float)
     post = 1.0 - res.objective[:, wi, t]
     at_phi = 1.0 - (1.0 - w) * (1.0 - np.where(np.isnan(pre), 0.0, pre))
-    return Gain(pre, post, at_phi, f"{d} at Φ (before)", f"1 − objective at w = {w:g} (after)",
+    return Gain(pre, post, at_phi, f"{d} at Φ (before)", f"1 − objective at w = {_w(w)} (after)",
                 "Per correction subsample (in-sample). 1 − objective = (1 − w)·F + w·(1 − Δ), "
                 "F = fairness after correction, Δ = share of people on the other side of the "
                 "threshold: equal to F itself only at w = 0.")
@@ -383,17 +384,17 @@ def export_settings(res: CorrectionResult, chosen: dict | None, run_settings: di
     w = (run_settings or {}).get("weights") or {}
     out = {"Fairness definition": f"{s.definition} ({DEFINITIONS[s.definition].name})",
            "Group-agnostic thresholds": "; ".join(res.threshold_names()),
-           "Penalty weights w": (f"{w['start']:g} to {w['stop']:g}, step {w['step']:g} "
+           "Penalty weights w": (f"{_w(w['start'])} to {_w(w['stop'])}, step {_w(w['step'])} "
                                  f"({len(res.weights):,} values)") if w else
-           f"{len(res.weights):,} values from {res.weights.min():g} to {res.weights.max():g}",
+           f"{len(res.weights):,} values from {_w(res.weights.min())} to {_w(res.weights.max())}",
            "Correction subsamples (I)": int(res.theta.shape[0]),
            "Assessment subsamples (J)": int(s.audit_subsamples),
            "Subsampling": MODE_TEXT.get(res.mode, res.mode),
            "Seed": int(s.seed)}
     for t, name in enumerate(res.threshold_names()):
         w_t = float(res.weights[c[t]])
-        out[f"Chosen w, {name}"] = (f"{w_t:g} (suggested)" if c[t] == best[t] else
-                                    f"{w_t:g} (suggested {float(res.weights[best[t]]):g})")
+        out[f"Chosen w, {name}"] = (f"{_w(w_t)} (suggested)" if c[t] == best[t] else
+                                    f"{_w(w_t)} (suggested {_w(res.weights[best[t]])})")
     return out
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from ..engines.threshold_correction import ASSESS_RATES, CorrectionResult
 from ..metrics.fairness import DEFINITIONS, THRESHOLD_DEFINITIONS
 from ..metrics.rates import RATES
+from ..present.formats import format_score
 from ..present.formats import people_decimals as whole_or_not
 from ..present.table import Cell, ChartSpec, Column, Table
 from ..undefined import Undefined
@@ -38,13 +39,13 @@ def _suggested_text(res: CorrectionResult, t: int, wi: int) -> str:
     return "yes" if b.get("usable", True) else "no: every w is degenerate (fairest shown)"
 
 
-def _bounds_text(res: CorrectionResult, wi: int, t: int) -> str:
+def _bounds_text(res: CorrectionResult, wi: int, t: int, score_decimals: int | None = None) -> str:
     marks = res.bound_marks(wi, t)
     if not marks:
         return ""
-    lo, hi = res.score_range
-    words = {"lowest": f"at the lowest score ({lo:g})", "highest": f"at the highest score ({hi:g})",
-             "above highest": f"above the highest score ({hi:g})", "below lowest": f"below the lowest score ({lo:g})"}
+    lo, hi = (format_score(x, score_decimals) for x in res.score_range)
+    words = {"lowest": f"at the lowest score ({lo})", "highest": f"at the highest score ({hi})",
+             "above highest": f"above the highest score ({hi})", "below lowest": f"below the lowest score ({lo})"}
     return "; ".join(f"{res.group_names[g]} {words[m]}" for g, m in marks.items())
 
 
@@ -77,7 +78,7 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None, *,
                "fair_post_sd": _v(a["fairness_post_sd"][wi, t]),
                "changed": _v(a["changed_mean"][wi, t]),
                "best": _suggested_text(res, t, wi), "degenerate": _degenerate_text(res, wi, t),
-               "bounds": _bounds_text(res, wi, t)}
+               "bounds": _bounds_text(res, wi, t, score_decimals)}
         for g, gname in enumerate(groups):
             row[f"g{g}"] = float(post[wi, t, g])
         rows.append(row)
@@ -114,7 +115,7 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None, *,
     rows = [{"w": float(w), "threshold": name,
              "fair_post": _v(a["fairness_post_mean"][wi, t]), "fair_post_sd": _v(a["fairness_post_sd"][wi, t]),
              "fair_pre": _v(a["fairness_pre_mean"][t]), "changed": _v(a["changed_mean"][wi, t]),
-             "degenerate": _degenerate_text(res, wi, t), "bounds": _bounds_text(res, wi, t)}
+             "degenerate": _degenerate_text(res, wi, t), "bounds": _bounds_text(res, wi, t, score_decimals)}
             for t, name in enumerate(names) for wi, w in enumerate(res.weights)]
     tables.append(Table("Trade-off grid", [Column("w", "w", "number"), Column("threshold", "Threshold"),
                                            Column("fair_pre", f"{d} before", "ratio"),

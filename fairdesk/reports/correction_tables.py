@@ -19,7 +19,7 @@ from ..engines.threshold_correction import ASSESS_RATES, CorrectionResult, summa
 from ..metrics.fairness import DEFINITIONS
 from ..metrics.rates import RATES
 from ..present.formats import (MAX_SCORE_DECIMALS, format_difference, format_number,
-                               format_rate, format_value, is_missing)
+                               format_rate, format_score, format_value, is_missing)
 from ..present.table import Cell, Column, Table
 from ..undefined import Undefined
 from . import correction_figures as cf
@@ -162,7 +162,8 @@ def _summary_cell(key: str, r: dict, tip: str, dec: int) -> Cell:
     return Cell(_undefined_or(r[key], "undefined in every assessment subsample"), "rate", tip=tip)
 
 
-def summary_note(res: CorrectionResult, chosen: dict | None) -> str:
+def summary_note(res: CorrectionResult, chosen: dict | None,
+                 score_decimals: int | None = None) -> str:
     """The note under the summary (rich text): crossing thresholds, thresholds at the score's
     bounds, degenerate solutions at the chosen w, the result's warnings."""
     rows = cf.summary_rows(res, chosen)
@@ -184,7 +185,8 @@ def summary_note(res: CorrectionResult, chosen: dict | None) -> str:
                       for m, gs in by_mark.items()]
     if at_bounds:
         lo, hi = res.score_range
-        note += (f" <b>Thresholds at the lowest ({lo:g}) or highest ({hi:g}) score</b>"
+        lo, hi = (format_score(x, score_decimals) for x in (lo, hi))
+        note += (f" <b>Thresholds at the lowest ({lo}) or highest ({hi}) score</b>"
                  + (" (integer scores)" if res.integer_scores else "") + " — "
                  + "; ".join(at_bounds) + ".")
     bad = [row for row in rows if row["degenerate"]]

@@ -560,7 +560,7 @@ class CorrectionPage(Page):
         view.setMaximumHeight(max(hh.sizeHint().height(), hh.minimumHeight()) + rows
                               + 2 * view.frameWidth() + 4)
         view.setMinimumHeight(min(view.maximumHeight(), 200))
-        self.summary_note.setText(ct.summary_note(res, self.chosen))
+        self.summary_note.setText(ct.summary_note(res, self.chosen, dec))
         at = f"<b>Threshold {t + 1} ({self._short[t]})</b> at w = {ct.w_text(res.weights[wi])}"
         self.rates_table.set_table(ct.rates_table(res, self.chosen, t))
         self.rates_title.setText(f"{at}: each rate before and after the correction")
