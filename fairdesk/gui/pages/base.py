@@ -46,6 +46,7 @@ def note_label(text: str = "") -> QLabel:
 class Page(QWidget):
     key = "page"  # settings key in projects
     title = "Page"
+    nav_tip = ""  # the navigation entry's tooltip: what the page is for, in one sentence
     needs_data = True  # greyed out in the navigation until data is validated
 
     def __init__(self, state, worker, parent=None):
@@ -54,6 +55,24 @@ class Page(QWidget):
         self.worker = worker
 
     split_fraction = 0.5  # share of ``self.splitter``'s width given to its first pane
+
+    def toolTip(self) -> str:  # noqa: N802 (the navigation entry's tooltip)
+        return self.nav_tip or self.title
+
+    def page_layout(self, margin: int = 6) -> QVBoxLayout:
+        """The page's outer layout (margins and spacing as on every page)."""
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(margin, margin, margin, margin)
+        outer.setSpacing(4)
+        return outer
+
+    def debounce(self, ms: int, slot) -> QTimer:
+        """A single-shot timer owned by the page: several quick changes make one run."""
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(ms)
+        timer.timeout.connect(slot)
+        return timer
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

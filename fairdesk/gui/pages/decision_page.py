@@ -48,6 +48,8 @@ BASELINE_NAME = "Baseline"
 class DecisionPage(Page):
     key = "decision"
     title = "Decision table"
+    nav_tip = ("Compare the decision options (scenarios) side by side on the same measures, "
+               "with notes, and export the meeting workbook")
     split_fraction = 0.32
 
     def __init__(self, state, worker, parent=None):
@@ -68,24 +70,17 @@ class DecisionPage(Page):
         self._loading_notes = False
         self._notes_for = None  # what the notes editor edits: "baseline" or a Scenario
         self._pending_notes = None
-        self._notes_timer = QTimer(self)
-        self._notes_timer.setSingleShot(True)
-        self._notes_timer.setInterval(400)
-        self._notes_timer.timeout.connect(self._flush_notes)
+        self._notes_timer = self.debounce(400, self._flush_notes)
         self._build()
         state.dataChanged.connect(self._on_data_changed)
         state.thresholdsChanged.connect(self._on_thresholds_changed)
         state.scenariosChanged.connect(self._on_scenarios_changed)
         self._on_data_changed()
 
-    def toolTip(self) -> str:  # the navigation entry's tooltip
-        return ("Compare the decision options (scenarios) side by side on the same measures, "
-                "with notes, and export the meeting workbook")
 
     # ================================================================ layout
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(6, 6, 6, 6)
+        outer = self.page_layout()
         lay = self.add_empty_stack(outer)
         intro = QLabel("Every option on the same data and the same measures. The baseline "
                        "(the group-agnostic thresholds in force) is always first; add options "

@@ -52,6 +52,8 @@ def compute(data, settings, scores, *, job):
 class EqualizedOddsPage(Page):
     key = "eodds"
     title = "ROC & equalized odds"
+    nav_tip = ("Equalized odds: each group's ROC region, the common operating point, and the "
+               "thresholds and probabilities (fixed or smooth curves) that reach it")
 
     def __init__(self, state, worker, parent=None):
         super().__init__(state, worker, parent)
@@ -60,22 +62,15 @@ class EqualizedOddsPage(Page):
         self._generation = 0
         self._job = None
         self._split_done = False
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(lambda: self.when_shown(self.compute))
+        self._debounce = self.debounce(DEBOUNCE_MS, lambda: self.when_shown(self.compute))
         self._build_ui()
         state.dataChanged.connect(self._on_data_changed)
         self._on_data_changed()
 
-    def toolTip(self) -> str:  # the navigation entry's tooltip
-        return ("Equalized odds: each group's ROC region, the common operating point, and the "
-                "thresholds and probabilities (fixed or smooth curves) that reach it")
 
     # ------------------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(6, 6, 6, 6)
+        outer = self.page_layout()
         lay = self.add_empty_stack(outer, "Open a data file and map its columns (score, outcome, group) to "
                             "see the ROC regions and equalized odds.")
         lay.addWidget(self._build_settings())

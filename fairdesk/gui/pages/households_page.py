@@ -90,8 +90,7 @@ class HouseholdsPage(Page):
 
     # ================================================================== layout
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(6, 6, 6, 6)
+        outer = self.page_layout()
         lay = self.add_empty_stack(outer)
 
         head = QLabel(f"<b style='font-size:15px'>{self.title}</b> &nbsp; "

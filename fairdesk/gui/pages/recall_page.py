@@ -42,6 +42,8 @@ class RecallPage(Page):
     split_fraction = 0.57
     key = "recall"
     title = "Recall balancing"
+    nav_tip = ("Recall balancing for a program that can take only K people: equal recall or "
+               "recall proportional to prevalence, at the current or an expanded list size")
 
     def __init__(self, state, worker, parent=None):
         super().__init__(state, worker, parent)
@@ -52,23 +54,15 @@ class RecallPage(Page):
         self._rerun = False
         self._dirty = True
         self._error = ""
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(300)
-        self._timer.timeout.connect(self.run)
+        self._timer = self.debounce(300, self.run)
         self._build_ui()
         state.dataChanged.connect(self._on_data_changed)
         self._on_data_changed()
 
-    def toolTip(self) -> str:  # the navigation entry's tooltip
-        return ("Recall balancing for a program that can take only K people: equal recall or "
-                "recall proportional to prevalence, at the current or an expanded list size")
 
     # ================================================================ layout
     def _build_ui(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(6, 6, 6, 6)
-        outer.setSpacing(4)
+        outer = self.page_layout()
         page_header(outer, self.title,
                     "A program can take only K people. To avoid leaving out people with need in "
                     "some groups more than in others, balance <b>recall</b> — the share of each "

@@ -73,6 +73,9 @@ class TransportPage(Page):
     split_fraction = 0.52
     key = "transport"
     title = "Transport & conformal"
+    nav_tip = ("Treat every group as if it were the reference group: transport the scores "
+               "and features onto the reference group's, conformal prediction sets, and "
+               "Berk-style confusion tables")
 
     def __init__(self, state, worker, parent=None):
         super().__init__(state, worker, parent)
@@ -90,16 +93,10 @@ class TransportPage(Page):
         self.state.thresholdsChanged.connect(self._thresholds_changed)
         self._data_changed()
 
-    def toolTip(self) -> str:
-        return ("Treat every group as if it were the reference group: transport the scores "
-                "and features onto the reference group's, conformal prediction sets, and "
-                "Berk-style confusion tables")
 
     # ================================================================ layout
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(6, 6, 6, 6)
-        outer.setSpacing(4)
+        outer = self.page_layout()
         lay = self.add_empty_stack(outer, "Open a data file and map its columns (score, group) to transport "
                             "the scores onto a reference group.")
         self.tabs = QTabWidget()
