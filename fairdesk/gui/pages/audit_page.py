@@ -20,8 +20,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
-                               QVBoxLayout)
+                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter)
 
 from ...audit import AuditResult, run_audit
 from ...bootstrap import BootstrapResult, bootstrap_audit
@@ -56,6 +55,8 @@ class AuditPage(Page):
     dragUpdated = Signal()  # a dragged line's markers were redrawn (tests wait for it)
     key = "audit"
     title = "Audit"
+    nav_tip = ("Audit the current thresholds: rates and errors per group, the nine fairness "
+               "measures, AUC and cross-AUC, plots, and bootstrap uncertainty")
 
     def __init__(self, state, worker, parent=None):
         super().__init__(state, worker, parent)
@@ -78,15 +79,9 @@ class AuditPage(Page):
         state.thresholdsChanged.connect(self._on_thresholds_changed)
         self._on_data_changed()
 
-    def toolTip(self) -> str:  # the navigation entry's tooltip
-        return ("Audit the current thresholds: rates and errors per group, the nine fairness "
-                "measures, AUC and cross-AUC, plots, and bootstrap uncertainty")
-
     # ------------------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(6, 6, 6, 6)
-        lay = self.add_empty_stack(outer, "Open a data file and map its columns (score, "
+        lay = self.add_empty_stack(self.page_layout(), "Open a data file and map its columns (score, "
                                    "outcome, group) to see the audit.")
         top = QHBoxLayout()
         top.setSpacing(6)
@@ -160,11 +155,7 @@ class AuditPage(Page):
         self.table_tabs.setCornerWidget(self.scenario_button, Qt.TopRightCorner)
         self.plots = AuditPlots(on_error=self._show_error)
         self.plot_tabs = self.plots.tabs
-        self.splitter.addWidget(self.table_tabs)
-        self.splitter.addWidget(self.plot_tabs)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
-        self._split_done = False
+        self.fill_split(self.table_tabs, self.plot_tabs)
         self._build_plots()
 
     def _build_plots(self) -> None:
