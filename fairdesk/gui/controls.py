@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
                                QTabWidget, QVBoxLayout)
 
 ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
-WARN_STYLE = "QLabel {color:#5a4500; background:#fff4ce; border:1px solid #f0d58c; padding:4px}"
+WARN_STYLE = "QLabel {color:#6b4e00; background:#fff6db; border:1px solid #f0dc9c; padding:4px}"
 
 
 def _name(widget, name: str, tip: str) -> None:

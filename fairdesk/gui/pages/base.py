@@ -66,6 +66,15 @@ class Page(QWidget):
         outer.setSpacing(4)
         return outer
 
+    def fill_split(self, first: QWidget, second: QWidget) -> None:
+        """Put the two panes (tables, plots) in ``self.splitter``; they share its width as
+        ``split_fraction`` says once the page is first shown."""
+        self.splitter.addWidget(first)
+        self.splitter.addWidget(second)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self._split_done = False
+
     def debounce(self, ms: int, slot) -> QTimer:
         """A single-shot timer owned by the page: several quick changes make one run."""
         timer = QTimer(self)

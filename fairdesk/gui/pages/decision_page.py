@@ -22,9 +22,8 @@ import html
 import logging
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSignalBlocker, QTimer
+from PySide6.QtWidgets import QCheckBox, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...errors import FairDeskError
 from ...metrics.fairness import Reliability
@@ -34,6 +33,7 @@ from ...reports.decision_tables import (X_AXES, ComparisonCache, baseline_thresh
                                         status_text, tier_table, unique_name)
 from ...scenarios import Comparison, Scenario, baseline, compare
 from ..table_model import ResultTable
+from ..controls import side_by_side, tabs
 from .base import Page
 # BETTER, WORSE, MOVED: the tints' colours (for tests)
 from .decision_plots import (BETTER, MOVED, WORSE, DecisionChart, DecisionView,  # noqa: F401
@@ -91,12 +91,10 @@ class DecisionPage(Page):
         lay.addWidget(QLabel(f"<b style='font-size:15px'>{self.title}</b>"))
         lay.addWidget(intro)
         lay.addWidget(self._build_settings())
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = side_by_side()
         lay.addWidget(self.splitter, 1)
         self.splitter.addWidget(self._build_scenarios())
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
+        self.tabs = tabs()
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)

@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout,
                                QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+                               QVBoxLayout, QWidget)
 
 from ...engines.equalized_odds import (CONSTRAINT_TITLES, OBJECTIVE_TITLES, EOddsResult,
                                        EOddsSettings, run_equalized_odds)
@@ -29,11 +29,11 @@ from ...present.formats import format_rate
 from ...reports.eodds_report import group_table, summary_sentence, summary_table
 from ..plots import PlotPanel
 from ..table_model import ResultTable
+from ..controls import WARN_STYLE, message_label, side_by_side, tabs
 from .base import Page
 from .eodds_plots import draw_curves, draw_roc
 
 DEBOUNCE_MS = 350
-WARN_STYLE = "QLabel {color:#6b4e00; background:#fff6db; border:1px solid #f0dc9c; padding:4px}"
 FIRST_COLUMN_MAX = 135  # group names beyond are elided in the middle (full name as tooltip)
 
 
@@ -79,20 +79,15 @@ class EqualizedOddsPage(Page):
         self.summary.setTextFormat(Qt.RichText)
         self.summary.setStyleSheet("color: #202020; padding: 2px 4px;")
         lay.addWidget(self.summary)
-        self.warn = QLabel()
-        self.warn.setWordWrap(True)
-        self.warn.setStyleSheet(WARN_STYLE)
-        self.warn.hide()
+        self.warn = message_label(WARN_STYLE)
         lay.addWidget(self.warn)
 
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = side_by_side()
         lay.addWidget(self.splitter, 1)
         left = QSplitter(Qt.Vertical)
         left.setChildrenCollapsible(False)
         self.left_splitter = left
-        self.plot_tabs = QTabWidget()
-        self.plot_tabs.setDocumentMode(True)
+        self.plot_tabs = tabs()
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.plot_tabs)
         self.splitter.setStretchFactor(0, 1)

@@ -16,7 +16,7 @@ import html
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ...engines.households import (EDGE_CONVENTION, MEMBERSHIP, SCORE_SHORT, HouseholdResult,
                                    HouseholdSettings, ProtocolRules, audit_households,
@@ -28,10 +28,10 @@ from ...reports.households_report import (column_choices, data_problem, edges_ta
                                           summary_lines)
 from ..plots import PlotPanel
 from ..table_model import ResultTable
+from ..controls import ERROR_STYLE, message_label, side_by_side, tabs
 from .base import Page, note_label
 from .households_plots import draw_scores, draw_sizes, set_score_ticks
 
-ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
 PLOT_MIN_PX = 540  # the plot and its side legend
 WARN = "<span style='color:#6b4e00'>{}</span>"
 MEMBERSHIP_TEXT = {"footnote5": "any member is; vs the rest",
@@ -107,19 +107,13 @@ class HouseholdsPage(Page):
         row.addWidget(self._build_score_box(), 1)
         row.addWidget(self._build_protocol_box(), 0)
 
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.hide()
+        self.message = message_label(ERROR_STYLE)
         lay.addWidget(self.message)
 
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = side_by_side()
         lay.addWidget(self.splitter, 1)
-        self.table_tabs = QTabWidget()
-        self.table_tabs.setDocumentMode(True)
-        self.plot_tabs = QTabWidget()
-        self.plot_tabs.setDocumentMode(True)
+        self.table_tabs = tabs()
+        self.plot_tabs = tabs()
         self.splitter.addWidget(self.table_tabs)
         self.splitter.addWidget(self.plot_tabs)
         self.splitter.setStretchFactor(0, 3)

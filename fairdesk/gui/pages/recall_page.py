@@ -157,11 +157,7 @@ class RecallPage(Page):
         self.recall_panel, self.counts_panel = p.recall_panel, p.counts_panel
         self.at_k_panel, self.prec_panel = p.at_k_panel, p.prec_panel
         self.log_check, self.k_lines = p.log_check, p.k_lines
-        self.splitter.addWidget(self.table_tabs)
-        self.splitter.addWidget(self.plot_tabs)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
-        self._split_done = False
+        self.fill_split(self.table_tabs, self.plot_tabs)
         self._build_tables()
 
         self.k_spin.valueChanged.connect(lambda _v: self.k_spin.setProperty("user_set", True))

@@ -28,7 +28,7 @@ import numpy as np
 from PySide6.QtCore import QRegularExpression, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QScrollArea, QSplitter,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QScrollArea,
                                QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from ...engines.conformal import DEFAULT_SPLIT_VALUES
@@ -41,11 +41,11 @@ from ...reports.transport_tables import (PROB_LABELS, PROB_TIPS, TIES_TIPS, berk
                                          rates_table, split_sentence, threshold_text)
 from ..palette import group_color, swatch_icon
 from ..table_model import ResultTable
+from ..controls import ERROR_STYLE, message_label, side_by_side, tabs
 from .base import Page, note_label
 from .transport_plots import FeatureTab, ScorePlots, button, combo_box, fit_rows, spin_box
 
 FLOAT_RE = QRegularExpression(r"^\s*[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?\s*$")
-ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
 DEBOUNCE_MS = 250
 
 
@@ -170,26 +170,17 @@ class TransportPage(Page):
         for wdg, stretch in ((self.run_button, 0), (self.scenario_button, 0), (self.status, 1)):
             run_box.addWidget(wdg, stretch)
         top.addLayout(run_box, 2)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.hide()
+        self.message = message_label(ERROR_STYLE)
         lay.addWidget(self.message)
 
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = side_by_side()
         lay.addWidget(self.splitter, 1)
-        self.table_tabs = QTabWidget()
-        self.table_tabs.setDocumentMode(True)
+        self.table_tabs = tabs()
         self.plots = self.plot_tabs = ScorePlots(on_error=self._show_error)
         self.dist_group = self.plots.group
         self.before_panel, self.after_panel = self.plots.before, self.plots.after
         self.sel_panel, self.map_panel = self.plots.selection, self.plots.maps
-        self.splitter.addWidget(self.table_tabs)
-        self.splitter.addWidget(self.plots)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
-        self._split_done = False
+        self.fill_split(self.table_tabs, self.plots)
         self._build_rate_tab()
         self._build_conformal_tab()
         self._build_confusion_tab()
