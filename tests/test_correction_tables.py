@@ -12,7 +12,8 @@ import pytest
 from conftest import SAMPLE
 from fairdesk.engines.threshold_correction import CorrectionSettings, run_correction
 from fairdesk.metrics.rates import RATES
-from fairdesk.present.formats import format_people, format_rate, format_ratio, is_missing
+from fairdesk.present.formats import (excel_format, format_people, format_rate, format_ratio,
+                                      format_score, is_missing)
 from fairdesk.present.table import plain_value
 from fairdesk.present.text import render_table
 from fairdesk.reports import correction_figures as cf
@@ -53,14 +54,13 @@ def test_summary_equals_result(res, data):
     table = ct.summary_table(res, chosen, data.score_decimals)
     a = res.assessment
     pre, post = res.pre_thresholds(), res.post_thresholds()
-    dec = ct.bagged_decimals(data.score_decimals)
     assert [c.header for c in table.columns[1:]] == ["1 · Oregon low", "2 · Mean", "3 · Oregon high"]
     for t, wi in chosen.items():
         k = f"t{t}"
         assert plain_value(by_key(table, "w")[k]) == res.weights[wi]
         assert text(table, by_key(table, "w"), k) == ct.w_text(res.weights[wi])
         assert same(plain_value(by_key(table, "pre")[k]), pre[t])
-        assert text(table, by_key(table, "pre"), k) == f"{pre[t]:.{dec}f}"
+        assert text(table, by_key(table, "pre"), k) == format_score(pre[t], data.score_decimals)
         for g in range(len(res.group_names)):
             row = by_key(table, f"post{g}")
             assert same(plain_value(row[k]), post[wi, t, g])
@@ -149,6 +149,15 @@ def test_transitions_rows_and_workbook_sheet(res, data):
     assert [text(table, r, "label") for r in rows[:3]] == ["a", "S1", "S2"]
 
 
-def test_bagged_decimals_and_w_text():
-    assert ct.bagged_decimals(0) == 2 and ct.bagged_decimals(3) == 4 and ct.bagged_decimals(None) == 4
+def test_thresholds_read_the_same_in_the_window_and_the_workbook():
+    """A bagged threshold on decile scores keeps the decimals it needs, in the cell's text
+    and in its Excel number format; a whole one reads whole."""
+    cell = ct.score_cell(4.41850291639663, 0)
+    assert cell.text() == "4.4185" and cell.number_format == excel_format("score", 4)
+    whole = ct.score_cell(2.0, 0)
+    assert whole.text() == "2" and whole.number_format == "0"
+    assert ct.score_cell(0.16512, 4).text() == "0.1651"
+
+
+def test_w_text():
     assert [ct.w_text(w) for w in (0.0, 0.25, 0.5, 1.0, 0.125)] == ["0", "0.25", "0.5", "1", "0.125"]

@@ -23,7 +23,7 @@ from fairdesk.engines.threshold_correction import (CorrectionSettings, run_corre
                                                    transition_matrix)
 from fairdesk.errors import FairDeskError  # noqa: E402
 from fairdesk.metrics.thresholds import ThresholdRule  # noqa: E402
-from fairdesk.present.formats import format_rate, format_ratio, is_missing  # noqa: E402
+from fairdesk.present.formats import format_rate, format_ratio, format_score, is_missing  # noqa: E402
 from fairdesk.reports import correction_figures as cf  # noqa: E402
 from fairdesk.reports.correction_report import correction_tables  # noqa: E402
 from fairdesk.schema import ColumnMapping  # noqa: E402
@@ -173,10 +173,9 @@ def test_summary_table_equals_result(ran):
     # thresholds named in risk order, as the engine sorts Φ
     assert [header(page.summary_table, f"t{t}") for t in range(3)] == \
         ["1 · Oregon low", "2 · Mean", "3 · Oregon high"]
-    # thresholds in the score's units with the data's decimals (+2: they are averages)
-    dec = min(page._run_data.score_decimals + 2, 4)
+    # thresholds in the score's units with the data's decimals
     assert page.summary_table.text_at(summary_row(page, "Before: every group"), "t0") == \
-        f"{pre[0]:.{dec}f}"
+        format_score(pre[0], page._run_data.score_decimals)
 
 
 def test_rates_and_measures_tables_equal_result(ran):
@@ -485,7 +484,9 @@ def test_export_tables_and_settings(ran):
     page.threshold_combo.setCurrentIndex(0)
     page.w_slider.setValue(4)
     tables = page.export_tables()
-    expected = correction_tables(page.result, page.chosen)
+    d = page._run_data  # the page writes thresholds and people with the data's decimals
+    expected = correction_tables(page.result, page.chosen, score_decimals=d.score_decimals,
+                                 people_decimals=d.people_decimals)
     assert [t.sheet for t in tables] == [t.sheet for t in expected]
     for got, exp in zip(tables, expected):
         assert [c.key for c in got.columns] == [c.key for c in exp.columns]

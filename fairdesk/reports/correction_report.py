@@ -12,7 +12,7 @@ from ..present.formats import format_score
 from ..present.formats import people_decimals as whole_or_not
 from ..present.table import Cell, ChartSpec, Column, Table
 from ..undefined import Undefined
-from .correction_tables import bagged_decimals, transition_columns, transition_rows
+from .correction_tables import score_cell, transition_columns, transition_rows
 
 
 def _v(x, reason="undefined in every assessment subsample"):
@@ -54,10 +54,10 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None, *,
                       people_decimals: int | None = None) -> list[Table]:
     """``chosen_w``: threshold index -> w index chosen by the analyst (default: the best).
 
-    ``score_decimals``: the data's (thresholds averaged over subsamples get two more, see
-    :func:`~fairdesk.reports.correction_tables.bagged_decimals`); ``people_decimals``: the
+    ``score_decimals``: the data's (a threshold between the scores gets the decimals it needs,
+    see :func:`~fairdesk.reports.correction_tables.score_cell`); ``people_decimals``: the
     data's (default: 0 when every count in the transitions is whole)."""
-    dec = bagged_decimals(score_decimals)
+    dec = score_decimals
     names = res.threshold_names()
     groups = res.group_names
     pre = res.pre_thresholds()
@@ -72,7 +72,7 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None, *,
     rows = []
     for t, name in enumerate(names):
         wi = chosen[t]
-        row = {"threshold": name, "w": float(res.weights[wi]), "pre": float(pre[t]),
+        row = {"threshold": name, "w": float(res.weights[wi]), "pre": score_cell(pre[t], dec),
                "fair_pre": _v(a["fairness_pre_mean"][t]), "fair_pre_sd": _v(a["fairness_pre_sd"][t]),
                "fair_post": _v(a["fairness_post_mean"][wi, t]),
                "fair_post_sd": _v(a["fairness_post_sd"][wi, t]),
@@ -80,7 +80,7 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None, *,
                "best": _suggested_text(res, t, wi), "degenerate": _degenerate_text(res, wi, t),
                "bounds": _bounds_text(res, wi, t, score_decimals)}
         for g, gname in enumerate(groups):
-            row[f"g{g}"] = float(post[wi, t, g])
+            row[f"g{g}"] = score_cell(post[wi, t, g], dec)
         rows.append(row)
     cols = [Column("threshold", "Threshold"), Column("w", "Penalty weight w", "number"),
             Column("best", "Suggested w?"), Column("pre", "Pre-correction threshold", "score", dec)] + \
@@ -102,9 +102,9 @@ def correction_tables(res: CorrectionResult, chosen_w: dict | None = None, *,
     rows = []
     for wi, w in enumerate(res.weights):
         for t, name in enumerate(names):
-            row = {"w": float(w), "threshold": name, "pre": float(pre[t])}
+            row = {"w": float(w), "threshold": name, "pre": score_cell(pre[t], dec)}
             for g in range(len(groups)):
-                row[f"g{g}"] = float(post[wi, t, g])
+                row[f"g{g}"] = score_cell(post[wi, t, g], dec)
             rows.append(row)
     tables.append(Table("Thresholds by w", [Column("w", "w", "number"), Column("threshold", "Threshold"),
                                              Column("pre", "Pre", "score", dec)]

@@ -18,7 +18,7 @@ import numpy as np
 from ..engines.threshold_correction import ASSESS_RATES, CorrectionResult, summarize_reasons
 from ..metrics.fairness import DEFINITIONS
 from ..metrics.rates import RATES
-from ..present.formats import (MAX_SCORE_DECIMALS, format_difference, format_number,
+from ..present.formats import (format_difference, format_number,
                                format_rate, format_score, format_value, is_missing)
 from ..present.table import Cell, Column, Table
 from ..undefined import Undefined
@@ -54,12 +54,13 @@ def w_text(w: float) -> str:
     return format_number(float(w))
 
 
-def bagged_decimals(score_decimals: int | None) -> int:
-    """Decimals of a threshold averaged over subsamples: two more than the scores have (at
-    most 4), so that a bagged 4.25 on decile scores does not read 4."""
-    if score_decimals is None:
-        return MAX_SCORE_DECIMALS
-    return min(int(score_decimals) + 2, MAX_SCORE_DECIMALS)
+def score_cell(v: float, score_decimals: int | None, cls=Cell, **kw) -> Cell:
+    """A threshold in the score's units with the decimals :func:`format_score` gives it (a
+    threshold between the scores, as an average over subsamples is, gets the decimals it
+    needs), set on the cell so that the workbook's number format shows the same."""
+    text = format_score(v, score_decimals)
+    shown = len(text.split(".")[1]) if "." in text else 0
+    return cls(float(v), "score", shown, **kw)
 
 
 def _undefined_or(x, reason: str):
@@ -98,7 +99,7 @@ def summary_table(res: CorrectionResult, chosen: dict | None,
     rows_in = cf.summary_rows(res, chosen)
     groups = res.group_names
     d = res.settings.definition
-    dec = bagged_decimals(score_decimals)
+    dec = score_decimals
     name = DEFINITIONS[d].name
     items = [("w", "Penalty weight w (chosen)", W_TIP, None),
              ("best_w", "Suggested w", "The w with the highest mean fairness over the assessment "
@@ -147,13 +148,14 @@ def _summary_cell(key: str, r: dict, tip: str, dec: int) -> Cell:
         return Cell("yes" if reasons else "no", "text", bold=bool(reasons),
                     tip=("Degenerate: " + "; ".join(reasons)) if reasons else tip)
     if key == "pre":
-        return Cell(r["pre"], "score", dec, tip=f"{r['pre']:.10g}")
+        return score_cell(r["pre"], dec, tip=f"{r['pre']:.10g}")
     if key.startswith("post"):
         g = int(key[4:])
         v = r["post"][g]
         mark = r["bounds"].get(g)
         moved = f"{v - r['pre']:+.4g}".replace("-", "−")
-        return Noted(v, "score", dec, bold=bool(mark), suffix=MARKS.get(mark, " (none)" if mark else ""),
+        return score_cell(v, dec, Noted, bold=bool(mark),
+                          suffix=MARKS.get(mark, " (none)" if mark else ""),
                      tip=f"{v:.10g} ({moved} from the group-agnostic threshold)"
                      + (f"; {cf.BOUND_WORDS[mark]}" if mark else ""))
     if key in ("fair_pre", "fair_post"):
