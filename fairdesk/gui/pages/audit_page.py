@@ -19,8 +19,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter)
+from PySide6.QtWidgets import QAbstractItemView, QCheckBox, QHBoxLayout, QLabel, QSpinBox
 
 from ...audit import AuditResult, run_audit
 from ...bootstrap import BootstrapResult, bootstrap_audit
@@ -30,7 +29,8 @@ from ...metrics.ranking import roc_curve
 from ...present.formats import format_count
 from ...reports.audit_tables import (FOCUS, GROUP_TABLE_KEYS, compute_ranking, group_value,
                                      metric_grid, scenario_of, threshold_texts)
-from .audit_plots import AuditPlots, AuditTables, fill_group_combo, tipped as _tip
+from ..controls import button, check, combo, settings_box, side_by_side, spin
+from .audit_plots import AuditPlots, AuditTables, fill_group_combo
 from .base import Page, note_label
 
 __all__ = ["AuditPage", "GROUP_TABLE_KEYS", "compute_ranking"]
@@ -39,15 +39,6 @@ SYNC_RANKING_ROWS = 300_000  # above this, AUC and cross-AUC are computed in the
 COMPUTING = ("computing…", "AUC and cross-AUC are being computed (see the status bar)")
 NOT_COMPUTED = ("not computed", "The AUC computation was cancelled; use “Compute AUC and "
                 "cross-AUC” on the AUC tab")
-
-
-def _box(row: QHBoxLayout, stretch: int, title: str, tip: str, kind=QHBoxLayout):
-    """A titled box added to the page's top row; returns its layout."""
-    box = _tip(QGroupBox(title), tip)
-    row.addWidget(box, stretch)
-    lay = kind(box)
-    lay.setContentsMargins(6, 2, 6, 4)
-    return lay
 
 
 class AuditPage(Page):
@@ -86,60 +77,50 @@ class AuditPage(Page):
         top = QHBoxLayout()
         top.setSpacing(6)
         lay.addLayout(top)
-
-        # threshold
-        tl = _box(top, 2, "Threshold", "The decision rule being audited. Change it on the Tiers "
-                  "page, or drag the line in the “Metric vs threshold” plot.")
-        self.thr_combo = _tip(QComboBox(), "Several thresholds define tiers: choose which "
-                              "threshold's flag/no-flag confusion the tables show and the line "
-                              "moves")
-        self.thr_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.thr_combo.setMinimumContentsLength(10)
+        box, grid = settings_box("Threshold", "The decision rule being audited. Change it on the "
+                                 "Tiers page, or drag the line in the “Metric vs threshold” plot.")
+        self.thr_combo = combo([], "Several thresholds define tiers: choose which threshold's "
+                               "flag/no-flag confusion the tables show and the line moves",
+                               "Threshold shown", min_chars=10)
         self.thr_combo.currentIndexChanged.connect(lambda _i: self._refresh())
         self.thr_label = QLabel()
         self.thr_label.setMinimumWidth(170)
-        tl.addWidget(self.thr_combo)
-        tl.addWidget(self.thr_label, 1)
-        # reference group
-        rl = _box(top, 1, "Reference group", "Differences and ratios in the “vs reference” table "
-                  "compare every group with this one")
-        self.ref_combo = _tip(QComboBox(), "The group the others are compared with (difference "
-                              "= group − reference, ratio = group ÷ reference)")
-        self.ref_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.ref_combo.setMinimumContentsLength(15)
+        grid.addWidget(self.thr_combo, 0, 0)
+        grid.addWidget(self.thr_label, 0, 1)
+        grid.setColumnStretch(1, 1)
+        top.addWidget(box, 2)
+        box, grid = settings_box("Reference group", "Differences and ratios in the “vs reference” "
+                                 "table compare every group with this one")
+        self.ref_combo = combo([], "The group the others are compared with (difference = group "
+                               "− reference, ratio = group ÷ reference)", "Reference group",
+                               min_chars=15)
         self.ref_combo.currentIndexChanged.connect(lambda _i: self._refresh())
-        rl.addWidget(self.ref_combo)
-        # bootstrap
-        bl = _box(top, 4, "Bootstrap uncertainty", "Resample the rows with replacement B times "
-                  "and report the mean ± standard deviation of every measure", QGridLayout)
-        bl.setHorizontalSpacing(6)
-        bl.setVerticalSpacing(2)
-        self.boot_b = _tip(QSpinBox(), "Number of bootstrap resamples B (200 is usually enough "
-                           "for a standard deviation; more takes longer)")
-        self.boot_b.setRange(2, 100_000)
-        self.boot_b.setValue(200)
-        self.boot_b.setSingleStep(100)
-        self.boot_b.setGroupSeparatorShown(True)
-        self.boot_seed = _tip(QSpinBox(), "Random seed: the same seed, data and thresholds give "
-                              "the same results. It is saved in the project and the workbook.")
-        self.boot_seed.setRange(0, 2_147_483_647)
-        self.boot_seed.setValue(self.state.seed("bootstrap"))
-        self.boot_run = _tip(QPushButton("Run bootstrap"), "Run the bootstrap at the current "
-                             "thresholds (Ctrl+B). Progress and Cancel are in the status bar.")
-        self.boot_run.setShortcut(QKeySequence("Ctrl+B"))
-        self.boot_run.clicked.connect(self.run_bootstrap)
-        self.boot_show = _tip(QCheckBox("Show mean ± SD"), "Show the bootstrap mean ± standard "
-                              "deviation next to each value")
+        grid.addWidget(self.ref_combo, 0, 0)
+        top.addWidget(box, 1)
+        box, grid = settings_box("Bootstrap uncertainty", "Resample the rows with replacement B "
+                                 "times and report the mean ± standard deviation of every measure")
+        grid.setHorizontalSpacing(6)
+        self.boot_b = spin(2, 100_000, 200, "Number of bootstrap resamples B (200 is usually "
+                           "enough for a standard deviation; more takes longer)", "Resamples",
+                           step=100)
+        self.boot_seed = spin(0, 2_147_483_647, self.state.seed("bootstrap"), "Random seed: the "
+                              "same seed, data and thresholds give the same results. It is saved "
+                              "in the project and the workbook.", "Seed")
+        self.boot_seed.setGroupSeparatorShown(False)  # a name, not a quantity
+        self.boot_run = button("Run bootstrap", "Run the bootstrap at the current thresholds "
+                               "(Ctrl+B). Progress and Cancel are in the status bar.",
+                               self.run_bootstrap, QKeySequence("Ctrl+B"))
+        self.boot_show = check("Show mean ± SD", "Show the bootstrap mean ± standard deviation "
+                               "next to each value", lambda _on: self._refresh())
         self.boot_show.setEnabled(False)
-        self.boot_show.toggled.connect(lambda _on: self._refresh())
         self.boot_note = note_label("Not run yet.")
         for c, w in enumerate((QLabel("Resamples"), self.boot_b, QLabel("Seed"), self.boot_seed,
                                self.boot_run, self.boot_show)):
-            bl.addWidget(w, 0, c)
-        bl.addWidget(self.boot_note, 1, 0, 1, 6)
+            grid.addWidget(w, 0, c)
+        grid.addWidget(self.boot_note, 1, 0, 1, 6)
+        top.addWidget(box, 4)
 
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = side_by_side()
         lay.addWidget(self.splitter, 1)
         self.tables = AuditTables(refresh=self._refresh, on_all_groups=self._on_all_groups,
                                   retry=lambda: self._start_ranking(force_async=True))
@@ -148,10 +129,9 @@ class AuditPage(Page):
                      "ci_show", "orientation", "all_groups_check", "ref_show",
                      "fair_groups_note", "ref_note", "ranking_retry"):
             setattr(self, name, getattr(self.tables, name))
-        self.scenario_button = _tip(QPushButton("Add as scenario…"), "Add the thresholds in "
-                                    "force to the Decision table as a scenario, to compare "
-                                    "with other options")
-        self.scenario_button.clicked.connect(self.add_as_scenario)
+        self.scenario_button = button("Add as scenario…", "Add the thresholds in force to the "
+                                      "Decision table as a scenario, to compare with other "
+                                      "options", self.add_as_scenario)
         self.table_tabs.setCornerWidget(self.scenario_button, Qt.TopRightCorner)
         self.plots = AuditPlots(on_error=self._show_error)
         self.plot_tabs = self.plots.tabs

@@ -14,9 +14,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QStyle, QStyledItemDelegate,
-                               QStyleOptionViewItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QHBoxLayout, QHeaderView, QLabel,
+                               QStyle, QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout,
+                               QWidget)
 
 from ...metrics.rates import RATES
 from ...present.formats import format_count, format_fixed, format_score, is_missing
@@ -28,6 +28,7 @@ from ...reports.audit_tables import (COMPARED_RATES, COUNT_TIPS, DERIVED, FAIR_A
 from ..palette import group_color, swatch_icon
 from ..plot_parts import ThresholdLine
 from ..plots import PlotPanel, decimate, group_pen
+from ..controls import button, check, combo, tabs
 from ..table_model import VALUE_ROLE, ResultTable
 from .base import note_label
 
@@ -35,7 +36,7 @@ HIST_BINS = 60  # at most
 # Balance bar colours (Okabe–Ito): blue, orange, vermillion; the bar length carries the value
 # too, so colour is never the only cue.
 GOOD, FAIR, POOR = QColor("#0072B2"), QColor("#E69F00"), QColor("#D55E00")
-FAIR_WIDTHS = {"measure": 150, "value": 58, "interval": 112, "boot": 120, "balance": 84}
+FAIR_WIDTHS = {"measure": 138, "value": 52, "interval": 102, "boot": 100, "balance": 70}
 
 
 def cached(item: pg.PlotDataItem) -> pg.PlotDataItem:
@@ -153,11 +154,6 @@ class FairnessTable(ResultTable):
                     self.setRowHeight(r, 28)
 
 
-def tipped(widget, tip: str):
-    widget.setToolTip(tip)
-    return widget
-
-
 class AuditTables:
     """The page's left half: the result tables in four tabs (by group, fairness, vs
     reference, AUC and cross-AUC) with their display options, drawn from the page's result
@@ -166,8 +162,7 @@ class AuditTables:
     def __init__(self, refresh, on_all_groups, retry):
         """``refresh()`` when a display option changes, ``on_all_groups(on)`` for the
         toggle, ``retry()`` to compute AUC again after a cancel."""
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
+        self.tabs = tabs()
         self.group_specs: list[tuple[str, str]] = []
         # per group
         v = self._tab("By group", "Rates and confusion counts per group")
@@ -179,13 +174,11 @@ class AuditTables:
         v.addLayout(row)
         row.addWidget(note_label("Counts are weighted. “undefined” means 0/0: hover it to see "
                                  "why. Hover a title for its definition."), 1)
-        self.ci_show = self._check("95 % intervals", "Show each rate's 95 % interval: exact "
-                                   "binomial (Clopper–Pearson) from the counts; FN/FP and FP/FN "
-                                   "from the bootstrap when it has run", True,
-                                   lambda _on: refresh())
-        self.orientation = self._check("Groups as columns", "Show the groups side by side "
-                                       "(columns) or one per row", True,
-                                       lambda _on: refresh())
+        self.ci_show = check("95 % intervals", "Show each rate's 95 % interval: exact binomial "
+                             "(Clopper–Pearson) from the counts; FN/FP and FP/FN from the "
+                             "bootstrap when it has run", lambda _on: refresh(), checked=True)
+        self.orientation = check("Groups as columns", "Show the groups side by side (columns) "
+                                 "or one per row", lambda _on: refresh(), checked=True)
         row.addWidget(self.ci_show, 0, Qt.AlignTop)
         row.addWidget(self.orientation, 0, Qt.AlignTop)
         # fairness: value rows with the measure's meaning spanning the row below
@@ -194,11 +187,11 @@ class AuditTables:
         v.addLayout(row)
         self.fair_groups_note = note_label("")
         row.addWidget(self.fair_groups_note, 1)
-        self.all_groups_check = self._check(
+        self.all_groups_check = check(
             "Compare all groups", "Off (default): each measure compares only groups with at "
             "least the minimum group size (Data page) and at least 10 people in the denominator "
             "of each rate it uses; the groups left out are named. On: every group whose rate is "
-            "defined is compared.", False, on_all_groups)
+            "defined is compared.", on_all_groups)
         row.addWidget(self.all_groups_check, 0, Qt.AlignTop)
         self.fair_table = FairnessTable(
             "Fairness measures", "The nine fairness definitions, each measured as the smallest "
@@ -216,10 +209,10 @@ class AuditTables:
         row = QHBoxLayout()
         v.addLayout(row)
         row.addWidget(QLabel("Show"))
-        self.ref_show = tipped(QComboBox(), "Which comparisons with the reference group to show")
-        for text, show in (("differences and ratios", ("diff", "ratio")),
-                           ("differences only", ("diff",)), ("ratios only", ("ratio",))):
-            self.ref_show.addItem(text, show)
+        self.ref_show = combo([("differences and ratios", ("diff", "ratio")),
+                               ("differences only", ("diff",)), ("ratios only", ("ratio",))],
+                              "Which comparisons with the reference group to show",
+                              "Comparisons shown")
         self.ref_show.currentIndexChanged.connect(lambda _i: refresh())
         row.addWidget(self.ref_show)
         row.addStretch(1)
@@ -240,9 +233,8 @@ class AuditTables:
                                "is each group's AUC. Hover for details."))
         self.xauc_table = ResultTable("Cross-AUC", XAUC_TIP)
         v.addWidget(self.xauc_table, 1)
-        self.ranking_retry = tipped(QPushButton("Compute AUC and cross-AUC"),
-                                  "The AUC computation was cancelled: run it again")
-        self.ranking_retry.clicked.connect(retry)
+        self.ranking_retry = button("Compute AUC and cross-AUC", "The AUC computation was "
+                                    "cancelled: run it again", retry)
         self.ranking_retry.hide()
         v.addWidget(self.ranking_retry, 0, Qt.AlignLeft)
         v.addStretch()  # only what the tables, at their full height, leave
@@ -253,12 +245,6 @@ class AuditTables:
         v.setContentsMargins(2, 4, 2, 2)
         self.tabs.setTabToolTip(self.tabs.addTab(w, title), tip)
         return v
-
-    def _check(self, text: str, tip: str, on: bool, slot) -> QCheckBox:
-        box = tipped(QCheckBox(text), tip)
-        box.setChecked(on)
-        box.toggled.connect(slot)
-        return box
 
     def show(self, res, j: int, *, bootstrap, pending, reference: int, people_decimals: int,
              focus: str | None = None, auc_only: bool = False) -> None:
@@ -303,8 +289,7 @@ class AuditPlots:
     """The four plot tabs and what they draw (the page says what and when)."""
 
     def __init__(self, on_error=None):
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
+        self.tabs = tabs()
         # ROC
         self.roc_panel = PlotPanel("ROC curve by group", "False positive rate",
                                    "True positive rate", name="roc", on_error=on_error)
