@@ -368,7 +368,8 @@ def row_decisions(data: AnalysisData, thresholds, group_specific: bool = False) 
     return cols, values
 
 
-def row_columns(data: AnalysisData) -> tuple[list[Column], dict]:
+def row_columns(data: AnalysisData, *, score: bool = True,
+                outcome: bool = True) -> tuple[list[Column], dict]:
     """The columns every row-level export starts with: the spreadsheet row, the person id
     (when mapped), the group, the score as read and the outcome (when mapped)."""
     cols = [Column("row", "Spreadsheet row", "count")]
@@ -378,9 +379,10 @@ def row_columns(data: AnalysisData) -> tuple[list[Column], dict]:
         values["id"] = data.ids
     cols.append(Column("group", "Group"))
     values["group"] = np.asarray(data.group_names, dtype=object)[data.group]
-    cols.append(Column("score", data.mapping.score or "score", "number"))
-    values["score"] = data.score
-    if data.label is not None:
+    if score:
+        cols.append(Column("score", data.mapping.score or "score", "number"))
+        values["score"] = data.score
+    if outcome and data.label is not None:
         cols.append(Column("outcome", "Outcome (1 = positive)", "count"))
         values["outcome"] = data.label.astype(int)
     return cols, values
@@ -398,6 +400,7 @@ def write_rows(path, source, data: AnalysisData, cols: list[Column], values: dic
         if len(frame) > XLSX_MAX_ROWS:
             raise FairDeskError(f"{len(frame):,} rows do not fit in one Excel sheet "
                                 f"({XLSX_MAX_ROWS:,} at most); export them as CSV instead.")
+        about = about() if callable(about) else about  # made only for a workbook
         written = write_workbook(path, about=about or about_sections(source, data),
                                  input_paths=[source.path],
                                  tables=[Table(sheet, cols, frame, title=None)])

@@ -370,18 +370,9 @@ def probability_columns(data: AnalysisData, result: EOddsResult, family, seed: i
     if fam is None:
         raise FairDeskError(f"The {family} curves were not computed.")
     prob = row_probabilities(data, result, fam)
-    cols = [Column("row", "Spreadsheet row", "count")]
-    values = {"row": data.row_numbers}
-    if data.ids is not None:
-        cols.append(Column("id", data.mapping.id or "id"))
-        values["id"] = data.ids
-    cols.append(Column("group", "Group"))
-    values["group"] = np.asarray(data.group_names, dtype=object)[data.group]
-    cols.append(Column("score", data.mapping.score or "score", "number"))
-    values["score"] = data.score
-    if data.label is not None:
-        cols.append(Column("outcome", "Outcome (1 = positive)", "count"))
-        values["outcome"] = data.label.astype(int)
+    from .audit_report import row_columns
+
+    cols, values = row_columns(data)
     cols.append(Column("probability", f"Probability of a positive decision ({FAMILY_TITLES[fam.family]})",
                        "fixed", 6))
     values["probability"] = prob

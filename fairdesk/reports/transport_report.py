@@ -17,7 +17,6 @@ from ..present.table import ChartSpec, Column, Table
 from .transport_tables import (confusion_columns, confusion_rows, conformal_table,
                                correlations_table, feature_summary_table, rates_table,
                                splits_table, threshold_text)
-from .workbook import write_csv, write_workbook
 
 XLSX_MAX_ROWS = 1_048_575
 PERCENTILES = (1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99)
@@ -129,18 +128,11 @@ def feature_tables(fres: FeatureResult, data: AnalysisData) -> list[Table]:
 def transported_row_columns(data: AnalysisData, res: TransportResult | None,
                             fres: FeatureResult | None) -> tuple[list[Column], dict]:
     from ..engines.conformal import CODE_OF
+    from .audit_report import row_columns
 
     names = {v: k for k, v in CODE_OF.items()}
-    cols = [Column("row", "Spreadsheet row", "count")]
-    values = {"row": data.row_numbers}
-    if data.ids is not None:
-        cols.append(Column("id", data.mapping.id or "id"))
-        values["id"] = data.ids
-    cols.append(Column("group", "Group"))
-    values["group"] = np.asarray(data.group_names, dtype=object)[data.group]
+    cols, values = row_columns(data, score=res is not None, outcome=False)
     if res is not None:
-        cols.append(Column("score", data.mapping.score or "score", "number"))
-        values["score"] = data.score
         cols.append(Column("transported", "Transported score", "number"))
         values["transported"] = res.transported
         if res.conformal is not None:
@@ -167,32 +159,18 @@ def write_transported_rows(path, source, data: AnalysisData, res: TransportResul
                            fres: FeatureResult | None, *, job=NO_JOB) -> str:
     """Row-level transported scores, prediction sets and features, as CSV or XLSX (by the
     extension), so the analyst can rescore the transported features with the agency's model."""
-    import pandas as pd
-
-    from .audit_report import about_sections
+    from .audit_report import about_sections, write_rows
 
     if res is None and fres is None:
         raise FairDeskError("Nothing to export yet: run the score or the feature transport first.")
     job.progress(0.05, "Preparing the transported rows")
     cols, values = transported_row_columns(data, res, fres)
-    frame = pd.DataFrame(values)
-    job.progress(0.3, "Writing")
-    if str(path).lower().endswith(".xlsx"):
-        if len(frame) > XLSX_MAX_ROWS:
-            raise FairDeskError(f"{len(frame):,} rows do not fit in one Excel sheet "
-                                f"({XLSX_MAX_ROWS:,} at most); export them as CSV instead.")
-        settings = {}
-        seeds = {}
-        if res is not None:
-            settings["Score transport"] = res.settings.to_dict()
-            seeds["transport"] = res.settings.seed
-        if fres is not None:
-            settings["Feature transport"] = fres.settings.to_dict()
-            seeds["feature transport"] = fres.settings.seed
-        written = write_workbook(path, about=about_sections(source, data, settings, seeds),
-                                 input_paths=[source.path],
-                                 tables=[Table("Transported rows", cols, frame)])
-    else:
-        written = write_csv(path, cols, frame, input_paths=[source.path])
-    job.progress(1.0, "Written")
-    return str(written)
+    settings, seeds = {}, {}
+    if res is not None:
+        settings["Score transport"] = res.settings.to_dict()
+        seeds["transport"] = res.settings.seed
+    if fres is not None:
+        settings["Feature transport"] = fres.settings.to_dict()
+        seeds["feature transport"] = fres.settings.seed
+    return write_rows(path, source, data, cols, values, sheet="Transported rows",
+                      about=lambda: about_sections(source, data, settings, seeds), job=job)
