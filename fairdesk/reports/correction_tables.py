@@ -146,6 +146,7 @@ def _summary_cell(key: str, r: dict, tip: str, dec: int) -> Cell:
     if key == "degenerate":
         reasons = r["degenerate"]
         return Cell("yes" if reasons else "no", "text", bold=bool(reasons),
+                    tint="#F8D7DA" if reasons else None,
                     tip=("Degenerate: " + "; ".join(reasons)) if reasons else tip)
     if key == "pre":
         return score_cell(r["pre"], dec, tip=f"{r['pre']:.10g}")

@@ -196,14 +196,14 @@ class CorrectionPage(Page):
                                          lambda _i: self._refresh())
         self.threshold_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         self.w_label = QLabel("<b>w</b>", toolTip=ct.W_TIP)
-        self.w_slider = self._tip(QSlider(Qt.Horizontal, minimumWidth=90), "w_slider",
+        self.w_slider = self._tip(QSlider(Qt.Horizontal, minimumWidth=60), "w_slider",
                                   "valueChanged", self._slider_moved)
-        self.w_value = QLabel(minimumWidth=150)
+        self.w_value = QLabel(minimumWidth=135)
         self.same_w = self._tip(QCheckBox("Same w for all"), "same_w", "toggled",
                                 self._same_w_toggled)
         self.suggest_button = self._tip(QPushButton("Suggested w"), "suggest", "clicked",
                                         self.use_suggested)
-        self._add(bl, QLabel("<b>Threshold</b>"), self.threshold_combo, 8, self.w_label,
+        self._add(bl, QLabel("<b>Threshold</b>"), self.threshold_combo, 4, self.w_label,
                   (self.w_slider, 1), self.w_value, self.same_w, self.suggest_button)
         self.apply_button = self._tip(QPushButton("Apply corrected thresholds", styleSheet=(
             "QPushButton { font-weight: bold; padding: 5px 12px; }")), "apply", "clicked",
@@ -556,10 +556,7 @@ class CorrectionPage(Page):
         view = self.summary_table
         view.set_table(ct.summary_table(res, self.chosen, dec))
         self._fit(view, range(1, res.k + 1))  # the thresholds share the width
-        hh, rows = view.horizontalHeader(), view.verticalHeader().length()
-        view.setMaximumHeight(max(hh.sizeHint().height(), hh.minimumHeight()) + rows
-                              + 2 * view.frameWidth() + 4)
-        view.setMinimumHeight(min(view.maximumHeight(), 200))
+        view.fit_height(max_rows=view.source.rowCount(), min_rows=6)
         self.summary_note.setText(ct.summary_note(res, self.chosen, dec))
         at = f"<b>Threshold {t + 1} ({self._short[t]})</b> at w = {ct.w_text(res.weights[wi])}"
         self.rates_table.set_table(ct.rates_table(res, self.chosen, t))
