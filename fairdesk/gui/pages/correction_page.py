@@ -70,11 +70,6 @@ class CorrectionPage(Page):
         state.thresholdsChanged.connect(self._refresh_threshold_choice)
         self._on_data_changed()
 
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
-        """In the window's scroll area the page fills the window (not the preferred height its
-        word-wrapped labels report), scrolling only below its minimum."""
-        return self.minimumSizeHint().height()
-
     def toolTip(self) -> str:  # the navigation entry's tooltip
         return ct.TIPS["page"]
 

@@ -318,8 +318,8 @@ class CorrectionPlots(QTabWidget):
             lo, hi = lo - 0.01, hi + 0.01
         edges = np.linspace(lo, hi, min(30, max(8, int(np.sqrt(both.size)) * 2)) + 1)
         entries, top = [], 1
-        for values, color, name in ((pre, QColor("#7F7F7F"), gain.pre_label),
-                                    (post, QColor("#D55E00"), gain.post_label)):
+        for values, color, name in ((pre, QColor("#7F7F7F"), "before"),
+                                    (post, QColor("#D55E00"), "after")):
             counts, _ = np.histogram(values, bins=edges)
             top = max(top, int(counts.max()) if values.size else 1)
             fill = QColor(color)
@@ -339,7 +339,8 @@ class CorrectionPlots(QTabWidget):
         g = float(np.nanmean(gain.post - gain.at_phi))
         n_missing = int(gain.pre.size - pre.size)
         note = (f"<b>Threshold {t + 1} ({self.short[t]}), w = {w_text(res.weights[wi])}, "
-                f"{gain.pre.size:,} correction subsamples.</b> " + gain.note + " Mean gain of "
+                f"{gain.pre.size:,} correction subsamples.</b> Grey: {gain.pre_label}; orange: "
+                f"{gain.post_label}. " + gain.note + " Mean gain of "
                 f"1 − objective over the uncorrected thresholds: {'+' if g > 0 else ''}{format_ratio(g)}.")
         if n_missing:
             note += f" {n_missing} subsample(s) with an undefined value before are left out."
