@@ -314,20 +314,21 @@ def test_no_change_marker_without_an_edit(tiers_window):
     # a line dragged on the Audit page
     st.set_thresholds([4.418502916018146])
     row = page.rows[0]
-    assert row.value.text() == "4.419" and page.pending_label.text() == ""
+    # between two 3-decimal scores: one more decimal, never rounded onto a score it is not
+    assert row.value.text() == "4.4185" and page.pending_label.text() == ""
     assert "4.418502916018146" in row.threshold.toolTip()  # the exact value
-    row.value.setText("4.419")  # typed again as shown: still the same threshold
+    row.value.setText("4.4185")  # typed again as shown: still the same threshold
     page._rules_edited()
     assert page.pending_label.text() == ""
     row.value.setText("4.5")  # a real edit
     page._rules_edited()
     assert page.pending_label.text() == "● Changes not applied yet"
-    row.value.setText("4.419")
+    row.value.setText("4.4185")
     page._rules_edited()
     assert page.pending_label.text() == ""
     # per group: the cells read as the rules do, their exact values kept
     page.group_check.setChecked(True)
-    assert [page.group_table.item(g, 0).text() for g in range(2)] == ["4.419", "4.419"]
+    assert [page.group_table.item(g, 0).text() for g in range(2)] == ["4.4185", "4.4185"]
     np.testing.assert_array_equal(page.group_values(), [[4.418502916018146]] * 2)
     assert page.apply()
     assert page.pending_label.text() == ""
@@ -340,7 +341,7 @@ def test_no_change_marker_without_an_edit(tiers_window):
     other.page("tiers").apply_settings(saved)
     np.testing.assert_array_equal(other.state.thresholds, st.thresholds)
     assert other.page("tiers").pending_label.text() == ""
-    assert other.page("tiers").group_table.item(0, 0).text() == "4.419"
+    assert other.page("tiers").group_table.item(0, 0).text() == "4.4185"
 
 
 # ------------------------------------------------------------------ group-specific
@@ -495,7 +496,7 @@ def test_bar_colours_follow_the_palette(page, data):
     # the groups are named beside the plot, never over the bars
     legend = page.chart.legend
     assert legend.names() == list(data.group_names) and not legend.isHidden()
-    assert legend.parentWidget() is page.chart and not legend.isAncestorOf(page.chart.widget)
+    assert page.chart.isAncestorOf(legend) and not legend.isAncestorOf(page.chart.widget)
 
 
 def test_page_fits_a_laptop_window(qtbot, tiers_window, data):

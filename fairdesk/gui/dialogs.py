@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QInputDialog, QLabel,
-                               QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout)
+from pathlib import Path
+
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFileDialog, QInputDialog,
+                               QLabel, QMessageBox, QPlainTextEdit, QPushButton, QVBoxLayout)
 
 
 class ErrorDialog(QDialog):
@@ -95,3 +97,21 @@ def decimal_question(parent, message: str, example: str):
     as_comma = box.addButton(f"',' is decimal: {comma:g}", QMessageBox.AcceptRole)
     box.addButton(QMessageBox.Cancel)
     return box, as_point, as_comma
+
+
+ROWS_FILTER = "CSV (*.csv);;Excel workbook (*.xlsx)"
+
+
+def ask_output_path(parent, title: str, table, suffix: str, filters: str = ROWS_FILTER):
+    """Where to write an export: a save dialog starting beside the data file with the
+    file's name plus ``suffix`` ("decisions.csv"). The dialog asks before replacing a file;
+    the answer is recorded so the writer may replace it. None when cancelled."""
+    from ..io.outputs import confirm_replace
+
+    src = Path(table.source.path) if table is not None else Path.home() / "data"
+    path, _ = QFileDialog.getSaveFileName(parent, title,
+                                          str(src.with_name(f"{src.stem} {suffix}")), filters)
+    if not path:
+        return None
+    confirm_replace(path)
+    return path

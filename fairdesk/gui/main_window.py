@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWi
 from .. import __version__
 from ..errors import FairDeskError
 from ..io.outputs import confirm_replace
-from ..io.loading import AmbiguousDecimalError, list_sheets, sheet_choices  # noqa: F401
+from ..io.loading import AmbiguousDecimalError, sheet_choices
 from ..project import Project, check_input, load_project, save_project
 from ..schema import ColumnMapping
 from . import dialogs, help_dialogs
@@ -635,12 +635,9 @@ class MainWindow(QMainWindow):
         if self.state.data is None:
             self.show_error("Open and map a data file before exporting.", "")
             return
-        src = Path(self.state.table.source.path)
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export row-level decisions", str(src.with_name(src.stem + " decisions.csv")),
-            "CSV (*.csv);;Excel workbook (*.xlsx)")
+        path = dialogs.ask_output_path(self, "Export row-level decisions", self.state.table,
+                                       "decisions.csv")
         if path:
-            confirm_replace(path)  # the save dialog asked before replacing an existing file
             self.export_rows(path)
 
     def export_rows(self, path: str) -> None:

@@ -12,14 +12,13 @@ family only changes what is shown.
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout,
+                               QWidget)
 
 from ...engines.equalized_odds import (CONSTRAINT_TITLES, OBJECTIVE_TITLES, EOddsResult,
                                        EOddsSettings, run_equalized_odds)
@@ -30,6 +29,7 @@ from ...reports.eodds_report import group_table, summary_sentence, summary_table
 from ..plots import PlotPanel
 from ..table_model import ResultTable
 from ..controls import WARN_STYLE, message_label, side_by_side, tabs
+from ..dialogs import ask_output_path
 from .base import Page
 from .eodds_plots import draw_curves, draw_roc
 
@@ -447,13 +447,9 @@ class EqualizedOddsPage(Page):
         if self.result is None or self.state.table is None:
             self._show_error("Compute the equalized-odds solution first.", "")
             return
-        src = Path(self.state.table.source.path)
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export row probabilities", str(src.with_name(src.stem + " probabilities.csv")),
-            "CSV file (*.csv);;Excel workbook (*.xlsx)")
+        path = ask_output_path(self, "Export row probabilities", self.state.table,
+                               "probabilities.csv")
         if path:
-            from ...io.outputs import confirm_replace
-            confirm_replace(path)  # the save dialog asked before replacing an existing file
             self.export_rows(path)
 
     def export_rows(self, path: str):

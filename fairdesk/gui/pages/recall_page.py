@@ -12,11 +12,10 @@ page only asks for settings and shows its results.
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from ...engines.recall_balance import DESCRIPTIONS, RecallResult, RecallSettings, run_recall
 from ...errors import FairDeskError
@@ -26,6 +25,7 @@ from ..palette import group_color, swatch_icon
 from ..table_model import ResultTable
 from ..controls import (button, check, combo, message_label, page_header, settings_box,
                         side_by_side, spin, tabs)
+from ..dialogs import ask_output_path
 from .base import Page
 from .recall_plots import RecallPlots
 
@@ -485,13 +485,9 @@ class RecallPage(Page):
         res = self.ensure_result()
         if res is None or self.state.table is None:
             return
-        src = Path(self.state.table.source.path)
-        path, _ = QFileDialog.getSaveFileName(self, "Export the lists of people",
-                                              str(src.with_name(src.stem + " recall lists.csv")),
-                                              "CSV (*.csv)")
+        path = ask_output_path(self, "Export the lists of people", self.state.table,
+                               "recall lists.csv", "CSV (*.csv)")
         if path:
-            from ...io.outputs import confirm_replace
-            confirm_replace(path)  # the save dialog asked before replacing an existing file
             self.export_lists_csv(path)
 
     def export_lists_csv(self, path: str):

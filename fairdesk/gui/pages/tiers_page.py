@@ -20,9 +20,9 @@ import numpy as np
 from PySide6.QtCore import QRegularExpression, QSignalBlocker, Qt
 from PySide6.QtGui import QKeySequence, QRegularExpressionValidator, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGroupBox, QHBoxLayout,
-                               QHeaderView, QInputDialog, QLabel, QLineEdit, QMenu, QPushButton,
-                               QSpinBox, QSplitter, QStyledItemDelegate, QTableWidget,
-                               QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
+                               QHeaderView, QInputDialog, QLabel, QLineEdit, QMenu, QSpinBox,
+                               QSplitter, QStyledItemDelegate, QTableWidget, QTableWidgetItem,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from ...errors import FairDeskError
 from ...metrics.thresholds import ThresholdRule
@@ -35,6 +35,7 @@ from ...reports.tiers_tables import (PLACEHOLDERS, PRESET_TIPS, PRESETS, RULE_CO
 from .. import help_dialogs
 from ..help_dialogs import RULE_KINDS
 from ..table_model import ResultTable
+from ..controls import button
 from .base import Page
 from .tiers_plots import TierChart
 
@@ -53,12 +54,6 @@ class _NumberDelegate(QStyledItemDelegate):
         editor.setValidator(QRegularExpressionValidator(FLOAT_RE, editor))
         return editor
 
-
-def _button(text: str, tip: str, slot) -> QPushButton:
-    button = QPushButton(text)
-    button.setToolTip(tip)
-    button.clicked.connect(slot)
-    return button
 
 
 def _box(title: str, *parts, stretch=None) -> QGroupBox:
@@ -222,7 +217,7 @@ class TiersPage(Page):
                        "tier. Define the thresholds on the left, press <b>Apply</b>, and check "
                        "whether each tier means the same risk in every group.</span>")
         intro.setWordWrap(True)
-        glossary = _button("Glossary…", "Definitions of tiers, outcome rates and calibration (F1)",
+        glossary = button("Glossary…", "Definitions of tiers, outcome rates and calibration (F1)",
                            lambda: help_dialogs.GlossaryDialog(self, select="tiers").exec())
         head = QHBoxLayout()
         head.addWidget(intro, 1)
@@ -240,12 +235,12 @@ class TiersPage(Page):
             act.triggered.connect(lambda _=False, n=name: self.apply_preset(n))
         menu.setToolTipsVisible(True)
         self.preset_button.setMenu(menu)
-        self.remove_button = _button("Remove", "Remove the selected rules (or the last one)",
+        self.remove_button = button("Remove", "Remove the selected rules (or the last one)",
                                      self._remove_clicked)
         tools = QHBoxLayout()
         tools.addWidget(self.preset_button)
         tools.addStretch(1)
-        tools.addWidget(_button("Add rule", "Add a threshold rule (one more tier)",
+        tools.addWidget(button("Add rule", "Add a threshold rule (one more tier)",
                                 self._add_clicked))
         tools.addWidget(self.remove_button)
         self.rules_table = t = QTableWidget(0, len(RULE_COLUMNS))
@@ -281,7 +276,7 @@ class TiersPage(Page):
         self.group_table.itemChanged.connect(self._group_cell_changed)
         self.group_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.group_table.setMinimumHeight(90)
-        self.copy_button = _button("Copy from rules", "Reset every group's thresholds to the "
+        self.copy_button = button("Copy from rules", "Reset every group's thresholds to the "
                                    "thresholds of the rules above",
                                    lambda: self._init_group_table(force=True))
         self.group_box = QWidget()
@@ -294,14 +289,14 @@ class TiersPage(Page):
                                 stretch=self.group_box)
 
         # --- apply ------------------------------------------------------------------------
-        self.apply_button = _button("Apply", "Use these thresholds everywhere in FairDesk "
+        self.apply_button = button("Apply", "Use these thresholds everywhere in FairDesk "
                                     "(Ctrl+Return)", self.apply)
         self.apply_button.setShortcut(QKeySequence("Ctrl+Return"))
         self.apply_button.setMinimumWidth(110)
         QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.apply)
         self.pending_label = QLabel()
         self.pending_label.setStyleSheet("color:#6b4e00")
-        self.scenario_button = _button(
+        self.scenario_button = button(
             "Add as scenario…", "Add these thresholds (as edited here, applied or not) to the "
             "Decision table as a scenario, to compare with the baseline", self.add_as_scenario)
         al = QHBoxLayout()

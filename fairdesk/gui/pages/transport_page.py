@@ -22,14 +22,13 @@ the plots are drawn by transport_plots. This page holds the settings and the lay
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QRegularExpression, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QRegularExpressionValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QScrollArea,
-                               QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QGroupBox, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QScrollArea, QStackedWidget,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from ...engines.conformal import DEFAULT_SPLIT_VALUES
 from ...engines.transport import FeatureResult, TransportResult, TransportSettings, run_transport
@@ -42,6 +41,7 @@ from ...reports.transport_tables import (PROB_LABELS, PROB_TIPS, TIES_TIPS, berk
 from ..palette import group_color, swatch_icon
 from ..table_model import ResultTable
 from ..controls import ERROR_STYLE, message_label, side_by_side, tabs
+from ..dialogs import ask_output_path
 from .base import Page, note_label
 from .transport_plots import FeatureTab, ScorePlots, button, combo_box, fit_rows, spin_box
 
@@ -578,13 +578,9 @@ class TransportPage(Page):
             self._show_error("Nothing to export yet: wait for the score transport, or run the "
                              "feature transport.")
             return
-        src = Path(self.state.table.source.path) if self.state.table is not None else Path.home() / "data"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export transported rows", str(src.with_name(src.stem + " transported.csv")),
-            "CSV (*.csv);;Excel workbook (*.xlsx)")
+        path = ask_output_path(self, "Export transported rows", self.state.table,
+                               "transported.csv")
         if path:
-            from ...io.outputs import confirm_replace
-            confirm_replace(path)  # the save dialog asked before replacing an existing file
             self.export_rows(path)
 
     def export_rows(self, path: str):

@@ -14,8 +14,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLabel, QListWidget, QListWidgetItem, QPushButton, QSpinBox,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                               QLabel, QListWidget, QListWidgetItem, QSpinBox, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from ...engines.transport import (FeatureResult, FeatureSettings, TransportResult,
                                   run_feature_transport)
@@ -25,6 +25,7 @@ from ...reports.transport_tables import (correlation_blocks, correlation_table,
 from ..palette import group_color, swatch_icon
 from ..plots import PlotPanel, decimate, group_pen
 from ..table_model import VALUE_ROLE, ResultTable, TableModel
+from ..controls import button
 from .base import note_label
 
 OVERLAP_COLOR = QColor(120, 120, 120, 90)
@@ -58,12 +59,6 @@ def combo_box(items, tip: str, slot) -> QComboBox:
     combo.currentIndexChanged.connect(slot)
     return combo
 
-
-def button(text: str, tip: str, slot) -> QPushButton:
-    push = QPushButton(text)
-    push.setToolTip(tip)
-    push.clicked.connect(slot)
-    return push
 
 
 def fit_rows(view: ResultTable, rows: int) -> None:
