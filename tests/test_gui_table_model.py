@@ -14,7 +14,7 @@ from fairdesk.undefined import Undefined
 
 def _table():
     cols = [Column("group", "Group"), Column("fpr", "False positive\nrate", "rate",
-                                             note="FP / (FP + TN).")]
+                                             note="FP / (FP + TN).", swatch=1)]
     rows = [{"group": "African-American, Female", "fpr": 0.123456789, "g": 0},
             {"group": "Asian", "fpr": Undefined("No one without the outcome (0/0)."), "g": 1},
             {"group": "Caucasian", "fpr": Cell(0.05, tip="5 of 100 people.", bold=True), "g": 2}]
@@ -33,6 +33,8 @@ def test_cells_read_as_formatted_with_reasons_and_full_names(qapp):
     assert m.index(2, 1).data(Qt.FontRole).bold()
     assert m.index(1, 1).data(Qt.FontRole).italic()
     assert m.headerData(1, Qt.Horizontal, Qt.ToolTipRole) == "FP / (FP + TN)."
+    assert m.headerData(1, Qt.Horizontal, Qt.DecorationRole) is not None  # a group's column
+    assert m.headerData(0, Qt.Horizontal, Qt.DecorationRole) is None
     assert m.index(0, 0).data(Qt.DecorationRole) is not None  # the group's colour swatch
     assert m.index(0, 1).data(Qt.DecorationRole) is None
     assert view.textElideMode() == Qt.ElideMiddle

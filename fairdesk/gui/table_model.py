@@ -42,8 +42,8 @@ def copy_text(value) -> str:
         if math.isinf(v):
             return "inf" if v > 0 else "-inf"
         return repr(v)
-    if isinstance(v, tuple):
-        return "\t".join(copy_text(x) for x in v)
+    if isinstance(v, tuple):  # an interval stays one cell: "0.412 to 0.479"
+        return " to ".join(copy_text(x) for x in v)
     return str(v).replace("\t", " ").replace("\n", " ")
 
 
@@ -54,12 +54,14 @@ class TableModel(QAbstractTableModel):
         super().__init__(parent)
         self.table: Table | None = None
         self._rows: list[dict] = []
+        self._texts: dict[tuple[int, int], str] = {}
 
     # ------------------------------------------------------------------ content
     def set_table(self, table: Table | None) -> None:
         self.beginResetModel()
         self.table = table
         self._rows = table.row_dicts() if table is not None else []
+        self._texts: dict[tuple[int, int], str] = {}  # formatted once, shown many times
         self.endResetModel()
 
     def column(self, c: int) -> Column:
@@ -73,11 +75,14 @@ class TableModel(QAbstractTableModel):
         return plain_value(self.raw(r, c))
 
     def text(self, r: int, c: int) -> str:
+        cached = self._texts.get((r, c))
+        if cached is not None:
+            return cached
         col = self.table.columns[c]
         v = self.raw(r, c)
-        if v is None and col.kind == "text":
-            return ""
-        return col.text(v)
+        text = "" if v is None and col.kind == "text" else col.text(v)
+        self._texts[(r, c)] = text
+        return text
 
     def column_index(self, key: str) -> int:
         return [c.key for c in self.table.columns].index(key)
@@ -168,6 +173,8 @@ class TableModel(QAbstractTableModel):
                 return col.note or col.header.replace("\n", " ")
             if role == Qt.TextAlignmentRole:
                 return int(Qt.AlignCenter)
+            if role == Qt.DecorationRole and col.swatch is not None:
+                return swatch_icon(group_color(col.swatch))
             return None
         if role == Qt.DisplayRole:
             return str(section + 1)

@@ -34,6 +34,7 @@ class Column:
     width: float | None = None  # workbook: None = fit to content
     note: str | None = None  # definition: header tooltip, header comment, glossary
     undefined_reason: str | None = None  # reason for None/NaN cells (default: generic)
+    swatch: int | None = None  # group index: the window draws its colour beside the header
 
     def __post_init__(self):
         try:

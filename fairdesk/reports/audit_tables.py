@@ -266,7 +266,7 @@ def group_table(result, j: int = 0, *, across: bool = True, show_ci: bool = True
             header = names[g].replace(", ", ",\n") if g is not None else "All"
             cols.append(Column(group_column_key(g), header, "rate",
                                note=f"Group {names[g]}" if g is not None else
-                               "All groups together"))
+                               "All groups together", swatch=g))
         rows = []
         for spec in specs:
             row = {"metric": _spec_label(spec, True), "spec": spec}
@@ -411,17 +411,18 @@ def reference_table(result, j: int = 0, reference: int = 0, show=("diff", "ratio
     others = [g for g in range(len(names)) if g != ref]
     cols = [Column("rate", "Rate"),
             Column("ref", f"{ref_name}\n(reference)", "rate",
-                   note=f"The rate of the reference group, {ref_name}")]
+                   note=f"The rate of the reference group, {ref_name}", swatch=ref)]
     for g in others:
         for kind in show:
             if kind == "diff":
                 cols.append(Column(f"diff{g}", f"{names[g]}\n− ref.", "difference",
                                    note=f"Difference: rate of {names[g]} minus rate of "
-                                        f"{ref_name} (positive = higher than the reference)"))
+                                        f"{ref_name} (positive = higher than the reference)",
+                                   swatch=g))
             else:
                 cols.append(Column(f"ratio{g}", f"{names[g]}\n÷ ref.", "ratio",
                                    note=f"Ratio: rate of {names[g]} divided by rate of "
-                                        f"{ref_name} (1 = equal)"))
+                                        f"{ref_name} (1 = equal)", swatch=g))
     rows = []
     for key in COMPARED_RATES:
         got = [group_value(result, key, g, j) for g in range(len(names))]
@@ -490,7 +491,7 @@ def xauc_table(result, *, bootstrap=None, pending=None) -> Table:
     names = result.group_names
     cols = [Column("group", "With the outcome \\ without", note=XAUC_TIP)]
     cols += [Column(f"x{b}", f"{name}\n(without)", "fixed", 3,
-                    note=f"Negatives (people without the outcome) of group {name}")
+                    note=f"Negatives (people without the outcome) of group {name}", swatch=b)
              for b, name in enumerate(names)]
     rows = []
     for a, na in enumerate(names):
