@@ -82,11 +82,11 @@ def _table():
     cols = [Column("group", "Group"), Column("n", "People", "count"),
             Column("fpr", "FPR", "rate", undefined_reason="No one without the outcome."),
             Column("ratio", "Ratio", "ratio"), Column("diff", "Change", "difference"),
-            Column("t", "Threshold", "score", 2)]
+            Column("t", "Threshold", "score", 2), Column("d", "Decile cut", "score", 0)]
     rows = [{"group": "African-American, Female", "n": 1234, "fpr": 0.4457, "ratio": 0.81234,
-             "diff": 0.032, "t": 4.419},
+             "diff": 0.032, "t": 4.419, "d": 4.4185},
             {"group": "Other", "n": 7, "fpr": Undefined("No one without the outcome (0/0)."),
-             "ratio": Cell(0.5, "rate"), "diff": -0.01, "t": 2.0}]
+             "ratio": Cell(0.5, "rate"), "diff": -0.01, "t": 2.0, "d": 5.0}]
     return Table("Rates", cols, rows, title="Rates by group", notes=["A note."])
 
 
@@ -112,7 +112,10 @@ def test_workbook_number_formats_read_as_the_window_does(tmp_path):
     assert ws.cell(row, 4).number_format == "0.000"
     assert ws.cell(row, 5).value == pytest.approx(3.2)  # points, shown "+3.2 pts"
     assert ws.cell(row, 5).number_format.startswith('+0.0" pts"')
-    assert ws.cell(row, 6).number_format == "0.00"
+    assert ws.cell(row, 6).number_format == "0.000"  # 4.419 between 2-decimal scores
+    assert ws.cell(row + 1, 6).number_format == "0.00"
+    assert ws.cell(row, 7).number_format == "0.0000"  # 4.4185 on deciles, never "4"
+    assert ws.cell(row + 1, 7).number_format == "0"
     assert ws.cell(row + 1, 3).value == "undefined"
     assert ws.cell(row + 1, 4).number_format == "0.0%"  # the Cell's own kind
 

@@ -38,7 +38,7 @@ __all__ = [
     "KINDS", "UNDEFINED_TEXT", "excel_format", "format_count", "format_difference",
     "format_interval", "format_people", "format_rate", "format_ratio", "format_score",
     "format_fixed", "format_number", "people_decimals", "format_value", "is_missing", "parse_number",
-    "score_decimals",
+    "score_decimals", "score_places",
 ]
 
 UNDEFINED_TEXT = "undefined"
@@ -163,10 +163,18 @@ def format_score(x, decimals: int | None = None) -> str:
     if decimals is None:
         text = f"{v:.4f}".rstrip("0").rstrip(".")
         return _minus(text if text not in ("-0", "") else "0")
-    d = decimals  # scores written with few decimals: a threshold between them gets more
+    return _minus(f"{v:.{score_places(v, decimals)}f}")
+
+
+def score_places(x, decimals: int) -> int:
+    """The decimals a threshold needs: the scores' own, or more (up to 4) when it lies
+    between the scores, so it is never shown rounded onto a score it is not."""
+    v, d = float(x), decimals
+    if not math.isfinite(v):
+        return d
     while d < MAX_SCORE_DECIMALS and abs(v - round(v, d)) > 1e-9 * max(1.0, abs(v)):
         d += 1
-    return _minus(f"{v:.{d}f}")
+    return d
 
 
 def format_fixed(x, decimals: int = 3) -> str:

@@ -48,7 +48,7 @@ from fairdesk.colors import group_hex
 from fairdesk.errors import FairDeskError
 from fairdesk.io.outputs import (check_extension, check_replace, is_fairdesk_csv,
                                  is_fairdesk_workbook, too_long, write_error_message)
-from fairdesk.present.formats import NUMERIC_KINDS, excel_format, format_value
+from fairdesk.present.formats import NUMERIC_KINDS, excel_format, format_value, score_places
 from fairdesk.present.table import CHART_KINDS, Cell, ChartSpec, Column, Formatted, Table
 from fairdesk.undefined import Undefined
 
@@ -566,10 +566,15 @@ def _write_table(ws, table: Table, paper: str = "A4") -> int:
         r = first_data
         for value in col_values:
             cell_fmt = fmt
-            kind = col.kind
+            kind, places = col.kind, col.decimals
             if isinstance(value, Cell):  # a row of its own kind in a mixed column
-                kind = value.resolved(col)[0]
-                cell_fmt, value = excel_format(*value.resolved(col)), value.value
+                kind, places = value.resolved(col)
+                cell_fmt, value = excel_format(kind, places), value.value
+            if kind == "score" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                # a threshold between the scores shows the decimals it needs, as in the window
+                needed = score_places(value, places)
+                if needed != places:
+                    cell_fmt = excel_format("score", needed)
             if kind == "difference" and isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = 100 * value  # shown as points ("+3.2 pts")
             tag, payload = _classify(value, default_reason)
