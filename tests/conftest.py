@@ -119,3 +119,40 @@ def page_timers_idle(window) -> bool:
 def wait_settled(qtbot, window, timeout=HANG_MS):
     """Wait until no job runs and none is about to start: what a page shows is final."""
     wait_until(qtbot, lambda: not window.worker.busy and page_timers_idle(window), timeout)
+
+
+SCREENS = ROOT / "artifacts" / "screens"
+
+
+def grab_to(qtbot, window, name: str):
+    """Save a screenshot of ``window`` as ``artifacts/screens/<name>`` once what it shows is
+    final (no job running or about to start, events processed) — never after a fixed time."""
+    from PySide6.QtWidgets import QApplication
+
+    wait_settled(qtbot, window)
+    QApplication.processEvents()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    img = window.grab()
+    assert img.save(str(SCREENS / name))
+    return img
+
+
+def shoot_tabs(qtbot, window, page, shots, prefix: str) -> None:
+    """One screenshot per (table tab, plot tab, name) of ``page``, each at the window's size."""
+    for i, (table_tab, plot_tab, name) in enumerate(shots):
+        page.table_tabs.setCurrentIndex(table_tab)
+        page.plot_tabs.setCurrentIndex(plot_tab)
+        img = grab_to(qtbot, window, f"{prefix}_{i + 1}_{name}.png")
+        assert (img.width(), img.height()) == (window.width(), window.height())
+
+
+def export_and_read(qtbot, window, path):
+    """Export the window's workbook to ``path`` (in the worker, waited for) and return the
+    workbook and the values of its About sheet."""
+    import openpyxl
+
+    with qtbot.waitSignal(window.worker.finished, timeout=HANG_MS):
+        window.export_workbook(str(path))
+    wb = openpyxl.load_workbook(path)
+    about = [c.value for row in wb["About this workbook"].iter_rows() for c in row]
+    return wb, about

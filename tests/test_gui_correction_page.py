@@ -17,7 +17,7 @@ pytest.importorskip("pyqtgraph")
 
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
-from conftest import HANG_MS, ROOT, wait_settled  # noqa: E402
+from conftest import HANG_MS, ROOT, shoot_tabs, wait_settled  # noqa: E402
 from fairdesk.dataset import AnalysisData  # noqa: E402
 from fairdesk.engines.threshold_correction import (CorrectionSettings, run_correction,  # noqa: E402
                                                    transition_matrix)
@@ -536,16 +536,10 @@ def test_unit_subsampling_needs_an_id(window):
 def test_screenshots(ran, window, qtbot):
     page = ran
     SCREENS.mkdir(parents=True, exist_ok=True)
-    shots = [(0, 0, "thresholds_fairness"), (1, 1, "rates_tradeoff"),
-             (2, 2, "measures_thresholds_vs_w"), (3, 3, "transitions_subsamples"),
-             (0, 4, "thresholds_scores")]
-    for i, (tt, pt, name) in enumerate(shots):
-        page.table_tabs.setCurrentIndex(tt)
-        page.plot_tabs.setCurrentIndex(pt)
-        qtbot.wait(150)
-        img = window.grab()
-        assert (img.width(), img.height()) == (1280, 800)
-        assert img.save(str(SCREENS / f"correction_{i + 1}_{name}.png"))
+    shoot_tabs(qtbot, window, page, [(0, 0, "thresholds_fairness"), (1, 1, "rates_tradeoff"),
+                                     (2, 2, "measures_thresholds_vs_w"),
+                                     (3, 3, "transitions_subsamples"),
+                                     (0, 4, "thresholds_scores")], "correction")
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -669,7 +663,7 @@ def test_audit_page_shows_applied_thresholds(qtbot, tmp_path, monkeypatch):
     np.testing.assert_array_equal(audit.result.thresholds,
                                   cf.chosen_thresholds(page.result, page.chosen))
     win.show_page("audit")
-    qtbot.wait(100)
+    wait_settled(qtbot, win)
     assert errors == []
     win.worker.cancel_all()
     win.worker.wait(HANG_MS)

@@ -6,7 +6,6 @@ probabilities with and without drawn decisions and their seed), plots saved, mes
 import math
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pytest
 
@@ -16,7 +15,7 @@ pytest.importorskip("pyqtgraph")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from conftest import HANG_MS, ROOT, SHARED  # noqa: E402
+from conftest import HANG_MS, ROOT, SHARED, export_and_read, grab_to  # noqa: E402
 from fairdesk.engines.equalized_odds import EOddsSettings, run_equalized_odds  # noqa: E402
 from fairdesk.gui.pages.eodds_page import EqualizedOddsPage  # noqa: E402
 from fairdesk.io.loading import load_table  # noqa: E402
@@ -146,11 +145,8 @@ def test_export_workbook_and_row_probabilities(window, qtbot, tmp_path):
     tables = page.export_tables()
     assert [t.sheet for t in tables][:3] == ["EO groups", "EO curves", "EO summary"]
     out = tmp_path / "tables.xlsx"
-    with qtbot.waitSignal(window.worker.finished, timeout=HANG_MS):
-        window.export_workbook(str(out))
-    wb = openpyxl.load_workbook(out)
+    wb, about = export_and_read(qtbot, window, out)
     assert "EO regions" in wb.sheetnames and "EO probability curves" in wb.sheetnames
-    about = [c.value for row in wb["About this workbook"].iter_rows() for c in row]
     # the page's settings, one row per setting (issue 15)
     assert any(str(v).startswith("ROC & equalized odds: ") for v in about)
     # probabilities only
@@ -212,10 +208,8 @@ def test_screenshots(window, qtbot):
     for name, tab, fam in shots:
         page.plot_tabs.setCurrentIndex(tab)
         page.family_combo.setCurrentIndex(page.family_combo.findData(fam))
-        qtbot.wait(200)
-        img = window.grab()
+        img = grab_to(qtbot, window, f"{name}.png")
         assert (img.width(), img.height()) == (1280, 800)
-        assert img.save(str(SCREENS / f"{name}.png"))
     c = pd.read_csv(COMPAS)
     c = c[c.race.isin(["African-American", "Caucasian", "Hispanic", "Other"])]
     window.state.set_data(prepare(c, ColumnMapping(score="decile_score", label="two_year_recid",
@@ -227,15 +221,13 @@ def test_screenshots(window, qtbot):
                     timeout=HANG_MS)
     for name, tab in (("eodds_4_compas_regions", 0), ("eodds_5_compas_curves", 1)):
         page.plot_tabs.setCurrentIndex(tab)
-        qtbot.wait(200)
-        assert window.grab().save(str(SCREENS / f"{name}.png"))
+        grab_to(qtbot, window, f"{name}.png")
     page.constraint_combo.setCurrentIndex(page.constraint_combo.findData("equal_opportunity"))
     page.tolerance.setValue(0.02)
     qtbot.waitUntil(lambda: not page.busy() and page.result.settings.tolerance == 0.02
                     and page.result.settings.constraint == "equal_opportunity", timeout=HANG_MS)
     page.plot_tabs.setCurrentIndex(0)
-    qtbot.wait(200)
-    assert window.grab().save(str(SCREENS / "eodds_6_compas_equal_opportunity.png"))
+    grab_to(qtbot, window, "eodds_6_compas_equal_opportunity.png")
     assert not window.errors
     assert math.isfinite(page.result.point[0])
 

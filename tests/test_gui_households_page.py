@@ -6,13 +6,11 @@ import math
 from pathlib import Path
 
 import numpy as np
-import openpyxl
-import pandas as pd
 import pytest
 
 pytest.importorskip("pytestqt")
 
-from conftest import HANG_MS  # noqa: E402
+from conftest import HANG_MS, export_and_read, grab_to  # noqa: E402
 
 from PySide6.QtCore import Qt  # noqa: E402
 
@@ -223,11 +221,8 @@ def test_export_workbook(qtbot, window, page, tmp_path, data):
     assert "Scores, policy 6" in sheets and "Feature disparity" in sheets
     assert page.export_settings()["Flag column"] == "alleged_victim"
     path = tmp_path / "tables.xlsx"
-    with qtbot.waitSignal(window.worker.finished, timeout=HANG_MS):
-        window.export_workbook(str(path))
-    wb = openpyxl.load_workbook(path)
+    wb, about = export_and_read(qtbot, window, path)
     assert "Household policies" in wb.sheetnames and "Bin edges" in wb.sheetnames
-    about = [c.value for row in wb["About this workbook"].iter_rows() for c in row]
     # the page's settings, one row per setting (issue 15)
     assert any(str(v).startswith("Households: ") for v in about)
 
@@ -286,20 +281,17 @@ def test_screenshots(qtbot, window, page):
     window.show()
     qtbot.waitExposed(window)
     wait_result(qtbot, page)
-    qtbot.wait(200)
-    assert window.grab().save(str(SCREENS / "households_1_policies.png"))
+    grab_to(qtbot, window, "households_1_policies.png")
     page.plot_tabs.setCurrentIndex(1)
     page.score_policy.setCurrentIndex(page.score_policy.findData(6))
     page.table_tabs.setCurrentIndex(1)
-    qtbot.wait(100)
-    assert window.grab().save(str(SCREENS / "households_2_size_edges.png"))
+    grab_to(qtbot, window, "households_2_size_edges.png")
     page.plot_tabs.setCurrentIndex(0)
     page.table_tabs.setCurrentIndex(2)
     page.size_mode.setCurrentIndex(1)
-    qtbot.wait(100)
-    assert window.grab().save(str(SCREENS / "households_3_protocol_features.png"))
+    grab_to(qtbot, window, "households_3_protocol_features.png")
     page.plot_tabs.setCurrentIndex(1)
-    qtbot.wait(100)
+    grab_to(qtbot, window, "households_4_window.png")
     assert page.size_panel.grab().save(str(SCREENS / "households_4_size_ratio.png"))
     assert not math.isnan(page.result.policy(1).auc_overall)
 

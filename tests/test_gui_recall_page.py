@@ -15,7 +15,7 @@ pytest.importorskip("pyqtgraph")
 
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
-from conftest import HANG_MS, ROOT, SHARED  # noqa: E402
+from conftest import HANG_MS, ROOT, SHARED, grab_to, shoot_tabs  # noqa: E402
 from fairdesk.engines.recall_balance import (SCENARIOS_K, SCENARIOS_RECALL,  # noqa: E402
                                              RecallSettings, run_recall)
 from fairdesk.gui.main_window import MainWindow  # noqa: E402
@@ -271,15 +271,9 @@ def test_export_computes_when_the_page_was_never_shown(window, qtbot):
 def test_screenshots(window, qtbot):
     SCREENS.mkdir(parents=True, exist_ok=True)
     page = load(window, qtbot, sample_data(weight="weight"), table=load_table(SAMPLE))
-    shots = [(0, 0, "scenarios_recall"), (1, 1, "policy_counts"), (2, 2, "notes_recall_at_k"),
-             (0, 3, "scenarios_precision_at_k")]
-    for i, (t, p, name) in enumerate(shots):
-        page.table_tabs.setCurrentIndex(t)
-        page.plot_tabs.setCurrentIndex(p)
-        qtbot.wait(200)
-        img = window.grab()
-        assert (img.width(), img.height()) == (1280, 800)
-        assert img.save(str(SCREENS / f"recall_{i + 1}_{name}.png"))
+    shoot_tabs(qtbot, window, page, [(0, 0, "scenarios_recall"), (1, 1, "policy_counts"),
+                                     (2, 2, "notes_recall_at_k"),
+                                     (0, 3, "scenarios_precision_at_k")], "recall")
     if COMPAS.exists():
         frame = pd.read_csv(COMPAS)
         data = prepare(frame, ColumnMapping(score="decile_score", label="two_year_recid",
@@ -288,12 +282,10 @@ def test_screenshots(window, qtbot):
         page.balance_combo.setCurrentIndex(1)
         page.table_tabs.setCurrentIndex(0)
         page.plot_tabs.setCurrentIndex(0)
-        qtbot.wait(200)
-        assert window.grab().save(str(SCREENS / "recall_5_compas_six_groups.png"))
+        grab_to(qtbot, window, "recall_5_compas_six_groups.png")
         page.plot_tabs.setCurrentIndex(2)
         page.table_tabs.setCurrentIndex(1)
-        qtbot.wait(200)
-        assert window.grab().save(str(SCREENS / "recall_6_compas_policy_recall_at_k.png"))
+        grab_to(qtbot, window, "recall_6_compas_policy_recall_at_k.png")
 
 
 def test_add_as_scenario_selection_matches_the_list(qtbot, tmp_path):
