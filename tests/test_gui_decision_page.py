@@ -15,12 +15,11 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 pytest.importorskip("pyqtgraph")
 
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QInputDialog  # noqa: E402
 
-from conftest import HANG_MS, ROOT  # noqa: E402
-from fairdesk.gui.main_window import MainWindow  # noqa: E402
+from conftest import HANG_MS, ROOT, grab_to  # noqa: E402
 from fairdesk.gui.pages import decision_page  # noqa: E402
 from fairdesk.gui.pages.audit_page import AuditPage  # noqa: E402
 from fairdesk.gui.pages.data_page import DataPage  # noqa: E402
@@ -48,25 +47,12 @@ def data(frame):
     return prepare(frame, ColumnMapping(**MAPPING))
 
 
-def make_window(qtbot, tmp_path, data, monkeypatch, name="s.ini", pages=None):
-    window = MainWindow(page_classes=pages or [TiersPage, AuditPage, DecisionPage],
-                        settings=QSettings(str(tmp_path / name), QSettings.IniFormat))
-    errors = []
-    monkeypatch.setattr(window, "show_error", lambda m, d="": errors.append((m, d)))
-    window.errors = errors
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    if data is not None:
-        window.state.set_data(data)
-    return window
+PAGES = [TiersPage, AuditPage, DecisionPage]
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, data, monkeypatch):
-    w = make_window(qtbot, tmp_path, data, monkeypatch)
-    yield w
-    w.worker.cancel_all()
-    w.worker.wait(HANG_MS)
+def window(make_window, data):
+    return make_window(page_classes=PAGES, settings_name="s.ini", data=data, show=False)
 
 
 @pytest.fixture
@@ -453,8 +439,7 @@ def test_cancelled_bootstrap_keeps_the_table(qtbot, window, page, data):
     before = [r["values"] for r in page.value_rows]
     page.boot_b.setValue(100_000)
     page.compare_now()
-    assert not page.compare_button.isEnabled()
-    qtbot.wait(200)
+    assert not page.compare_button.isEnabled()  # the bootstrap runs: cancel it
     window.worker.cancel_all()
     qtbot.waitUntil(lambda: not window.worker.busy, timeout=HANG_MS)
     assert "Cancelled" in page.status.text() and page.compare_button.isEnabled()
@@ -514,7 +499,7 @@ def test_chart_and_save_plot(tmp_path, window, page, data):
     assert "Per group" in svg.read_text(encoding="utf-8")
 
 
-def test_settings_round_trip(qtbot, tmp_path, window, page, data, monkeypatch):
+def test_settings_round_trip(qtbot, make_window, window, page, data):
     window.state.add_scenario(four_scenarios(data)[0])
     page.cost_fn.setValue(5)
     page.cost_fp.setValue(2)
@@ -526,7 +511,7 @@ def test_settings_round_trip(qtbot, tmp_path, window, page, data, monkeypatch):
     page.set_notes(0, "today")
     saved = json.loads(json.dumps(page.settings()))
     assert saved["cost_ratio"] == [5.0, 2.0] and saved["bootstrap"] == 50 and saved["seed"] == 99
-    other = make_window(qtbot, tmp_path, data, monkeypatch, "other.ini")
+    other = make_window(page_classes=PAGES, settings_name="other.ini", data=data, show=False)
     other.state.add_scenario(four_scenarios(data)[0])
     page2 = other.page("decision")
     page2.apply_settings(saved)
@@ -566,9 +551,9 @@ def test_export_meeting_workbook(qtbot, tmp_path, window, page, data):
 
 # ------------------------------------------------------------------ projects
 
-def test_project_round_trip(qtbot, tmp_path, data, monkeypatch):
+def test_project_round_trip(qtbot, tmp_path, make_window):
     pages = [DataPage, TiersPage, AuditPage, DecisionPage]
-    w = make_window(qtbot, tmp_path, None, monkeypatch, pages=pages)
+    w = make_window(page_classes=pages, show=False)
     w.state.set_table(load_table(str(SAMPLE)), ColumnMapping(**MAPPING))
     w.state.set_data(prepare(w.state.table.frame, ColumnMapping(**MAPPING)))
     page = w.page("decision")
@@ -583,7 +568,7 @@ def test_project_round_trip(qtbot, tmp_path, data, monkeypatch):
     w.state.project_path = str(path)
     assert w.save_project() == str(path)
 
-    w2 = make_window(qtbot, tmp_path, None, monkeypatch, "s2.ini", pages=pages)
+    w2 = make_window(page_classes=pages, settings_name="s2.ini", show=False)
     w2.open_path(str(path))
     qtbot.waitUntil(lambda: w2.state.data is not None and not w2.worker.busy, timeout=HANG_MS)
     qtbot.waitUntil(lambda: w2.state.scenarios != [], timeout=HANG_MS)
@@ -599,8 +584,8 @@ def test_project_round_trip(qtbot, tmp_path, data, monkeypatch):
     w2.worker.wait(HANG_MS)
 
 
-def test_no_data_and_no_outcome(qtbot, tmp_path, frame, monkeypatch):
-    w = make_window(qtbot, tmp_path, None, monkeypatch)
+def test_no_data_and_no_outcome(make_window, frame):
+    w = make_window(page_classes=PAGES, show=False)
     page = w.page("decision")
     assert page.stack.currentIndex() == 0 and "Open a data file" in page.empty.text()
     assert page.export_tables() == []
@@ -623,14 +608,12 @@ def test_screenshots(qtbot, window, page, data, names):
     tiers.set_rules([ThresholdRule("fixed", 0.3), ThresholdRule("fixed", 0.6)])
     answers.append("Three tiers 0.3 / 0.6")
     tiers.scenario_button.click()
-    qtbot.wait(50)
-    assert window.grab().save(str(SCREENS / "decision_tiers_page_button.png"))
+    grab_to(qtbot, window, "decision_tiers_page_button.png")
     window.show_page("audit")
     window.state.set_thresholds([0.45])
     answers.append("Lower threshold 0.45")
     audit.scenario_button.click()
-    qtbot.wait(100)
-    assert window.grab().save(str(SCREENS / "decision_audit_page_button.png"))
+    grab_to(qtbot, window, "decision_audit_page_button.png")
     window.state.set_thresholds([0.5])
     g = data.group_names
     window.state.add_scenario(Scenario("Per-group thresholds", "group_thresholds",
@@ -642,25 +625,19 @@ def test_screenshots(qtbot, window, page, data, names):
     page.set_notes(1, "Oregon-style tiers; the flag is the top tier.")
     window.show_page("decision")
     page.select(3)
-    qtbot.wait(100)
-    shot = window.grab()
+    shot = grab_to(qtbot, window, "decision_table.png")
     assert (shot.width(), shot.height()) == (1280, 800)
-    assert shot.save(str(SCREENS / "decision_table.png"))
     page.show_diff.setChecked(True)
     page.by_group.setChecked(False)
-    qtbot.wait(50)
-    assert window.grab().save(str(SCREENS / "decision_differences.png"))
+    grab_to(qtbot, window, "decision_differences.png")
     page.show_diff.setChecked(False)
     page.by_group.setChecked(True)
     page.boot_b.setValue(40)
     page.compare_now()
     qtbot.waitUntil(lambda: page.comp.bootstrap is not None and not window.worker.busy,
                     timeout=HANG_MS)
-    qtbot.wait(50)
-    assert window.grab().save(str(SCREENS / "decision_bootstrap.png"))
+    grab_to(qtbot, window, "decision_bootstrap.png")
     page.tabs.setCurrentIndex(1)
-    qtbot.wait(100)
-    assert window.grab().save(str(SCREENS / "decision_chart.png"))
+    grab_to(qtbot, window, "decision_chart.png")
     page.tabs.setCurrentIndex(2)
-    qtbot.wait(50)
-    assert window.grab().save(str(SCREENS / "decision_tiers.png"))
+    grab_to(qtbot, window, "decision_tiers.png")
