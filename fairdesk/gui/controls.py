@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout,
                                QGroupBox, QLabel, QPushButton, QRadioButton, QSpinBox, QSplitter,
-                               QTabWidget, QVBoxLayout)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
 WARN_STYLE = "QLabel {color:#6b4e00; background:#fff6db; border:1px solid #f0dc9c; padding:4px}"
@@ -130,3 +130,20 @@ def radios(owner, options) -> tuple[QButtonGroup, list[QRadioButton]]:
         group.addButton(b)
         buttons.append(b)
     return group, buttons
+
+
+def tab_pane() -> tuple[QWidget, QVBoxLayout]:
+    """The content of a tab: a widget and its vertical layout, with the tabs' margins."""
+    pane = QWidget()
+    lay = QVBoxLayout(pane)
+    lay.setContentsMargins(2, 4, 2, 2)
+    return pane, lay
+
+
+def wrapped(text: str = "", tip: str = "") -> QLabel:
+    """A label whose text wraps (a sentence above or below a table)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    if tip:
+        label.setToolTip(tip)
+    return label

@@ -25,7 +25,7 @@ from ...present.data_tables import (cell_text, column_type, group_table, is_blan
 from ...schema import ROLE_HELP, ROLE_TITLES, ColumnMapping, infer_positive_label
 from ...validation import suggest_merges
 from ..checks_panel import ChecksPanel
-from ..controls import button, combo, radios, spin
+from ..controls import button, combo, radios, spin, wrapped
 from ..palette import OKABE_ITO
 from ..preview_model import PREVIEW_ROWS, PreviewModel
 from ..table_model import ResultTable
@@ -258,9 +258,7 @@ class DataPage(Page):
         self.group_table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.group_table.selectionModel().selectionChanged.connect(self._update_buttons)
         gl.addWidget(self.group_table, 1)
-        self.merges_label = QLabel()
-        self.merges_label.setWordWrap(True)
-        self.merges_label.setToolTip("Groups merged for the analysis (saved with the project)")
+        self.merges_label = wrapped(tip="Groups merged for the analysis (saved with the project)")
         gl.addWidget(self.merges_label)
         gb = QHBoxLayout()
         self.merge_button = button(

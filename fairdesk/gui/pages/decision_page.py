@@ -33,7 +33,7 @@ from ...reports.decision_tables import (X_AXES, ComparisonCache, baseline_thresh
                                         status_text, tier_table, unique_name)
 from ...scenarios import Comparison, Scenario, baseline, compare
 from ..table_model import ResultTable
-from ..controls import side_by_side, tabs
+from ..controls import side_by_side, tab_pane, tabs, wrapped
 from .base import Page
 # BETTER, WORSE, MOVED: the tints' colours (for tests)
 from .decision_plots import (BETTER, MOVED, WORSE, DecisionChart, DecisionView,  # noqa: F401
@@ -178,11 +178,8 @@ class DecisionPage(Page):
         self.tabs.setTabToolTip(0, "Every measure, scenario by scenario")
 
     def _build_tiers_tab(self) -> None:
-        w = QWidget()
-        v = QVBoxLayout(w)
-        v.setContentsMargins(2, 4, 2, 2)
-        self.tiers_label = QLabel()
-        self.tiers_label.setWordWrap(True)
+        w, v = tab_pane()
+        self.tiers_label = wrapped()
         v.addWidget(self.tiers_label)
         self.tiers = ResultTable("Tiers of the selected scenario", "Rows and people per tier "
                                  "and group, and calibration per tier", sortable=False)

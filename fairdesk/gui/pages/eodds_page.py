@@ -28,7 +28,7 @@ from ...present.formats import format_rate
 from ...reports.eodds_report import group_table, summary_sentence, summary_table
 from ..plots import PlotPanel
 from ..table_model import ResultTable
-from ..controls import WARN_STYLE, message_label, side_by_side, tabs
+from ..controls import WARN_STYLE, check, message_label, side_by_side, tabs
 from ..dialogs import ask_output_path
 from .base import Page
 from .eodds_plots import draw_curves, draw_roc
@@ -142,11 +142,11 @@ class EqualizedOddsPage(Page):
             "Write every row's probability of a positive decision under the chosen "
             "randomisation (CSV or Excel). Decisions are drawn only if you tick the box.")
         self.export_rows_button.clicked.connect(self.export_rows_dialog)
-        self.draw_box = QCheckBox("Also draw decisions with seed")
-        self.draw_box.setToolTip("Draw a 0/1 decision for every row from its probability. The "
-                                 "seed is written in the export: the same seed gives the same "
-                                 "decisions. Many agencies do not decide by chance: leave this "
-                                 "off to export probabilities only.")
+        self.draw_box = check("Also draw decisions with seed",
+                              "Draw a 0/1 decision for every row from its probability. The seed "
+                              "is written in the export: the same seed gives the same decisions. "
+                              "Many agencies do not decide by chance: leave this off to export "
+                              "probabilities only.")
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2_147_483_647)
         self.seed_spin.setValue(self.state.seed("eodds decisions"))

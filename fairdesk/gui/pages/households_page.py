@@ -28,7 +28,7 @@ from ...reports.households_report import (column_choices, data_problem, edges_ta
                                           summary_lines)
 from ..plots import PlotPanel
 from ..table_model import ResultTable
-from ..controls import ERROR_STYLE, message_label, side_by_side, tabs
+from ..controls import ERROR_STYLE, check, message_label, side_by_side, tabs
 from .base import Page, note_label
 from .households_plots import draw_scores, draw_sizes, set_score_ticks
 
@@ -177,11 +177,9 @@ class HouseholdsPage(Page):
                                   "the same way). Untick to rank by the shown score alone "
                                   "(ties count half).")
         self.tie_check.toggled.connect(self._changed)
-        self.prebinned_check = QCheckBox("Scores are bins")
-        self.prebinned_check.setToolTip("The score column already holds bin scores 1 … bins "
-                                        "(e.g. the tool's published ventile scores): no edges "
-                                        "are computed")
-        self.prebinned_check.toggled.connect(self._changed)
+        self.prebinned_check = check("Scores are bins", "The score column already holds bin "
+                                     "scores 1 … bins (e.g. the tool's published ventile "
+                                     "scores): no edges are computed", self._changed)
         rows = ([(QLabel("Bins"), self.bins_spin), (QLabel("Edges from"), self.ref_combo),
                  (QLabel("Screen in at ≥"), self.cutoff_spin)],
                 [(QLabel("Flag"), self.flag_combo), (QLabel("Age"), self.age_combo),

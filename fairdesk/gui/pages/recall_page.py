@@ -24,9 +24,9 @@ from ...reports.recall_report import detail_table, scenario_matrix
 from ..palette import group_color, swatch_icon
 from ..table_model import ResultTable
 from ..controls import (button, check, combo, message_label, page_header, settings_box,
-                        side_by_side, spin, tabs)
+                        side_by_side, spin, tab_pane, tabs, wrapped)
 from ..dialogs import ask_output_path
-from .base import Page
+from .base import Page, note_label
 from .recall_plots import RecallPlots
 
 
@@ -179,9 +179,7 @@ class RecallPage(Page):
             "precision, and people and recall by group. Hover a title for its definition.",
             sortable=False)
         v.addWidget(self.scen_table, 1)
-        self.scen_note = QLabel()
-        self.scen_note.setWordWrap(True)
-        self.scen_note.setStyleSheet("color: #404040;")
+        self.scen_note = note_label()
         v.addWidget(self.scen_note)
         buttons = QHBoxLayout()
         self.csv_button = button(
@@ -203,11 +201,8 @@ class RecallPage(Page):
         self.table_tabs.setTabToolTip(0, "The five scenarios (Top K, Expanded and Current, Equal "
                                          "and Proportional) in one table")
 
-        w = QWidget()
-        v = QVBoxLayout(w)
-        v.setContentsMargins(2, 4, 2, 2)
-        self.detail_title = QLabel()
-        self.detail_title.setWordWrap(True)
+        w, v = tab_pane()
+        self.detail_title = wrapped()
         v.addWidget(self.detail_title)
         self.detail_table = ResultTable("Policy by group", "The policy to examine, group by group")
         v.addWidget(self.detail_table, 1)
