@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 import openpyxl
-import pandas as pd
 import pytest
 
 pytest.importorskip("PySide6")
@@ -37,14 +36,14 @@ SCREENS = ROOT / "artifacts" / "screens"
 MAPPING = dict(score="score", label="outcome", groups=["race"], weight="weight")
 
 
-@pytest.fixture(scope="module")
-def frame():
-    return pd.read_csv(SAMPLE)
+@pytest.fixture
+def frame(sample_frame):  # conftest's sample, read once per module
+    return sample_frame
 
 
-@pytest.fixture(scope="module")
-def data(frame):
-    return prepare(frame, ColumnMapping(**MAPPING))
+@pytest.fixture
+def data(sample_data):
+    return sample_data
 
 
 PAGES = [TiersPage, AuditPage, DecisionPage]
