@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from ..cli import format_value, add_data_options, load_data, subcommand
+from ..cli import add_data_options, load_data, subcommand
 from ..errors import FairDeskError
 from ..options import SEED, whole_number
 
@@ -96,21 +96,14 @@ def _erb_parser(p):
         if args.json:
             print(json.dumps(out, indent=2, ensure_ascii=False))
             return 0
+        from ..present.text import render_table
+        from ..reports.correction_report import correction_tables
+
         print(f"Definition {out['definition']}; {out['subsamples']} {out['subsampling']} subsamples; "
               f"seed {out['seed']}")
-        for b in out["best"]:
-            post = ", ".join(f"{g} {v:.4g}" for g, v in b["post"].items())
-            tag = "best w" if b["usable"] else "no usable w (every w degenerate); fairest w"
-            print(f"{b['threshold']}: {tag} {b['w']:g}; fairness {format_value(b['fairness_pre']['mean'], False)}"
-                  f" -> {format_value(b['fairness_post']['mean'], False)}; changed {format_value(b['changed'])}; {post}")
-            by_mark: dict = {}
-            for g, m in b["post_at_score_bounds"].items():
-                by_mark.setdefault(m, []).append(g)
-            for m, gs in by_mark.items():
-                where = {"lowest": f"at the lowest score ({out['score_range'][0]:g})",
-                         "highest": f"at the highest score ({out['score_range'][1]:g})",
-                         }.get(m, f"{m} score: nobody flagged")
-                print(f"  {where}: " + ", ".join(gs))
+        print()  # the workbook's first table, in the window's formats
+        print(render_table(correction_tables(result, score_decimals=data.score_decimals,
+                                             people_decimals=data.people_decimals)[0]))
         for w in out["warnings"]:
             print(f"warning: {w}")
         return 0
