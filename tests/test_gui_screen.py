@@ -118,3 +118,28 @@ def test_opening_a_file_computes_only_what_is_asked_for(make_window, qtbot):
     wait_settled(qtbot, w)
     assert len(started) == count and eodds.result is result  # cached, not computed again
     assert w.page("transport").result is None and w.page("households").result is None
+
+
+def test_group_names_on_a_category_axis_never_overlap(qtbot):
+    import pyqtgraph as pg
+    from PySide6.QtGui import QFontMetrics
+
+    from fairdesk.gui.plot_parts import category_ticks
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(1000, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    names = [f"{race}, {sex}" for race in ("African-American", "Asian", "Caucasian", "Hispanic",
+                                            "Native American", "Other") for sex in ("Female", "Male")]
+    plot = widget.getPlotItem()
+    category_ticks(plot, names)
+    ticks = plot.getAxis("bottom")._tickLevels[0]
+    assert [pos for pos, _ in ticks] == list(range(12))
+    room = plot.vb.width() / 12
+    fm = QFontMetrics(plot.getAxis("bottom").style.get("tickFont") or widget.font())
+    for _, label in ticks:
+        assert all(fm.horizontalAdvance(line) <= room for line in label.split("\n"))
+    assert ticks[0][1].split("\n")[1] == "Female" and "…" in ticks[0][1]  # elided, not cut
+    assert plot.getAxis("bottom").toolTip().split("\n") == names

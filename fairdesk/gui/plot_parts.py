@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from .palette import group_color
@@ -176,3 +176,26 @@ class ThresholdLine(QObject):
             return
         self._timer.stop()
         self.released.emit(self._snapped())
+
+
+def category_ticks(plot: pg.PlotItem, names, positions=None, axis: str = "bottom") -> None:
+    """Group names as the ticks of a category axis that never overlap: an intersection's
+    parts on their own lines ("Group A,\\nFemale"), each line elided in the middle to the room
+    a category has (the full names are in the legend and the tooltip)."""
+    ax = plot.getAxis(axis)
+    names = [str(n) for n in names]
+    positions = list(range(len(names))) if positions is None else list(positions)
+    width = plot.vb.width() if plot.vb.width() > 50 else 480.0
+    room = max(28.0, width / max(len(names), 1) - 6)
+    font = ax.style.get("tickFont") or QFont()
+    fm = QFontMetrics(font)
+    labels = []
+    for name in names:
+        parts = name.split(", ")
+        lines = [fm.elidedText(part + ("," if i < len(parts) - 1 else ""), Qt.ElideMiddle,
+                               int(room)) for i, part in enumerate(parts)]
+        labels.append("\n".join(lines))
+    ax.setTicks([list(zip(positions, labels))])
+    n_lines = max((label.count("\n") + 1 for label in labels), default=1)
+    ax.setHeight(fm.height() * n_lines + 16)
+    ax.setToolTip("\n".join(names))

@@ -23,7 +23,7 @@ from ...present.formats import format_ratio
 from ...reports import correction_figures as cf
 from ...reports.correction_tables import w_text
 from ..palette import group_color
-from ..plot_parts import ThresholdLine
+from ..plot_parts import ThresholdLine, category_ticks
 from ..plots import PlotPanel, group_pen
 
 # thresholds (not groups) in Figure 2: Paul Tol's "muted" set, so that no threshold looks
@@ -379,7 +379,7 @@ class CorrectionPlots(QTabWidget):
             p.addItem(self._strip_post)
             set_legend(self.strip_panel, entries + [("before: every group", "#222222", Qt.DashLine),
                                                     ("after: per group", "#D55E00", Qt.SolidLine)])
-            p.getAxis("bottom").setTicks([[(g, n) for g, n in enumerate(data.group_names)]])
+            category_ticks(p, data.group_names)  # wrapped and elided: never overlapping
             p.setXRange(-0.6, data.n_groups - 0.4, padding=0)
             lo, hi = (float(np.min(y)), float(np.max(y))) if y.size else (0.0, 1.0)
             span = max(hi - lo, 1e-9)
