@@ -25,6 +25,7 @@ from ...reports.audit_tables import (COMPARED_RATES, COUNT_TIPS, DERIVED, FAIR_A
                                      fairness_table, group_specs, group_table, groups_note,
                                      metric_label, metric_tip, reference_note, reference_table,
                                      xauc_table)
+from ...reports.transport_tables import hist_edges
 from ..palette import group_color, swatch_icon
 from ..plot_parts import ThresholdLine
 from ..plots import PlotPanel, decimate, group_pen
@@ -434,7 +435,8 @@ class AuditPlots:
         n = scores.n_rows
         smallest = int(max(np.min(n[n > 0]), 1)) if np.any(n > 0) else 1
         bins = int(np.clip(2.5 * smallest ** (1 / 3), 15, HIST_BINS))
-        edges = np.linspace(lo, hi, bins + 1)
+        # one bin per score on deciles, whole-width bins on whole-number scores
+        edges = hist_edges(data.score, max_bins=bins)
         rows = []
         for g, name in enumerate(data.group_names):
             s, e = scores.start[g], scores.end[g]
