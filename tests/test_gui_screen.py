@@ -143,3 +143,19 @@ def test_group_names_on_a_category_axis_never_overlap(qtbot):
         assert all(fm.horizontalAdvance(line) <= room for line in label.split("\n"))
     assert ticks[0][1].split("\n")[1] == "Female" and "…" in ticks[0][1]  # elided, not cut
     assert plot.getAxis("bottom").toolTip().split("\n") == names
+
+
+def test_a_refused_solution_leaves_no_dead_end(make_window, qtbot):
+    """Equalized odds on COMPAS race × sex refuses (a group without negatives): the reason
+    is shown, and the result's actions are greyed with the reason in their tooltip."""
+    from conftest import wait_settled
+
+    w = _compas_by_race_and_sex(make_window, qtbot, (1366, 768))
+    page = w.page("eodds")
+    w.show_page("eodds")
+    wait_settled(qtbot, w)
+    assert page.result is None and "Native American, Female" in page.warn.text()
+    for button in (page.scenario_button, page.export_rows_button):
+        assert not button.isEnabled()
+        assert "Not available now: no solution" in button.toolTip()
+    assert page.add_as_scenario() is None and w.state.scenarios == []

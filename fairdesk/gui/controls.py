@@ -147,3 +147,14 @@ def wrapped(text: str = "", tip: str = "") -> QLabel:
     if tip:
         label.setToolTip(tip)
     return label
+
+
+def set_available(widget, available: bool, why: str = "") -> None:
+    """Enable or disable an action, saying in its tooltip why it cannot be used now (no dead
+    ends: a button that would do nothing is greyed, with the reason)."""
+    base = widget.property("base_tip")
+    if base is None:
+        base = widget.toolTip()
+        widget.setProperty("base_tip", base)
+    widget.setEnabled(available)
+    widget.setToolTip(base if available or not why else f"{base}\n\nNot available now: {why}")

@@ -28,7 +28,7 @@ from ...present.formats import format_rate
 from ...reports.eodds_report import group_table, summary_sentence, summary_table
 from ..plots import PlotPanel
 from ..table_model import ResultTable
-from ..controls import WARN_STYLE, check, message_label, side_by_side, tabs
+from ..controls import WARN_STYLE, check, message_label, set_available, side_by_side, tabs
 from ..dialogs import ask_output_path
 from .base import Page
 from .eodds_plots import draw_curves, draw_roc
@@ -372,6 +372,14 @@ class EqualizedOddsPage(Page):
         self.result = result
         self._result_for = (data, settings_dict)
         self._refresh()
+        self._update_actions()
+
+    def _update_actions(self, why: str = "") -> None:
+        """The result's actions only while there is a result, else greyed with the reason."""
+        have = self.result is not None
+        why = why or "the equalized-odds solution has not been computed (yet)."
+        for button in (self.scenario_button, self.export_rows_button):
+            set_available(button, have, why)
 
     def _failed(self, gen, message: str, details: str) -> None:
         if gen != self._generation:
@@ -382,6 +390,7 @@ class EqualizedOddsPage(Page):
         self.summary.setText("")
         self.warn.setText(message)
         self.warn.show()
+        self._update_actions("no solution: " + message.split(". ")[0].rstrip(".") + ".")
 
     def _cancelled(self, gen) -> None:
         if gen != self._generation:
@@ -398,6 +407,7 @@ class EqualizedOddsPage(Page):
 
     # --------------------------------------------------------------------------- views
     def _clear(self) -> None:
+        self._update_actions()
         self.group_table.set_table(None)
         self.summary_table.set_table(None)
         for panel in (self.roc_panel, self.curve_panel):
