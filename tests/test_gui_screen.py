@@ -159,3 +159,20 @@ def test_a_refused_solution_leaves_no_dead_end(make_window, qtbot):
         assert not button.isEnabled()
         assert "Not available now: no solution" in button.toolTip()
     assert page.add_as_scenario() is None and w.state.scenarios == []
+
+
+def test_weighting_is_mentioned_only_with_weights(make_window, qtbot):
+    import pandas as pd
+
+    from conftest import SAMPLE, wait_settled
+    from fairdesk.schema import ColumnMapping
+    from fairdesk.validation import prepare
+
+    frame = pd.read_csv(SAMPLE)
+    for weight, said in ((None, False), ("weight", True)):
+        w = make_window(data=prepare(frame, ColumnMapping(score="score", label="outcome",
+                                                          groups=["race"], weight=weight)))
+        w.show_page("audit")
+        wait_settled(qtbot, w)
+        note = w.page("audit").tables.counts_note.text()
+        assert ("weighted" in note) is said and "undefined" in note

@@ -352,6 +352,7 @@ class AuditPage(Page):
         self.tables.show(self.result, self.threshold_index, bootstrap=boot,
                          pending=self._pending(), reference=self.reference_index,
                          people_decimals=self.state.data.people_decimals, focus=focus,
+                         weighted=self.state.data.weighted,
                          auc_only=auc_only)
         self._group_cols = self.tables.group_specs
 

@@ -173,8 +173,8 @@ class AuditTables:
         v.addWidget(self.group_table, 1)
         row = QHBoxLayout()
         v.addLayout(row)
-        row.addWidget(note_label("Counts are weighted. “undefined” means 0/0: hover it to see "
-                                 "why. Hover a title for its definition."), 1)
+        self.counts_note = note_label()
+        row.addWidget(self.counts_note, 1)
         self.ci_show = check("95 % intervals", "Show each rate's 95 % interval: exact binomial "
                              "(Clopper–Pearson) from the counts; FN/FP and FP/FN from the "
                              "bootstrap when it has run", lambda _on: refresh(), checked=True)
@@ -248,7 +248,7 @@ class AuditTables:
         return v
 
     def show(self, res, j: int, *, bootstrap, pending, reference: int, people_decimals: int,
-             focus: str | None = None, auc_only: bool = False) -> None:
+             focus: str | None = None, auc_only: bool = False, weighted: bool = False) -> None:
         """The tables of ``res`` at threshold ``j`` (``bootstrap``: mean ± SD shown;
         ``pending``: what AUC cells say while it is not computed; ``focus``: a rate whose
         rows are highlighted)."""
@@ -258,6 +258,10 @@ class AuditTables:
             self.group_table.set_table(group_table(
                 res, j, across=self.orientation.isChecked(), show_ci=show_ci,
                 bootstrap=bootstrap, people_decimals=people_decimals, pending=pending))
+            # weighting is mentioned only where there are weights
+            self.counts_note.setText(("Counts are people (weighted rows). " if weighted
+                                      else "") + "“undefined” means 0/0: hover it to see why. "
+                                     "Hover a title for its definition.")
             self.fair_table.set_table(fairness_table(res, j, bootstrap=bootstrap,
                                                      highlight=FOCUS.get(focus)))
             note, tip = groups_note(res, j)
