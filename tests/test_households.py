@@ -21,6 +21,7 @@ from fairdesk.engines.households import (EDGE_CONVENTION, HIGH, LOW, NO_PROTOCOL
                                          feature_disparity, rank_auc, ventile_scores)
 from fairdesk.errors import FairDeskError
 from fairdesk.metrics.thresholds import bin_edges
+from fairdesk.present.formats import format_score
 from fairdesk.present.formats import format_count, format_rate
 from fairdesk.present.table import plain_value
 from fairdesk.reports.households_report import (MEASURES, edges_table, features_table,
@@ -739,7 +740,7 @@ def test_edges_and_features_tables(hand_result):
     res = audit_households(data, HouseholdSettings(bins=10))
     t = edges_table(res, 2)
     assert t.rows[1]["lower"].value == res.edges[0]
-    assert t.column("lower").text(t.rows[1]["lower"]) == f"{res.edges[0]:.2f}"
+    assert t.column("lower").text(t.rows[1]["lower"]) == format_score(res.edges[0], 2)
     rows = [{"feature": "x", "share_a": 0.5, "share_b": 0.0, "ratio": math.inf, "n_a": 4,
              "n_b": 2, "with_a": 2.0, "with_b": 0.0},
             {"feature": "y", "share_a": 0.25, "share_b": 0.5, "ratio": 0.5, "n_a": 4, "n_b": 2,

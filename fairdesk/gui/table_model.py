@@ -224,6 +224,7 @@ class ResultTable(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectItems)
         self.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.setAlternatingRowColors(True)
+        self.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between cells)
         self.setWordWrap(False)
         self.setTextElideMode(Qt.ElideMiddle)
         self.verticalHeader().setVisible(False)
