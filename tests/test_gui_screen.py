@@ -178,7 +178,7 @@ def test_weighting_is_mentioned_only_with_weights(make_window, qtbot):
         assert ("weighted" in note) is said and "undefined" in note
 
 
-def test_main_path_with_the_keyboard_alone(make_window, qtbot):
+def test_main_path_with_the_keyboard_alone(make_window, qtbot, monkeypatch):
     """Open the sample, go to the Audit page, reach "Add as scenario" by Tab, press it, and
     find the scenario on the Decision page — no mouse. Keys go to the widget that would have
     the focus, so the test does not depend on the window manager activating the window."""
@@ -211,7 +211,13 @@ def test_main_path_with_the_keyboard_alone(make_window, qtbot):
     wait_settled(qtbot, w)
     target = w.page("audit").scenario_button
     assert reachable_by_tab(w.nav, target)  # no table or plot traps the Tab key
+    from PySide6.QtWidgets import QInputDialog
+    asked = []  # the name dialog, answered with Enter on the proposed name
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(
+        lambda parent, title, label, *a, **k: (asked.append(title), (k.get("text") or
+                                                                     (a[1] if len(a) > 1 else "Audit"), True))[1]))
     QTest.keyClick(target, Qt.Key_Space)
+    assert asked == ["Add as scenario"]
     qtbot.waitUntil(lambda: len(w.state.scenarios) == 1, timeout=HANG_MS)
     views["Decision table"].trigger()
     assert w.current_page().key == "decision"
