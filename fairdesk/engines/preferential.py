@@ -378,6 +378,20 @@ def _sums(d):
     return (d[..., :2 * _NC] + d[..., 2 * _NC:]).reshape(d.shape[:-1] + (2, _NC))
 
 
+def _dot5(q, s):
+    """Σ_j q_j s_j over the leading axis of q (5, …) and the second of s (2, 5, …), summed
+    in the order numpy's einsum uses for a contiguous five-term contraction (two lanes:
+    ((0 + 2) + 4) + (1 + 3)), so that band-major and candidate-major evaluations of the
+    same candidate round alike."""
+    P = np.multiply(q[None], s)
+    out, odd = P[:, 0], P[:, 1]  # in place: no temporary per step
+    out += P[:, 2]
+    out += P[:, 4]
+    odd += P[:, 3]
+    out += odd
+    return out
+
+
 _KJ = np.clip(np.arange(_NC)[:, None] - np.arange(_NC)[None, :], 0, None)  # k − j
 _CKJ = np.array([[math.comb(k, j) if j <= k else 0 for j in range(_NC)] for k in range(_NC)],
                 dtype=float)
@@ -417,7 +431,9 @@ class MultiMoments:
         first[1:] = key[1:] != key[:-1]
         starts = np.append(np.flatnonzero(first), key.size)  # rows where a distinct score starts
         self.key = key[first]
-        self.table = np.ascontiguousarray(np.concatenate([Mp, Mn, Lp, Ln])[:, starts].T)  # (d+1, 20)
+        table = np.concatenate([Mp, Mn, Lp, Ln])[:, starts]
+        self.table = np.ascontiguousarray(table.T)  # (d+1, 20)
+        self.table_t = np.ascontiguousarray(table)  # (20, d+1): the grid gathers columns
         end = np.cumsum([m.n for m in groups]).astype(np.int64)
         self.end = np.searchsorted(starts, end)  # each group's end, in distinct scores
         self.P = np.array([m.P for m in groups])
@@ -455,66 +471,87 @@ class MultiMoments:
 
     def grid_counts(self, g: int, a, b, p, coef):
         """Expected (TP, FP), shape (M, K), of every band (a[m], b[m]) of group g (normalised
-        units) with every probability p[k] (coefficients ``coef``, (K, 2, 5)). What depends on
-        the band only (its ends' binary searches and sums, the change of variable) is done
-        once per band; per candidate remain the split at τ and two dot products."""
+        units) with every probability p[k] (coefficients ``coef``, (K, 2, 5))."""
         bands = self.grid_bands(g, a, b)
-        return self.grid_apply(bands, self.grid_sums(bands, p), coef)
+        split = self.grid_split(bands, p) if np.any(coef[:, 0] != coef[:, 1]) else None
+        tp, fp = self.grid_apply(bands, split, coef)
+        return tp.T, fp.T
 
     def grid_bands(self, g: int, a, b):
         """What every candidate of the bands (a[m], b[m]) of group g shares, whatever its p
-        and family: the ends' binary searches, the sums at or above t1, the change of
-        variable."""
+        and family: the ends' binary searches and table rows, the sums at or above t1 and
+        the change of variable V."""
         h = b - a
         off = self.SHIFT * g
         i0 = np.searchsorted(self.key, a + off, side="left")
         i1 = np.searchsorted(self.key, b + off, side="left")
-        top = self._band_sums(i1, self.end[g])[:, None, :, 0]  # (M, 1, 2)
-        return g, a, h, i0, i1, top, self._shift_matrix(a, h)
-
-    def grid_sums(self, bands, p):
-        """The moments (M, K, 2, 5) of each piece (left, right) of the bands with every p[k]:
-        shared by every family searched over the same probabilities."""
-        g, a, h, i0, i1, _, _ = bands
-        tau = a[:, None] + (1.0 - p)[None, :] * h[:, None]
-        it = np.searchsorted(self.key, tau + self.SHIFT * g, side="left")
         R = self.table
-        Rt = R[it]  # (M, K, 20)
-        return [_sums(Rt - R[i0][:, None, :]), _sums(R[i1][:, None, :] - Rt)]  # (M, K, 2, 5) each
+        R0, R1 = R[i0], R[i1]
+        top = _sums(R[self.end[g]] - R1)[:, :, 0].T[:, None, :]  # (2, 1, M)
+        V = self._shift_matrix(a, h)
+        return g, a, h, R0, R1, top, V
+
+    def grid_split(self, bands, p):
+        """The moments (2 pieces, 2, 5, K, M) of the left and right pieces of the bands with
+        every p[k], shared by every family searched over the same p. Laid out p-major and
+        band-minor, so that every step below is a whole-array operation; one gather at τ,
+        the differences taken in place."""
+        g, a, h, R0, R1, _, _ = bands
+        tau = a[None, :] + (1.0 - p)[:, None] * h[None, :]  # (K, M)
+        it = np.searchsorted(self.key, tau + self.SHIFT * g, side="left")
+        t = np.take(self.table_t, it, axis=1)  # (20, K, M)
+        d = np.empty((2,) + t.shape)
+        np.subtract(t, R0.T[:, None, :], out=d[0])
+        np.subtract(R1.T[:, None, :], t, out=d[1])
+        s = d[:, :2 * _NC]
+        s += d[:, 2 * _NC:]  # each running sum's difference plus its errors'
+        return s.reshape((2, 2, _NC) + tau.shape)
 
     @staticmethod
-    def grid_apply(bands, sums, coef):
-        """Expected (TP, FP), (M, K), of one family (coefficients (K, 2, 5)) from
-        :meth:`grid_bands` and :meth:`grid_sums`."""
+    def grid_apply(bands, split, coef):
+        """Expected (TP, FP), (K, M), of one family (coefficients (K, 2, 5)) from
+        :meth:`grid_bands` and :meth:`grid_split`; ``split`` None when both pieces are one
+        polynomial (the quartic): then it is summed over the whole band at once."""
         top, V = bands[5], bands[6]
+        out = top
+        if split is None:
+            whole = _sums(bands[4] - bands[3]).transpose(1, 2, 0)[:, :, None, :]  # (2, 5, 1, M)
+            q = np.ascontiguousarray(np.matmul(coef[None, :, 1, :], V).transpose(2, 1, 0))  # (5, K, M)
+            return tuple(out + _dot5(q, whole))
         for piece in range(2):
-            q = np.matmul(coef[None, :, piece, :], V)  # (M, K, 5)
-            top = top + np.einsum("mkj,mksj->mks", q, sums[piece])
-        return top[..., 0], top[..., 1]
+            q = np.ascontiguousarray(np.matmul(coef[None, :, piece, :], V).transpose(2, 1, 0))  # (5, K, M)
+            out = out + _dot5(q, split[piece])
+        return out[0], out[1]
 
     def neighbour_counts(self, g, a, b, p, coef):
         """Expected (TP, FP), shape (n, 3, 3, 3), of the 27 candidates (a[i, x], b[i, y],
         p[i, z]) around each of n search points (group g[i]; coefficients ``coef`` (n, 3, 2, 5)
         of its three p). Binary searches, sums at or above t1 and the change of variable are
-        done once per (t0, t1); per candidate remain the split at τ and two dot products."""
+        done once per (t0, t1); per candidate remain the split at τ and two dot products,
+        laid out candidate-minor (as the grid) so that each step is a whole-array operation."""
         n = g.size
-        off = self.SHIFT * g.astype(float)
-        A = np.broadcast_to(a[:, :, None], (n, 3, 3))
-        h = b[:, None, :] - a[:, :, None]  # (n, 3, 3)
-        i0 = np.searchsorted(self.key, a + off[:, None], side="left")  # (n, 3)
-        i1 = np.searchsorted(self.key, b + off[:, None], side="left")
-        top = self._band_sums(i1, self.end[g][:, None])[..., 0]  # (n, 3, 2)
-        top = top[:, None, :, None, :]  # (n, 1, 3, 1, 2)
-        V = self._shift_matrix(A.reshape(-1), h.reshape(-1)).reshape(n, 9, _NC, _NC)
-        tau = A[..., None] + (1.0 - p)[:, None, None, :] * h[..., None]  # (n, 3, 3, 3)
-        it = np.searchsorted(self.key, tau + off[:, None, None, None], side="left")
+        off = (self.SHIFT * g.astype(float))[:, None]
         R = self.table
-        Rt = R[it]  # (n, 3, 3, 3, 20)
-        for piece, d in enumerate((Rt - R[i0][:, :, None, None, :], R[i1][:, None, :, None, :] - Rt)):
-            sums = _sums(d)  # (n, 3, 3, 3, 2, 5)
-            q = np.matmul(coef[:, None, :, piece, :], V)  # (n, 9, 3, 5): the pieces in powers of u
-            top = top + np.einsum("...j,...sj->...s", q.reshape(n, 3, 3, 3, _NC), sums)
-        return top[..., 0], top[..., 1]
+        i0 = np.searchsorted(self.key, a + off, side="left")  # (n, 3)
+        i1 = np.searchsorted(self.key, b + off, side="left")
+        R0, R1 = R[i0], R[i1]  # (n, 3, 20)
+        top = _sums(R[self.end[g]][:, None, :] - R1)[..., 0].T  # (2, 3, n)
+        h = b[:, None, :] - a[:, :, None]  # (n, 3, 3)
+        V = self._shift_matrix(np.repeat(a, 3, axis=1).reshape(-1), h.reshape(-1)).reshape(n, 3, 3, _NC, _NC)
+        tau = a[:, :, None, None] + (1.0 - p)[:, None, None, :] * h[..., None]  # (n, 3, 3, 3)
+        it = np.searchsorted(self.key, tau + off[:, :, None, None], side="left")
+        t = np.take(self.table_t, it, axis=1)  # (20, n, 3, 3, 3)
+        d = np.empty((2,) + t.shape)
+        np.subtract(t, R0.transpose(2, 0, 1)[:, :, :, None, None], out=d[0])
+        np.subtract(R1.transpose(2, 0, 1)[:, :, None, :, None], t, out=d[1])
+        s = d[:, :2 * _NC]
+        s += d[:, 2 * _NC:]  # each running sum's difference plus its errors'
+        s = s.reshape((2, 2, _NC) + tau.shape)
+        out = top.transpose(0, 2, 1)[:, :, None, :, None]  # (2, n, 1, 3, 1)
+        for piece in range(2):
+            q = np.matmul(coef[:, None, None, :, piece, :], V)  # (n, 3, 3, 3, 5): in powers of u
+            out = out + _dot5(np.moveaxis(q, -1, 0), s[piece])
+        return out[0], out[1]
 
 
 @dataclass
@@ -617,15 +654,17 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
         for c0 in range(0, a0.size, per):
             sl = slice(c0, c0 + per)
             bands = mm.grid_bands(g, a0[sl], b0[sl])
-            width = np.maximum(b0[sl] - a0[sl], 1e-300)[:, None]
+            width = np.maximum(b0[sl] - a0[sl], 1e-300)[None, :]
             for pgrid, kk in by_p.values():
-                sums = mm.grid_sums(bands, pgrid)
+                # the quartic's pieces are one polynomial: no split at τ to evaluate
+                needs = any(np.any(keys[k][1][:, 0] != keys[k][1][:, 1]) for k in kk)
+                split = mm.grid_split(bands, pgrid) if needs else None
                 for k in kk:
                     key, coef, slope = keys[k]
-                    tp, fp = mm.grid_apply(bands, sums, coef)
+                    tp, fp = mm.grid_apply(bands, split, coef)  # (K, M)
                     with np.errstate(invalid="ignore", divide="ignore"):
                         gap = np.maximum(np.abs(fp / mm.N[g] - TX[k]), np.abs(tp / mm.P[g] - TY[k]))
-                    key[sl] = _keys(gap, slope[None, :] / width, tol, prefer_smooth)
+                    key[sl] = _keys(gap, slope[:, None] / width, tol, prefer_smooth).T
         for pgrid, kk in by_p.values():
             A = np.repeat(a0, pgrid.size)
             B = np.repeat(b0, pgrid.size)
