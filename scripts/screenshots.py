@@ -58,6 +58,9 @@ def main(argv=None) -> int:
     ap.add_argument("--size", default="1366x768")
     ap.add_argument("--pages", default="", help="page keys, comma-separated (default: all)")
     ap.add_argument("--out", default="/tmp/shots")
+    ap.add_argument("--dark", action="store_true",
+                    help="a high-contrast dark palette (white on black), as Windows gives")
+    ap.add_argument("--font", type=float, default=0, help="application font size in points")
     args = ap.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
     out = Path(args.out)
@@ -69,6 +72,20 @@ def main(argv=None) -> int:
     from fairdesk.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
+    if args.dark:
+        from PySide6.QtGui import QColor, QPalette
+
+        pal = QPalette()
+        for role, colour in ((QPalette.Window, "#000000"), (QPalette.WindowText, "#ffffff"),
+                             (QPalette.Base, "#000000"), (QPalette.Text, "#ffffff"),
+                             (QPalette.AlternateBase, "#1a1a1a"), (QPalette.Button, "#000000"),
+                             (QPalette.ButtonText, "#ffffff")):
+            pal.setColor(role, QColor(colour))
+        app.setPalette(pal)
+    if args.font:
+        font = app.font()
+        font.setPointSizeF(args.font)
+        app.setFont(font)
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.IniFormat)
     window = MainWindow(settings=settings)
     window.show_error = lambda message, details="": print("error:", message, file=sys.stderr)
@@ -92,7 +109,8 @@ def main(argv=None) -> int:
     for key in wanted:
         window.show_page(key)
         _wait_idle(app, window)
-        target = out / f"{name}-{args.size}-{key}.png"
+        look = ("-dark" if args.dark else "") + (f"-{args.font:g}pt" if args.font else "")
+        target = out / f"{name}-{args.size}{look}-{key}.png"
         window.grab().save(str(target))
         print(target)
     window.close()

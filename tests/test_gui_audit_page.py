@@ -341,7 +341,11 @@ def test_undefined_shown_with_reason(window, sample_frame):
     gt, (r, c) = page.group_table, group_pos(page, "fpr", d)
     assert gt.text_at(r, c) == "undefined"
     assert role(gt, r, c, Qt.FontRole).italic()
-    assert role(gt, r, c, Qt.ForegroundRole).color().name() == "#6a6a6a"
+    from PySide6.QtGui import QPalette
+
+    from fairdesk.gui.palette import app_palette, contrast
+    grey, base = role(gt, r, c, Qt.ForegroundRole).color(), app_palette().color(QPalette.Base)
+    assert grey != app_palette().color(QPalette.Text) and contrast(grey, base) >= 4.5
     tip = role(gt, r, c)
     assert "no one with the negative outcome" in tip and "Group D" in tip
     assert page.auc_table.text_at(d, "auc") == "undefined"

@@ -222,3 +222,121 @@ def test_main_path_with_the_keyboard_alone(make_window, qtbot, monkeypatch):
     views["Decision table"].trigger()
     assert w.current_page().key == "decision"
     assert w.export_action.shortcut().toString() == "Ctrl+E" and w.export_action.isEnabled()
+
+
+def _hex_colours(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"(?<![-\w])color\s*:\s*(#[0-9a-fA-F]{6})", text)
+
+
+@pytest.fixture
+def dark_theme(qapp):
+    """A high-contrast dark theme (white on black), as Windows' "High contrast black" gives;
+    the application's palette and font come back afterwards."""
+    from PySide6.QtGui import QColor, QPalette
+
+    old = qapp.palette()
+    pal = QPalette()
+    for role, colour in ((QPalette.Window, "#000000"), (QPalette.WindowText, "#ffffff"),
+                         (QPalette.Base, "#000000"), (QPalette.AlternateBase, "#1a1a1a"),
+                         (QPalette.Text, "#ffffff"), (QPalette.Button, "#000000"),
+                         (QPalette.ButtonText, "#ffffff"), (QPalette.ToolTipBase, "#000000"),
+                         (QPalette.ToolTipText, "#ffffff")):
+        pal.setColor(role, QColor(colour))
+    qapp.setPalette(pal)
+    yield pal
+    qapp.setPalette(old)
+
+
+def test_text_stays_readable_on_a_high_contrast_dark_theme(make_window, qtbot, dark_theme):
+    """No page draws fixed dark-grey text that vanishes on a dark theme: every label's own
+    colour, every coloured span and every table cell keeps WCAG AA contrast (4.5:1) with
+    what is behind it."""
+    import re
+
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QLabel
+
+    from conftest import SAMPLE, open_and_wait, wait_settled
+    from fairdesk.gui.palette import contrast
+    from fairdesk.gui.table_model import ResultTable
+
+    w = make_window()
+    w.resize(1366, 768)
+    open_and_wait(qtbot, w, SAMPLE)
+    window_bg = dark_theme.color(QPalette.Window)
+    low, checked = [], 0
+    for page in w.pages:
+        w.show_page(page.key)
+        wait_settled(qtbot, w)
+        for label in page.findChildren(QLabel):
+            if not label.isVisible():
+                continue
+            sheet = label.styleSheet()
+            bg = re.search(r"background\s*:\s*(#[0-9a-fA-F]{6})", sheet)
+            bg = QColor(bg.group(1)) if bg else window_bg
+            squares = re.findall(r"color:(#[0-9a-fA-F]{6})'>■", label.text())
+            for colour in squares:  # a colour square is a graphic: WCAG asks 3:1
+                checked += 1
+                if contrast(QColor(colour), bg) < 3:
+                    low.append(f"{page.key}: square {colour} on {bg.name()}")
+            for colour in _hex_colours(sheet) + _hex_colours(label.text()):
+                if colour in squares:
+                    continue
+                checked += 1
+                if contrast(QColor(colour), bg) < 4.5:
+                    low.append(f"{page.key}: {colour} on {bg.name()} in {label.text()[:50]!r}")
+        for view in page.findChildren(ResultTable):
+            model = view.model()
+            for r in range(min(model.rowCount(), 30)):
+                for c in range(model.columnCount()):
+                    i = model.index(r, c)
+                    fg, bg = i.data(Qt.ForegroundRole), i.data(Qt.BackgroundRole)
+                    fg = fg.color() if fg is not None else dark_theme.color(QPalette.Text)
+                    bg = bg.color() if bg is not None else dark_theme.color(QPalette.Base)
+                    checked += 1
+                    if contrast(fg, bg) < 4.5:
+                        low.append(f"{page.key}: cell {i.data()!r} {fg.name()} on {bg.name()}")
+    assert checked > 200
+    assert low == []
+
+
+def test_sizes_follow_the_system_font(make_window, qtbot, qapp):
+    """Titles, navigation and plot labels are sized relative to the application font (the
+    system's text-size setting), never in fixed pixels."""
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QLabel, QWidget
+
+    from conftest import SAMPLE, open_and_wait, wait_settled
+    from fairdesk.gui.palette import font_points
+
+    old = qapp.font()
+    big = QFont(old)
+    big.setPointSizeF(16)
+    qapp.setFont(big)
+    try:
+        assert font_points() == 16 and font_points(1.25) == 20
+        w = make_window()
+        open_and_wait(qtbot, w, SAMPLE)
+        assert "font-size:18.4pt" in w.nav.styleSheet()
+        fixed = []
+        for page in w.pages:
+            w.show_page(page.key)
+            wait_settled(qtbot, w)
+            for x in page.findChildren(QWidget):
+                text = x.styleSheet() + (x.text() if isinstance(x, QLabel) else "")
+                if "px" in "".join(re_font_sizes(text)):
+                    fixed.append(f"{page.key}: {text[:60]!r}")
+        assert fixed == []
+        titles = [x.text() for x in w.page("decision").findChildren(QLabel)
+                  if "font-size:20pt" in x.text()]
+        assert titles, "the page title follows the 16 pt system font (× 1.25)"
+    finally:
+        qapp.setFont(old)
+
+
+def re_font_sizes(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"font-size\s*:\s*[\d.]+\s*(?:px|pt)", text)

@@ -176,10 +176,11 @@ def test_transport_never_reverses_the_order_within_a_group(rows, ties, seed):
         assert not np.any((s[i] < s[j]) & (t[i] > t[j]))  # never reversed
         if ties == "together":
             assert not np.any((s[i] == s[j]) & (t[i] != t[j]))  # equal stays equal
-    # the interpolated map is non-decreasing for new scores too
+    # the interpolated map is non-decreasing for new scores too (up to the rounding of a
+    # linear interpolation: a step of -4e-16 was found between two knots)
     grid = np.linspace(score.min() - 1, score.max() + 1, 101)
     for g in range(G):
-        assert np.all(np.diff(smap.transform(grid, np.full(grid.size, g))) >= 0)
+        assert np.all(np.diff(smap.transform(grid, np.full(grid.size, g))) >= -1e-12)
 
 
 def test_map_of_new_rows():
@@ -598,13 +599,16 @@ def test_rate_and_set_tables_hold_the_engine_numbers(compas):
     assert f"{100 * res.rates_before['selection_rate'][0]:.1f} %" in text
     # the page's line under the table: one sentence for every group still apart after
     # transport (decile scores move together), not one per group
-    from fairdesk.reports.transport_tables import rate_sentence
+    from fairdesk.reports.transport_tables import rate_page_notes
     apart = int(np.sum(np.delete(res.gap_after, ref) > 0.02))
     assert apart >= 2 and sum("still differs" in w for w in res.warnings) == apart
-    line = rate_sentence(res, compas, False)
-    assert f"selection rates of {apart} groups still differ from Caucasian's" in line
-    assert f"{100 * np.delete(res.gap_after, ref).max():.1f} %" in line
-    assert "still differs" not in line and "group-specific" in rate_sentence(res, compas, True)
+    notes, warnings = rate_page_notes(res, compas, False)
+    assert len(warnings) == 1  # one warning for them all
+    assert f"selection rates of {apart} groups still differ from Caucasian's" in warnings[0]
+    assert f"{100 * np.delete(res.gap_after, ref).max():.1f} %" in warnings[0]
+    line = " ".join(notes + warnings)
+    assert "still differs" not in line
+    assert "group-specific" in " ".join(rate_page_notes(res, compas, True)[0])
     # above every score nobody is flagged: PPV is 0/0, undefined with the engine's reason
     high = run_transport(compas, TransportSettings(reference="Caucasian", threshold=11))
     cell = rates_table(high, compas).row_dicts()[0]["ppv_before"]

@@ -11,10 +11,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout,
                                QGroupBox, QLabel, QPushButton, QRadioButton, QSpinBox, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+                               QStyle, QStyleOptionComboBox, QStylePainter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
-ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:4px}"
-WARN_STYLE = "QLabel {color:#6b4e00; background:#fff6db; border:1px solid #f0dc9c; padding:4px}"
+from .palette import message_style, muted_css, title_html
 
 
 def _name(widget, name: str, tip: str) -> None:
@@ -34,9 +34,42 @@ def settings_box(title: str, tip: str = "") -> tuple[QGroupBox, QGridLayout]:
     return box, grid
 
 
+class ElidingCombo(QComboBox):
+    """A combo whose shown choice is elided in the middle when it is narrower than the name
+    ("African-A…n, Female", never "African-American, Fe"), the full name in its tooltip."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._tip = ""
+        self.view().setTextElideMode(Qt.ElideMiddle)
+        self.currentIndexChanged.connect(self._update_tip)
+
+    def setToolTip(self, tip: str) -> None:  # noqa: N802 (Qt's name)
+        self._tip = tip
+        self._update_tip()
+
+    def _update_tip(self, *_args) -> None:
+        current = self.currentText()
+        super().setToolTip(f"{self._tip}\nChosen: {current}" if self._tip and current
+                           else self._tip or current)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt's name)
+        painter = QStylePainter(self)
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        painter.drawComplexControl(QStyle.CC_ComboBox, opt)
+        room = self.style().subControlRect(QStyle.CC_ComboBox, opt,
+                                           QStyle.SC_ComboBoxEditField, self).width()
+        if not opt.currentIcon.isNull():
+            room -= opt.iconSize.width() + 4
+        opt.currentText = self.fontMetrics().elidedText(opt.currentText, Qt.ElideMiddle,
+                                                        max(room - 4, 10))
+        painter.drawControl(QStyle.CE_ComboBoxLabel, opt)
+
+
 def combo(items, tip: str = "", name: str = "", *, min_chars: int | None = None) -> QComboBox:
     """A combo of (text, data) items (a plain string is its own data)."""
-    c = QComboBox()
+    c = ElidingCombo()
     for item in items:
         text, data = (item, item) if isinstance(item, str) else item
         c.addItem(text, data)
@@ -86,22 +119,22 @@ def button(text: str, tip: str = "", slot=None, shortcut=None) -> QPushButton:
     return b
 
 
-def message_label(style: str = ERROR_STYLE) -> QLabel:
+def message_label(kind: str = "error") -> QLabel:
     """A hidden, wrapped message line (an error or a warning shown in place)."""
     label = QLabel()
     label.setWordWrap(True)
-    label.setStyleSheet(style)
+    label.setStyleSheet(message_style(kind))
     label.hide()
     return label
 
 
 def page_header(layout: QVBoxLayout, title: str, intro: str) -> QLabel:
     """The page's title and its two-line introduction; returns the intro label."""
-    head = QLabel(f"<b style='font-size:15px'>{title}</b>")
+    head = QLabel(title_html(title))
     head.setAccessibleName(title)
     text = QLabel(intro)
     text.setWordWrap(True)
-    text.setStyleSheet("color:#444")
+    text.setStyleSheet(muted_css())
     layout.addWidget(head)
     layout.addWidget(text)
     return text

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWi
                                QListWidgetItem, QMainWindow, QMessageBox, QProgressBar, QPushButton,
                                QScrollArea, QSplitter, QStackedWidget, QWidget)
 
+from .palette import font_css
 from .. import __version__
 from ..errors import FairDeskError
 from ..io.outputs import confirm_replace
@@ -95,7 +96,7 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setMaximumWidth(230)
         self.nav.setMinimumWidth(180)
-        self.nav.setStyleSheet("QListWidget { font-size: 11pt; }"
+        self.nav.setStyleSheet(f"QListWidget {{ {font_css(1.15)}; }}"
                                "QListWidget::item { padding: 7px 6px; }")
         self.stack = QStackedWidget()
         self.pages = []

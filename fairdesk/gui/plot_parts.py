@@ -57,7 +57,9 @@ class SideLegend(QListWidget):
         self.setIconSize(QSize(22, 12))
         self.setFixedWidth(LEGEND_WIDTH)
         self.setFrameShape(QListWidget.NoFrame)
-        self.setStyleSheet("QListWidget {background: transparent;}")
+        # part of the plot's picture: white like the plot, so every swatch (a black group's
+        # line too) shows on a dark theme
+        self.setStyleSheet("QListWidget {background: white; color: black;}")
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.hide()
 

@@ -21,12 +21,18 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QV
                                QWidget)
 
 from ..errors import FairDeskError
-from .palette import group_color
+from .palette import font_points, group_color, muted_css
 from .plot_parts import SideLegend
 
-TICK_FONT_PT = 10
-LABEL_FONT = "11pt"
-TITLE_FONT = "12pt"
+
+
+def label_font() -> str:
+    """Axis-label size: a little above the system's body font, so it follows that setting."""
+    return f"{font_points(1.15):g}pt"
+
+
+def title_font() -> str:
+    return f"{font_points(1.25):g}pt"
 LEGEND_FONT = "10pt"
 MAX_CURVE_POINTS = 2000
 _CLOSE_PATH = re.compile(r"\s*[Zz](?=\s|$)")
@@ -39,9 +45,10 @@ def group_pen(index: int, width: float = 2.0, style=Qt.SolidLine):
 
 
 def style_plot(plot: pg.PlotItem, title: str = "", x_label: str = "", y_label: str = "") -> None:
-    """White background look: black axes, 10 pt ticks, 11 pt labels, a light grid."""
+    """White background look (a plot is a picture: it keeps its own colours on a dark theme):
+    black axes, ticks at the body font's size and labels a little larger, a light grid."""
     font = QFont()
-    font.setPointSize(TICK_FONT_PT)
+    font.setPointSizeF(font_points())
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen("k"))
@@ -49,11 +56,11 @@ def style_plot(plot: pg.PlotItem, title: str = "", x_label: str = "", y_label: s
         axis.setTickFont(font)
         axis.enableAutoSIPrefix(False)  # never "(x0.001)" on a score axis
     if title:
-        plot.setTitle(title, color="k", size=TITLE_FONT)
+        plot.setTitle(title, color="k", size=title_font())
     if x_label:
-        plot.setLabel("bottom", x_label, color="k", **{"font-size": LABEL_FONT})
+        plot.setLabel("bottom", x_label, color="k", **{"font-size": label_font()})
     if y_label:
-        plot.setLabel("left", y_label, color="k", **{"font-size": LABEL_FONT})
+        plot.setLabel("left", y_label, color="k", **{"font-size": label_font()})
     plot.showGrid(x=True, y=True, alpha=0.15)
     plot.setMenuEnabled(False)
 
@@ -186,7 +193,7 @@ class PlotPanel(QWidget):
         lay.addWidget(self.body, 1)
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #404040;")
+        self.note.setStyleSheet(muted_css())
         self.note.hide()
         lay.addWidget(self.note)
 

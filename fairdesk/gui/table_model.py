@@ -13,16 +13,16 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication, QKeySequence
+from PySide6.QtGui import (QAction, QBrush, QColor, QFont, QGuiApplication, QKeySequence,
+                           QPalette)
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from ..present.formats import UNDEFINED_TEXT, is_missing
 from ..present.table import Cell, Column, Table, plain_value
-from .palette import group_color, swatch_icon
+from .palette import app_palette, group_color, muted_color, swatch_icon
 
 SORT_ROLE = Qt.UserRole + 1  # full-precision value for sorting
 VALUE_ROLE = Qt.UserRole + 2  # the plain value (tests, copy)
-GREY = QColor("#6a6a6a")
 HIGHLIGHT = QColor("#fff3c4")
 MAX_COLUMN_PX = 280
 
@@ -55,6 +55,7 @@ class TableModel(QAbstractTableModel):
         self.table: Table | None = None
         self._rows: list[dict] = []
         self._texts: dict[tuple[int, int], str] = {}
+        self.header_fit = None  # (column, header) -> the header as shown (a view elides it)
 
     # ------------------------------------------------------------------ content
     def set_table(self, table: Table | None) -> None:
@@ -135,8 +136,11 @@ class TableModel(QAbstractTableModel):
                 return f
             return None
         if role == Qt.ForegroundRole:
-            if missing or (cell is not None and cell.muted):
-                return QBrush(GREY)
+            muted = missing or (cell is not None and cell.muted)
+            if cell is not None and (cell.tint or cell.highlight):  # a light shade: dark text
+                return QBrush(QColor("#505050" if muted else "black"))
+            if muted:  # grey that stays readable on the theme's table background
+                return QBrush(muted_color(app_palette().color(QPalette.Base)))
             return None
         if role == Qt.BackgroundRole:
             if cell is not None and cell.tint:
@@ -167,8 +171,8 @@ class TableModel(QAbstractTableModel):
             if section >= len(self.table.columns):
                 return None
             col = self.table.columns[section]
-            if role == Qt.DisplayRole:
-                return col.header
+            if role == Qt.DisplayRole:  # elided to the column's width by the view, if it asks
+                return self.header_fit(section, col.header) if self.header_fit else col.header
             if role == Qt.ToolTipRole:
                 return col.note or col.header.replace("\n", " ")
             if role == Qt.TextAlignmentRole:
@@ -234,6 +238,7 @@ class ResultTable(QTableView):
         hh.setHighlightSections(False)
         hh.setSectionsMovable(False)
         hh.setStretchLastSection(False)
+        hh.sectionResized.connect(self._header_resized)
         self.setToolTip(tip)
         self.setAccessibleName(title or "Results table")
         self.setAccessibleDescription(tip)
@@ -251,6 +256,7 @@ class ResultTable(QTableView):
         return self.source.table
 
     def set_table(self, table: Table | None) -> None:
+        self.source.header_fit = self._elided_header
         self.source.set_table(table)
         self._fit_columns()
         self._fit_header()
@@ -263,12 +269,29 @@ class ResultTable(QTableView):
         for c in range(self.source.columnCount()):
             # the widest cell or header line, not Qt's content size (which keeps room for a
             # sort arrow in every column: ~40 px too wide for short numbers)
-            header = str(self.source.headerData(c, Qt.Horizontal) or "")
-            words = max((fm.horizontalAdvance(line) for line in header.split("\n")), default=0)
-            width = min(max(self.sizeHintForColumn(c), words + 14), MAX_COLUMN_PX)
+            column = self.source.table.columns[c]
+            words = max((fm.horizontalAdvance(line) for line in column.header.split("\n")),
+                        default=0) + self._header_extra(c)
+            width = min(max(self.sizeHintForColumn(c), words), MAX_COLUMN_PX)
             hh.resizeSection(c, width)  # longer text elided in the middle, full as tooltip
             self._content_widths.append(width)
         self._share_spare_width()
+
+    def _header_extra(self, c: int) -> int:
+        """Room a header needs beside its words: margins, and the group's swatch."""
+        return 14 + (self.iconSize().width() if self.iconSize().width() > 0 else 16) + 4 \
+            if self.source.table.columns[c].swatch is not None else 14
+
+    def _elided_header(self, c: int, text: str) -> str:
+        """Each header line that is wider than its column elided in the middle (the full
+        name is the header's tooltip), never cut at both ends."""
+        room = self.horizontalHeader().sectionSize(c) - self._header_extra(c)
+        fm = self.horizontalHeader().fontMetrics()
+        return "\n".join(fm.elidedText(line, Qt.ElideMiddle, max(room, 12))
+                         for line in text.split("\n"))
+
+    def _header_resized(self, c: int, _old: int, _new: int) -> None:
+        self.source.headerDataChanged.emit(Qt.Horizontal, c, c)
 
     def _share_spare_width(self) -> None:
         """Columns at least as wide as their content; spare width shared by the value

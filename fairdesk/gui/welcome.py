@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
                                QWidget)
 
+from .palette import muted_css
 from ..resources import sample_data
 from .controls import button
 
@@ -46,7 +47,7 @@ class WelcomePanel(QWidget):
         lay.addLayout(row)
         needs = QLabel(NEEDS)
         needs.setWordWrap(True)
-        needs.setStyleSheet("color:#444")
+        needs.setStyleSheet(muted_css())
         lay.addWidget(needs)
         self.recent_title = QLabel("<b>Recent files</b>")
         lay.addWidget(self.recent_title)

@@ -147,8 +147,9 @@ def rate_notes(res: TransportResult, data: AnalysisData) -> list[str]:
             ] + list(res.warnings)
 
 
-def rate_sentence(res: TransportResult, data: AnalysisData, median_of_groups: bool) -> str:
-    """The line under the page's rates table."""
+def rate_page_notes(res: TransportResult, data: AnalysisData,
+                    median_of_groups: bool) -> tuple[list[str], list[str]]:
+    """The notes under the page's rates table and the engine's warnings about them."""
     notes = [f"Threshold {threshold_text(res.threshold, data)}: flagged when the "
              f"score is {rule_words(res)} it. “after” = the scores transported onto "
              f"{res.reference_name}."]
@@ -156,20 +157,20 @@ def rate_sentence(res: TransportResult, data: AnalysisData, median_of_groups: bo
         notes.append("The application's thresholds are group-specific; this page applies "
                      "one threshold to everyone (the median of the groups' thresholds). "
                      "Type another in the Threshold box.")
-    notes += [w for w in res.warnings if "label" in w.lower() and "differs" not in w]
+    warnings = [w for w in res.warnings if "label" in w.lower() and "differs" not in w]
     apart = [g for g in range(len(res.group_names)) if g != res.reference
              and res.gap_after[g] > PARITY_WARNING]  # the engine's warning, one per group
     if len(apart) == 1:
-        notes += [w for w in res.warnings if "differs" in w]
+        warnings += [w for w in res.warnings if "differs" in w]
     elif apart:  # one sentence for them all (the column holds each group's gap)
-        notes.append(f"After transport the selection rates of {len(apart)} groups still differ "
+        warnings.append(f"After transport the selection rates of {len(apart)} groups still differ "
                      f"from {res.reference_name}'s by up to "
                      f"{format_rate(max(res.gap_after[g] for g in apart))} at some threshold "
                      "(“Largest gap after”)" + (": their few distinct scores move together "
                                                 "(ties); choose random tie-breaking for exact "
                                                 "parity at every threshold."
                                                 if res.settings.ties == "together" else "."))
-    return " ".join(notes)
+    return notes, warnings
 
 
 # ------------------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ from ...reports.audit_tables import (COMPARED_RATES, COUNT_TIPS, DERIVED, FAIR_A
 from ...reports.transport_tables import hist_edges
 from ..palette import group_color, swatch_icon
 from ..plot_parts import ThresholdLine
-from ..plots import PlotPanel, decimate, group_pen
-from ..controls import button, check, combo, tabs
+from ..plots import PlotPanel, decimate, group_pen, label_font, title_font
+from ..controls import ElidingCombo, button, check, combo, tabs
 from ..table_model import VALUE_ROLE, ResultTable
 from .base import note_label
 
@@ -326,7 +326,7 @@ class AuditPlots:
         self.metric_panel.add_control(QLabel("Metric"))
         self.metric_panel.add_control(self.metric_combo)
         self.line_group_label = QLabel("Line moves")
-        self.line_group_combo = QComboBox()
+        self.line_group_combo = ElidingCombo()
         self.line_group_combo.setSizeAdjustPolicy(
             QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.line_group_combo.setMinimumContentsLength(8)
@@ -419,8 +419,8 @@ class AuditPlots:
             self.metric_curves.append(curve)
         self.metric_panel.legend.set_groups(names)
         short = SHORT.get(key, metric_label(key))  # the plot is narrow beside its legend
-        plot.setTitle(f"{short} versus threshold", color="k", size="12pt")
-        plot.setLabel("left", short, color="k", **{"font-size": "11pt"})
+        plot.setTitle(f"{short} versus threshold", color="k", size=title_font())
+        plot.setLabel("left", short, color="k", **{"font-size": label_font()})
         if key in RATIO_KEYS:
             plot.enableAutoRange(axis="y")
         else:

@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QLabel, QStackedWidget, QTableWidget,
                                QVBoxLayout, QWidget)
 
+from ..palette import font_css, muted_css, note_style
+
 log = logging.getLogger("fairdesk.gui")
 
-EMPTY_STYLE = "color: #404040; font-size: 13pt;"
-NOTE_STYLE = "QLabel {color:#404040;}"
 
 
 def readonly_table(tip: str, *, select_rows: bool = True, alternate: bool = True,
@@ -39,7 +39,7 @@ def note_label(text: str = "") -> QLabel:
     """A wrapped grey explanatory line."""
     label = QLabel(text)
     label.setWordWrap(True)
-    label.setStyleSheet(NOTE_STYLE)
+    label.setStyleSheet(note_style())
     return label
 
 
@@ -134,7 +134,7 @@ class Page(QWidget):
         self.empty = QLabel(text)
         self.empty.setAlignment(Qt.AlignCenter)
         self.empty.setWordWrap(True)
-        self.empty.setStyleSheet(EMPTY_STYLE)
+        self.empty.setStyleSheet(f"{muted_css()}; {font_css(1.3)}")
         self.stack.addWidget(self.empty)
         content = QWidget()
         self.stack.addWidget(content)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGroupBox, 
                                QHeaderView, QLabel, QProgressBar, QPushButton, QSlider, QSpinBox,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
+from ..palette import message_colour, message_style, muted_color, muted_css
 from ...engines.threshold_correction import CorrectionSettings, run_correction, subsample_mode
 from ...errors import FairDeskError
 from ...metrics.confusion import GroupScores
@@ -122,7 +123,7 @@ class CorrectionPage(Page):
                                        for key, d in DEFINITIONS.items()], "definition")
         self.definition.setCurrentIndex(self.definition.findData("ERB"))
         self.definition.currentIndexChanged.connect(self._definition_changed)
-        self.meaning = QLabel(styleSheet="color:#404040", wordWrap=True)
+        self.meaning = QLabel(styleSheet=muted_css(), wordWrap=True)
         self.thresholds = self._combo([
             ("The study's three: Oregon low, mean, Oregon high", "oregon", ct.TIPS["oregon"]),
             ("The thresholds of the Tiers page", "tiers", "")], "thresholds")
@@ -139,7 +140,7 @@ class CorrectionPage(Page):
             spin.setValue(value)
             spin.valueChanged.connect(self._settings_edited)
             setattr(self, name, spin)
-        self.w_count = QLabel(styleSheet="color:#404040")
+        self.w_count = QLabel(styleSheet=muted_css())
         self.w_count.setMinimumWidth(QFontMetrics(self.w_count.font()).horizontalAdvance(
             "= 1,001 values") + 6)
         for name, low in (("subsamples", 1), ("audit_subsamples", 2)):
@@ -161,7 +162,7 @@ class CorrectionPage(Page):
         self._add(row2, self.run_button, self.cancel_button)
 
         status_row = QHBoxLayout()
-        self.status = QLabel(styleSheet="color:#303030", wordWrap=True)
+        self.status = QLabel(wordWrap=True)
         self.progress = QProgressBar(minimum=0, maximum=1000, textVisible=True, minimumWidth=300)
         self.progress.hide()
         self._add(status_row, (self.status, 1), self.progress)
@@ -228,8 +229,7 @@ class CorrectionPage(Page):
         v = self._tab("summary", "Thresholds")
         self.summary_title.hide()
         self.summary_help = note_label(ct.SUMMARY_HELP)
-        self.summary_help.setStyleSheet("color:#303030; background:#F7F9FB; "
-                                        "border:1px solid #DDE3EA; padding:8px")
+        self.summary_help.setStyleSheet(message_style("info", padding=8))
         v.insertWidget(2, self.summary_help)
         v.setStretch(1, 1)  # the table grows to its rows' height, then the help and note
         self._tab("rates", "Rates by group", ct.RATES_NOTE)
@@ -289,9 +289,9 @@ class CorrectionPage(Page):
 
     def _settings_edited(self, *_args) -> None:
         try:
-            text, color, tip = f"= {len(self._weights_setting()):,} values", "#404040", ""
+            text, color, tip = f"= {len(self._weights_setting()):,} values", muted_color().name(), ""
         except FairDeskError as err:
-            text, color, tip = "invalid", "#a40000", str(err)
+            text, color, tip = "invalid", message_colour("error"), str(err)
         self.w_count.setText(text)
         self.w_count.setStyleSheet(f"color:{color}")
         self.w_count.setToolTip(tip)

@@ -25,6 +25,7 @@ import numpy as np
 from PySide6.QtCore import QSignalBlocker, QTimer
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ..palette import muted_css, title_html
 from ...errors import FairDeskError
 from ...metrics.fairness import Reliability
 from ...reports.decision_tables import (X_AXES, ComparisonCache, baseline_thresholds,
@@ -87,8 +88,8 @@ class DecisionPage(Page):
                        "with <b>Add as scenario…</b> on the Tiers, Audit and engine pages. "
                        "Differences from the baseline are tinted.")
         intro.setWordWrap(True)
-        intro.setStyleSheet("color:#444")
-        lay.addWidget(QLabel(f"<b style='font-size:15px'>{self.title}</b>"))
+        intro.setStyleSheet(muted_css())
+        lay.addWidget(QLabel(title_html(self.title)))
         lay.addWidget(intro)
         lay.addWidget(self._build_settings())
         self.splitter = side_by_side()

@@ -13,14 +13,16 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton,
                                QSpinBox, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout)
 
 from ...metrics.fairness import DEFINITIONS, THRESHOLD_DEFINITIONS
 from ...reports.decision_tables import X_AXES, chart_points, missing_points, rule_text
-from ..plots import PlotPanel
+from ..palette import (app_palette, font_points, message_colour, message_style, muted_color,
+                       muted_css)
+from ..plots import PlotPanel, label_font, title_font
 from ..table_model import ResultTable, TableModel
 
 # Okabe–Ito: blue = better than the baseline, vermillion = worse, yellow = a rate moved
@@ -42,7 +44,7 @@ def tint_legend() -> list[QLabel]:
         c = QColor(color)
         label = QLabel(text)
         label.setToolTip(tip + ". The stronger the tint, the larger the difference.")
-        label.setStyleSheet(f"background: rgba({c.red()},{c.green()},{c.blue()},{MAX_ALPHA}); "
+        label.setStyleSheet(f"background: {over_white(c, MAX_ALPHA / 255).name()}; "
                             "border:1px solid #bbb; padding:1px 6px; color:#000")
         out.append(label)
     return out
@@ -52,8 +54,13 @@ def tint_color(word: str, size: float) -> QColor:
     """The background of a difference from the baseline (see decision_tables.tint)."""
     color = QColor(TINTS[word])
     top = MAX_ALPHA_MOVED if word == "moved" else MAX_ALPHA
-    color.setAlpha(int(MIN_ALPHA + (top - MIN_ALPHA) * size))
-    return color
+    return over_white(color, (MIN_ALPHA + (top - MIN_ALPHA) * size) / 255)
+
+
+def over_white(color: QColor, alpha: float) -> QColor:
+    """``color`` at ``alpha`` laid on white, opaque: a light shade whose dark text stays
+    readable on a dark theme too (a translucent shade would take the theme's background)."""
+    return QColor.fromRgbF(*(alpha * v + (1 - alpha) for v in color.getRgbF()[:3]))
 
 
 class _TintedModel(TableModel):
@@ -68,6 +75,11 @@ class _TintedModel(TableModel):
             shade = row.get("tints", {}).get(self.table.columns[index.column()].key)
             if shade is not None:
                 return QBrush(tint_color(*shade))
+        if role == Qt.ForegroundRole and index.isValid() and self.table is not None:
+            row = self._rows[index.row()]  # dark text on a light shade, whatever the theme
+            if row.get("heading") or row.get("tints", {}).get(
+                    self.table.columns[index.column()].key) is not None:
+                return QBrush(QColor("black"))
         return super().data(index, role)
 
 
@@ -162,9 +174,9 @@ class DecisionChart(PlotPanel):
         self.items = []
         key, x_key = self.key, self.x_key
         plot.setTitle(f"{key} against {'accuracy' if x_key == 'accuracy' else 'changed decisions'}",
-                      color="k", size="12pt")
-        plot.setLabel("bottom", X_AXES[x_key] + " (%)", color="k", **{"font-size": "11pt"})
-        plot.setLabel("left", f"{key} (1 = balanced)", color="k", **{"font-size": "11pt"})
+                      color="k", size=title_font())
+        plot.setLabel("bottom", X_AXES[x_key] + " (%)", color="k", **{"font-size": label_font()})
+        plot.setLabel("left", f"{key} (1 = balanced)", color="k", **{"font-size": label_font()})
         points = self.points(comp)
         missing = missing_points(points)
         good = [p for p in points if p["name"] not in missing]
@@ -208,7 +220,7 @@ class DecisionChart(PlotPanel):
             label = pg.TextItem(p["name"], color="#000000" if p["baseline"] else "#1a1a1a",
                                 anchor=(0, 1.0))
             f = QFont()
-            f.setPointSize(10)
+            f.setPointSizeF(font_points())
             f.setBold(p["baseline"] or p["name"] == selected)
             label.setFont(f)
             label.setPos(p["x"], p["y"])
@@ -236,7 +248,6 @@ BUTTONS = (("▲ Up", "Move the selected scenario one column to the left"),
            ("Delete", "Remove the selected scenario (Delete). The baseline cannot be removed."),
            ("Proposed", "Mark the selected scenario as the option proposed to the meeting: the "
                         "workbook's Summary names it and says what it changes for each group"))
-RED, GREY, BLACK = QColor("#a40000"), QColor("#6E6E6E"), QColor("#000000")
 
 
 class NotesBox(QGroupBox):
@@ -247,7 +258,7 @@ class NotesBox(QGroupBox):
         nl = QVBoxLayout(self)
         nl.setContentsMargins(4, 4, 4, 4)
         self.label = QLabel()
-        self.label.setStyleSheet("color:#404040")
+        self.label.setStyleSheet(muted_css())
         self.edit = QPlainTextEdit()
         self.edit.setPlaceholderText("Your notes on this option: why it is on the table, what "
                                      "the meeting should know. They go to the Summary sheet.")
@@ -309,8 +320,7 @@ class ScenarioList(QGroupBox):
                            "on the Tiers &amp; thresholds page (rules you define), the Audit "
                            "page (the thresholds in force) or an engine's page.")
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color:#6b4e00; background:#fff6db; border:1px solid #f0dc9c; "
-                                "padding:5px")
+        self.hint.setStyleSheet(message_style("warning", padding=5))
         sl.addWidget(self.hint)
 
     def fill(self, scenarios, excluded: dict, score_decimals=None) -> None:
@@ -341,15 +351,17 @@ class ScenarioList(QGroupBox):
                 rule.setText("⚠ not compared: " + problem if problem else
                              ("Proposed · " if s.origin.get("proposed") else "")
                              + rule_text(s, score_decimals))
-                rule.setForeground(QBrush(RED if problem else BLACK))
-                name.setForeground(QBrush(GREY if problem else BLACK))
+                text = app_palette().color(QPalette.Text)
+                rule.setForeground(QBrush(QColor(message_colour("error")) if problem else text))
+                name.setForeground(QBrush(muted_color(app_palette().color(QPalette.Base))
+                                          if problem else text))
                 origin = ", ".join(f"{k}: {v}" for k, v in s.origin.items() if k not in
                                    ("rules", "proposed") and not isinstance(v, (dict, list)))
                 tip = f"<b>{html.escape(s.name)}</b><br>{html.escape(s.describe())}"
                 if origin:
                     tip += f"<br>From: {html.escape(origin)}"
                 if problem:
-                    tip += (f"<br><span style='color:#a40000'>Not compared: "
+                    tip += (f"<br><span style='color:{message_colour('error')}'>Not compared: "
                             f"{html.escape(problem)}</span>")
                 rule.setToolTip(tip)
         self.hint.setVisible(len(scenarios) == 1)
@@ -416,7 +428,7 @@ class SettingsBox(QGroupBox):
                                        "0 (F5). Without a bootstrap the table updates by itself.")
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setStyleSheet("color:#404040")
+        self.status.setStyleSheet(muted_css())
         for w in (QLabel("Cost FN"), self.cost_fn, QLabel(": FP"), self.cost_fp, 12,
                   QLabel("Bootstrap"), self.boot_b, QLabel("Seed"), self.boot_seed,
                   self.compare_button):

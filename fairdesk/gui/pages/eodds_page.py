@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout
                                QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout,
                                QWidget)
 
+from ..palette import muted_css
 from ...engines.equalized_odds import (CONSTRAINT_TITLES, OBJECTIVE_TITLES, EOddsResult,
                                        EOddsSettings, run_equalized_odds)
 from ...engines.preferential import ALL_FAMILIES, FAMILY_TITLES
@@ -28,7 +29,7 @@ from ...present.formats import format_rate
 from ...reports.eodds_report import group_table, summary_sentence, summary_table
 from ..plots import PlotPanel
 from ..table_model import ResultTable
-from ..controls import WARN_STYLE, check, message_label, set_available, side_by_side, tabs
+from ..controls import check, message_label, set_available, side_by_side, tabs
 from ..dialogs import ask_output_path
 from .base import Page
 from .eodds_plots import draw_curves, draw_roc
@@ -77,9 +78,9 @@ class EqualizedOddsPage(Page):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.RichText)
-        self.summary.setStyleSheet("color: #202020; padding: 2px 4px;")
+        self.summary.setStyleSheet("padding: 2px 4px;")
         lay.addWidget(self.summary)
-        self.warn = message_label(WARN_STYLE)
+        self.warn = message_label("warning")
         lay.addWidget(self.warn)
 
         self.splitter = side_by_side()
@@ -189,7 +190,7 @@ class EqualizedOddsPage(Page):
         self.cost_fn = self._spin(0.001, 1e6, 1.0, 3, "Cost of a false negative: a negative "
                                   "decision for someone with the positive outcome")
         self.break_even = QLabel()
-        self.break_even.setStyleSheet("color: #404040;")
+        self.break_even.setStyleSheet(muted_css())
         self.break_even.setToolTip("A positive decision pays off when the chance of the positive "
                                    "outcome is above FP cost ÷ (FP cost + FN cost)")
         self.tolerance = self._spin(0.0, 0.5, 0.0, 3, "Relaxed equalized odds: the largest "

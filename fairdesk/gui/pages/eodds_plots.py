@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsPolygonItem
 from ...engines.equalized_odds import EOddsResult, FamilyResult
 from ...engines.preferential import FAMILY_TITLES, phi
 from ..palette import group_color
-from ..plots import LABEL_FONT, PlotPanel, decimate, group_pen
+from ..plots import PlotPanel, decimate, group_pen, label_font, title_font
 
 CURVE_GRID = 600
 INTERSECTION = QColor("#202020")
@@ -143,9 +143,9 @@ def draw_curves(panel: PlotPanel, res: EOddsResult, fam: FamilyResult, data) -> 
         ys = phi(fam.family, t0, t1, p, xs * res.sign)
         plot.addItem(pg.PlotDataItem(xs, ys, pen=group_pen(g, 2.2), antialias=True))
     panel.legend.set_groups(res.group_names)
-    plot.setTitle(FAMILY_TITLES[fam.family], color="k", size="12pt")
+    plot.setTitle(FAMILY_TITLES[fam.family], color="k", size=title_font())
     plot.setLabel("bottom", data.mapping.score or "Score", color="k",
-                  **{"font-size": LABEL_FONT})
+                  **{"font-size": label_font()})
     plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in np.linspace(0, 1, 6)]])
     plot.setRange(xRange=(lo, hi), yRange=(0, 1), padding=0.03)
     panel.set_note("Some 4th-order curves are not monotone (p outside 0.4–0.6): clipped to "

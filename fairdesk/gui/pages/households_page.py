@@ -18,6 +18,8 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from ..notes_panel import NotesPanel
+from ..palette import muted_css, title_html, warn_html
 from ...engines.households import (EDGE_CONVENTION, MEMBERSHIP, SCORE_SHORT, HouseholdResult,
                                    HouseholdSettings, ProtocolRules, audit_households,
                                    feature_disparity)
@@ -28,12 +30,11 @@ from ...reports.households_report import (column_choices, data_problem, edges_ta
                                           summary_lines)
 from ..plots import PlotPanel
 from ..table_model import ResultTable
-from ..controls import ERROR_STYLE, check, message_label, side_by_side, tabs
+from ..controls import check, message_label, side_by_side, tabs
 from .base import Page, note_label
 from .households_plots import draw_scores, draw_sizes, set_score_ticks
 
 PLOT_MIN_PX = 540  # the plot and its side legend
-WARN = "<span style='color:#6b4e00'>{}</span>"
 MEMBERSHIP_TEXT = {"footnote5": "any member is; vs the rest",
                    "any": "any member is; in each group", "all": "all members are",
                    "majority": "most members are"}
@@ -93,8 +94,8 @@ class HouseholdsPage(Page):
         outer = self.page_layout()
         lay = self.add_empty_stack(outer)
 
-        head = QLabel(f"<b style='font-size:15px'>{self.title}</b> &nbsp; "
-                      "<span style='color:#444'>A tool that scores each person may show the "
+        head = QLabel(f"{title_html(self.title)} &nbsp; "
+                      f"<span style='{muted_css()}'>A tool that scores each person may show the "
                       "screener one score or protocol per household. Compare the policies: "
                       "whose score is shown, and whether outcomes count per person or per "
                       "household.</span>")
@@ -107,7 +108,7 @@ class HouseholdsPage(Page):
         row.addWidget(self._build_score_box(), 1)
         row.addWidget(self._build_protocol_box(), 0)
 
-        self.message = message_label(ERROR_STYLE)
+        self.message = message_label("error")
         lay.addWidget(self.message)
 
         self.splitter = side_by_side()
@@ -218,9 +219,7 @@ class HouseholdsPage(Page):
                                   "a missing age blocks Low-risk", 50)
 
         def text(t):
-            label = QLabel(t)
-            label.setStyleSheet("color:#222")
-            return label
+            return QLabel(t)
 
         for r, (name, score, age, s_text, a_text) in enumerate((
                 ("High-risk", self.high_score, self.high_age, "max ≥", "any age <"),
@@ -261,6 +260,7 @@ class HouseholdsPage(Page):
                                         "definition")
         self.summary = note_label()
         self.summary.setTextFormat(Qt.RichText)
+        self.notes_panel = NotesPanel()
         row = QHBoxLayout()
         self.scenario_policy = QComboBox()
         for key, title in (("household_max", "household maximum"), ("flagged_max", "maximum over flagged"),
@@ -276,7 +276,8 @@ class HouseholdsPage(Page):
             row.addWidget(widget)
         row.addStretch(1)
         self._tab("Policies", "The audit's Tables 4 and 5: AUC, cross-AUC, false positive rate "
-                  "and screen-in rate of every policy", self.policy_table, self.summary, row)
+                  "and screen-in rate of every policy", self.policy_table, self.summary,
+                  self.notes_panel, row)
 
         self.edges_note = note_label()
         self.edges_table = ResultTable("Bin edges", "The bin scores: the scores each bin holds "
@@ -484,16 +485,14 @@ class HouseholdsPage(Page):
         if res is None:
             self.policy_table.set_table(None)
             self.summary.setText(self._message and "No results: see the message above." or "")
+            self.notes_panel.set_notes()
             return
         self.policy_table.set_table(policy_table(res))
         fit_columns(self.policy_table, 64)
         head, missing, other = summary_lines(res)
-        lines = [html.escape(head)] + [WARN.format(html.escape(m)) for m in missing]
-        if other:
-            more = f" (+{len(other) - 1} more notes: hover)" if len(other) > 1 else ""
-            lines.append(WARN.format(html.escape(other[0]) + more))
+        lines = [html.escape(head)] + [warn_html(html.escape(m)) for m in missing]
         self.summary.setText("<br>".join(lines))
-        self.summary.setToolTip("\n".join(res.warnings) or "No warnings")
+        self.notes_panel.set_notes(warnings=other)
 
     def _refresh_edges(self) -> None:
         res = self.result

@@ -10,14 +10,14 @@ from PySide6.QtCore import Qt
 
 from ...engines.households import MEMBERSHIP, HouseholdResult
 from ..palette import group_color
-from ..plots import LABEL_FONT, PlotPanel
+from ..plots import PlotPanel, label_font
 
 PROTOCOL_TICKS = ("Low-risk", "No protocol", "High-risk")  # PROTOCOL_LABELS, shorter
 CUTOFF_PEN = dict(color="#333333", width=1.5, style=Qt.DashLine)
 
 
 def _label(plot, side: str, text: str) -> None:
-    plot.setLabel(side, text, color="k", **{"font-size": LABEL_FONT})
+    plot.setLabel(side, text, color="k", **{"font-size": label_font()})
 
 
 def draw_scores(panel: PlotPanel, res: HouseholdResult | None, number) -> list:
@@ -57,7 +57,7 @@ def draw_scores(panel: PlotPanel, res: HouseholdResult | None, number) -> list:
     pi.setYRange(0, max(top, 1.0) * 1.1, padding=0)
     # a short title: a long one widens the plot beyond its widget (pyqtgraph)
     pi.setTitle(f"{p.unit_word.capitalize()} by {'protocol' if protocol else 'score shown'}",
-                color="k", size="11pt")
+                color="k", size=label_font())
     _label(pi, "left", f"Share of the group's {p.unit_word} (%)")
     _label(pi, "bottom", "Protocol" if protocol else "Score shown (bin)")
     panel.set_note(f"Households: {MEMBERSHIP[res.settings.membership]}."
@@ -122,7 +122,7 @@ def draw_sizes(panel: PlotPanel, res: HouseholdResult | None, score, mode: str) 
     pi.getAxis("bottom").setTicks([[(float(i + 1), lbl) for i, lbl in enumerate(s.sizes)]])
     pi.setXRange(0.6, len(s.sizes) + 0.4, padding=0)
     pi.setTitle("Households screened in, by size" if mode != "ratio" else
-                "Screen-in ratio to other households", color="k", size="11pt")
+                "Screen-in ratio to other households", color="k", size=label_font())
     hidden = int(np.sum(~np.isfinite(np.asarray(values, dtype=float))))
     note = f"Households: {MEMBERSHIP[res.settings.membership]}."
     if hidden:

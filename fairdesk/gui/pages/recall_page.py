@@ -21,7 +21,7 @@ from ...engines.recall_balance import DESCRIPTIONS, RecallResult, RecallSettings
 from ...errors import FairDeskError
 from ...present.formats import format_difference, format_people, format_rate, is_missing
 from ...reports.recall_report import detail_table, scenario_matrix
-from ..palette import group_color, swatch_icon
+from ..palette import group_color, muted_css, swatch_html, swatch_icon
 from ..table_model import ResultTable
 from ..controls import (button, check, combo, message_label, page_header, settings_box,
                         side_by_side, spin, tab_pane, tabs, wrapped)
@@ -414,10 +414,10 @@ class RecallPage(Page):
             points = format_difference(abs(s.precision_cost)).lstrip("+")
             parts.append(f"as precise as {top_text}" if points.startswith("0.0 ") else
                          f"{points} {'below' if s.precision_cost > 0 else 'above'} {top_text}")
-        recalls = [f"<span style='color:{group_color(g).name()}'>■</span> "
+        recalls = [f"{swatch_html(g)} "
                    f"{html.escape(n)} {format_rate(s.recall[g])}"
                    for g, n in enumerate(res.group_names)]
-        self.summary.setText(" · ".join(parts) + "<br><span style='color:#444'>Recall: "
+        self.summary.setText(" · ".join(parts) + f"<br><span style='{muted_css()}'>Recall: "
                              + ", ".join(recalls) + "</span>")
 
     def _people_text(self, x: float) -> str:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGroupBo
                                QSplitter, QStyledItemDelegate, QTableWidget, QTableWidgetItem,
                                QToolButton, QVBoxLayout, QWidget)
 
+from ..palette import message_colour, message_style, muted_css, title_html
 from ...errors import FairDeskError
 from ...metrics.thresholds import ThresholdRule
 from ...present.formats import format_score, parse_number
@@ -40,8 +41,6 @@ from .base import Page
 from .tiers_plots import TierChart
 
 FLOAT_RE = QRegularExpression(r"^\s*[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?\s*$")
-ERROR_STYLE = "QLabel {color:#a40000; background:#fdecea; border:1px solid #f5c2c0; padding:6px}"
-WARN_STYLE = "QLabel {color:#6b4e00; background:#fff6db; border:1px solid #f0dc9c; padding:6px}"
 EXACT_ROLE = Qt.UserRole + 1  # a group cell's full-precision threshold
 SHOWN_ROLE = Qt.UserRole + 2  # the text it was shown as (an edit replaces both)
 
@@ -211,7 +210,7 @@ class TiersPage(Page):
 
     # ================================================================ layout
     def _build(self) -> None:
-        intro = QLabel(f"<b style='font-size:15px'>{self.title}</b><br><span style='color:#444'>"
+        intro = QLabel(f"{title_html(self.title)}<br><span style='{muted_css()}'>"
                        "k thresholds split the scores into k + 1 risk tiers, S1 (lowest risk) … "
                        "S<sub>k+1</sub> (highest). A score equal to a threshold goes to the higher "
                        "tier. Define the thresholds on the left, press <b>Apply</b>, and check "
@@ -295,7 +294,7 @@ class TiersPage(Page):
         self.apply_button.setMinimumWidth(110)
         QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.apply)
         self.pending_label = QLabel()
-        self.pending_label.setStyleSheet("color:#6b4e00")
+        self.pending_label.setStyleSheet(f"color:{message_colour('warning')}")
         self.scenario_button = button(
             "Add as scenario…", "Add these thresholds (as edited here, applied or not) to the "
             "Decision table as a scenario, to compare with the baseline", self.add_as_scenario)
@@ -385,7 +384,7 @@ class TiersPage(Page):
 
     def _show_row(self, row: RuleRow, rule, value: float, error: str = "") -> None:
         row.value.setStyleSheet("QLineEdit {border:1px solid #d9534f}" if error else "")
-        row.threshold.setStyleSheet("color:#a40000" if error else "")
+        row.threshold.setStyleSheet(f"color:{message_colour('error')}" if error else "")
         row.flagged.setText("")
         if error:
             row.threshold.setText("—")
@@ -429,14 +428,14 @@ class TiersPage(Page):
         self._draft_rules = rules if not errors else []
         self._draft_values = np.array(values) if not errors and have_data else None
         self.remove_button.setEnabled(len(self.rows) > 1)
-        self._message(errors or warnings, ERROR_STYLE if errors else WARN_STYLE)
+        self._message(errors or warnings, "error" if errors else "warning")
         if self.group_check.isChecked() and self._draft_values is not None:
             if self.group_table.columnCount() != len(self._draft_values) or not self._group_edited:
                 self._init_group_table(force=True)
         self._update_pending()
 
-    def _message(self, lines: list[str], style: str = ERROR_STYLE) -> None:
-        self.message.setStyleSheet(style)
+    def _message(self, lines: list[str], kind: str = "error") -> None:
+        self.message.setStyleSheet(message_style(kind, padding=6))
         self.message.setText("<br>".join(html.escape(e) for e in lines))
         self.message.setVisible(bool(lines))
 

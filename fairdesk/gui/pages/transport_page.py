@@ -36,11 +36,12 @@ from ...errors import FairDeskError
 from ...present.formats import parse_number
 from ...reports.transport_tables import (PROB_LABELS, PROB_TIPS, TIES_TIPS, berk_caption,
                                          berk_table, conformal_table, confusion_choice,
-                                         cost_html, cost_sentence, coverage_html, rate_sentence,
+                                         cost_html, cost_sentence, coverage_html, rate_page_notes,
                                          rates_table, split_sentence, threshold_text)
-from ..palette import group_color, swatch_icon
+from ..notes_panel import NotesPanel
+from ..palette import group_color, swatch_html, swatch_icon
 from ..table_model import ResultTable
-from ..controls import ERROR_STYLE, message_label, side_by_side, tabs
+from ..controls import message_label, side_by_side, tabs
 from ..dialogs import ask_output_path
 from .base import Page, note_label
 from .transport_plots import FeatureTab, ScorePlots, button, combo_box, fit_rows, spin_box
@@ -170,7 +171,7 @@ class TransportPage(Page):
         for wdg, stretch in ((self.run_button, 0), (self.scenario_button, 0), (self.status, 1)):
             run_box.addWidget(wdg, stretch)
         top.addLayout(run_box, 2)
-        self.message = message_label(ERROR_STYLE)
+        self.message = message_label("error")
         lay.addWidget(self.message)
 
         self.splitter = side_by_side()
@@ -203,7 +204,7 @@ class TransportPage(Page):
         self.rate_table = ResultTable("Rates before and after transport",
                                       "Rates at the threshold per group, with the original "
                                       "scores (before) and the transported scores (after)")
-        self.rate_note = note_label()
+        self.rate_note = NotesPanel()
         for wdg, stretch in ((self.rate_table, 10), (self.rate_note, 0), (note_label(
                 "<b>Reading it.</b> Transport gives every group the reference group's score "
                 "distribution, so after it every group is flagged at the reference group's rate "
@@ -501,8 +502,8 @@ class TransportPage(Page):
             return
         self.rate_table.set_table(rates_table(res, data))
         fit_rows(self.rate_table, 14)
-        self.rate_note.setText(rate_sentence(res, data, self.state.group_specific
-                                             and not self._threshold_edited))
+        self.rate_note.set_notes(*rate_page_notes(res, data, self.state.group_specific
+                                                  and not self._threshold_edited))
         self._fill_conformal()
         self._fill_confusion()
         self.plots.show_result(res, data)
@@ -545,7 +546,7 @@ class TransportPage(Page):
             bl = QVBoxLayout(box)
             bl.setContentsMargins(0, 0, 0, 0)
             bl.setSpacing(1)
-            bl.addWidget(QLabel(f"<b><span style='color:{group_color(g).name()}'>■</span> "
+            bl.addWidget(QLabel(f"<b>{swatch_html(g)} "
                                 f"{berk_caption(tables, g, data, res.reference)}</b>"))
             t = ResultTable(f"Confusion table of {name}", f"Confusion table of {name}",
                             sortable=False)

@@ -22,8 +22,9 @@ from ...engines.transport import (FeatureResult, FeatureSettings, TransportResul
 from ...present.formats import format_count, format_rate
 from ...reports.transport_tables import (correlation_blocks, correlation_table,
                                          feature_summary_table, hist_edges, hist_shares)
+from ..controls import ElidingCombo
 from ..palette import group_color, swatch_icon
-from ..plots import PlotPanel, decimate, group_pen
+from ..plots import PlotPanel, decimate, group_pen, label_font
 from ..table_model import VALUE_ROLE, ResultTable, TableModel
 from ..controls import button
 from .base import note_label
@@ -118,7 +119,7 @@ def draw_distributions(before, after, res: TransportResult | None, data, g: int 
         panel.set_note(f"Flagged at the threshold: {res.reference_name} "
                        f"{format_rate(res.rates_before['selection_rate'][ref])}, {name} "
                        f"{format_rate(sel)}.")
-        plot.setTitle(f"{when.capitalize()} transport", color="k", size="11pt")
+        plot.setTitle(f"{when.capitalize()} transport", color="k", size=label_font())
         plot.setXRange(edges[0], edges[-1], padding=0.02)
         plot.enableAutoRange(axis="y")
 
@@ -212,8 +213,8 @@ def draw_feature(panel, fres: FeatureResult | None, data, j: int, g: int | None)
     overlap_t = float(np.minimum(h_ref, h_t).sum())
     feature = fres.features[j]
     plot.setTitle(f"{feature}: overlap {format_rate(overlap_o, 0)} → "
-                  f"{format_rate(overlap_t, 0)}", color="k", size="11pt")
-    plot.setLabel("bottom", feature, color="k", **{"font-size": "11pt"})
+                  f"{format_rate(overlap_t, 0)}", color="k", size=label_font())
+    plot.setLabel("bottom", feature, color="k", **{"font-size": label_font()})
     plot.setXRange(edges[0], edges[-1], padding=0.02)
     plot.enableAutoRange(axis="y")
 
@@ -272,7 +273,7 @@ def fill_group_combo(combo: QComboBox, names, skip: int) -> None:
 
 
 def _group_combo(tip: str, chars: int = 14) -> QComboBox:
-    combo = QComboBox()
+    combo = ElidingCombo()
     combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
     combo.setMinimumContentsLength(chars)
     combo.setToolTip(tip)
