@@ -57,7 +57,7 @@ def _compas_by_race_and_sex(make_window, qtbot, size):
     return w
 
 
-@pytest.mark.parametrize("size", [(1366, 768), (1024, 576)])  # 1280×720 at 125 %
+@pytest.mark.parametrize("size", [(1366, 768), (1280, 720), (1024, 576)])  # last: 1280×720 at 125 %
 def test_every_page_fits_the_screen_or_scrolls(make_window, qtbot, size):
     """The window never needs more room than the screen has: a page larger than the window
     scrolls inside it (its scroll bars reach all of it)."""
@@ -77,6 +77,36 @@ def test_every_page_fits_the_screen_or_scrolls(make_window, qtbot, size):
             assert scroll.verticalScrollBar().maximum() > 0, page.key
         if need.width() > view.width():
             assert scroll.horizontalScrollBar().maximum() > 0, page.key
+        cut = _cut_without_tooltip(page)
+        assert cut == [], page.key
+
+
+def _cut_without_tooltip(page) -> list[str]:
+    """Visible texts narrower than their words with no tooltip to read them in full:
+    buttons, one-line labels and result-table headers."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    from fairdesk.gui.table_model import ResultTable
+
+    cut = []
+    for b in page.findChildren(QAbstractButton):
+        if b.isVisible() and b.text() and not b.toolTip():
+            if b.fontMetrics().horizontalAdvance(b.text().replace("&", "")) > b.width() - 6:
+                cut.append(f"button {b.text()!r}")
+    for label in page.findChildren(QLabel):
+        if (label.isVisible() and not label.wordWrap() and label.text()
+                and label.textFormat() == Qt.PlainText and not label.toolTip()
+                and label.sizeHint().width() > label.width() + 1):
+            cut.append(f"label {label.text()!r}")
+    for view in page.findChildren(ResultTable):
+        if not view.isVisible() or view.table is None:
+            continue
+        model = view.model()
+        for c, col in enumerate(view.table.columns):
+            shown = model.headerData(c, Qt.Horizontal, Qt.DisplayRole)
+            if shown != col.header and not model.headerData(c, Qt.Horizontal, Qt.ToolTipRole):
+                cut.append(f"header {col.header!r}")
+    return cut
 
 
 def test_every_control_the_keyboard_reaches_has_an_accessible_name(make_window, qtbot):
@@ -340,3 +370,30 @@ def re_font_sizes(text: str) -> list[str]:
     import re
 
     return re.findall(r"font-size\s*:\s*[\d.]+\s*(?:px|pt)", text)
+
+
+def test_notes_collapse_into_one_panel(qtbot):
+    """Many notes start closed (a count and the first on one line, all in the tooltip); the
+    analyst's open or closed choice is kept when the notes change."""
+    from fairdesk.gui.notes_panel import NotesPanel
+
+    panel = NotesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(300, 200)
+    panel.show()
+    panel.set_notes([])
+    assert not panel.isVisible()  # no notes, no panel
+    panel.set_notes(["one", "two"])
+    assert panel.body.isVisible() and not panel.first.isVisible()  # two are shown open
+    panel.set_notes([f"note {i} " + "long " * 30 for i in range(5)], warnings=["careful"])
+    assert panel.toggle.text() == "Notes (6, 1 ⚠)"
+    assert not panel.body.isVisible() and panel.first.isVisible()
+    assert panel.first.text().startswith("⚠ careful") or panel.first.text().endswith("…")
+    assert "note 4" in panel.first.toolTip() and "careful" in panel.body.text()
+    panel.toggle.click()
+    assert panel.body.isVisible()
+    panel.set_notes([f"other {i}" for i in range(9)])
+    assert panel.body.isVisible()  # the analyst opened it: it stays open
+    panel.toggle.click()
+    panel.set_notes(["a"])
+    assert not panel.body.isVisible()  # and closed stays closed

@@ -81,3 +81,23 @@ def test_time_left_only_once_it_can_be_told():
     assert time_left(10.0, 0.01) == ""
     assert time_left(10.0, 0.5) == "about 10 s left"
     assert time_left(120.0, 0.5) == "about 2 min left"
+
+
+def test_a_narrowed_header_is_elided_in_the_middle_with_its_tooltip(qtbot):
+    from fairdesk.gui.table_model import ResultTable
+    from fairdesk.present.table import Column, Table
+
+    view = ResultTable("t", "tip")
+    qtbot.addWidget(view)
+    view.resize(500, 200)
+    view.show()
+    view.set_table(Table("t", [Column("g", "Group"), Column("r", "Selection rate\nbefore",
+                                                           "rate")], [{"g": "A", "r": 0.5}]))
+    model = view.model()
+    assert model.headerData(1, Qt.Horizontal) == "Selection rate\nbefore"  # fits at first
+    view.horizontalHeader().resizeSection(1, 50)  # the analyst narrows it
+    shown = model.headerData(1, Qt.Horizontal)
+    assert "…" in shown and shown.startswith("S") and shown.split("\n")[0].endswith("e")
+    assert model.headerData(1, Qt.Horizontal, Qt.ToolTipRole)
+    view.horizontalHeader().resizeSection(1, 200)
+    assert model.headerData(1, Qt.Horizontal) == "Selection rate\nbefore"

@@ -41,7 +41,7 @@ class NotesPanel(QWidget):
         self.body.setAccessibleName(title)
         head = QHBoxLayout()
         head.setContentsMargins(0, 0, 0, 0)
-        head.addWidget(self.toggle)
+        head.addWidget(self.toggle, 0, Qt.AlignLeft)
         head.addWidget(self.first, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

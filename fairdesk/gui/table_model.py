@@ -285,7 +285,9 @@ class ResultTable(QTableView):
     def _elided_header(self, c: int, text: str) -> str:
         """Each header line that is wider than its column elided in the middle (the full
         name is the header's tooltip), never cut at both ends."""
-        room = self.horizontalHeader().sectionSize(c) - self._header_extra(c)
+        # the header's own margins are ~8 px: the 6 px more that fitting keeps are slack for
+        # the text's fractional width, not room that elision must leave
+        room = self.horizontalHeader().sectionSize(c) - self._header_extra(c) + 6
         fm = self.horizontalHeader().fontMetrics()
         return "\n".join(fm.elidedText(line, Qt.ElideMiddle, max(room, 12))
                          for line in text.split("\n"))

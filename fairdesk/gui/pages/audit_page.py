@@ -93,7 +93,7 @@ class AuditPage(Page):
                                  "table compare every group with this one")
         self.ref_combo = combo([], "The group the others are compared with (difference = group "
                                "− reference, ratio = group ÷ reference)", "Reference group",
-                               min_chars=15)
+                               min_chars=22)
         self.ref_combo.currentIndexChanged.connect(lambda _i: self._refresh())
         grid.addWidget(self.ref_combo, 0, 0)
         top.addWidget(box, 1)
