@@ -157,10 +157,12 @@ def warn_html(text: str) -> str:
 
 
 def swatch_html(index: int) -> str:
-    """A group's colour square in rich text. A colour too close to the window's background
-    (black on a dark theme) takes the window text's colour, so the square never vanishes."""
+    """A group's colour square in rich text, in the group's colour everywhere. A colour close
+    to the window's background (black on a dark theme, yellow on a light one) is set on a
+    contrasting patch, so the square never vanishes."""
     colour = group_color(index)
     bg = app_palette().color(QPalette.Window)
-    if contrast(colour, bg) < 3:  # WCAG's minimum for a graphical object
-        colour = app_palette().color(QPalette.WindowText)
-    return f"<span style='color:{colour.name()}'>■</span>"
+    patch = ""
+    if contrast(colour, bg) < 1.6:
+        patch = "; background:" + ("#ffffff" if is_dark() else "#404040")
+    return f"<span style='color:{colour.name()}{patch}'>■</span>"
