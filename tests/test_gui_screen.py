@@ -189,6 +189,12 @@ def test_a_refused_solution_leaves_no_dead_end(make_window, qtbot):
         assert not button.isEnabled()
         assert "Not available now: no solution" in button.toolTip()
     assert page.add_as_scenario() is None and w.state.scenarios == []
+    import pyqtgraph as pg  # the plots say why they are empty
+
+    for panel in (page.roc_panel, page.curve_panel):
+        texts = [i for i in panel.plot.items if isinstance(i, pg.TextItem)]
+        assert [t.textItem.toPlainText() for t in texts] == [
+            "No solution to draw: see the message above the table."]
 
 
 def test_weighting_is_mentioned_only_with_weights(make_window, qtbot):

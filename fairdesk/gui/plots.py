@@ -205,6 +205,18 @@ class PlotPanel(QWidget):
         self.note.setText(text)
         self.note.setVisible(bool(text))
 
+    def show_message(self, text: str) -> None:
+        """An empty plot that says why it is empty (never a blank grid that looks like a
+        plot still drawing)."""
+        self.plot.clear()
+        self.legend.set_entries([])
+        item = pg.TextItem(text, color="#404040", anchor=(0.5, 0.5))
+        item.setFont(QFont(QFont().family(), int(round(font_points(1.1)))))
+        item.setTextWidth(max(200.0, self.widget.width() * 0.7))
+        self.plot.addItem(item)
+        item.setPos(0.5, 0.5)
+        self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+
     def save(self, path) -> Path:
         """PNG: the plot with its legend as on screen; SVG: the plot (vector, for print)."""
         return save_plot(self.plot, path, self.body if self.legend.isVisible() else self.widget)

@@ -391,6 +391,8 @@ class EqualizedOddsPage(Page):
         self.summary.setText("")
         self.warn.setText(message)
         self.warn.show()
+        for panel in (self.roc_panel, self.curve_panel):
+            panel.show_message("No solution to draw: see the message above the table.")
         self._update_actions("no solution: " + message.split(". ")[0].rstrip(".") + ".")
 
     def _cancelled(self, gen) -> None:
