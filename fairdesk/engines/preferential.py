@@ -265,8 +265,12 @@ def coef_and_slopes(family: str, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     """Coefficients (N, 2, 5), smallest and largest slope φ' (N,) in x units: exactly what
     :func:`coefficients` and :func:`slope_extremes` give, cached (see :func:`coef_and_slope`)."""
     p = np.asarray(p, dtype=float)
-    uniq, inv = np.unique(p, return_inverse=True)
     known, C, LO, HI = _CACHE.get(family, (np.empty(0), np.empty((0, 2, _NC)), np.empty(0), np.empty(0)))
+    if known.size:  # all known (the usual case in a search): one binary search, no sort
+        pos = np.minimum(np.searchsorted(known, p), known.size - 1)
+        if np.array_equal(known[pos], p):
+            return C[pos], LO[pos], HI[pos]
+    uniq, inv = np.unique(p, return_inverse=True)
     pos = np.searchsorted(known, uniq)
     found = pos < known.size
     found[found] = known[pos[found]] == uniq[found]
@@ -364,11 +368,11 @@ def compensated_cumsum(x: np.ndarray):
 
 
 def _powers(x):
-    """(N, 5): x⁰ … x⁴ by repeated multiplication (cheaper than ``**``)."""
-    out = np.empty((x.size, _NC))
-    out[:, 0] = 1.0
+    """(…, 5): x⁰ … x⁴ by repeated multiplication (cheaper than ``**``)."""
+    out = np.empty(np.shape(x) + (_NC,))
+    out[..., 0] = 1.0
     for k in range(1, _NC):
-        out[:, k] = out[:, k - 1] * x
+        out[..., k] = out[..., k - 1] * x
     return out
 
 
@@ -378,12 +382,12 @@ def _sums(d):
     return (d[..., :2 * _NC] + d[..., 2 * _NC:]).reshape(d.shape[:-1] + (2, _NC))
 
 
-def _dot5(q, s):
+def _dot5(q, s, work=None):
     """Σ_j q_j s_j over the leading axis of q (5, …) and the second of s (2, 5, …), summed
     in the order numpy's einsum uses for a contiguous five-term contraction (two lanes:
     ((0 + 2) + 4) + (1 + 3)), so that band-major and candidate-major evaluations of the
-    same candidate round alike."""
-    P = np.multiply(q[None], s)
+    same candidate round alike. ``work``: an array of P's shape to write the products to."""
+    P = np.multiply(q[None], s, out=work)
     out, odd = P[:, 0], P[:, 1]  # in place: no temporary per step
     out += P[:, 2]
     out += P[:, 4]
@@ -436,8 +440,18 @@ class MultiMoments:
         self.table_t = np.ascontiguousarray(table)  # (20, d+1): the grid gathers columns
         end = np.cumsum([m.n for m in groups]).astype(np.int64)
         self.end = np.searchsorted(starts, end)  # each group's end, in distinct scores
+        self._work: dict = {}
         self.P = np.array([m.P for m in groups])
         self.N = np.array([m.N for m in groups])
+
+    def scratch(self, name: str, shape) -> np.ndarray:
+        """A reused work array of ``shape`` (its contents undefined): the grid's chunks all
+        have the same size, and fresh arrays of megabytes cost more than the arithmetic."""
+        n = math.prod(shape)
+        buf = self._work.get(name)
+        if buf is None or buf.size < n:
+            buf = self._work[name] = np.empty(n)
+        return buf[:n].reshape(shape)
 
     def _band_sums(self, lo, hi):
         """(..., 2, 5) sums over distinct scores [lo, hi): positives' and negatives' moments
@@ -461,13 +475,15 @@ class MultiMoments:
         return top[:, 0], top[:, 1]
 
     def _shift_matrix(self, a, h):
-        """(N, 5, 5): V[k, j] = h^(−k) C(k, j) (−a)^(k−j), so that the coefficients in u of a
-        piece with coefficients c in x = (u − a)/h are c·V."""
+        """(…, 5, 5): V[k, j] = h^(−k) C(k, j) (−a)^(k−j), so that the coefficients in u of a
+        piece with coefficients c in x = (u − a)/h are c·V. ``h`` has a's shape, or one more
+        axis (a's powers are then computed once for all the bands that start at a)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             hinv = np.where(h > 0, 1.0 / np.where(h > 0, h, 1.0), 0.0)
-        powa = _powers(-a)
-        hk = _powers(hinv)
-        return hk[:, :, None] * (powa[:, _KJ] * _CKJ[None])
+        A = _powers(-a)[..., _KJ] * _CKJ
+        if h.ndim > a.ndim:
+            A = A[..., None, :, :]
+        return _powers(hinv)[..., :, None] * A
 
     def grid_counts(self, g: int, a, b, p, coef):
         """Expected (TP, FP), shape (M, K), of every band (a[m], b[m]) of group g (normalised
@@ -491,6 +507,12 @@ class MultiMoments:
         V = self._shift_matrix(a, h)
         return g, a, h, R0, R1, top, V
 
+    @staticmethod
+    def band_slice(bands, sl):
+        """:meth:`grid_bands` of the bands ``sl`` only (the same figures)."""
+        g, a, h, R0, R1, top, V = bands
+        return g, a[sl], h[sl], R0[sl], R1[sl], top[..., sl], V[sl]
+
     def grid_split(self, bands, p):
         """The moments (2 pieces, 2, 5, K, M) of the left and right pieces of the bands with
         every p[k], shared by every family searched over the same p. Laid out p-major and
@@ -500,15 +522,14 @@ class MultiMoments:
         tau = a[None, :] + (1.0 - p)[:, None] * h[None, :]  # (K, M)
         it = np.searchsorted(self.key, tau + self.SHIFT * g, side="left")
         t = np.take(self.table_t, it, axis=1)  # (20, K, M)
-        d = np.empty((2,) + t.shape)
-        np.subtract(t, R0.T[:, None, :], out=d[0])
-        np.subtract(R1.T[:, None, :], t, out=d[1])
+        d = self.scratch("split", (2,) + t.shape)
+        np.subtract(t, np.ascontiguousarray(R0.T)[:, None, :], out=d[0])
+        np.subtract(np.ascontiguousarray(R1.T)[:, None, :], t, out=d[1])
         s = d[:, :2 * _NC]
         s += d[:, 2 * _NC:]  # each running sum's difference plus its errors'
         return s.reshape((2, 2, _NC) + tau.shape)
 
-    @staticmethod
-    def grid_apply(bands, split, coef):
+    def grid_apply(self, bands, split, coef):
         """Expected (TP, FP), (K, M), of one family (coefficients (K, 2, 5)) from
         :meth:`grid_bands` and :meth:`grid_split`; ``split`` None when both pieces are one
         polynomial (the quartic): then it is summed over the whole band at once."""
@@ -517,40 +538,44 @@ class MultiMoments:
         if split is None:
             whole = _sums(bands[4] - bands[3]).transpose(1, 2, 0)[:, :, None, :]  # (2, 5, 1, M)
             q = np.ascontiguousarray(np.matmul(coef[None, :, 1, :], V).transpose(2, 1, 0))  # (5, K, M)
-            return tuple(out + _dot5(q, whole))
+            return tuple(out + _dot5(q, whole, self.scratch("dot", (2,) + q.shape)))
         for piece in range(2):
             q = np.ascontiguousarray(np.matmul(coef[None, :, piece, :], V).transpose(2, 1, 0))  # (5, K, M)
-            out = out + _dot5(q, split[piece])
+            out = out + _dot5(q, split[piece], self.scratch("dot", (2,) + q.shape))
         return out[0], out[1]
 
     def neighbour_counts(self, g, a, b, p, coef):
         """Expected (TP, FP), shape (n, 3, 3, 3), of the 27 candidates (a[i, x], b[i, y],
         p[i, z]) around each of n search points (group g[i]; coefficients ``coef`` (n, 3, 2, 5)
         of its three p). Binary searches, sums at or above t1 and the change of variable are
-        done once per (t0, t1); per candidate remain the split at τ and two dot products,
-        laid out candidate-minor (as the grid) so that each step is a whole-array operation."""
+        done once per (t0, t1); per candidate remain the split at τ and two dot products.
+        The work is laid out (z, x, y, point), the points innermost, so that every step is a
+        whole-array operation with long inner loops; the result is a view in (point, x, y, z)."""
         n = g.size
+        # binary searches point by point (queries close together search faster), then transposed
         off = (self.SHIFT * g.astype(float))[:, None]
-        R = self.table
-        i0 = np.searchsorted(self.key, a + off, side="left")  # (n, 3)
-        i1 = np.searchsorted(self.key, b + off, side="left")
-        R0, R1 = R[i0], R[i1]  # (n, 3, 20)
-        top = _sums(R[self.end[g]][:, None, :] - R1)[..., 0].T  # (2, 3, n)
-        h = b[:, None, :] - a[:, :, None]  # (n, 3, 3)
-        V = self._shift_matrix(np.repeat(a, 3, axis=1).reshape(-1), h.reshape(-1)).reshape(n, 3, 3, _NC, _NC)
-        tau = a[:, :, None, None] + (1.0 - p)[:, None, None, :] * h[..., None]  # (n, 3, 3, 3)
+        Tt = self.table_t
+        R0 = np.take(Tt, np.searchsorted(self.key, a + off, side="left").T, axis=1)  # (20, 3 x, n)
+        R1 = np.take(Tt, np.searchsorted(self.key, b + off, side="left").T, axis=1)  # (20, 3 y, n)
+        top = np.take(Tt, self.end[g], axis=1)[:, None, :] - R1  # rows at or above t1
+        top = np.stack([top[0] + top[2 * _NC], top[_NC] + top[3 * _NC]])  # (2, 3 y, n): Σ w·y, Σ w·(1 − y)
+        h = b[:, None, :] - a[:, :, None]  # (n, 3 x, 3 y)
+        V = self._shift_matrix(a, h)  # (n, 3, 3, 5, 5)
+        tau = a[:, :, None, None] + (1.0 - p)[:, None, None, :] * h[..., None]  # (n, x, y, z)
         it = np.searchsorted(self.key, tau + off[:, :, None, None], side="left")
-        t = np.take(self.table_t, it, axis=1)  # (20, n, 3, 3, 3)
-        d = np.empty((2,) + t.shape)
-        np.subtract(t, R0.transpose(2, 0, 1)[:, :, :, None, None], out=d[0])
-        np.subtract(R1.transpose(2, 0, 1)[:, :, None, :, None], t, out=d[1])
+        t = np.take(Tt, it.transpose(3, 1, 2, 0), axis=1)  # (20, z, x, y, n)
+        d = self.scratch("neighbour", (2,) + t.shape)
+        np.subtract(t, R0[:, None, :, None, :], out=d[0])
+        np.subtract(R1[:, None, None, :, :], t, out=d[1])
         s = d[:, :2 * _NC]
         s += d[:, 2 * _NC:]  # each running sum's difference plus its errors'
-        s = s.reshape((2, 2, _NC) + tau.shape)
-        out = top.transpose(0, 2, 1)[:, :, None, :, None]  # (2, n, 1, 3, 1)
+        s = s.reshape((2, 2, _NC) + t.shape[1:])
+        out = top[:, None, None, :, :]
         for piece in range(2):
-            q = np.matmul(coef[:, None, None, :, piece, :], V)  # (n, 3, 3, 3, 5): in powers of u
-            out = out + _dot5(np.moveaxis(q, -1, 0), s[piece])
+            q = np.matmul(coef[:, None, None, :, piece, :], V)  # (n, x, y, z, 5): in powers of u
+            q = np.ascontiguousarray(q.transpose(4, 3, 1, 2, 0))
+            out = out + _dot5(q, s[piece], self.scratch("dot", (2,) + q.shape))
+        out = out.transpose(0, 4, 2, 3, 1)  # (2, n, x, y, z)
         return out[0], out[1]
 
 
@@ -575,6 +600,27 @@ def _keys(gap, L, tol, prefer_smooth):
     after them by their gap."""
     lim = max(tol, MEETS) if prefer_smooth else MEETS
     return np.where(gap <= lim, np.minimum(L, 1e11), 1e12 + gap)
+
+
+def _gap_into(fp, tp, N, P, X, Y):
+    """fp ← max(|fp / N − X|, |tp / P − Y|) in place (tp is overwritten): the Chebyshev
+    distance of (FPR, TPR) to the target, as the same operations on fresh arrays give."""
+    np.divide(fp, N, out=fp)
+    fp -= X
+    np.abs(fp, out=fp)
+    np.divide(tp, P, out=tp)
+    tp -= Y
+    np.abs(tp, out=tp)
+    np.maximum(fp, tp, out=fp)
+
+
+def _keys_into(out, gap, L, tol, prefer_smooth):
+    """``out[...] = _keys(gap, L, tol, prefer_smooth)`` without temporaries (L is overwritten)."""
+    lim = max(tol, MEETS) if prefer_smooth else MEETS
+    np.minimum(L, 1e11, out=L)
+    meets = gap <= lim
+    np.add(gap, 1e12, out=out)
+    np.copyto(out, L, where=meets)
 
 
 def _p_range(family):
@@ -645,32 +691,33 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
             pgrid = _p_range(fam[k])[2]
             by_p.setdefault(pgrid.tobytes(), (pgrid, []))[1].append(k)
         keys = {}
+        width = np.maximum(b0 - a0, 1e-300)[None, :]
         for pgrid, kk in by_p.values():
             for k in kk:
                 coef, slope = coef_and_slope(fam[k], pgrid)
-                keys[k] = (np.empty((a0.size, pgrid.size)), coef, slope)
+                keys[k] = (np.empty((pgrid.size, a0.size)), coef, slope[:, None] / width)
+        # the quartic's pieces are one polynomial: no split at τ to evaluate
+        needs = [any(np.any(keys[k][1][:, 0] != keys[k][1][:, 1]) for k in kk) for _, kk in by_p.values()]
         kmax = max(pg.size for pg, _ in by_p.values())
         per = max(1, chunk // kmax)  # bands per chunk (small enough to stay in the cache)
+        every = mm.grid_bands(g, a0, b0)
         for c0 in range(0, a0.size, per):
             sl = slice(c0, c0 + per)
-            bands = mm.grid_bands(g, a0[sl], b0[sl])
-            width = np.maximum(b0[sl] - a0[sl], 1e-300)[None, :]
-            for pgrid, kk in by_p.values():
-                # the quartic's pieces are one polynomial: no split at τ to evaluate
-                needs = any(np.any(keys[k][1][:, 0] != keys[k][1][:, 1]) for k in kk)
-                split = mm.grid_split(bands, pgrid) if needs else None
+            bands = MultiMoments.band_slice(every, sl)
+            for (pgrid, kk), need in zip(by_p.values(), needs):
+                split = mm.grid_split(bands, pgrid) if need else None
                 for k in kk:
-                    key, coef, slope = keys[k]
+                    key, coef, L = keys[k]
                     tp, fp = mm.grid_apply(bands, split, coef)  # (K, M)
                     with np.errstate(invalid="ignore", divide="ignore"):
-                        gap = np.maximum(np.abs(fp / mm.N[g] - TX[k]), np.abs(tp / mm.P[g] - TY[k]))
-                    key[sl] = _keys(gap, slope[:, None] / width, tol, prefer_smooth).T
+                        _gap_into(fp, tp, mm.N[g], mm.P[g], TX[k], TY[k])  # fp becomes the gap
+                    _keys_into(key[:, sl], fp, L[:, sl], tol, prefer_smooth)
         for pgrid, kk in by_p.values():
             A = np.repeat(a0, pgrid.size)
             B = np.repeat(b0, pgrid.size)
             Pp = np.tile(pgrid, a0.size)
             for k in kk:
-                key = keys[k][0].reshape(-1)  # band-major, p-minor
+                key = keys[k][0].T.reshape(-1)  # band-major, p-minor
                 order = smallest_first(key, seeds)
                 S[k, :order.size] = np.column_stack([A[order], B[order], Pp[order]])
                 Sk[k, :order.size] = key[order]
@@ -685,6 +732,9 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
     unit = np.array([-1.0, 0.0, 1.0])
     offs = np.array(np.meshgrid(unit, unit, unit, indexing="ij")).reshape(3, -1).T  # (27, 3)
     centre = 13  # offs[13] = (0, 0, 0): the seed itself, not a neighbour
+    offs_i = offs.astype(np.int64) + 1  # the offsets as indices into E
+    axes = np.arange(3)
+    NT, PT = mm.N[tg], mm.P[tg]
     active = np.isfinite(Sk)
     for r in range(rounds):
         ti, si = np.nonzero(active)
@@ -701,22 +751,21 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
                 m = ft == f
                 c, v = coef_and_slope(f, p[m].reshape(-1))
                 coef[m], sl[m] = c.reshape(-1, 3, 2, _NC), v.reshape(-1, 3)
-            g = tg[ti]
-            tp, fp = mm.neighbour_counts(g, a, b, p, coef)  # (n, 3, 3, 3)
+            tp, fp = mm.neighbour_counts(tg[ti], a, b, p, coef)  # (n, 3, 3, 3)
             h = b[:, None, :] - a[:, :, None]  # (n, 3, 3)
+            kf = np.empty(fp.shape)
             with np.errstate(invalid="ignore", divide="ignore"):
-                gap = np.maximum(np.abs(fp / mm.N[g][:, None, None, None] - TX[ti][:, None, None, None]),
-                                 np.abs(tp / mm.P[g][:, None, None, None] - TY[ti][:, None, None, None]))
-                L = sl[:, None, None, :] / np.maximum(h, 1e-300)[..., None]
-            kf = _keys(gap, L, tol, prefer_smooth)
-            kf = np.where((h >= min_width)[..., None], kf, np.inf).reshape(ti.size, 27)
+                _gap_into(fp, tp, NT[ti][:, None, None, None], PT[ti][:, None, None, None],
+                          TX[ti][:, None, None, None], TY[ti][:, None, None, None])
+                _keys_into(kf, fp, sl[:, None, None, :] / np.maximum(h, 1e-300)[..., None], tol, prefer_smooth)
+            np.copyto(kf, np.inf, where=(h < min_width)[..., None])
+            kf = kf.reshape(ti.size, 27)
             kf[:, centre] = np.inf
             j = np.argmin(kf, axis=1)
-            kbest = kf[np.arange(ti.size), j]
+            n_ = np.arange(ti.size)
+            kbest = kf[n_, j]
             better_a = kbest < Sk[ti, si] - 1e-15
-            o = offs[j].astype(np.int64) + 1  # the winner's offsets as indices into E
-            cbest = np.column_stack([E[np.arange(ti.size), o[:, 0], 0], E[np.arange(ti.size), o[:, 1], 1],
-                                     E[np.arange(ti.size), o[:, 2], 2]])
+            cbest = E[n_[:, None], offs_i[j], axes]  # the winner's (t0, t1, p)
             bt, bs = ti[better_a], si[better_a]
             S[bt, bs] = cbest[better_a]
             Sk[bt, bs] = kbest[better_a]
