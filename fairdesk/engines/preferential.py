@@ -383,17 +383,30 @@ def _sums(d):
 
 
 def _dot5(q, s, work=None):
-    """Σ_j q_j s_j over the leading axis of q (5, …) and the second of s (2, 5, …), summed
-    in the order numpy's einsum uses for a contiguous five-term contraction (two lanes:
-    ((0 + 2) + 4) + (1 + 3)), so that band-major and candidate-major evaluations of the
-    same candidate round alike. ``work``: an array of P's shape to write the products to."""
-    P = np.multiply(q[None], s, out=work)
+    """Σ_j q_j s_j over the leading axis of q (J ≤ 5, …) and the second of s (2, ≥ J, …),
+    summed in the order numpy's einsum uses for a contiguous five-term contraction (two
+    lanes: ((0 + 2) + 4) + (1 + 3)), so that band-major and candidate-major evaluations of
+    the same candidate round alike. q has only the powers a family uses (J = 2, 3, 4 for
+    the linear, quadratic and cubic curves): the others are exact zeros, whose terms would
+    add exact zeros, so leaving them out changes no figure. ``work``: an array of
+    (2, J, …) to write the products to."""
+    J = q.shape[0]
+    P = np.multiply(q[None], s[:, :J], out=work)
     out, odd = P[:, 0], P[:, 1]  # in place: no temporary per step
-    out += P[:, 2]
-    out += P[:, 4]
-    odd += P[:, 3]
+    if J > 2:
+        out += P[:, 2]
+    if J > 4:
+        out += P[:, 4]
+    if J > 3:
+        odd += P[:, 3]
     out += odd
     return out
+
+
+def _used_powers(coef) -> int:
+    """How many leading powers of x the coefficients (…, 5) use (the rest are exact zeros)."""
+    nz = np.flatnonzero(np.any(coef.reshape(-1, _NC) != 0, axis=0))
+    return int(nz[-1]) + 1 if nz.size else 1
 
 
 _KJ = np.clip(np.arange(_NC)[:, None] - np.arange(_NC)[None, :], 0, None)  # k − j
@@ -467,12 +480,12 @@ class MultiMoments:
         i0 = np.searchsorted(self.key, a + off, side="left")
         it = np.searchsorted(self.key, tau + off, side="left")
         i1 = np.searchsorted(self.key, b + off, side="left")
-        top = self._band_sums(i1, self.end[g])[..., 0]  # (N, 2): rows at or above t1
+        top = self._band_sums(i1, self.end[g])[..., 0].T  # (2, N): rows at or above t1
         V = self._shift_matrix(a, h)
         for piece, (lo, hi) in enumerate(((i0, it), (it, i1))):
-            q = np.matmul(coef[:, piece, None, :], V)  # (N, 1, 5): the piece in powers of u
-            top = top + np.einsum("nj,nsj->ns", q[:, 0, :], self._band_sums(lo, hi))
-        return top[:, 0], top[:, 1]
+            q = np.matmul(coef[:, piece, None, :], V)[:, 0, :]  # (N, 5): the piece in powers of u
+            top = top + _dot5(np.ascontiguousarray(q.T), self._band_sums(lo, hi).transpose(1, 2, 0))
+        return top[0], top[1]
 
     def _shift_matrix(self, a, h):
         """(…, 5, 5): V[k, j] = h^(−k) C(k, j) (−a)^(k−j), so that the coefficients in u of a
@@ -521,26 +534,28 @@ class MultiMoments:
         g, a, h, R0, R1, _, _ = bands
         tau = a[None, :] + (1.0 - p)[:, None] * h[None, :]  # (K, M)
         it = np.searchsorted(self.key, tau + self.SHIFT * g, side="left")
-        t = np.take(self.table_t, it, axis=1)  # (20, K, M)
-        d = self.scratch("split", (2,) + t.shape)
+        d = self.scratch("split", (2, 4 * _NC) + tau.shape)
+        t = np.take(self.table_t, it, axis=1, out=d[1], mode="clip")  # (20, K, M); it is in range
         np.subtract(t, np.ascontiguousarray(R0.T)[:, None, :], out=d[0])
-        np.subtract(np.ascontiguousarray(R1.T)[:, None, :], t, out=d[1])
+        np.subtract(np.ascontiguousarray(R1.T)[:, None, :], t, out=t)
         s = d[:, :2 * _NC]
         s += d[:, 2 * _NC:]  # each running sum's difference plus its errors'
         return s.reshape((2, 2, _NC) + tau.shape)
 
-    def grid_apply(self, bands, split, coef):
+    def grid_apply(self, bands, split, coef, J=None):
         """Expected (TP, FP), (K, M), of one family (coefficients (K, 2, 5)) from
         :meth:`grid_bands` and :meth:`grid_split`; ``split`` None when both pieces are one
-        polynomial (the quartic): then it is summed over the whole band at once."""
+        polynomial (the quartic): then it is summed over the whole band at once. ``J``: the
+        powers the family uses (:func:`_used_powers`), when the caller knows them."""
         top, V = bands[5], bands[6]
         out = top
+        J = max(_used_powers(coef), 2) if J is None else J
         if split is None:
             whole = _sums(bands[4] - bands[3]).transpose(1, 2, 0)[:, :, None, :]  # (2, 5, 1, M)
-            q = np.ascontiguousarray(np.matmul(coef[None, :, 1, :], V).transpose(2, 1, 0))  # (5, K, M)
+            q = np.ascontiguousarray(np.matmul(coef[None, :, 1, :], V)[..., :J].transpose(2, 1, 0))  # (J, K, M)
             return tuple(out + _dot5(q, whole, self.scratch("dot", (2,) + q.shape)))
         for piece in range(2):
-            q = np.ascontiguousarray(np.matmul(coef[None, :, piece, :], V).transpose(2, 1, 0))  # (5, K, M)
+            q = np.ascontiguousarray(np.matmul(coef[None, :, piece, :], V)[..., :J].transpose(2, 1, 0))  # (J, K, M)
             out = out + _dot5(q, split[piece], self.scratch("dot", (2,) + q.shape))
         return out[0], out[1]
 
@@ -563,17 +578,19 @@ class MultiMoments:
         V = self._shift_matrix(a, h)  # (n, 3, 3, 5, 5)
         tau = a[:, :, None, None] + (1.0 - p)[:, None, None, :] * h[..., None]  # (n, x, y, z)
         it = np.searchsorted(self.key, tau + off[:, :, None, None], side="left")
-        t = np.take(Tt, it.transpose(3, 1, 2, 0), axis=1)  # (20, z, x, y, n)
-        d = self.scratch("neighbour", (2,) + t.shape)
+        it = it.transpose(3, 1, 2, 0)
+        d = self.scratch("neighbour", (2, 4 * _NC) + it.shape)
+        t = np.take(Tt, it, axis=1, out=d[1], mode="clip")  # (20, z, x, y, n); it is in range
         np.subtract(t, R0[:, None, :, None, :], out=d[0])
-        np.subtract(R1[:, None, None, :, :], t, out=d[1])
+        np.subtract(R1[:, None, None, :, :], t, out=t)
         s = d[:, :2 * _NC]
         s += d[:, 2 * _NC:]  # each running sum's difference plus its errors'
         s = s.reshape((2, 2, _NC) + t.shape[1:])
         out = top[:, None, None, :, :]
+        J = max(_used_powers(coef), 2)
         for piece in range(2):
             q = np.matmul(coef[:, None, None, :, piece, :], V)  # (n, x, y, z, 5): in powers of u
-            q = np.ascontiguousarray(q.transpose(4, 3, 1, 2, 0))
+            q = np.ascontiguousarray(q[..., :J].transpose(4, 3, 1, 2, 0))
             out = out + _dot5(q, s[piece], self.scratch("dot", (2,) + q.shape))
         out = out.transpose(0, 4, 2, 3, 1)  # (2, n, x, y, z)
         return out[0], out[1]
@@ -695,7 +712,8 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
         for pgrid, kk in by_p.values():
             for k in kk:
                 coef, slope = coef_and_slope(fam[k], pgrid)
-                keys[k] = (np.empty((pgrid.size, a0.size)), coef, slope[:, None] / width)
+                keys[k] = (np.empty((pgrid.size, a0.size)), coef, slope[:, None] / width,
+                           max(_used_powers(coef), 2))
         # the quartic's pieces are one polynomial: no split at τ to evaluate
         needs = [any(np.any(keys[k][1][:, 0] != keys[k][1][:, 1]) for k in kk) for _, kk in by_p.values()]
         kmax = max(pg.size for pg, _ in by_p.values())
@@ -707,8 +725,8 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
             for (pgrid, kk), need in zip(by_p.values(), needs):
                 split = mm.grid_split(bands, pgrid) if need else None
                 for k in kk:
-                    key, coef, L = keys[k]
-                    tp, fp = mm.grid_apply(bands, split, coef)  # (K, M)
+                    key, coef, L, J = keys[k]
+                    tp, fp = mm.grid_apply(bands, split, coef, J)  # (K, M)
                     with np.errstate(invalid="ignore", divide="ignore"):
                         _gap_into(fp, tp, mm.N[g], mm.P[g], TX[k], TY[k])  # fp becomes the gap
                     _keys_into(key[:, sl], fp, L[:, sl], tol, prefer_smooth)
