@@ -232,3 +232,49 @@ def test_cached_curves_and_slopes_equal_a_fresh_solve():
                                           np.where(x >= 1, 1.0, np.where(x < 0, 0.0, v)))
             assert pf.lipschitz(family, 2.0, 4.0, p) == max(hi[0], -lo[0]) / 2.0
             assert pf.is_monotone(family, p) == bool(lo[0] >= -1e-9)
+
+
+@pytest.mark.parametrize("used", [2, 3, 4])
+def test_dot_products_leave_out_exact_zeros_without_changing_a_figure(used):
+    """A linear, quadratic or cubic piece has exact zeros for its unused powers: the dot
+    product over the used powers alone is the same number, bit for bit."""
+    rng = np.random.default_rng(used)
+    q = rng.normal(size=(pf._NC, 40, 30)) * 10.0 ** rng.uniform(-6, 9, (pf._NC, 40, 30))
+    q[used:] = 0.0
+    s = rng.normal(size=(2, pf._NC, 40, 30)) * 10.0 ** rng.uniform(-6, 3, (2, pf._NC, 40, 30))
+    np.testing.assert_array_equal(pf._dot5(q[:used].copy(), s), pf._dot5(q, s))
+    family = pf.CURVE_FAMILIES[used - 2]
+    assert pf._used_powers(pf.coefficients(family, np.linspace(0.05, 0.95, 19))) == used
+
+
+def test_work_arrays_are_not_shared_between_results():
+    """The grid and the neighbourhoods write to reused work arrays: a later evaluation leaves
+    an earlier result unchanged, and evaluating again gives the same figures."""
+    groups = tied_groups()
+    mm = pf.MultiMoments(groups)
+    a, b, _ = candidates(300, "cubic")
+    pgrid = pf._p_range("cubic")[2]
+    coef, _ = pf.coef_and_slope("cubic", pgrid)
+    first = mm.grid_counts(0, a, b, pgrid, coef)
+    kept = [x.copy() for x in first]
+    n = 20
+    unit = np.array([-1.0, 0.0, 1.0])
+    g = np.arange(n) % len(groups)
+    A = a[:n, None] + 0.01 * unit
+    B = b[:n, None] + 0.01 * unit
+    P = np.clip(0.5 + 0.1 * unit + np.zeros((n, 1)), 0.01, 0.99)
+    c, _ = pf.coef_and_slope("cubic", P.reshape(-1))
+    near = [x.copy() for x in mm.neighbour_counts(g, A, B, P, c.reshape(n, 3, 2, pf._NC))]
+    mm.grid_counts(1, a, b, pgrid, coef)
+    for x, y in zip(first, kept):
+        np.testing.assert_array_equal(x, y)
+    for x, y in zip(mm.grid_counts(0, a, b, pgrid, coef), kept):
+        np.testing.assert_array_equal(x, y)
+    for x, y in zip(mm.neighbour_counts(g, A, B, P, c.reshape(n, 3, 2, pf._NC)), near):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_search_is_repeatable():
+    groups = tied_groups()
+    tasks = [(f, g, 0.2, 0.6) for f in pf.CURVE_FAMILIES for g in range(2)]
+    assert pf.search_curves(groups, tasks) == pf.search_curves(groups, tasks)

@@ -431,7 +431,11 @@ class MultiMoments:
     starts, so the prefix sums are kept only there: one row per distinct score, the same
     numbers as over all rows. The four sums sit side by side in one row-major table, running
     sums (positives', negatives') then their rounding errors, so a band's sums are one gather
-    of 20 adjacent numbers per end, and adding the errors to the sums one contiguous add."""
+    of 20 adjacent numbers per end, and adding the errors to the sums one contiguous add. A
+    column-major copy serves the grid and the pattern search, which gather many candidates
+    at once and lay them out candidate-minor (each step then one long array operation). All
+    three evaluations (:meth:`counts`, :meth:`grid_counts`, :meth:`neighbour_counts`) sum
+    their dot products in one order (:func:`_dot5`)."""
 
     SHIFT = 10.0
 
