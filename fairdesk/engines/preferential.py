@@ -748,6 +748,9 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
                     progress(0.3 * done / nt)
 
     # pattern search: the 26 neighbours of every active seed, as 3 × 3 × 3 (t0, t1, p)
+    families = sorted(set(fam.tolist()))
+    fi = np.array([families.index(f) for f in fam], dtype=float)
+    table = _FamilyTable(families)
     step = np.zeros((nt, seeds, 3))
     step[:, :, 0] = step[:, :, 1] = 0.02
     step[:, :, 2] = pstep[:, None]
@@ -766,13 +769,7 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
             E[..., 2] = np.clip(E[..., 2], plo[ti][:, None], phi_[ti][:, None])
             E[..., :2] = np.clip(E[..., :2], U_MIN, U_MAX)
             a, b, p = E[..., 0], E[..., 1], E[..., 2]
-            coef = np.empty(p.shape + (2, _NC))
-            sl = np.empty(p.shape)
-            ft = fam[ti]
-            for f in set(ft.tolist()):
-                m = ft == f
-                c, v = coef_and_slope(f, p[m].reshape(-1))
-                coef[m], sl[m] = c.reshape(-1, 3, 2, _NC), v.reshape(-1, 3)
+            coef, sl = table.lookup(fam[ti], fi[ti], p)
             tp, fp = mm.neighbour_counts(tg[ti], a, b, p, coef)  # (n, 3, 3, 3)
             h = b[:, None, :] - a[:, :, None]  # (n, 3, 3)
             kf = np.empty(fp.shape)
@@ -818,6 +815,43 @@ def search_curves(groups: list[GroupMoments], tasks, *, tol: float = 0.005,
                 best = (kk, CurveFit(t0, t1, p, tp, fp, gap, L))
         out.append(best[1])
     return out
+
+
+class _FamilyTable:
+    """The coefficient cache of several families as one sorted table keyed by
+    (family index, p) (complex numbers sort by real, then imaginary part), so that a round of
+    the pattern search looks up the coefficients of every seed with one binary search. The
+    figures are the cache's (:func:`coef_and_slope`); the table is rebuilt after a miss."""
+
+    def __init__(self, families):
+        self.families = families
+        self._build()
+
+    def _build(self):
+        keys, C, HI = [], [], []
+        for i, f in enumerate(self.families):
+            known, c, _, hi = _CACHE.get(f, (np.empty(0), np.empty((0, 2, _NC)), None, np.empty(0)))
+            keys.append(i + 1j * known)
+            C.append(c)
+            HI.append(hi)
+        self.keys, self.C, self.HI = np.concatenate(keys), np.concatenate(C), np.concatenate(HI)
+
+    def lookup(self, fam, fi, p):
+        """Coefficients (…, 2, 5) and largest slopes (…) of seeds of families ``fam`` (names,
+        (n,)) / ``fi`` (their indices, (n,)) at probabilities p (n, 3)."""
+        k = fi[:, None] + 1j * p
+        if self.keys.size:
+            pos = np.minimum(np.searchsorted(self.keys, k), self.keys.size - 1)
+            if np.array_equal(self.keys[pos], k):
+                return self.C[pos], self.HI[pos]
+        coef = np.empty(p.shape + (2, _NC))
+        sl = np.empty(p.shape)
+        for f in set(fam.tolist()):
+            m = fam == f
+            c, v = coef_and_slope(f, p[m].reshape(-1))
+            coef[m], sl[m] = c.reshape(-1, 3, 2, _NC), v.reshape(-1, 3)
+        self._build()
+        return coef, sl
 
 
 def _grid_bands(m: GroupMoments, grid_t: int, min_width: float):
