@@ -58,6 +58,10 @@ def main(argv=None) -> int:
     rows.append(("python main.py --help", f"{st['help']:.2f} s", "< 0.5 s", _verdict(st["help"] < 0.5)))
     rows.append(("window shown (process start)", f"{st['window']:.2f} s", "< 1.5 s quiet",
                  _verdict(st["window"] < 1.5, st["load"])))
+    after_open = st["sample_idle"] - st["window"]
+    rows.append(("sample opened, window idle", f"{after_open:.2f} s after the window shows "
+                 f"({st['sample_idle']:.2f} s from the start)", "< 2 s quiet",
+                 _verdict(after_open < 2, st["load"])))
     print(f"\n=== bench_audit_drag.py (load average {load():.2f})", flush=True)
     dr = bench_audit_drag.main([])
     rows.append((f"drag step, {dr['rows'] / 1e6:g}M rows, {dr['groups']} groups",

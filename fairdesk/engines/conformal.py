@@ -99,18 +99,12 @@ def covered(codes, y) -> np.ndarray:
 
 
 def clopper_pearson(k: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact binomial interval for k successes out of n (scipy.stats.beta quantiles).
+    """Exact binomial interval for k successes out of n, as floats; NaN when n = 0 (the
+    audit's interval, :func:`fairdesk.metrics.intervals.clopper_pearson`)."""
+    from ..metrics.intervals import clopper_pearson as exact
 
-    Weighted counts may be fractional; the beta quantiles accept that. NaN when n = 0.
-    """
-    if n <= 0:
-        return math.nan, math.nan
-    a = 1 - confidence
-    from scipy import stats  # here, not at import: scipy.stats takes seconds to import
-
-    low = 0.0 if k <= 0 else float(stats.beta.ppf(a / 2, k, n - k + 1))
-    high = 1.0 if k >= n else float(stats.beta.ppf(1 - a / 2, k + 1, n - k))
-    return low, high
+    low, high = exact(k, n, confidence)
+    return float(low), float(high)
 
 
 # ------------------------------------------------------------------------------------------

@@ -31,8 +31,11 @@ METHOD_BOOT = "bootstrap percentile 95 %"
 
 
 def clopper_pearson(x, n, level: float = LEVEL):
-    """Exact binomial interval for x successes in n trials (arrays); NaN where n <= 0."""
-    from scipy.stats import beta
+    """Exact binomial interval for x successes in n trials (arrays); NaN where n <= 0.
+    Weighted counts may be fractional: the beta quantiles accept that."""
+    # the beta quantile straight from scipy.special (the same values as scipy.stats.beta.ppf):
+    # scipy.stats takes ~0.4 s to import, and opening a file shows these intervals
+    from scipy.special import betaincinv
 
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
@@ -40,8 +43,9 @@ def clopper_pearson(x, n, level: float = LEVEL):
     ok = n > 0
     x = np.clip(x, 0, np.where(ok, n, 0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        lo = np.where(x > 0, beta.ppf(a, np.maximum(x, 1e-12), np.maximum(n - x + 1, 1e-12)), 0.0)
-        hi = np.where(x < n, beta.ppf(1 - a, x + 1, np.maximum(n - x, 1e-12)), 1.0)
+        lo = np.where(x > 0, betaincinv(np.maximum(x, 1e-12), np.maximum(n - x + 1, 1e-12), a),
+                      0.0)
+        hi = np.where(x < n, betaincinv(x + 1, np.maximum(n - x, 1e-12), 1 - a), 1.0)
     return np.where(ok, lo, np.nan), np.where(ok, hi, np.nan)
 
 

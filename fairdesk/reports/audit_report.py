@@ -23,7 +23,8 @@ from ..undefined import Undefined, defined_or
 from ..present.formats import format_score
 from ..present.table import Cell
 from .audit_tables import RATIO_KEYS, value_kind, xauc_table
-from .workbook import ChartSpec, Column, Table, write_csv, write_workbook
+from ..present.table import ChartSpec, Column, Table
+from .writers import write_csv, write_workbook
 
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 

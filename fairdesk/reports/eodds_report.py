@@ -22,7 +22,7 @@ from ..errors import FairDeskError
 from ..jobs import NO_JOB
 from ..present.formats import format_number, format_people, format_rate, format_score
 from ..present.table import Cell, ChartSpec, Column, Table
-from .workbook import write_csv, write_workbook
+from .writers import write_csv, write_workbook
 
 XLSX_MAX_ROWS = 1_048_575
 CURVE_POINTS = 201

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..metrics.fairness import DENOMINATORS, DEFINITIONS, MIN_DENOMINATOR, MIN_GROUP_SIZE
 from ..metrics.rates import RATES
-from .workbook import Column, Table
+from ..present.table import Column, Table
 
 GLOSSARY_SHEET = "Glossary"
 

@@ -14,7 +14,8 @@ from ..scenarios import COMPARISON_RATES, Comparison
 from ..undefined import Undefined
 from .audit_report import about_sections
 from .decision_tables import decision_table, interval_note, tier_table
-from .workbook import ChartSpec, Column, Table, write_workbook
+from ..present.table import ChartSpec, Column, Table
+from .writers import write_workbook
 
 HEADLINE_FAIRNESS = "ERB"
 

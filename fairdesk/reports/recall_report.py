@@ -16,7 +16,8 @@ from ..jobs import NO_JOB
 from ..undefined import Undefined
 from ..present.formats import people_decimals
 from ..present.table import Cell
-from .workbook import ChartSpec, Column, Table, write_csv
+from ..present.table import ChartSpec, Column, Table
+from .writers import write_csv
 
 # short scenario titles for column headers and axis ticks (two lines / one line)
 SHORT = {"top_k": "Top K", "expanded_equal": "Expanded\nequal",

@@ -238,6 +238,8 @@ class DataPage(Page):
                                 "numbers are those of the spreadsheet; empty cells are grey.")
         self.preview.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.preview.setWordWrap(False)
+        # column widths from the first 40 rows: measuring all of them took 0.3 s on opening
+        self.preview.horizontalHeader().setResizeContentsPrecision(40)
         self.preview.verticalHeader().setDefaultSectionSize(22)
         self.preview.horizontalHeader().setDefaultSectionSize(90)
         self.tabs.addTab(self.preview, "Preview")

@@ -273,7 +273,9 @@ class DecisionPage(Page):
         elif self._job is not None:  # the running job's result will call _update again
             self._dirty = True
             self._set_status()
-        elif d.n <= SYNC_ROWS:
+        elif d.n <= SYNC_ROWS and (self.isVisible() or force or not self.window().isVisible()):
+            # small data compare at once, but not for a page nobody is looking at in a window
+            # on screen: it compares when shown (a window not shown, a script, compares now)
             self._dirty = False
             try:
                 self._compare_here(cols, keys, ctx, force)
