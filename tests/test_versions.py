@@ -274,3 +274,27 @@ def test_tier_transitions_boundaries_go_up():
     got = tier_transitions([0.3, 0.7, 0.2], [0.5, 0.49, 1.0], [0, 0, 0], 1, [0.7, 0.3], [0.5])
     # thresholds in any order; 0.3 -> tier 1, 0.7 -> tier 2, 0.2 -> tier 0
     assert got[0, 1, 1] == 1 and got[0, 2, 0] == 1 and got[0, 0, 1] == 1 and got.sum() == 3
+
+
+# ---------- a million rows ----------
+
+def test_million_rows_four_groups_runs_and_agrees_with_ranking():
+    """Speed is in benchmarks/bench_versions.py; here the large call runs and its AUCs equal
+    those of fairdesk.metrics.ranking (an independent sort-and-search implementation)."""
+    from fairdesk.metrics.confusion import GroupScores
+    from fairdesk.metrics.ranking import group_auc, pooled_auc
+
+    rng = np.random.default_rng(1)
+    n = 1_000_000
+    g = rng.integers(0, 4, n)
+    y = (rng.random(n) < 0.3).astype(np.int8)
+    a = np.round(rng.normal(size=n) + 0.7 * y, 3)
+    b = np.round(0.5 * a + rng.normal(size=n) + 0.5 * y, 3)
+    w = rng.random(n) * 2
+    res = paired_auc_difference(a, b, y, g, ["W", "X", "Y", "Z"], weight=w)
+    assert len(res) == 5 and all(r.undefined_reason == "" for r in res)
+    for score, field in ((a, "auc_a"), (b, "auc_b")):
+        gs = GroupScores(score, y, g, 4, w)
+        expected = np.r_[group_auc(gs), pooled_auc(gs)]
+        np.testing.assert_allclose([getattr(r, field) for r in res], expected, rtol=1e-9)
+    assert all(0 < r.se < 0.01 and r.lo < r.diff < r.hi for r in res)

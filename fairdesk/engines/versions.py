@@ -94,10 +94,12 @@ def _orders(score: np.ndarray, codes16: np.ndarray | None):
     return by_score, by_score[np.argsort(codes16[by_score], kind="stable")]
 
 
-def _placements(score, order, codes, n_codes, w_pos, w_neg, P, N):
-    """Per row (in row order): V10 = (negative weight below + half the equal) / N and
-    V01 = (positive weight above + half the equal) / P, within the row's code (group).
-    ``order`` sorts the rows by code, then score; ``codes`` None means one code for all."""
+def _placements(score, order, codes, n_codes, is_pos, w_pos, w_neg, P, N):
+    """Each row's placement value (in row order), within the row's code (group): for a
+    positive V10 = (negative weight below + half the equal) / N, for a negative
+    V01 = (positive weight above + half the equal) / P. ``order`` sorts the rows by code,
+    then score; ``codes`` None means one code for all. One array, since a row is one or the
+    other: half the gathers and scatters of two."""
     n = order.shape[0]
     s = score[order]
     new_run = np.empty(n, dtype=bool)
@@ -113,31 +115,29 @@ def _placements(score, order, codes, n_codes, w_pos, w_neg, P, N):
     run_of_row = np.cumsum(new_run) - 1
     cum_pos = _cumsum0(w_pos[order])
     cum_neg = _cumsum0(w_neg[order])
-    sizes = np.bincount(codes, minlength=n_codes) if codes is not None else np.array([n])
-    code_end = np.cumsum(sizes)
-    code_start = code_end - sizes
-    run_code = c[run_start] if codes is not None else np.zeros(run_start.size, dtype=np.int64)
-    g_start, g_end = code_start[run_code], code_end[run_code]
-    neg_equal = cum_neg[run_end] - cum_neg[run_start]
-    pos_equal = cum_pos[run_end] - cum_pos[run_start]
+    if codes is None:
+        run_code = np.zeros(run_start.size, dtype=np.int64)
+        g_start, g_end = 0, n
+    else:
+        sizes = np.bincount(codes, minlength=n_codes)
+        code_end = np.cumsum(sizes)
+        run_code = c[run_start]
+        g_start, g_end = (code_end - sizes)[run_code], code_end[run_code]
     neg_below = cum_neg[run_start] - cum_neg[g_start]
     pos_above = cum_pos[g_end] - cum_pos[run_end]
     with np.errstate(divide="ignore", invalid="ignore"):
-        v10_run = (neg_below + 0.5 * neg_equal) / N[run_code]
-        v01_run = (pos_above + 0.5 * pos_equal) / P[run_code]
-    v10 = np.empty(n)
-    v01 = np.empty(n)
-    v10[order] = v10_run[run_of_row]
-    v01[order] = v01_run[run_of_row]
-    return v10, v01
+        v10_run = (neg_below + 0.5 * (cum_neg[run_end] - cum_neg[run_start])) / N[run_code]
+        v01_run = (pos_above + 0.5 * (cum_pos[run_end] - cum_pos[run_start])) / P[run_code]
+    place = np.empty(n)
+    place[order] = np.where(is_pos[order], v10_run[run_of_row], v01_run[run_of_row])
+    return place
 
 
-def _delong(score_a, score_b, order_a, order_b, codes, n_codes, w_pos, w_neg, P, N):
-    """(auc_a, auc_b, diff, variance of diff) per code; NaN where undefined."""
-    v10a, v01a = _placements(score_a, order_a, codes, n_codes, w_pos, w_neg, P, N)
-    v10b, v01b = _placements(score_b, order_b, codes, n_codes, w_pos, w_neg, P, N)
-    d10 = v10b - v10a
-    d01 = v01b - v01a
+def _delong(score_a, score_b, order_a, order_b, codes, n_codes, is_pos, w_pos, w_neg, P, N):
+    """(auc_a, auc_b, diff, variance of diff) per code; NaN where undefined (placements are
+    NaN only in groups lacking an outcome, so they reach no other group's sums)."""
+    place_a = _placements(score_a, order_a, codes, n_codes, is_pos, w_pos, w_neg, P, N)
+    place_b = _placements(score_b, order_b, codes, n_codes, is_pos, w_pos, w_neg, P, N)
     if codes is None:
         def per_code(x):
             return np.array([np.sum(x)])
@@ -145,20 +145,17 @@ def _delong(score_a, score_b, order_a, order_b, codes, n_codes, w_pos, w_neg, P,
         def per_code(x):
             return np.bincount(codes, weights=x, minlength=n_codes)
     ok = (P > 0) & (N > 0)
+    d = place_b - place_a
     with np.errstate(divide="ignore", invalid="ignore"):
-        # rows of undefined groups carry NaN placements; a zero weight must not turn them on
-        pos_rows = np.where(w_pos > 0, w_pos, 0.0)
-        neg_rows = np.where(w_neg > 0, w_neg, 0.0)
-        safe10 = np.where(pos_rows > 0, v10a, 0.0), np.where(pos_rows > 0, v10b, 0.0)
-        auc_a = np.where(ok, per_code(pos_rows * safe10[0]) / P, np.nan)
-        auc_b = np.where(ok, per_code(pos_rows * safe10[1]) / P, np.nan)
-        diff = np.where(ok, per_code(pos_rows * (safe10[1] - safe10[0])) / P, np.nan)
-        # centred sums (the placements lie in [0, 1], so no cancellation to fear)
-        centre = diff if codes is None else diff[codes]
-        r10 = np.where(pos_rows > 0, d10 - centre, 0.0)
-        r01 = np.where(neg_rows > 0, d01 - centre, 0.0)
-        s10 = per_code(pos_rows * r10 * r10) / (P - 1)
-        s01 = per_code(neg_rows * r01 * r01) / (N - 1)
+        auc_a = np.where(ok, per_code(w_pos * place_a) / P, np.nan)
+        auc_b = np.where(ok, per_code(w_pos * place_b) / P, np.nan)
+        diff = np.where(ok, per_code(w_pos * d) / P, np.nan)
+        # centred sums: the mean of V10_B - V10_A over positives and of V01_B - V01_A over
+        # negatives are both the AUC difference
+        d -= diff if codes is None else diff[codes]
+        d *= d
+        s10 = per_code(w_pos * d) / (P - 1)
+        s01 = per_code(w_neg * d) / (N - 1)
         var = np.where(ok & (P > 1) & (N > 1), s10 / P + s01 / N, np.nan)
     return auc_a, auc_b, diff, var
 
@@ -210,9 +207,9 @@ def paired_auc_difference(score_a, score_b, label, group, group_names, weight=No
         by_score_a, by_group_a = _orders(score_a, codes16)
         by_score_b, by_group_b = _orders(score_b, codes16)
         per_group = _delong(score_a, score_b, by_group_a, by_group_b, group, n_groups,
-                            w_pos, w_neg, P_g, N_g)
+                            y, w_pos, w_neg, P_g, N_g)
         pooled = _delong(score_a, score_b, by_score_a, by_score_b, None, 1,
-                         w_pos, w_neg, P_all, N_all)
+                         y, w_pos, w_neg, P_all, N_all)
     else:
         per_group = tuple(np.full(n_groups, np.nan) for _ in range(4))
         pooled = tuple(np.full(1, np.nan) for _ in range(4))
