@@ -163,7 +163,7 @@ def _delong(score_a, score_b, order_a, order_b, codes, n_codes, is_pos, w_pos, w
 def _reason(name: str, P: float, N: float, var: float, pooled: bool) -> str:
     where = "in any group" if pooled else f"in group '{name}'"
     if P <= 0 and N <= 0:
-        return "no one " + (where if pooled else f"in group '{name}'")
+        return f"no one {where}"
     if N <= 0:
         return f"no one with the negative outcome {where}"
     if P <= 0:
@@ -173,8 +173,9 @@ def _reason(name: str, P: float, N: float, var: float, pooled: bool) -> str:
         return (f"interval not estimated: the standard error needs more than one person with the "
                 f"{which} outcome {where}")
     if not var > 0:
-        return ("interval not estimated: the standard error is 0 (both versions order the "
-                "outcomes the same way for everyone; a zero-width range would look certain)")
+        return ("interval not estimated: the standard error is 0 (every person's placement "
+                "changes by the same amount between the versions, e.g. both separate the "
+                "outcomes perfectly); a zero-width range would look certain")
     return ""
 
 
