@@ -27,6 +27,8 @@ LAZY_COMMANDS = {
                   "audit)",
     "recall": "recall balancing for a top-K program: equal or prevalence-proportional recall, "
               "current or expanded list size",
+    "periods": "fairness over time and across score versions: rates, intervals and changes "
+               "per period, rules chosen on one period applied to the others",
     "report": "the meeting workbook (Summary, Comparison, one sheet per scenario)",
     "transport": "optimal transport onto a reference group, conformal prediction sets and "
                  "Berk-style confusion tables",
@@ -50,7 +52,8 @@ class _Parser(argparse.ArgumentParser):
 
 def add_data_options(p: argparse.ArgumentParser, *, label_required: bool = True,
                      score_required: bool = True, with_json: bool = True,
-                     data_help: str = "CSV/TSV/TXT, XLSX/XLSM or ODS file") -> None:
+                     data_help: str = "CSV/TSV/TXT, XLSX/XLSM or ODS file",
+                     several_scores: bool = False) -> None:
     p.add_argument("data", help=data_help)
     p.add_argument("--sheet", type=_name,
                    help="sheet name, or a 0-based position when no sheet has that name "
@@ -58,7 +61,15 @@ def add_data_options(p: argparse.ArgumentParser, *, label_required: bool = True,
                         "visible one)")
     p.add_argument("--decimal", choices=(".", ","),
                    help="the decimal mark, for columns whose numbers read two ways (1.250)")
-    p.add_argument("--score", type=_name, required=score_required, help="score column")
+    if several_scores:
+        p.add_argument("--score", type=_name, required=score_required, action="append",
+                       help="score column; repeat for other versions of the model on the same "
+                            "rows (the first is the score, the others its versions)")
+        p.add_argument("--lower-is-riskier-for", type=_name, action="append", default=[],
+                       metavar="SCORE", help="this score column: a lower score means more "
+                                             "likely positive (repeatable)")
+    else:
+        p.add_argument("--score", type=_name, required=score_required, help="score column")
     p.add_argument("--label", type=_name, required=label_required, help="outcome column")
     p.add_argument("--group", type=_name, action="append", default=[],
                    help="protected-group column; repeat for their Cartesian product")
@@ -125,10 +136,21 @@ def load_data(args):
     positive = args.positive
     if positive is not None:
         positive = _typed(positive)
-    mapping = ColumnMapping(score=args.score, label=args.label, groups=list(args.group),
+    scores = args.score if isinstance(args.score, list) else [args.score]
+    lower = set(getattr(args, "lower_is_riskier_for", []) or [])
+    unknown = sorted(lower - set(scores))
+    if unknown:
+        raise FairDeskError(f"--lower-is-riskier-for '{unknown[0]}' is not one of the --score "
+                            "columns: " + ", ".join(f"'{s}'" for s in scores) + ".")
+    mapping = ColumnMapping(score=scores[0], label=args.label, groups=list(args.group),
                             id=args.id_col, household=args.household, weight=args.weight,
                             split=args.split, positive_label=positive,
-                            higher_is_positive=not args.lower_is_riskier, group_merges=merges)
+                            higher_is_positive=not (args.lower_is_riskier or scores[0] in lower),
+                            group_merges=merges, period=getattr(args, "period", None),
+                            period_bucket=getattr(args, "bucket", None) or "auto",
+                            versions=list(dict.fromkeys(scores[1:])),
+                            version_higher={s: not (args.lower_is_riskier or s in lower)
+                                            for s in scores[1:]})
     data = prepare(table.frame, mapping,
                    invalid_scores=invalid_policy(args),
                    min_group_size=args.min_group_size,

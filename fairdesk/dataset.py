@@ -66,6 +66,10 @@ class AnalysisData:
     exclusions: list[Exclusion] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     source_group_names: list[str] = field(default_factory=list)  # before any merge
+    period: np.ndarray | None = None  # int32 codes into period_names (time order)
+    period_names: list[str] = field(default_factory=list)
+    period_how: str = ""  # how the period column was read, in words
+    versions: dict[str, np.ndarray] = field(default_factory=dict)  # other scores, user units
 
     @property
     def n(self) -> int:
@@ -108,6 +112,13 @@ class AnalysisData:
             cached = self.__dict__["_people_decimals"] = people_decimals(self.weight)
         return cached
 
+    def version_oriented(self, name: str) -> np.ndarray:
+        """Score column ``name`` (the score or a version) turned so higher = riskier."""
+        if name == self.mapping.score:
+            return self.oriented
+        higher = self.mapping.version_higher.get(name, True)
+        return self.versions[name] if higher else -self.versions[name]
+
     def to_oriented(self, thresholds):
         """User-unit thresholds to oriented units (and back: the map is its own inverse)."""
         return np.asarray(thresholds, dtype=float) * self.sign
@@ -123,7 +134,10 @@ class AnalysisData:
             ids=take(self.ids), households=take(self.households), split=take(self.split),
             extras={k: v[index] for k, v in self.extras.items()},
             positive_label=self.positive_label, negative_label=self.negative_label,
-            n_input_rows=self.n_input_rows, exclusions=self.exclusions, problems=self.problems)
+            n_input_rows=self.n_input_rows, exclusions=self.exclusions, problems=self.problems,
+            source_group_names=self.source_group_names, period=take(self.period),
+            period_names=self.period_names, period_how=self.period_how,
+            versions={k: v[index] for k, v in self.versions.items()})
 
     def group_summary(self) -> list[dict]:
         """Per group: rows, weight, positives (weighted) and prevalence."""

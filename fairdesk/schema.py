@@ -2,7 +2,9 @@
 
 Roles: ``score`` (required), ``label`` (required except for prediction parity), ``groups``
 (one or more columns, combined as their Cartesian product), ``id`` (unit id), ``household``,
-``weight`` (frequency weight, may be fractional), ``split`` and any number of ``extras``.
+``weight`` (frequency weight, may be fractional), ``split``, ``period`` (a date or an ordered
+label: fairness over time), any number of ``versions`` (other score columns on the same rows:
+versions of the model) and any number of ``extras``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-SINGLE_ROLES = ("score", "label", "id", "household", "weight", "split")
+SINGLE_ROLES = ("score", "label", "id", "household", "weight", "split", "period")
 ROLE_TITLES = {
     "score": "Score",
     "label": "Outcome (label)",
@@ -22,6 +24,8 @@ ROLE_TITLES = {
     "household": "Household id",
     "weight": "Frequency weight",
     "split": "Split",
+    "period": "Period (date or order)",
+    "version": "Score, another version",
     "extra": "Extra attribute",
     "ignore": "Ignore",
 }
@@ -41,6 +45,7 @@ _NAME_HINTS = {
     "household": (r"^household", r"^hh_?id$", r"^family_?id$", r"^referral_?id$", r"household"),
     "weight": (r"^weight$", r"^wt$", r"^freq(uency)?(_?weight)?$", r"weight"),
     "split": (r"^split$", r"^fold$", r"^partition$", r"^set$", r"^sample$"),
+    "period": (r"^period$",),  # only an explicit name: a date column is often just a fact
 }
 
 
@@ -59,6 +64,10 @@ class ColumnMapping:
     household: str | None = None
     weight: str | None = None
     split: str | None = None
+    period: str | None = None
+    period_bucket: str = "auto"  # dates by "month", "quarter", "year"; "label"; "auto"
+    versions: list[str] = field(default_factory=list)  # other score columns (model versions)
+    version_higher: dict[str, bool] = field(default_factory=dict)  # False: lower = riskier
     extras: list[str] = field(default_factory=list)
     positive_label: object | None = None  # value of the label column meaning "positive"; None = infer
     higher_is_positive: bool = True  # False: a lower score means more likely positive
@@ -70,6 +79,8 @@ class ColumnMapping:
                 return role
         if column in self.groups:
             return "group"
+        if column in self.versions:
+            return "version"
         if column in self.extras:
             return "extra"
         return "ignore"
@@ -81,6 +92,8 @@ class ColumnMapping:
             setattr(self, role, column)
         elif role == "group":
             self.groups.append(column)
+        elif role == "version":
+            self.versions.append(column)
         elif role == "extra":
             self.extras.append(column)
         elif role != "ignore":
@@ -91,11 +104,13 @@ class ColumnMapping:
             if getattr(self, role) == column:
                 setattr(self, role, None)
         self.groups = [c for c in self.groups if c != column]
+        self.versions = [c for c in self.versions if c != column]
+        self.version_higher.pop(column, None)
         self.extras = [c for c in self.extras if c != column]
 
     def columns_used(self) -> list[str]:
         cols = [getattr(self, r) for r in SINGLE_ROLES if getattr(self, r)]
-        return cols + list(self.groups) + list(self.extras)
+        return cols + list(self.groups) + list(self.versions) + list(self.extras)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -110,6 +125,8 @@ class ColumnMapping:
         m.groups = list(m.groups or [])
         m.extras = list(m.extras or [])
         m.group_merges = dict(m.group_merges or {})
+        m.versions = list(m.versions or [])
+        m.version_higher = dict(m.version_higher or {})
         return m
 
 
@@ -186,10 +203,12 @@ def propose_mapping(frame: pd.DataFrame, sample_rows: int = 20000) -> ColumnMapp
                 mapping.label = col
                 taken.add(col)
                 break
-    for role in ("weight", "household", "id", "split"):
+    for role in ("weight", "household", "id", "split", "period"):
         if role == "weight":
             col = best(role, lambda c: _is_numeric(sample[c]))
         elif role in ("id", "household"):
+            col = best(role, lambda c: nunique[c] > 1)
+        elif role == "period":
             col = best(role, lambda c: nunique[c] > 1)
         else:
             col = best(role, lambda c: 1 < nunique[c] <= 10)
@@ -267,6 +286,11 @@ ROLE_HELP = {
     "weight": "How many people each row stands for (a frequency weight of zero or more). "
               "At most one column; without it every row counts once.",
     "split": "Which sample a row belongs to, for example train / test. At most one column.",
+    "period": "When the decision was made: a date (grouped by month, quarter or year) or an "
+              "ordered label such as 2019 or wave 2. Fairness is then followed over time. "
+              "At most one column.",
+    "version": "Another score for the same rows, such as the next version of the model: the "
+               "Over time page compares the versions group by group. Any number of columns.",
     "extra": "Kept with the data for breakdowns and exports; not used in the fairness measures.",
     "ignore": "Not used at all.",
 }

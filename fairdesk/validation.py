@@ -142,8 +142,9 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
                 "Choose the column holding the observed outcome (role 'Outcome').")
     roles = [("score", mapping.score), ("label", mapping.label), ("id", mapping.id),
              ("household", mapping.household), ("weight", mapping.weight),
-             ("split", mapping.split)] + [("group", g) for g in mapping.groups] \
-        + [("extra", e) for e in mapping.extras]
+             ("split", mapping.split), ("period", mapping.period)] \
+        + [("group", g) for g in mapping.groups] \
+        + [("score version", v) for v in mapping.versions] + [("extra", e) for e in mapping.extras]
     seen: dict[str, str] = {}
     for role, col in roles:
         if not col:
@@ -221,6 +222,10 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
                 "Beyond that, different scores become equal and sums or thresholds overflow. "
                 "Check the column (is it an id?) or rescale the scores.",
                 column=mapping.score, mask=huge)
+        raise ValidationError(out.problems)
+
+    versions = {v: _version_scores(frame, v, invalid, out, user_rows) for v in mapping.versions}
+    if out.errors:
         raise ValidationError(out.problems)
 
     # --- label ----------------------------------------------------------------------------
@@ -310,6 +315,20 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
                     f"({rows_text(user_rows[np.flatnonzero(zero)], int(zero.sum()))}); they count "
                     "as nobody in every rate.", column=mapping.weight, mask=zero)
 
+    periods = None
+    if mapping.period:
+        from .periods import read_periods
+
+        periods = read_periods(frame[mapping.period], mapping.period_bucket)
+        invalid(periods.missing, "period_missing", "have no period (empty cell)", mapping.period)
+        invalid(periods.unreadable, "period_unreadable",
+                f"have a period that is not a date, where the column holds dates "
+                f"({periods.how})", mapping.period)
+        excluded_text |= periods.unreadable
+        if periods.note:
+            out.add("warning", "period_ambiguous", f"Column '{mapping.period}': {periods.note}",
+                    column=mapping.period)
+
     if out.errors:
         raise ValidationError(out.problems)
     keep = ~exclude
@@ -351,8 +370,49 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
                     frame[col].to_numpy()[keep])
     for col in mapping.extras:
         data.extras[col] = frame[col].to_numpy()[keep]
+    data.versions = {v: s[keep] for v, s in versions.items()}
+    if periods is not None:  # periods that only had excluded rows disappear, like groups
+        kept = periods.codes[keep]
+        used = np.unique(kept)
+        remap = np.full(len(periods.names), -1, dtype=np.int32)
+        remap[used] = np.arange(used.size, dtype=np.int32)
+        data.period = remap[kept]
+        data.period_names = [periods.names[i] for i in used]
+        data.period_how = periods.how
     _group_warnings(data, out, min_group_size)
     return data
+
+
+def _version_scores(frame, column: str, invalid, out, user_rows) -> np.ndarray:
+    """Another score column (a version of the model), read as the score is: its gaps are
+    left out (and listed) like the score's, text in it is an error naming the rows."""
+    raw = frame[column]
+    if pd.api.types.is_bool_dtype(raw):
+        raw = raw.astype(float)
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    missing = raw.isna().to_numpy()
+    not_number = np.isnan(values) & ~missing
+    present = int((~missing).sum())
+    if present and not_number.sum() > 0.5 * present:
+        examples = raw[not_number].astype(str).unique()[:3].tolist()
+        out.add("error", "version_not_numeric",
+                f"Column '{column}' (a score version) does not hold numeric scores: "
+                f"{int(not_number.sum()):,} of {present:,} values are text (e.g. "
+                f"{', '.join(shown(e) for e in examples)}; "
+                f"{rows_text(user_rows[np.flatnonzero(not_number)[:MAX_ROWS_SHOWN]], int(not_number.sum()))}). "
+                "Map it as a score version only if it holds a model's scores.",
+                column=column, mask=not_number)
+        return values
+    invalid(missing, "version_missing", "have no score in this version (empty cell)", column)
+    invalid(not_number, "version_not_numeric", "have a score that is not a number", column)
+    invalid(np.isinf(values), "version_infinite", "have an infinite score", column)
+    huge = np.isfinite(values) & (np.abs(values) >= MAX_EXACT)
+    if huge.any():
+        out.add("error", "version_too_large",
+                f"Column '{column}': {int(huge.sum()):,} score(s) are too large to compute with "
+                f"exactly ({rows_text(user_rows[np.flatnonzero(huge)], int(huge.sum()))}). "
+                "Check the column or rescale the scores.", column=column, mask=huge)
+    return values
 
 
 def _group_codes(frame, mapping, out):

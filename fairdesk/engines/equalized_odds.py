@@ -608,6 +608,28 @@ def row_probabilities(data: AnalysisData, result: EOddsResult, family) -> np.nda
     return out
 
 
+def eodds_scenario(res: "EOddsResult", data: AnalysisData, family: str, name: str = ""):
+    """Family ``family``'s per-group parameters as a Decision-table scenario (kind
+    "probabilities", evaluated by :func:`scenario_probabilities`), in the score's units;
+    None when the family was not computed."""
+    from ..scenarios import Scenario
+
+    fam = res.family(family)
+    if fam is None:
+        return None
+    params = {}
+    for g, group in enumerate(data.group_names):
+        t0, t1 = float(fam.t0[g]) * data.sign, float(fam.t1[g]) * data.sign
+        if data.sign < 0:
+            t0, t1 = t1, t0
+        params[group] = {"t0": t0 if np.isfinite(t0) else None,
+                         "t1": t1 if np.isfinite(t1) else None, "p": float(fam.p[g])}
+    return Scenario(name or f"Equalized odds ({family})", "probabilities",
+                    {"engine": "fairdesk.engines.equalized_odds:scenario_probabilities",
+                     "settings": {"family": family, "params": params}},
+                    {"engine": "ROC & equalized odds", "settings": res.settings.to_dict()})
+
+
 def scenario_probabilities(data: AnalysisData, settings: dict):
     """Decision-table hook (fairdesk.scenarios, kind "probabilities"): settings
     ``{"family": name, "params": {GROUP: {"t0", "t1", "p"}}}`` in the score's own units.

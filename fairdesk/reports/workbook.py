@@ -75,6 +75,7 @@ MIN_WIDTH = 8
 MAX_WIDTH = 60
 ABOUT_VALUE_MAX_WIDTH = 80
 CHART_ROWS = 20  # rows between stacked charts (a chart is 9 cm high, a row ~0.53 cm)
+PRINTED_PAGE_POINTS = 480  # height of a landscape A4/Letter page inside its margins, ~17 cm
 
 # Characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection"),
 # plus their full-width forms, which some Excel input paths convert.
@@ -632,6 +633,13 @@ def _write_table(ws, table: Table, paper: str = "A4") -> int:
     chart_row = r + 1  # charts go below the table and its notes, one under the other
     _span_lines(ws, preamble_rows[len(table.preamble):], len(columns))
     for i, spec in enumerate(table.charts):
+        # printed, a chart is never cut in two: a page break before it, unless it is the
+        # first and what is above it (rows of 15 pt, or their own height) leaves it room
+        above = sum(ws.row_dimensions[r].height or 15 for r in range(1, chart_row))
+        if i > 0 or above + spec.height_cm * 28.35 > PRINTED_PAGE_POINTS:
+            from openpyxl.worksheet.pagebreak import Break
+
+            ws.row_breaks.append(Break(id=chart_row - 1))
         _add_chart(ws, spec, columns, header_row, last_row, i, f"A{chart_row}")
         chart_row += math.ceil(spec.height_cm / 0.53) + 2
 

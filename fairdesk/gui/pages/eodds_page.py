@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox,
@@ -560,22 +559,10 @@ class EqualizedOddsPage(Page):
 
     def add_as_scenario(self) -> str | None:
         """The chosen family's per-group parameters as a Decision-table scenario."""
-        from ...scenarios import Scenario
+        from ...engines.equalized_odds import eodds_scenario
 
         res, data = self.result, self.state.data
-        family = self.family_combo.currentData()
-        fam = res.family(family) if res is not None else None
-        if fam is None or data is None:
+        if res is None or data is None:
             return None
-        params = {}
-        for g, name in enumerate(data.group_names):
-            t0, t1 = float(fam.t0[g]) * data.sign, float(fam.t1[g]) * data.sign
-            if data.sign < 0:
-                t0, t1 = t1, t0
-            params[name] = {"t0": t0 if np.isfinite(t0) else None, "t1": t1 if np.isfinite(t1) else None,
-                            "p": float(fam.p[g])}
-        scenario = Scenario(f"Equalized odds ({family})", "probabilities",
-                            {"engine": "fairdesk.engines.equalized_odds:scenario_probabilities",
-                             "settings": {"family": family, "params": params}},
-                            {"engine": "ROC & equalized odds", "settings": res.settings.to_dict()})
-        return self.state.add_scenario(scenario)
+        scenario = eodds_scenario(res, data, self.family_combo.currentData())
+        return None if scenario is None else self.state.add_scenario(scenario)
