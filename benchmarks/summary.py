@@ -79,6 +79,17 @@ def main(argv=None) -> int:
                          _verdict(r["ratio"] >= r["target"] and r["base"] < 0.5)))
         else:  # FairDesk within the target of the baseline
             rows.append((r["name"], fig, f"≤ {r['target']:g}×", _verdict(r["ratio"] <= r["target"])))
+    import bench_over_time
+    import bench_versions
+
+    print(f"\n=== bench_over_time.py (load average {load():.2f})", flush=True)
+    ot = bench_over_time.main([])
+    rows.append((f"over time: {ot['rows'] / 1e6:g}M rows × 3 scores × {ot['periods']} periods",
+                 f"{ot['audit']:.2f} s", "< 5 s", _verdict(ot["audit"] < 5)))
+    print(f"\n=== bench_versions.py (load average {load():.2f})", flush=True)
+    ve = bench_versions.main([])
+    rows.append((f"paired AUC of two versions, {ve['rows'] / 1e6:g}M rows",
+                 f"{ve['paired_auc_s']:.2f} s", "-", "-"))
     for name, secs, code in separate:
         rows.append((name, f"ran in {secs:.0f} s" + ("" if code == 0 else f", exit {code}"),
                      "see its output", "-"))
