@@ -40,3 +40,14 @@ def merge_components(pairs, order: list[str]) -> list[list[str]]:
         if name in parent:
             comps.setdefault(find(name), []).append(name)
     return [c for c in comps.values() if len(c) > 1]
+
+
+def merges_text(merges: dict) -> str:
+    """The merges in force, in words: "Merged: 'A+B' = 'A' and 'B'"."""
+    if not merges:
+        return "No groups are merged."
+    by_target: dict[str, list[str]] = {}
+    for original, merged in merges.items():
+        by_target.setdefault(merged, []).append(original)
+    return "Merged: " + "; ".join(f"'{t}' = " + " and ".join(f"'{o}'" for o in sorted(origs))
+                                  for t, origs in by_target.items())

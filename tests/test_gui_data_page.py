@@ -356,3 +356,37 @@ def test_ctrl_return_applies(qtbot, window):
         qtbot.keyClick(page.mapping_table, Qt.Key_Return, Qt.ControlModifier)
     assert window.state.mapping.extras == ["sex"] and window.state.mapping.groups == ["race"]
     assert not page.is_dirty()
+
+
+def test_period_and_version_roles_with_their_options(qtbot, window, tmp_path):
+    """A date column mapped as the period and a second score as a version: the options for
+    them appear, and applying reads the periods and the version's direction as chosen."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 600
+    path = tmp_path / "versions.csv"
+    pd.DataFrame({"score": rng.random(n), "new_score": rng.random(n),
+                  "outcome": rng.integers(0, 2, n), "race": rng.choice(["A", "B"], n),
+                  "referral": pd.date_range("2018-01-01", periods=n, freq="3D").strftime(
+                      "%Y-%m-%d")}).to_csv(path, index=False)
+    page = open_and_wait(qtbot, window, path)
+    assert not page.period_options.isVisibleTo(page)  # nothing mapped yet
+    page.set_role("referral", "period")
+    page.set_role("new_score", "version")
+    assert role_text(page, "referral") == "Period (date or order)"
+    assert role_text(page, "new_score") == "Score, another version"
+    options = page.period_options
+    assert options.isVisibleTo(page) and list(options.checks) == ["new_score"]
+    options.bucket.setCurrentIndex(options.bucket.findData("year"))
+    options.checks["new_score"].setChecked(True)
+    assert page.is_dirty()
+    apply_and_wait(qtbot, window, page)
+    m = window.state.mapping
+    assert m.period == "referral" and m.period_bucket == "year"
+    assert m.versions == ["new_score"] and m.version_higher == {"new_score": False}
+    d = window.state.data
+    assert d.period_names == ["2018", "2019", "2020", "2021", "2022"]
+    assert np.array_equal(d.version_oriented("new_score"), -d.versions["new_score"])
+    page.set_role("new_score", "ignore")  # unmapped: its option goes
+    assert list(options.checks) == [] and "new_score" not in page.working.version_higher

@@ -19,13 +19,14 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QGridL
                                QSplitter, QStackedWidget, QTableView, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from ...merges import merge_components, merge_names
+from ...merges import merge_components, merge_names, merges_text
 from ...present.data_tables import (cell_text, column_type, group_table, is_blank, plain,
                                     same_value, sample_values, source_parts)
 from ...schema import ROLE_HELP, ROLE_TITLES, ColumnMapping, infer_positive_label
 from ...validation import suggest_merges
 from ..checks_panel import ChecksPanel
 from ..controls import button, combo, radios, spin, wrapped
+from ..period_options import PeriodOptions
 from ..palette import OKABE_ITO
 from ..preview_model import PREVIEW_ROWS, PreviewModel
 from ..table_model import ResultTable
@@ -203,6 +204,9 @@ class DataPage(Page):
                              "similar group.", "Minimum group size", suffix=" rows", min_width=120)
         self.min_spin.valueChanged.connect(self._min_changed)
         form.addRow("Minimum group size:", self.min_spin)
+        self.period_options = PeriodOptions()  # shown when a period or version is mapped
+        self.period_options.changed.connect(self._period_options_changed)
+        form.addRow(self.period_options)
         lay.addWidget(opts)
 
         bar = QHBoxLayout()
@@ -471,16 +475,7 @@ class DataPage(Page):
             self._show_rules()
 
     def _show_merges(self) -> None:
-        merges = self.state.mapping.group_merges
-        if not merges:
-            self.merges_label.setText("No groups are merged.")
-            return
-        by_target: dict[str, list[str]] = {}
-        for original, merged in merges.items():
-            by_target.setdefault(merged, []).append(original)
-        lines = [f"'{t}' = " + " and ".join(f"'{o}'" for o in sorted(origs))
-                 for t, origs in by_target.items()]
-        self.merges_label.setText("Merged: " + "; ".join(lines))
+        self.merges_label.setText(merges_text(self.state.mapping.group_merges))
 
     def show_problems(self, problems) -> None:
         self.checks.show_problems(problems)
@@ -583,7 +578,12 @@ class DataPage(Page):
                 or getattr(self, "_working_invalid", self.state.invalid_scores) != self.state.invalid_scores
                 or getattr(self, "_working_min", self.state.min_group_size) != self.state.min_group_size)
 
+    def _period_options_changed(self) -> None:
+        self.period_options.apply_to(self.working)
+        self._update_dirty()
+
     def _update_dirty(self) -> None:
+        self.period_options.show_for(self.working)
         dirty = self.is_dirty()
         self.dirty_label.setVisible(dirty)
         self.revert_button.setEnabled(dirty)
