@@ -232,3 +232,30 @@ def test_command_line_refuses_an_unknown_period_clearly(tmp_path, capsys):
                  "--period", "wave", "--scenario", "E=equal-fpr", "--choose-on", "2019"])
     err = capsys.readouterr().err
     assert code != 0 and "no period '2019'" in err and "W1" in err
+
+
+def test_the_meeting_workbook_applies_each_option_to_every_period(tmp_path):
+    """With a period column, the meeting workbook's decision section also shows every option
+    on every period, the period a rule was chosen on marked."""
+    import openpyxl
+
+    from fairdesk.engines.over_time import scenario_series
+    from fairdesk.reports.meeting_report import meeting_tables
+    from fairdesk.scenarios import baseline, compare
+
+    _, d = drift_data(n=6000)
+    chosen, _where = choose_rule(d, "Equal FPR", "equal-fpr", choose_on="W2", threshold=0.7)
+    scenarios = [baseline([0.7]), chosen]
+    tables = meeting_tables(compare(d, scenarios), data=d, sections=["decision"])
+    table = next(t for t in tables if t.sheet == "Decisions over time")
+    headers = [c.header for c in table.columns]
+    assert "Equal FPR\nW2 (chosen on)" in headers and "Baseline\nW1" in headers
+    row = next(r for r in table.row_dicts() if r["measure"] == "FPR" and r["group"] == "B")
+    col = table.columns[headers.index("Equal FPR\nW5")].key
+    expect = scenario_series(d, chosen).rates["fpr"][d.period_names.index("W5"),
+                                                     d.group_names.index("B")]
+    assert row[col] == pytest.approx(expect, abs=1e-12)
+    from fairdesk.reports.workbook import write_workbook
+
+    path = write_workbook(tmp_path / "m.xlsx", about={}, tables=tables)
+    assert "Decisions over time" in openpyxl.load_workbook(path).sheetnames

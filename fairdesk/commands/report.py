@@ -101,6 +101,10 @@ def _report_parser(p: argparse.ArgumentParser):
     add_data_options(p, label_required=False, score_required=False, with_json=False,
                      data_help="a .fairdesk project, or a data file with the mapping options")
     p.add_argument("--out", required=True, help="workbook to write (.xlsx)")
+    p.add_argument("--period", help="period column (dates or ordered labels): the decision "
+                                    "table then also applies every option to each period")
+    p.add_argument("--bucket", choices=("auto", "month", "quarter", "year", "label"),
+                   default="auto", help="how period dates are grouped (default: auto)")
     p.add_argument("--scenario", action="append", default=[], metavar="NAME=RULE",
                    help="NAME=THRESHOLD[,THRESHOLD…] or NAME=GROUP:VALUE,GROUP:VALUE (repeatable); "
                         "the first is the baseline unless --baseline is given")

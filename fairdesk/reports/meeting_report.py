@@ -214,6 +214,9 @@ def meeting_tables(comp: Comparison, engine_tables: list[Table] | None = None, *
         tables.append(comparison_table(comp))
     if "decision" in sections:
         tables.append(decision_table(comp))
+        if data is not None and data.period is not None and data.label is not None:
+            from .over_time_report import decisions_over_time_table  # options × periods
+            tables.append(decisions_over_time_table(comp.scenarios, data))
     if "scenarios" in sections:
         for i in range(len(comp.scenarios)):
             tables.extend(scenario_sheets(comp, i, data.weighted if data is not None else True,

@@ -329,3 +329,53 @@ def to_json(res: OverTimeResult, data: AnalysisData, versions=None) -> dict:
                        for pa in versions.paired}}
     out["warnings"] = list(res.warnings)
     return out
+
+
+# ------------------------------------------------------------------------------------------
+def decisions_over_time_table(scenarios, data: AnalysisData) -> Table:
+    """The Decision table's options applied to every period, side by side: per measure and
+    group, one column per option and period; the period an option was chosen on is marked,
+    so "chosen on 2018, applied to 2019 and 2020" reads across a row."""
+    from ..engines.over_time import scenario_series
+
+    series = [scenario_series(data, s, chosen_on=str(s.origin.get("chosen_on", "")))
+              for s in scenarios]
+    periods = data.period_names
+    cols = [Column("measure", "Measure"), Column("group", "Group")]
+    for i, s in enumerate(series):
+        for p, period in enumerate(periods):
+            mark = " (chosen on)" if s.chosen_on == period else ""
+            cols.append(Column(f"s{i}_p{p}", f"{s.name}\n{period}{mark}", "rate",
+                               note=f"{s.name} ({s.rule}) applied to the rows of {period}"
+                                    + (": the period the rule was chosen on." if mark else ".")))
+    rows = []
+    for r in ("selection_rate", "fpr", "fnr", "ppv"):
+        for g in range(data.n_groups + 1):
+            whole = g == data.n_groups
+            name = "All groups" if whole else data.group_names[g]
+            row = {"measure": RATE_TITLES[r], "group": name, "g": None if whole else g}
+            for i, s in enumerate(series):
+                for p, period in enumerate(periods):
+                    v = s.overall[r][p] if whole else s.rates[r][p, g]
+                    row[f"s{i}_p{p}"] = defined_or(v, undefined_reason(
+                        r, None if whole else name) + f" ({period})")
+            rows.append(row)
+    for key in ("ERB", "PE", "EO", "SP"):
+        row = {"measure": f"{key} (1 = balanced)", "group": "pair below", "g": None}
+        for i, s in enumerate(series):
+            for p in range(len(periods)):
+                det = s.fairness[key][p]
+                row[f"s{i}_p{p}"] = Cell(defined_or(det.value, det.undefined_reason or
+                                                    "undefined"), kind="ratio", decimals=3,
+                                         tip=f"{SHORT_RATE.get(det.rate, det.rate)}: "
+                                             f"{data.group_names[det.low]} vs "
+                                             f"{data.group_names[det.high]}" if det.rate else
+                                         det.undefined_reason)
+        rows.append(row)
+    chosen = [f"{s.name}: chosen on {s.chosen_on}" for s in series if s.chosen_on]
+    return Table("Decisions over time", cols, rows,
+                 title="Each option applied to every period: does the decision hold?",
+                 notes=(chosen or ["No option was chosen on a single period: each applies the "
+                                   "same rule to every period."])
+                 + [f"Periods: {data.period_how} (column '{data.mapping.period}')."],
+                 label_key="group", swatch_key="g")
