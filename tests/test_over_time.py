@@ -259,3 +259,28 @@ def test_the_meeting_workbook_applies_each_option_to_every_period(tmp_path):
 
     path = write_workbook(tmp_path / "m.xlsx", about={}, tables=tables)
     assert "Decisions over time" in openpyxl.load_workbook(path).sheetnames
+
+
+def test_a_recall_list_chosen_on_a_period_becomes_thresholds_applied_everywhere():
+    _, d = drift_data(n=6000)
+    s, where = choose_rule(d, "Equal recall", "recall:150", choose_on="W1", threshold=0.7)
+    series = scenario_series(d, s, chosen_on=where)
+    flagged_w1 = float((series.rates["selection_rate"][0] * series.people[0]).sum())
+    assert flagged_w1 == pytest.approx(150)  # K people on the period it was chosen on
+    tpr = series.rates["tpr"][0]
+    assert abs(tpr[0] - tpr[1]) < 0.02  # recall balanced there
+    assert np.all(series.rows[1:].sum(axis=1) > 0)  # and applied to every other period
+    with pytest.raises(FairDeskError, match="recall:K"):
+        choose_rule(d, "x", "recall:many", choose_on="W1", threshold=0.7)
+
+
+def test_a_rule_can_be_chosen_on_the_training_split():
+    f = drift_frame(n=4000)
+    f["split"] = np.where(np.arange(len(f)) % 2 == 0, "train", "test")
+    d = prepare(f, ColumnMapping(score="v1", label="y", groups=["grp"], period="wave",
+                                 split="split"))
+    s, where = choose_rule(d, "Equal TPR", "equal-tpr", choose_on="train", threshold=0.7)
+    train = d.subset(np.array([v == "train" for v in d.split]))
+    assert where == "train"
+    assert s.params["values"] == {g: [v] for g, v in equal_rate_thresholds(
+        train, "tpr", 0.7).items()}

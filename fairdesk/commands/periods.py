@@ -27,9 +27,11 @@ def _periods_parser(p):
     p.add_argument("--scenario", action="append", default=[], metavar="NAME=RULE",
                    help="a decision rule applied to every period: thresholds (NAME=0.5, "
                         "NAME=GROUP:0.4,GROUP:0.6) or a rule chosen on --choose-on "
-                        "(NAME=equal-fpr, equal-tpr, equal-fnr, equal-selection, erb, eodds)")
+                        "(NAME=equal-fpr, equal-tpr, equal-fnr, equal-selection, erb, eodds, "
+                        "recall:K)")
     p.add_argument("--choose-on", metavar="PERIOD",
-                   help="the period the rules are chosen on (default: all periods together)")
+                   help="the period (or split value, e.g. train) the rules are chosen on "
+                        "(default: all rows)")
     p.add_argument("--seed", type=SEED, default=0, help="seed of every random step (erb)")
     p.add_argument("--out", help="also write the workbook (.xlsx)")
     p.add_argument("--all-groups", action="store_true",

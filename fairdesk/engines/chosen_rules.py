@@ -10,7 +10,13 @@ A rule is written as on the command line's ``--scenario NAME=RULE``:
   allow to the rate of everyone at the baseline threshold there;
 * ``erb``: the Oregon error-rate-balance correction (modest settings, the suggested
   penalty), run on the choose-on period;
-* ``eodds``: equalized odds with fixed randomisation, solved on the choose-on period.
+* ``eodds``: equalized odds with fixed randomisation, solved on the choose-on period;
+* ``recall:K``: recall balancing with a list of K people (equal recall, current list size),
+  on the choose-on period; each group's threshold is the score of its last person taken
+  there (people tied with that score elsewhere are taken too).
+
+The choose-on value is a period, or a value of the split column (e.g. ``train``): a rule
+chosen on the training split and assessed on every period.
 
 The rule is then a Decision-table scenario (fixed thresholds, or fixed randomisation), so
 applying it to another period is :func:`fairdesk.scenarios.decisions` on that period's rows.
@@ -28,20 +34,29 @@ from ..metrics.rates import compute_rates
 
 EQUAL_RULES = {"equal-fpr": "fpr", "equal-tpr": "tpr", "equal-fnr": "fnr",
                "equal-selection": "selection_rate"}
-ENGINE_RULES = ("erb", "eodds")
+ENGINE_RULES = ("erb", "eodds", "recall")
 RULE_WORDS = {"equal-fpr": "equal false positive rates", "equal-tpr": "equal true positive rates",
               "equal-fnr": "equal false negative rates",
               "equal-selection": "equal selection rates", "erb": "Oregon error-rate balance",
-              "eodds": "equalized odds (fixed randomisation)"}
+              "eodds": "equalized odds (fixed randomisation)",
+              "recall": "equal recall in a list of K people"}
 
 
 def period_rows(data: AnalysisData, period: str) -> AnalysisData:
-    if data.period is None:
-        raise FairDeskError("Choosing a rule on a period needs a period column (--period).")
-    if period not in data.period_names:
-        raise FairDeskError(f"There is no period '{period}'; the periods are "
-                            + ", ".join(data.period_names) + ".")
-    return data.subset(data.period == data.period_names.index(period))
+    """The rows of a period, or of a value of the split column (periods first)."""
+    if data.period is not None and period in data.period_names:
+        return data.subset(data.period == data.period_names.index(period))
+    if data.split is not None:
+        split = np.array([str(v).strip() for v in data.split], dtype=object)
+        if np.any(split == period):
+            return data.subset(split == period)
+    if data.period is None and data.split is None:
+        raise FairDeskError("Choosing a rule on a period needs a period column (--period) "
+                            "or a split column (--split).")
+    known = list(data.period_names) + ([] if data.split is None else
+                                       sorted({str(v).strip() for v in data.split}))
+    raise FairDeskError(f"There is no period '{period}'; the periods are "
+                        + ", ".join(known) + ".")
 
 
 def equal_rate_thresholds(data: AnalysisData, rate: str, threshold: float) -> dict[str, float]:
@@ -76,7 +91,7 @@ def choose_rule(data: AnalysisData, name: str, rule: str, *, choose_on: str | No
     period ``choose_on`` (all rows when None). Returns (scenario, chosen-on period or "")."""
     from ..scenarios import Scenario, parse_scenario
 
-    key = rule.strip().lower()
+    key, _, arg = rule.strip().lower().partition(":")
     if key not in EQUAL_RULES and key not in ENGINE_RULES:
         return parse_scenario(f"{name}={rule}", data.group_names), ""
     rows = period_rows(data, choose_on) if choose_on else data
@@ -98,6 +113,8 @@ def choose_rule(data: AnalysisData, name: str, rule: str, *, choose_on: str | No
         s.name = name
         s.origin.update(origin)
         return s, where
+    if key == "recall":
+        return _recall_rule(data, rows, name, arg, rule, origin, seed, job), where
     from ..engines.equalized_odds import EOddsSettings, eodds_scenario, run_equalized_odds
 
     res = run_equalized_odds(rows, EOddsSettings(family="fixed", families=()), curves=False,
@@ -105,3 +122,28 @@ def choose_rule(data: AnalysisData, name: str, rule: str, *, choose_on: str | No
     s = eodds_scenario(res, rows, "fixed", name)
     s.origin.update(origin)
     return s, where
+
+
+def _recall_rule(data, rows, name, arg, rule, origin, seed, job):
+    """Equal recall in a list of K people on ``rows``, as one threshold per group."""
+    from ..engines.recall_balance import RecallSettings, run_recall
+    from ..scenarios import Scenario
+
+    try:
+        k = float(arg)
+    except ValueError:
+        k = float("nan")
+    if not k > 0:
+        raise FairDeskError(f"--scenario '{name}={rule}': write recall:K with the list size K, "
+                            "e.g. recall:150.")
+    res = run_recall(rows, RecallSettings(k=k, seed=seed), job=job)
+    taken = res.scenarios["current_equal"]
+    values = {}
+    for g, group in enumerate(data.group_names):
+        t = taken.threshold[g]
+        if np.isnan(t):  # nobody of the group taken: a threshold above all its scores
+            scores = data.score[data.group == g]
+            t = (scores.max() + 1) if data.sign > 0 else (scores.min() - 1)
+        values[group] = [float(t)]
+    return Scenario(name, "group_thresholds", {"values": values},
+                    {**origin, "rule": f"{RULE_WORDS['recall']} (K = {k:g})", "seed": seed})
