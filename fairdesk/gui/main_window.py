@@ -265,7 +265,9 @@ class MainWindow(QMainWindow):
         m.addAction(QAction("&Quit", self, shortcut=QKeySequence.Quit, triggered=self.close))
         v = self.menuBar().addMenu("&View")
         for i, page in enumerate(self.pages):
-            act = QAction(page.title, self, shortcut=QKeySequence(f"Ctrl+{i + 1}") if i < 9 else None)
+            act = QAction(page.title, self)
+            if i < 10:  # Ctrl+1 … Ctrl+9, then Ctrl+0 for the tenth page
+                act.setShortcut(QKeySequence(f"Ctrl+{(i + 1) % 10}"))
             act.triggered.connect(lambda _=False, row=i: self.nav.setCurrentRow(row))
             v.addAction(act)
         h = self.menuBar().addMenu("&Help")
