@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer
+from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ...engines.chosen_rules import RULE_WORDS, choose_rule
 from ...engines.over_time import over_time
@@ -109,11 +109,12 @@ class OverTimePage(Page):
     def _build_ui(self) -> None:
         outer = self.page_layout()
         lay = self.add_empty_stack(outer, EMPTY_NO_DATA)
-        top = QHBoxLayout()
-        top.setSpacing(6)
-        top.addWidget(self._build_settings(), 3)
-        top.addWidget(self._build_choose(), 2)
-        lay.addLayout(top)
+        self.top = QGridLayout()  # the two boxes side by side, one above the other when narrow
+        self.top.setSpacing(4)
+        self.view_box, self.choose_box = self._build_settings(), self._build_choose()
+        self._stacked = None
+        self._place_boxes(False)
+        lay.addLayout(self.top)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet(f"{muted_css()}; padding: 0 4px;")
@@ -150,11 +151,43 @@ class OverTimePage(Page):
             "previous period larger than its uncertainty")
         self.fill_split(left, self.panel)
 
+    def _place_boxes(self, stacked: bool) -> None:
+        if stacked == self._stacked:
+            return
+        self._stacked = stacked
+        self.top.removeWidget(self.view_box)
+        self.top.removeWidget(self.choose_box)
+        self.top.addWidget(self.view_box, 0, 0)
+        self.top.addWidget(self.choose_box, 1 if stacked else 0, 0 if stacked else 1)
+        self.top.setColumnStretch(0, 3)
+        self.top.setColumnStretch(1, 0 if stacked else 2)
+
+    def _fit_boxes(self) -> None:
+        """Side by side when the room the page is given (its scroll area's viewport) holds
+        both, else one above the other (the page then needs no horizontal scrolling)."""
+        room = self.parentWidget().width() if self.parentWidget() is not None else self.width()
+        need = (self.view_box.minimumSizeHint().width() + self.choose_box.minimumSizeHint().width()
+                + 24)
+        self._place_boxes(room < need)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        parent = self.parentWidget()
+        if parent is not None and not getattr(self, "_watching", None) is parent:
+            self._watching = parent
+            parent.installEventFilter(self)
+        self._fit_boxes()
+        super().showEvent(event)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if obj is getattr(self, "_watching", None) and event.type() == QEvent.Resize:
+            self._fit_boxes()
+        return False
+
     def _build_settings(self):
-        box, grid = settings_box("Show", "What the tables and the plot show")
+        box, grid = settings_box("View", "What the tables and the plot show")
         self.show_combo = combo([], "The score column (the score, then its versions) or the "
                                 "Decision table's scenario whose rates are shown", "Show",
-                                min_chars=16)
+                                min_chars=11)
         self.threshold_spin = QDoubleSpinBox()
         self.threshold_spin.setKeyboardTracking(False)
         self.threshold_spin.setMinimumWidth(80)
@@ -164,7 +197,7 @@ class OverTimePage(Page):
         self.threshold_label = QLabel("Threshold")
         self.rate_combo = combo([(RATE_TITLES[r], r) for r in RATE_CHOICES],
                                 "The rate plotted per period and group (AUC only for score "
-                                "columns: a rule ranks nobody)", "Rate", min_chars=11)
+                                "columns: a rule ranks nobody)", "Rate", min_chars=9)
         self.bands_box = check("95 % intervals", "Draw each group's exact (Clopper–Pearson) "
                                "95 % interval as a translucent band", self._redraw)
         grid.addWidget(QLabel("Show"), 0, 0)
@@ -187,7 +220,7 @@ class OverTimePage(Page):
         rules = [k for k in RULE_SHORT if k in RULE_WORDS]  # recall:K needs its K: not here
         self.rule_combo = combo([(RULE_SHORT[k], k) for k in rules],
                                 "The rule: per-group thresholds that equalise a rate, Oregon's "
-                                "error-rate balance, or equalized odds", "Rule", min_chars=12)
+                                "error-rate balance, or equalized odds", "Rule", min_chars=9)
         for i, k in enumerate(rules):
             self.rule_combo.setItemData(i, RULE_WORDS[k], Qt.ToolTipRole)
         self.period_combo = combo([], "The period whose rows the rule is chosen on", "Period",
@@ -255,7 +288,10 @@ class OverTimePage(Page):
             for c in self._columns():
                 self.show_combo.addItem(c, f"score:{c}")
             for s in self.state.scenarios:
-                self.show_combo.addItem(f"Rule: {s.name}", f"scenario:{s.name}")
+                self.show_combo.addItem(s.name, f"scenario:{s.name}")
+                self.show_combo.setItemData(self.show_combo.count() - 1, "A Decision-table "
+                                            "scenario: " + s.describe(self.state.data.group_names),
+                                            Qt.ToolTipRole)
             i = self.show_combo.findData(":".join(keep)) if keep else -1
             self.show_combo.setCurrentIndex(max(i, 0))
         self._sync_threshold_spin()

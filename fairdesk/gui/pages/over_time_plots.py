@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from ...engines.over_time import OverTimeResult, Series
+from ...present.formats import format_difference
 from ...reports.over_time_report import RATE_TITLES
 from ..palette import group_color
 from ..plot_parts import category_ticks
@@ -98,7 +99,7 @@ def draw_rates(panel: PlotPanel, res: OverTimeResult, series: Series, rate: str,
         grey.setAlpha(90)
         entries.append(("95 % interval", grey, "bar"))
     if spots:
-        entries.append(("◯ Flagged change", RING, Qt.DotLine))
+        entries.append(("◯ Flagged change", RING, Qt.NoPen))
     panel.legend.set_entries(entries)
     _axes(plot, res, rate, series, values * scale)
     panel.set_note(_note(flags, rate, intervals and lo is not None, series))
@@ -135,10 +136,11 @@ def _note(flags, rate: str, bands: bool, series: Series) -> str:
     if flags:
         head = ("Ringed: changes larger than their uncertainty" +
                 (" (TPR's, as FNR = 1 − TPR)" if rate == "fnr" else "") + ": ")
-        texts = [f.text() for f in flags[:NOTE_FLAGS]]
-        more = len(flags) - NOTE_FLAGS
-        parts.append(head + "; ".join(texts) + (f"; and {more} more (Changes tab)."
-                                                if more > 0 else "."))
+        rest = [f"{f.group} {f.period_from}→{f.period_to} {format_difference(f.after - f.before)}"
+                for f in flags[1:NOTE_FLAGS + 1]]
+        more = len(flags) - 1 - len(rest)
+        parts.append(head + flags[0].text() + (". Also " + "; ".join(rest) if rest else "")
+                     + (f" and {more} more" if more > 0 else "") + " (see the Changes tab).")
     elif rate != "auc":
         parts.append(f"No change of {RATE_TITLES[rate]} under {series.name} between "
                      "consecutive periods exceeds its uncertainty.")
