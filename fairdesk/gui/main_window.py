@@ -684,5 +684,6 @@ def default_pages():
     from .pages.households_page import HouseholdsPage
     from .pages.tiers_page import TiersPage
     from .pages.transport_page import TransportPage
+    from .pages.over_time_page import OverTimePage
     return [DataPage, TiersPage, AuditPage, CorrectionPage, RecallPage, EqualizedOddsPage,
-            HouseholdsPage, TransportPage, DecisionPage]
+            HouseholdsPage, TransportPage, OverTimePage, DecisionPage]
