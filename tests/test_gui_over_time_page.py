@@ -13,7 +13,7 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 pytest.importorskip("pyqtgraph")
 
-from conftest import HANG_MS, wait_settled, wait_until  # noqa: E402
+from conftest import HANG_MS, export_and_read, wait_settled, wait_until  # noqa: E402
 from fairdesk.engines.over_time import over_time  # noqa: E402
 from fairdesk.present.formats import format_rate  # noqa: E402
 
@@ -180,12 +180,15 @@ def test_choose_equal_fpr_on_w1_adds_a_scenario(window, qtbot):
     assert not window.errors
 
 
-def test_export_tables_and_settings_round_trip(window, qtbot, make_window):
+def test_export_tables_and_settings_round_trip(window, qtbot, tmp_path):
     page = show_and_wait(qtbot, window)
     tables = page.export_tables()
     sheets = [t.sheet for t in tables]
     assert "Over time" in sheets and "Versions compared" in sheets
     assert "Rates over time" in sheets and "Changes over time" in sheets
+    wb, about = export_and_read(qtbot, window, tmp_path / "tables.xlsx")
+    assert "Over time" in wb.sheetnames
+    assert any(str(v).startswith("Over time: ") for v in about)
     page.rate_combo.setCurrentIndex(page.rate_combo.findData("tpr"))
     page.bands_box.setChecked(True)
     assert page.show_series("score", "v2")
@@ -208,4 +211,41 @@ def test_without_a_period_the_page_says_what_to_map(make_window, qtbot, drift_cs
     assert page.stack.currentIndex() == 0
     assert "Period (date or order)" in page.empty.text() and "Data page" in page.empty.text()
     assert page.result is None and page.export_tables() == []
-    assert not w.errors
+    # a period but no outcome: says so
+    from dataclasses import replace
+
+    data = w.state.data
+    w.state.set_data(replace(data, label=None, period=np.zeros(data.n, dtype=np.int32),
+                             period_names=["W1"]))
+    assert page.stack.currentIndex() == 0 and "outcome" in page.empty.text()
+    w.state.set_data(None)
+    assert page.empty.text().startswith("Open a data file")
+    wait_settled(qtbot, w)
+    assert page.result is None and not w.errors
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1024, 576)])
+def test_fits_and_names_every_control(window, qtbot, size):
+    """With results shown: no horizontal scrolling (the settings boxes stack when narrow), no
+    text cut without a tooltip, every control named for screen readers and explained."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QWidget
+
+    from test_gui_screen import _cut_without_tooltip
+
+    window.resize(*size)
+    page = show_and_wait(qtbot, window)
+    page.bands_box.setChecked(True)
+    wait_until(qtbot, lambda: page.minimumSizeHint().width()
+               <= window.stack.currentWidget().viewport().width())
+    wait_settled(qtbot, window)
+    scroll = window.stack.currentWidget()
+    assert scroll.widget() is page
+    assert page.minimumSizeHint().width() <= scroll.viewport().width()
+    assert _cut_without_tooltip(page) == []
+    missing = [f"{type(x).__name__} {x.toolTip()[:40]!r}" for x in page.findChildren(QWidget)
+               if x.isVisible() and x.focusPolicy() != Qt.NoFocus and not x.accessibleName()]
+    assert missing == []
+    for control in (page.show_combo, page.threshold_spin, page.rate_combo, page.bands_box,
+                    page.rule_combo, page.period_combo, page.choose_button):
+        assert control.toolTip() and control.accessibleName(), control
