@@ -12,6 +12,7 @@ shown (series, rate, bands) is only a view of the cached result.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import numpy as np
@@ -94,6 +95,7 @@ class OverTimePage(Page):
         self._result_for = None
         self._generation = 0
         self._job = None
+        self._job_key = None
         self._choose_job = None
         self._thresholds: dict[str, float] = {}
         self._edited: set[str] = set()  # columns whose threshold the analyst set here
@@ -401,11 +403,14 @@ class OverTimePage(Page):
         data, key = self.state.data, self._key()
         if self.result is not None and self._result_for == key:
             return  # cached: nothing changed since
+        if self._job is not None and self._job_key == key:
+            return  # already on its way
         self._generation += 1
         gen = self._generation
         if self._job is not None:
             self._job.cancel()
-        scenarios = list(self.state.scenarios)
+        scenarios = copy.deepcopy(list(self.state.scenarios))  # the worker's own copy
+        self._job_key = key
         self._job = self.worker.start(
             compute, data, self.thresholds(), scenarios, _chosen_on(scenarios),
             bool(data.mapping.versions), title="Rates over time",
@@ -485,11 +490,14 @@ class OverTimePage(Page):
         self.versions_view.set_table(versions_table(self.versions, data)
                                      if self.versions is not None else None)
         n = len(res.flags)
+        rules = [s.name for s in res.series if s.kind == "scenario"]
         self.summary.setText(
             f"{len(res.period_names)} periods ({data.period_how}, column "
-            f"'{data.mapping.period}'); {len(res.series)} score column(s) and rule(s); "
-            + (f"{n} change(s) larger than their uncertainty." if n else
-               "no change larger than its uncertainty."))
+            f"'{data.mapping.period}'); scores: "
+            + ", ".join(s.name for s in res.series if s.kind == "score")
+            + (f"; rules: {', '.join(rules)}" if rules else "") + "; "
+            + (f"{n} change{'s' if n != 1 else ''} larger than {'their' if n != 1 else 'its'} "
+               "uncertainty (Changes tab)." if n else "no change larger than its uncertainty."))
         set_available(self.choose_button, True)
         self._redraw()
 
