@@ -80,6 +80,14 @@ def draw_rates(panel: PlotPanel, res: OverTimeResult, series: Series, rate: str,
         plot.addItem(pg.PlotDataItem(x, y, pen=group_pen(g, 2.2), connect="finite",
                                      symbol="o", symbolSize=7, symbolBrush=group_color(g),
                                      symbolPen=pg.mkPen("w", width=1), antialias=True))
+    if series.chosen_on in res.period_names:  # where a rule was chosen: it holds there
+        at = res.period_names.index(series.chosen_on)
+        line = pg.InfiniteLine(pos=at, angle=90, pen=pg.mkPen("#606060", width=1,
+                                                               style=Qt.DashLine),
+                               label="chosen here", labelOpts={"position": 0.96, "color": "k",
+                                                               "anchors": [(0, 0), (0, 0)]})
+        line.setZValue(-5)
+        plot.addItem(line)
     flags = flags_for(res, series, rate)
     gi = {name: g for g, name in enumerate(res.group_names)}
     spots = []
