@@ -98,16 +98,21 @@ def add_data_options(p: argparse.ArgumentParser, *, label_required: bool = True,
 
 def add_fairness_options(p: argparse.ArgumentParser, default_resamples: int = 200) -> None:
     """Which groups the fairness measures compare, and the bootstrap behind their intervals."""
+    add_reliability_options(p)
+    p.add_argument("--bootstrap", type=int, default=default_resamples, metavar="B",
+                   help=f"bootstrap resamples for the intervals of the fairness measures "
+                        f"({default_resamples}; 0 = none)")
+    p.add_argument("--seed", type=int, default=12345, help="bootstrap seed (12345)")
+
+
+def add_reliability_options(p: argparse.ArgumentParser) -> None:
+    """Which groups the fairness measures compare."""
     p.add_argument("--all-groups", action="store_true",
                    help="compare every group in the fairness measures (default: only groups with "
                         "at least --min-group-size rows and --min-denominator people in each "
                         "rate's denominator)")
     p.add_argument("--min-denominator", type=float, default=10,
                    help="people needed in a rate's denominator for a group to be compared (10)")
-    p.add_argument("--bootstrap", type=int, default=default_resamples, metavar="B",
-                   help=f"bootstrap resamples for the intervals of the fairness measures "
-                        f"({default_resamples}; 0 = none)")
-    p.add_argument("--seed", type=int, default=12345, help="bootstrap seed (12345)")
 
 
 def reliability_from(args):

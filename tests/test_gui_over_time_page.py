@@ -6,7 +6,6 @@ are equal there; the workbook export has the Over time sheet; data without a per
 to map."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 pytest.importorskip("PySide6")
@@ -15,23 +14,8 @@ pytest.importorskip("pyqtgraph")
 
 from conftest import HANG_MS, export_and_read, wait_settled, wait_until  # noqa: E402
 from fairdesk.engines.over_time import over_time  # noqa: E402
+from test_over_time import drift_frame  # noqa: E402  (the same synthetic drift)
 from fairdesk.present.formats import format_rate  # noqa: E402
-
-
-def drift_frame(n=24000, periods=6, seed=3, weighted=False):
-    """Two groups, two versions: v2's scores rise for group B period after period (its FPR
-    drifts up); v1 stays flat. (As in tests/test_over_time.py.)"""
-    rng = np.random.default_rng(seed)
-    period = rng.integers(0, periods, n)
-    g = rng.integers(0, 2, n)
-    y = rng.random(n) < 0.4
-    v1 = rng.normal(0, 1, n) + y
-    v2 = 0.8 * v1 + 0.6 * rng.normal(0, 1, n) + np.where(g == 1, 0.3 * period, 0.0)
-    f = pd.DataFrame({"v1": v1, "v2": v2, "y": y.astype(int), "grp": np.where(g == 1, "B", "A"),
-                      "wave": [f"W{p + 1}" for p in period]})
-    if weighted:
-        f["w"] = rng.integers(1, 4, n).astype(float)
-    return f
 
 
 @pytest.fixture(scope="module")

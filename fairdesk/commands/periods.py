@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from ..cli import add_data_options, subcommand
+from ..cli import add_data_options, add_reliability_options, subcommand
 from ..errors import FairDeskError
 from ..options import SEED
 
@@ -34,12 +34,7 @@ def _periods_parser(p):
                         "(default: all rows)")
     p.add_argument("--seed", type=SEED, default=0, help="seed of every random step (erb)")
     p.add_argument("--out", help="also write the workbook (.xlsx)")
-    p.add_argument("--all-groups", action="store_true",
-                   help="compare every group in the fairness measures (default: only groups with "
-                        "at least --min-group-size rows and --min-denominator people in each "
-                        "rate's denominator, in the period)")
-    p.add_argument("--min-denominator", type=float, default=10,
-                   help="people needed in a rate's denominator for a group to be compared (10)")
+    add_reliability_options(p)  # per period
 
     def run(args):
         from ..cli import load_data, reliability_from
