@@ -161,6 +161,12 @@ def test_choose_equal_fpr_on_w1_adds_a_scenario(window, qtbot):
     # the Decision page lists it too
     decision = window.page("decision")
     assert sc.name in [s.name for s in decision.state.scenarios]
+    # … and its "Over periods" tab applies every option to each period, W1 marked
+    window.show_page("decision")
+    wait_until(qtbot, lambda: decision.comp is not None and len(decision.comp.scenarios) == 2)
+    assert decision.tabs.isTabEnabled(3)
+    headers = [c.header for c in decision.periods_table.table.columns]
+    assert "Equal FPR on W1\nW1 (chosen on)" in headers and "Baseline\nW6" in headers
     assert not window.errors
 
 

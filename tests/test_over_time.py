@@ -284,3 +284,16 @@ def test_a_rule_can_be_chosen_on_the_training_split():
     assert where == "train"
     assert s.params["values"] == {g: [v] for g, v in equal_rate_thresholds(
         train, "tpr", 0.7).items()}
+
+
+def test_versions_compared_with_cross_auc_of_each():
+    from fairdesk.metrics.ranking import cross_auc
+    from fairdesk.metrics.confusion import GroupScores
+    from fairdesk.reports.over_time_report import comparison_of_versions, cross_auc_table
+
+    _, d = drift_data(n=5000)
+    v = comparison_of_versions(d, {"v1": 0.7, "v2": 0.7})
+    gs = GroupScores(d.version_oriented("v2"), d.label, d.group, d.n_groups, d.weight)
+    assert v.cross_b[0, 1] == pytest.approx(cross_auc(gs, 0, 1), abs=1e-12)
+    rows = cross_auc_table(v).row_dicts()
+    assert len(rows) == 4 and rows[2]["version"] == "v2" and rows[2]["x1"] == v.cross_b[0, 1]

@@ -195,6 +195,8 @@ class VersionComparison:
     group_names: list[str]
     overall_a: dict  # rate -> (1,) everyone together
     overall_b: dict
+    cross_a: np.ndarray | None = None  # (G, G) cross-AUC under A: [positives' group, negatives']
+    cross_b: np.ndarray | None = None
 
 
 def comparison_of_versions(data: AnalysisData, thresholds: dict) -> VersionComparison:
@@ -208,8 +210,13 @@ def comparison_of_versions(data: AnalysisData, thresholds: dict) -> VersionCompa
     ta = float(data.to_oriented(thresholds[a]))
     sign_b = 1.0 if data.mapping.version_higher.get(b, True) else -1.0
     tb = matched_threshold(oa, ob, ta, data.weight)
+    from ..metrics.confusion import GroupScores
+    from ..metrics.ranking import xauc_matrix
+
     paired = paired_auc_difference(oa, ob, data.label, data.group, data.group_names, data.weight)
     everyone = np.zeros(data.n, dtype=np.int32)
+    cross = [xauc_matrix(GroupScores(o, data.label, data.group, data.n_groups, data.weight))
+             for o in (oa, ob)]
     return VersionComparison(
         a, b, float(thresholds[a]), float(tb * sign_b), paired,
         rates_at(oa, data.label, data.group, data.n_groups, ta, data.weight),
@@ -217,7 +224,7 @@ def comparison_of_versions(data: AnalysisData, thresholds: dict) -> VersionCompa
         tier_transitions(oa, ob, data.group, data.n_groups, [ta], [tb], data.weight),
         list(data.group_names),
         rates_at(oa, data.label, everyone, 1, ta, data.weight),
-        rates_at(ob, data.label, everyone, 1, tb, data.weight))
+        rates_at(ob, data.label, everyone, 1, tb, data.weight), cross[0], cross[1])
 
 
 def versions_table(v: VersionComparison, data: AnalysisData) -> Table:
@@ -261,6 +268,28 @@ def versions_table(v: VersionComparison, data: AnalysisData) -> Table:
                  label_key="group", swatch_key="g")
 
 
+def cross_auc_table(v: VersionComparison) -> Table:
+    """Cross-AUC of each version: the chance that a person with the outcome in the row's group
+    scores above a person without it in the column's group (the diagonal is the AUC)."""
+    names = v.group_names
+    cols = [Column("version", "Version"), Column("group", "With the outcome")]
+    cols += [Column(f"x{b}", f"Without\n{name}", "fixed", 3, swatch=b,
+                    note=f"People without the outcome in {name}") for b, name in enumerate(names)]
+    rows = []
+    for version, m in ((v.a, v.cross_a), (v.b, v.cross_b)):
+        for a, name in enumerate(names):
+            row = {"version": version, "group": name, "g": a}
+            for b, other in enumerate(names):
+                row[f"x{b}"] = defined_or(m[a, b], f"No cross-AUC: {name} needs people with the "
+                                                   f"outcome and {other} people without it.")
+            rows.append(row)
+    return Table("Cross-AUC by version", cols, rows,
+                 title=f"Cross-AUC under {v.a} and under {v.b}: how each version ranks one "
+                       "group's people with the outcome against another group's without it",
+                 notes=["Far below the diagonal's AUC: the version ranks that pair of groups "
+                        "unevenly (Kallus & Zhou's xAUC)."], label_key="group", swatch_key="g")
+
+
 def over_time_tables(res: OverTimeResult, data: AnalysisData, versions=None, *,
                      charts: bool = True) -> list[Table]:
     tables = [lines_table(res, data, s, charts,
@@ -268,7 +297,7 @@ def over_time_tables(res: OverTimeResult, data: AnalysisData, versions=None, *,
               for i, s in enumerate(res.series)]
     tables += [rates_table(res, data), fairness_table(res), flags_table(res)]
     if versions is not None:
-        tables.append(versions_table(versions, data))
+        tables += [versions_table(versions, data), cross_auc_table(versions)]
     return tables
 
 

@@ -32,6 +32,7 @@ from ...reports.decision_tables import (X_AXES, ComparisonCache, baseline_thresh
                                         compared_columns, decision_table, export_settings,
                                         flagged_tiers, rule_text, same_context, settings_key,
                                         status_text, tier_table, unique_name)
+from ...reports.over_time_report import decisions_over_time_table
 from ...scenarios import Comparison, Scenario, baseline, compare
 from ..table_model import ResultTable
 from ..controls import side_by_side, tab_pane, tabs, wrapped
@@ -188,6 +189,12 @@ class DecisionPage(Page):
         self.tabs.addTab(w, "Tiers (selected)")
         self.tabs.setTabToolTip(2, "Rows and people per tier and group, and calibration per "
                                    "tier, of the scenario selected on the left")
+        self.periods_table = ResultTable("Each option in every period", "With a period column: "
+                                         "every option applied to each period; the period a "
+                                         "rule was chosen on is marked", sortable=False)
+        self.tabs.addTab(self.periods_table, "Over periods")
+        self.tabs.setTabToolTip(3, "Does the decision hold? Every option applied to each "
+                                   "period (needs a period column on the Data page)")
 
     # ================================================================ the scenarios
     def cost_ratio(self) -> tuple[float, float]:
@@ -389,7 +396,15 @@ class DecisionPage(Page):
         self._fill_table()
         self._draw_chart()
         self._fill_tiers()
+        self._fill_periods()
         self._set_status()
+
+    def _fill_periods(self) -> None:
+        d = self.state.data
+        have = self.comp is not None and d is not None and d.period is not None
+        self.tabs.setTabEnabled(3, have)
+        self.periods_table.set_table(decisions_over_time_table(self.comp.scenarios, d)
+                                     if have else None)
 
     def _set_status(self) -> None:
         parts = [status_text(self.comp, self.state.data)]
