@@ -298,3 +298,27 @@ def test_million_rows_four_groups_runs_and_agrees_with_ranking():
         expected = np.r_[group_auc(gs), pooled_auc(gs)]
         np.testing.assert_allclose([getattr(r, field) for r in res], expected, rtol=1e-9)
     assert all(0 < r.se < 0.01 and r.lo < r.diff < r.hi for r in res)
+
+
+def test_auc_intervals_per_cell_equal_a_brute_force_delong():
+    from fairdesk.engines.versions import auc_intervals
+
+    rng = np.random.default_rng(5)
+    n = 900
+    y = rng.random(n) < 0.4
+    s = np.round(rng.normal(0, 1, n) + y, 1)  # many ties
+    g = rng.integers(0, 3, n)
+    w = rng.integers(1, 3, n).astype(float)
+    auc, lo, hi = auc_intervals(s, y, g, 4, w)  # code 3 has no rows: undefined
+    assert np.isnan(auc[3]) and np.isnan(lo[3])
+    for c in range(3):
+        m = g == c
+        sp = np.repeat(s[m & y], w[m & y].astype(int))  # weights as repeated rows
+        sn = np.repeat(s[m & ~y], w[m & ~y].astype(int))
+        v10 = np.array([(np.sum(sn < x) + 0.5 * np.sum(sn == x)) / len(sn) for x in sp])
+        v01 = np.array([(np.sum(sp > x) + 0.5 * np.sum(sp == x)) / len(sp) for x in sn])
+        a = v10.mean()
+        se = np.sqrt(v10.var(ddof=1) / len(sp) + v01.var(ddof=1) / len(sn))
+        assert auc[c] == pytest.approx(a, abs=1e-12)
+        assert lo[c] == pytest.approx(a - 1.959963984540054 * se, abs=1e-9)
+        assert hi[c] == pytest.approx(a + 1.959963984540054 * se, abs=1e-9)

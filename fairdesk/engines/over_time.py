@@ -30,8 +30,8 @@ from ..metrics.confusion import Counts, GroupScores
 from ..metrics.fairness import (THRESHOLD_DEFINITIONS, MeasureDetail, Reliability, denominators,
                                 measure_details)
 from ..metrics.intervals import clopper_pearson
-from ..metrics.ranking import group_auc
 from ..metrics.rates import compute_rates, undefined_reason
+from .versions import auc_intervals
 
 RATES = ("selection_rate", "tpr", "fpr", "fnr", "ppv")  # the headline rates, with intervals
 FLAG_RATES = ("selection_rate", "tpr", "fpr", "ppv")  # FNR = 1 − TPR: flagged once
@@ -61,6 +61,10 @@ class Series:
     fairness: dict[str, list[MeasureDetail]]  # measure -> one detail per period
     chosen_on: str = ""  # the period a scenario's rule was chosen on ("" = not chosen on one)
     denominators: dict[str, np.ndarray] = field(default_factory=dict)  # rate -> (P, G)
+    auc_lo: np.ndarray | None = None  # (P, G) DeLong interval of the AUC; None for a scenario
+    auc_hi: np.ndarray | None = None
+    auc_overall_lo: np.ndarray | None = None  # (P,)
+    auc_overall_hi: np.ndarray | None = None
 
 
 @dataclass
@@ -180,11 +184,16 @@ def score_series(data: AnalysisData, column: str, threshold: float, *,
     gs = GroupScores(o, data.label, joint, P * G, data.weight)
     counts = gs.counts(np.array([t]), shared=True)
     rows = np.bincount(joint, minlength=P * G).reshape(P, G)
-    auc = group_auc(gs).reshape(P, G)
-    auc_overall = group_auc(GroupScores(o, data.label, data.period, P, data.weight))
+    auc, auc_lo, auc_hi = auc_intervals(o, data.label, joint, P * G, data.weight, level,
+                                        order=gs.order)
+    overall, overall_lo, overall_hi = auc_intervals(o, data.label, data.period, P, data.weight,
+                                                    level)
     rule = f"{column} {'≥' if higher else '≤'} {threshold:g}"
-    return _series(column, "score", rule, counts, rows, auc, auc_overall, data, P, G,
-                   reliability, level)
+    s = _series(column, "score", rule, counts, rows, auc.reshape(P, G), overall, data, P, G,
+                reliability, level)
+    s.auc_lo, s.auc_hi = auc_lo.reshape(P, G), auc_hi.reshape(P, G)
+    s.auc_overall_lo, s.auc_overall_hi = overall_lo, overall_hi
+    return s
 
 
 def scenario_series(data: AnalysisData, scenario, *, chosen_on: str = "",

@@ -291,3 +291,42 @@ def tier_transitions(score_a, score_b, group, n_groups, thresholds_a, thresholds
     counts = np.bincount(cell, weights=None if weight is None else np.asarray(weight, dtype=float),
                          minlength=int(np.prod(shape)))
     return counts[:int(np.prod(shape))].astype(float).reshape(shape)
+
+
+def auc_intervals(score, label, codes, n_codes: int, weight=None, level=LEVEL, *,
+                  order=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(AUC, low, high) per code (a group, or a period × group cell) of one oriented score:
+    DeLong's variance S10/P + S01/N from the placement values, the normal interval clipped to
+    [0, 1]. NaN where the AUC is undefined or the standard error cannot be estimated (more
+    than one person with each outcome needed) or is 0. ``order`` (rows by code, then score,
+    e.g. a GroupScores' order) saves the sort."""
+    score = _as_scores(score, "the score")
+    codes = np.asarray(codes, dtype=np.int64)
+    y = np.asarray(label) > 0
+    w = np.ones(score.shape[0]) if weight is None else np.asarray(weight, dtype=float)
+    w_pos = np.where(y, w, 0.0)
+    w_neg = w - w_pos
+    P = np.bincount(codes, weights=w_pos, minlength=n_codes)[:n_codes]
+    N = np.bincount(codes, weights=w_neg, minlength=n_codes)[:n_codes]
+    nan = np.full(n_codes, np.nan)
+    if score.shape[0] == 0:
+        return nan, nan.copy(), nan.copy()
+    if order is None:  # by code, then score: a score sort, then a stable radix sort of codes
+        small = n_codes <= np.iinfo(np.int16).max
+        order = _orders(score, codes.astype(np.int16) if small else codes)[1]
+    place = _placements(score, order, codes, n_codes, y, w_pos, w_neg, P, N)
+    ok = (P > 0) & (N > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auc = np.where(ok, np.bincount(codes, weights=w_pos * place, minlength=n_codes) / P,
+                       np.nan)
+        centred = place - auc[codes]  # V10 over positives and V01 over negatives: mean AUC
+        centred *= centred
+        s10 = np.bincount(codes, weights=w_pos * centred, minlength=n_codes) / (P - 1)
+        s01 = np.bincount(codes, weights=w_neg * centred, minlength=n_codes) / (N - 1)
+        var = np.where(ok & (P > 1) & (N > 1), s10 / P + s01 / N, np.nan)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    se = np.sqrt(var)
+    good = var > 0
+    lo = np.where(good, np.clip(auc - z * se, 0, 1), np.nan)
+    hi = np.where(good, np.clip(auc + z * se, 0, 1), np.nan)
+    return auc, lo, hi

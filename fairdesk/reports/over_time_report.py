@@ -42,6 +42,22 @@ def _interval(lo, hi, reason: str):
     return Cell((float(lo), float(hi)), kind="interval", tip=INTERVAL_NOTE)
 
 
+AUC_INTERVAL_NOTE = ("DeLong 95 % interval of the AUC in the period (the normal interval "
+                     "from the placement values' variance, within 0 to 1).")
+
+
+def _auc_interval(s: Series, p: int, g: int | None):
+    """The AUC's interval as text, or why there is none."""
+    if s.auc_lo is None:
+        return Undefined("A decision rule ranks nobody: the AUC belongs to the score.")
+    lo, hi = (s.auc_overall_lo[p], s.auc_overall_hi[p]) if g is None else \
+        (s.auc_lo[p, g], s.auc_hi[p, g])
+    if math.isnan(lo):
+        return Undefined("No interval: it needs more than one person with each outcome and "
+                         "some spread in the placements.")
+    return Cell(format_interval((lo, hi), 3, kind="fixed"), kind="text", tip=AUC_INTERVAL_NOTE)
+
+
 def _series_title(s: Series) -> str:
     if s.kind == "score":
         return f"{s.name} ({s.rule})"
@@ -59,7 +75,8 @@ def rates_table(res: OverTimeResult, data: AnalysisData) -> Table:
     for r in HEADLINE:
         cols += [Column(r, RATE_TITLES[r], "rate", note=RATE_NOTES[r]),
                  Column(f"{r}_ci", "95 % interval", "interval", note=INTERVAL_NOTE)]
-    cols.append(Column("auc", "AUC", "fixed", 3, note=RATE_NOTES["auc"]))
+    cols += [Column("auc", "AUC", "fixed", 3, note=RATE_NOTES["auc"]),
+             Column("auc_ci", "95 % interval", "text", note=AUC_INTERVAL_NOTE)]
     rows = []
     for s in res.series:
         for p, period in enumerate(res.period_names):
@@ -79,6 +96,7 @@ def rates_table(res: OverTimeResult, data: AnalysisData) -> Table:
                     row[r] = _rate(v, why)
                     row[f"{r}_ci"] = _interval(lo, hi, why)
                 auc = s.auc_overall[p] if whole else s.auc[p, g]
+                row["auc_ci"] = _auc_interval(s, p, None if whole else g)
                 row["auc"] = defined_or(auc, "A decision rule ranks nobody: the AUC belongs to "
                                         "the score." if s.kind == "scenario" else
                                         f"No AUC: {name} in {period} needs people with and "
@@ -315,6 +333,8 @@ def _period_json(s: Series, res: OverTimeResult, p: int) -> dict:
             cell[r] = _num(s.rates[r][p, g])
             cell[f"{r}_interval"] = [_num(s.lo[r][p, g]), _num(s.hi[r][p, g])]
         cell["auc"] = _num(s.auc[p, g])
+        cell["auc_interval"] = ([_num(s.auc_lo[p, g]), _num(s.auc_hi[p, g])]
+                                if s.auc_lo is not None else [None, None])
         groups[name] = cell
     overall = {"n": int(s.rows[p].sum()), "people": float(s.people[p].sum())}
     for r in RATES:

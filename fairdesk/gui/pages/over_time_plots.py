@@ -44,9 +44,9 @@ def flags_for(res: OverTimeResult, series: Series, rate: str) -> list:
 
 
 def series_values(series: Series, rate: str):
-    """(values, lo, hi) per period × group; lo/hi None for the AUC (no interval)."""
+    """(values, lo, hi) per period × group (the AUC's DeLong interval; none for a rule)."""
     if rate == "auc":
-        return series.auc, None, None
+        return series.auc, series.auc_lo, series.auc_hi
     return series.rates[rate], series.lo[rate], series.hi[rate]
 
 
@@ -138,9 +138,8 @@ def _axes(plot, res: OverTimeResult, rate: str, series: Series, shown) -> None:
 def _note(flags, rate: str, bands: bool, series: Series) -> str:
     parts = []
     if bands:
-        parts.append("Bands: exact (Clopper–Pearson) 95 % intervals of each group's rate.")
-    elif rate == "auc":
-        parts.append("The AUC has no interval here (see Versions for paired intervals).")
+        parts.append("Bands: DeLong 95 % intervals of each group's AUC." if rate == "auc" else
+                     "Bands: exact (Clopper–Pearson) 95 % intervals of each group's rate.")
     if flags:
         head = ("Ringed: changes larger than their uncertainty" +
                 (" (TPR's, as FNR = 1 − TPR)" if rate == "fnr" else "") + ": ")
