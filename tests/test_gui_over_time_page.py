@@ -239,3 +239,23 @@ def test_fits_and_names_every_control(window, qtbot, size):
     for control in (page.show_combo, page.threshold_spin, page.rate_combo, page.bands_box,
                     page.rule_combo, page.period_combo, page.choose_button):
         assert control.toolTip() and control.accessibleName(), control
+
+
+def test_choose_equal_recall_in_a_list_of_k(window, qtbot):
+    page = show_and_wait(qtbot, window)
+    page.rule_combo.setCurrentIndex(page.rule_combo.findData("recall"))
+    assert page.k_spin.isVisibleTo(page)
+    page.k_spin.setValue(200)
+    page.period_combo.setCurrentIndex(page.period_combo.findData("W2"))
+    before = len(window.state.scenarios)
+    page.choose_button.click()
+    wait_until(qtbot, lambda: len(window.state.scenarios) == before + 1)
+    wait_until(qtbot, lambda: page.result is not None and not page.busy()
+               and any(s.kind == "scenario" for s in page.result.series))
+    wait_settled(qtbot, window)
+    sc = window.state.scenarios[-1]
+    assert sc.name == "Equal recall, K = 200, on W2" and sc.origin["chosen_on"] == "W2"
+    s = page.result.find(sc.name)
+    w2 = window.state.data.period_names.index("W2")
+    assert float((s.rates["selection_rate"][w2] * s.people[w2]).sum()) == pytest.approx(200)
+    assert not window.errors

@@ -28,7 +28,7 @@ from ...reports.over_time_report import (RATE_TITLES, comparison_of_versions, fa
                                          flags_table, lines_table, over_time_tables, rates_table,
                                          versions_table)
 from ..controls import (button, check, combo, message_label, set_available, settings_box,
-                        side_by_side, tabs)
+                        side_by_side, spin, tabs)
 from ..notes_panel import NotesPanel
 from ..palette import muted_css
 from ..plots import PlotPanel
@@ -40,7 +40,7 @@ DEBOUNCE_MS = 350
 RATE_CHOICES = ("selection_rate", "tpr", "fpr", "fnr", "ppv", "auc")
 RULE_SHORT = {"equal-fpr": "Equal FPR", "equal-tpr": "Equal TPR", "equal-fnr": "Equal FNR",
               "equal-selection": "Equal selection rate", "erb": "Error-rate balance",
-              "eodds": "Equalized odds"}
+              "eodds": "Equalized odds", "recall": "Equal recall, list of K"}
 EMPTY_NO_DATA = ("Open a data file and map its columns (score, outcome, group, period) to see "
                  "how each group's rates move over time.")
 EMPTY_NO_PERIOD = ("Rates over time need a period column: on the Data page, give a date or an "
@@ -219,10 +219,11 @@ class OverTimePage(Page):
         box, grid = settings_box("Choose a rule on a period",
                                  "A rule chosen on one period's rows, then applied to every "
                                  "period: does it hold?")
-        rules = [k for k in RULE_SHORT if k in RULE_WORDS]  # recall:K needs its K: not here
+        rules = [k for k in RULE_SHORT if k in RULE_WORDS]
         self.rule_combo = combo([(RULE_SHORT[k], k) for k in rules],
                                 "The rule: per-group thresholds that equalise a rate, Oregon's "
-                                "error-rate balance, or equalized odds", "Rule", min_chars=9)
+                                "error-rate balance, equalized odds, or equal recall in a list "
+                                "of K people", "Rule", min_chars=9)
         for i, k in enumerate(rules):
             self.rule_combo.setItemData(i, RULE_WORDS[k], Qt.ToolTipRole)
         self.period_combo = combo([], "The period whose rows the rule is chosen on", "Period",
@@ -234,7 +235,13 @@ class OverTimePage(Page):
         grid.addWidget(self.rule_combo, 0, 0)
         grid.addWidget(QLabel("on"), 0, 1)
         grid.addWidget(self.period_combo, 0, 2)
-        grid.addWidget(self.choose_button, 0, 3)
+        self.k_spin = spin(1, 10_000_000, 150, "K: the list size in people, on the chosen "
+                           "period", "List size K", suffix=" people")
+        self.rule_combo.currentIndexChanged.connect(
+            lambda _i: self.k_spin.setVisible(self.rule_combo.currentData() == "recall"))
+        self.k_spin.hide()
+        grid.addWidget(self.k_spin, 0, 3)
+        grid.addWidget(self.choose_button, 0, 4)
         grid.setColumnStretch(0, 1)
         return box
 
@@ -525,11 +532,14 @@ class OverTimePage(Page):
             return
         rule, period = self.rule_combo.currentData(), self.period_combo.currentData()
         name = f"{RULE_SHORT[rule]} on {period}"
+        if rule == "recall":
+            k = self.k_spin.value()
+            rule, name = f"recall:{k}", f"Equal recall, K = {k:,}, on {period}"
         threshold = self._thresholds[data.mapping.score]
         set_available(self.choose_button, False, "a rule is being chosen.")
         self._choose_job = self.worker.start(
             choose, data, name, rule, period, threshold, self.state.seed("over time rules", 0),
-            title=f"Choosing {RULE_SHORT[rule]} on {period}",
+            title=f"Choosing {name}",
             on_result=lambda out, data=data: self._chosen(data, out),
             on_error=self._choose_failed, on_cancel=self._choose_cancelled)
 
