@@ -103,7 +103,7 @@ def _cut_without_tooltip(page) -> list[str]:
             continue
         model = view.model()
         for c, col in enumerate(view.table.columns):
-            shown = model.headerData(c, Qt.Horizontal, Qt.DisplayRole)
+            shown = view.elided_header(c, col.header)  # as the header view paints it
             if shown != col.header and not model.headerData(c, Qt.Horizontal, Qt.ToolTipRole):
                 cut.append(f"header {col.header!r}")
     return cut

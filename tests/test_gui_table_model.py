@@ -92,12 +92,20 @@ def test_a_narrowed_header_is_elided_in_the_middle_with_its_tooltip(qtbot):
     view.resize(500, 200)
     view.show()
     view.set_table(Table("t", [Column("g", "Group"), Column("r", "Selection rate\nbefore",
-                                                           "rate")], [{"g": "A", "r": 0.5}]))
+                                                           "rate", swatch=1)],
+                         [{"g": "A", "r": 0.5}]))
     model = view.model()
-    assert model.headerData(1, Qt.Horizontal) == "Selection rate\nbefore"  # fits at first
-    view.horizontalHeader().resizeSection(1, 50)  # the analyst narrows it
-    shown = model.headerData(1, Qt.Horizontal)
+    header = "Selection rate\nbefore"
+    assert view.elided_header(1, header) == header  # fits at first
+    view.horizontalHeader().resizeSection(1, 80)  # the analyst narrows it
+    shown = view.elided_header(1, header)  # what the header view paints
     assert "…" in shown and shown.startswith("S") and shown.split("\n")[0].endswith("e")
+    assert model.headerData(1, Qt.Horizontal) == header  # the model keeps the whole text
     assert model.headerData(1, Qt.Horizontal, Qt.ToolTipRole)
+    image = view.horizontalHeader().grab().toImage()  # painted by the eliding header view
+    from fairdesk.gui.palette import group_color
+    colours = {image.pixelColor(x, y).name() for x in range(image.width())
+               for y in range(image.height())}
+    assert group_color(1).name() in colours  # the group's swatch, in colour (not greyed)
     view.horizontalHeader().resizeSection(1, 200)
-    assert model.headerData(1, Qt.Horizontal) == "Selection rate\nbefore"
+    assert view.elided_header(1, header) == header

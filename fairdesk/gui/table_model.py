@@ -15,7 +15,8 @@ import math
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import (QAction, QBrush, QColor, QFont, QFontMetrics, QGuiApplication,
                            QKeySequence, QPalette)
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMenu, QStyle,
+                               QStyleOptionHeader, QTableView)
 
 from ..present.formats import UNDEFINED_TEXT, is_missing
 from ..present.table import Cell, Column, Table, plain_value
@@ -55,7 +56,6 @@ class TableModel(QAbstractTableModel):
         self.table: Table | None = None
         self._rows: list[dict] = []
         self._texts: dict[tuple[int, int], str] = {}
-        self.header_fit = None  # (column, header) -> the header as shown (a view elides it)
         self._icons: dict[int, object] = {}
 
     # ------------------------------------------------------------------ content
@@ -182,8 +182,8 @@ class TableModel(QAbstractTableModel):
             if section >= len(self.table.columns):
                 return None
             col = self.table.columns[section]
-            if role == Qt.DisplayRole:  # elided to the column's width by the view, if it asks
-                return self.header_fit(section, col.header) if self.header_fit else col.header
+            if role == Qt.DisplayRole:  # whole: the header view elides it when it paints
+                return col.header
             if role == Qt.ToolTipRole:
                 return col.note or col.header.replace("\n", " ")
             if role == Qt.TextAlignmentRole:
@@ -219,6 +219,30 @@ class _SortProxy(QSortFilterProxyModel):
         return a < b
 
 
+class ElidingHeader(QHeaderView):
+    """Column headers elided in the middle, line by line, when a column is narrower than its
+    words ("Selec… rate", never cut at both ends); the model keeps the whole text (size hints,
+    copies and screen readers read it) and the tooltip shows it."""
+
+    def paintSection(self, painter, rect, logical: int) -> None:  # noqa: N802 (Qt's name)
+        if not rect.isValid():
+            return
+        opt = QStyleOptionHeader()
+        self.initStyleOptionForIndex(opt, logical)
+        opt.rect = rect
+        if self.isEnabled():  # as Qt's own paintSection: else the swatch icon is drawn greyed
+            opt.state |= QStyle.State_Enabled
+        if self.window().isActiveWindow():
+            opt.state |= QStyle.State_Active
+        view = self.parent()  # sorting moves rows, never columns: logical = the table's column
+        if isinstance(view, ResultTable) and view.table is not None and \
+                logical < len(view.table.columns):
+            opt.text = view.elided_header(logical, opt.text)
+        painter.save()
+        self.style().drawControl(QStyle.CE_Header, opt, painter, self)
+        painter.restore()
+
+
 class ResultTable(QTableView):
     """A read-only result table as every page shows them: set a :class:`Table` and it is
     shown, sortable by clicking a header, copyable with Ctrl+C."""
@@ -227,6 +251,7 @@ class ResultTable(QTableView):
 
     def __init__(self, title: str = "", tip: str = "", *, sortable: bool = True, parent=None):
         super().__init__(parent)
+        self.setHorizontalHeader(ElidingHeader(Qt.Horizontal, self))
         self.source = TableModel(self)
         self.proxy = _SortProxy(self)
         self.proxy.setSourceModel(self.source)
@@ -249,7 +274,6 @@ class ResultTable(QTableView):
         hh.setHighlightSections(False)
         hh.setSectionsMovable(False)
         hh.setStretchLastSection(False)
-        hh.sectionResized.connect(self._header_resized)
         self.setToolTip(tip)
         self.setAccessibleName(title or "Results table")
         self.setAccessibleDescription(tip)
@@ -267,7 +291,6 @@ class ResultTable(QTableView):
         return self.source.table
 
     def set_table(self, table: Table | None) -> None:
-        self.source.header_fit = self._elided_header
         self.source.set_table(table)
         self._fit_columns()
         self._fit_header()
@@ -307,7 +330,7 @@ class ResultTable(QTableView):
         return 14 + (self.iconSize().width() if self.iconSize().width() > 0 else 16) + 4 \
             if self.source.table.columns[c].swatch is not None else 14
 
-    def _elided_header(self, c: int, text: str) -> str:
+    def elided_header(self, c: int, text: str) -> str:
         """Each header line that is wider than its column elided in the middle (the full
         name is the header's tooltip), never cut at both ends."""
         # the header's own margins are ~8 px: the 6 px more that fitting keeps are slack for
@@ -316,9 +339,6 @@ class ResultTable(QTableView):
         fm = self.horizontalHeader().fontMetrics()
         return "\n".join(fm.elidedText(line, Qt.ElideMiddle, max(room, 12))
                          for line in text.split("\n"))
-
-    def _header_resized(self, c: int, _old: int, _new: int) -> None:
-        self.source.headerDataChanged.emit(Qt.Horizontal, c, c)
 
     def _share_spare_width(self) -> None:
         """Columns at least as wide as their content; spare width shared by the value
