@@ -297,3 +297,23 @@ def test_versions_compared_with_cross_auc_of_each():
     assert v.cross_b[0, 1] == pytest.approx(cross_auc(gs, 0, 1), abs=1e-12)
     rows = cross_auc_table(v).row_dicts()
     assert len(rows) == 4 and rows[2]["version"] == "v2" and rows[2]["x1"] == v.cross_b[0, 1]
+
+
+def test_a_group_without_negatives_has_no_fpr_with_fractional_weights():
+    """Fractional weights: the negatives of a group that has none are exactly zero, so its
+    FPR is undefined (it read 1e-13 / 1e-13 = 40 % before), in the audit and over time."""
+    from fairdesk.metrics.confusion import GroupScores
+    from fairdesk.metrics.rates import compute_rates
+
+    rng = np.random.default_rng(3)
+    n = 800
+    f = pd.DataFrame({"s": rng.random(n), "y": rng.integers(0, 2, n),
+                      "g": rng.choice(["A", "B", "C"], n, p=[0.6, 0.38, 0.02]),
+                      "p": rng.integers(0, 6, n), "w": rng.random(n) * 3})
+    f.loc[f["g"] == "C", "y"] = 1
+    d = prepare(f, ColumnMapping(score="s", label="y", groups=["g"], period="p", weight="w"))
+    c = d.group_names.index("C")
+    counts = GroupScores.from_data(d).counts(np.array([0.5]), shared=True)
+    assert counts.fp[c, 0] == 0 and counts.tn[c, 0] == 0
+    assert np.isnan(compute_rates(counts)["fpr"][c, 0])
+    assert np.all(np.isnan(score_series(d, "s", 0.5).rates["fpr"][:, c]))

@@ -134,13 +134,16 @@ class GroupScores:
         # cum_*[i] = weight of the first i sorted rows (a leading zero makes slices cheap)
         self.cum_w = np.arange(n + 1, dtype=float) if unit else _cumsum0(w)
         self.cum_pos = _cumsum0(y if unit else w * y)
-        self.cum_neg = self.cum_w - self.cum_pos
+        # negatives summed on their own: cum_w − cum_pos leaves round-off (1e-13) with
+        # fractional weights, which made a group without negatives show an FPR (0/0 read as
+        # 1e-13/1e-13); a running sum that only adds zeros over a group stays exactly equal
+        self.cum_neg = self.cum_w - self.cum_pos if unit else _cumsum0(w * (1.0 - y))
         self.sorted_weight = w
         self.sorted_label = y
         self.n_rows = sizes.astype(np.int64)
         self.weight_total = self.cum_w[self.end] - self.cum_w[self.start]
         self.positives = self.cum_pos[self.end] - self.cum_pos[self.start]
-        self.negatives = self.weight_total - self.positives
+        self.negatives = self.cum_neg[self.end] - self.cum_neg[self.start]
 
     @property
     def sorted_group(self) -> np.ndarray:
