@@ -324,7 +324,6 @@ def prepare(frame: pd.DataFrame, mapping: ColumnMapping, *, invalid_scores: str 
         invalid(periods.unreadable, "period_unreadable",
                 f"have a period that is not a date, where the column holds dates "
                 f"({periods.how})", mapping.period)
-        excluded_text |= periods.unreadable
         if periods.note:
             out.add("warning", "period_ambiguous", f"Column '{mapping.period}': {periods.note}",
                     column=mapping.period)

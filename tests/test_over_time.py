@@ -317,3 +317,16 @@ def test_a_group_without_negatives_has_no_fpr_with_fractional_weights():
     assert counts.fp[c, 0] == 0 and counts.tn[c, 0] == 0
     assert np.isnan(compute_rates(counts)["fpr"][c, 0])
     assert np.all(np.isnan(score_series(d, "s", 0.5).rates["fpr"][:, c]))
+
+
+def test_an_unreadable_date_is_left_out_naming_the_period_column_only():
+    """An odd unreadable date is the odd bad cell: left out and named, never blamed on the
+    score (it was reported as 'numbers FairDesk could not read (e.g. <a score>)')."""
+    f = drift_frame(n=800)
+    f["when"] = pd.date_range("2019-01-01", periods=800, freq="2D").strftime("%d/%m/%Y")
+    f.loc[10, "when"] = "unknown"
+    d = prepare(f, ColumnMapping(score="v1", label="y", groups=["grp"], period="when"))
+    assert d.n == 799
+    messages = [p.message for p in d.problems]
+    assert any("'when'" in m and "not a date" in m and "row 12" in m for m in messages)
+    assert not any("could not read" in m for m in messages)
