@@ -138,17 +138,23 @@ def test_threshold_change_recomputes(window, qtbot):
     assert "v1 ≥ 1" in page.export_settings()["Thresholds"]
 
 
-def test_choose_equal_fpr_on_w1_adds_a_scenario(window, qtbot):
-    page = show_and_wait(qtbot, window)
-    page.rule_combo.setCurrentIndex(page.rule_combo.findData("equal-fpr"))
-    page.period_combo.setCurrentIndex(page.period_combo.findData("W1"))
+def choose_on(qtbot, window, page, period: str):
+    """Press "Choose and add as scenario" for the rule already picked; the added scenario,
+    once the rates over time include it."""
+    page.period_combo.setCurrentIndex(page.period_combo.findData(period))
     before = len(window.state.scenarios)
     page.choose_button.click()
     wait_until(qtbot, lambda: len(window.state.scenarios) == before + 1)
     wait_until(qtbot, lambda: page.result is not None and not page.busy()
                and any(s.kind == "scenario" for s in page.result.series))
     wait_settled(qtbot, window)
-    sc = window.state.scenarios[-1]
+    return window.state.scenarios[-1]
+
+
+def test_choose_equal_fpr_on_w1_adds_a_scenario(window, qtbot):
+    page = show_and_wait(qtbot, window)
+    page.rule_combo.setCurrentIndex(page.rule_combo.findData("equal-fpr"))
+    sc = choose_on(qtbot, window, page, "W1")
     assert sc.name == "Equal FPR on W1" and sc.origin["chosen_on"] == "W1"
     assert page.shown() == ("scenario", sc.name)  # shown at once
     s = page.result.series[-1]
@@ -246,14 +252,7 @@ def test_choose_equal_recall_in_a_list_of_k(window, qtbot):
     page.rule_combo.setCurrentIndex(page.rule_combo.findData("recall"))
     assert page.k_spin.isVisibleTo(page)
     page.k_spin.setValue(200)
-    page.period_combo.setCurrentIndex(page.period_combo.findData("W2"))
-    before = len(window.state.scenarios)
-    page.choose_button.click()
-    wait_until(qtbot, lambda: len(window.state.scenarios) == before + 1)
-    wait_until(qtbot, lambda: page.result is not None and not page.busy()
-               and any(s.kind == "scenario" for s in page.result.series))
-    wait_settled(qtbot, window)
-    sc = window.state.scenarios[-1]
+    sc = choose_on(qtbot, window, page, "W2")
     assert sc.name == "Equal recall, K = 200, on W2" and sc.origin["chosen_on"] == "W2"
     s = page.result.find(sc.name)
     w2 = window.state.data.period_names.index("W2")

@@ -41,7 +41,7 @@ def _periods_parser(p):
         from ..engines.chosen_rules import choose_rule
         from ..engines.over_time import over_time
         from ..jobs import Job
-        from ..reports.over_time_report import comparison_of_versions, to_json
+        from ..reports.over_time_report import comparison_of_versions, over_time_tables, to_json
         from .erb import stderr_progress
 
         table, data = load_data(args)
@@ -69,24 +69,22 @@ def _periods_parser(p):
         versions = comparison_of_versions(data, thresholds) if len(columns) > 1 else None
         out = to_json(result, data, versions)
         out["warnings"] = notes + [p.message for p in data.problems] + out["warnings"]
+        tables = over_time_tables(result, data, versions)  # the workbook's and the text's
         written = []
         if args.out:
             from ..reports.audit_report import write_decision_tables
-            from ..reports.over_time_report import over_time_tables
 
             recorded = {"Over time": {"thresholds": thresholds, "period": args.period,
                                       "bucket": args.bucket, "choose_on": args.choose_on,
                                       "scenarios": args.scenario, "seed": args.seed}}
-            written.append(write_decision_tables(args.out, table.source, data,
-                                                 over_time_tables(result, data, versions),
+            written.append(write_decision_tables(args.out, table.source, data, tables,
                                                  recorded, {"periods": args.seed}))
         if args.json:
             print(json.dumps(out, indent=2, ensure_ascii=False))
             return 0
         from ..present.text import render_tables
-        from ..reports.over_time_report import over_time_tables
 
-        print(render_tables(over_time_tables(result, data, versions, charts=False)))
+        print(render_tables(tables))  # the charts are the workbook's alone
         for f in result.flags:
             print(f"change: {f.text()}")
         for path in written:

@@ -30,7 +30,7 @@ from ..metrics.confusion import Counts, GroupScores
 from ..metrics.fairness import (THRESHOLD_DEFINITIONS, MeasureDetail, Reliability, denominators,
                                 measure_details)
 from ..metrics.intervals import clopper_pearson
-from ..metrics.rates import compute_rates, undefined_reason
+from ..metrics.rates import compute_rates
 from .versions import auc_intervals
 
 RATES = ("selection_rate", "tpr", "fpr", "fnr", "ppv")  # the headline rates, with intervals
@@ -109,7 +109,6 @@ class OverTimeResult:
     flags: list[Flag]
     warnings: list[str]
     reliability: Reliability
-    flag_level: float = FLAG_LEVEL
 
     def find(self, name: str) -> Series:
         for s in self.series:
@@ -295,9 +294,3 @@ def over_time(data: AnalysisData, thresholds: dict[str, float], scenarios=(), *,
     return OverTimeResult(list(data.period_names), list(data.group_names), series, flags,
                           warnings, reliability)
 
-
-def rate_reason(series: Series, rate: str, p: int, g: int, group_names) -> str:
-    """Why a rate is undefined in one cell ("" when it is defined)."""
-    if not np.isnan(series.rates[rate][p, g]):
-        return ""
-    return undefined_reason(rate, group_names[g])

@@ -17,7 +17,7 @@ from ..present.formats import format_interval
 from ..present.table import Cell, ChartSpec, Column, Table
 from ..undefined import Undefined, defined_or
 
-HEADLINE = ("selection_rate", "tpr", "fpr", "fnr", "ppv")
+HEADLINE = RATES  # the engine's headline rates, in its order
 RATE_TITLES = {"selection_rate": "Selection rate", "tpr": "TPR", "fpr": "FPR", "fnr": "FNR",
                "ppv": "PPV", "auc": "AUC"}
 RATE_NOTES = {
@@ -30,10 +30,6 @@ RATE_NOTES = {
            "with the outcome has a higher score than one without (ties count one half).",
 }
 INTERVAL_NOTE = "Exact binomial (Clopper–Pearson) 95 % interval of the rate in the period."
-
-
-def _rate(value, reason: str):
-    return defined_or(value, reason)
 
 
 def _interval(lo, hi, reason: str):
@@ -93,7 +89,7 @@ def rates_table(res: OverTimeResult, data: AnalysisData) -> Table:
                         v, lo, hi = s.overall[r][p], s.overall_lo[r][p], s.overall_hi[r][p]
                     else:
                         v, lo, hi = s.rates[r][p, g], s.lo[r][p, g], s.hi[r][p, g]
-                    row[r] = _rate(v, why)
+                    row[r] = defined_or(v, why)
                     row[f"{r}_ci"] = _interval(lo, hi, why)
                 auc = s.auc_overall[p] if whole else s.auc[p, g]
                 row["auc_ci"] = _auc_interval(s, p, None if whole else g)
@@ -128,8 +124,8 @@ def lines_table(res: OverTimeResult, data: AnalysisData, s: Series, charts: bool
         row = {"period": period}
         for r in HEADLINE:
             for g, name in enumerate(res.group_names):
-                row[f"{r}_{g}"] = _rate(s.rates[r][p, g], undefined_reason(r, name)
-                                        + f" ({period})")
+                row[f"{r}_{g}"] = defined_or(s.rates[r][p, g], undefined_reason(r, name)
+                                             + f" ({period})")
         if s.kind == "score":
             for g, name in enumerate(res.group_names):
                 row[f"auc_{g}"] = defined_or(s.auc[p, g], f"No AUC for {name} in {period}.")
@@ -308,10 +304,9 @@ def cross_auc_table(v: VersionComparison) -> Table:
                         "unevenly (Kallus & Zhou's xAUC)."], label_key="group", swatch_key="g")
 
 
-def over_time_tables(res: OverTimeResult, data: AnalysisData, versions=None, *,
-                     charts: bool = True) -> list[Table]:
-    tables = [lines_table(res, data, s, charts,
-                          sheet="Over time" if i == 0 else None)
+def over_time_tables(res: OverTimeResult, data: AnalysisData, versions=None) -> list[Table]:
+    """Every sheet of the over-time workbook (the command line prints the same tables)."""
+    tables = [lines_table(res, data, s, sheet="Over time" if i == 0 else None)
               for i, s in enumerate(res.series)]
     tables += [rates_table(res, data), fairness_table(res), flags_table(res)]
     if versions is not None:
