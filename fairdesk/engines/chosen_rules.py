@@ -25,6 +25,7 @@ applying it to another period is :func:`fairdesk.scenarios.decisions` on that pe
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..dataset import AnalysisData
 from ..errors import FairDeskError
@@ -46,15 +47,14 @@ def period_rows(data: AnalysisData, period: str) -> AnalysisData:
     """The rows of a period, or of a value of the split column (periods first)."""
     if data.period is not None and period in data.period_names:
         return data.subset(data.period == data.period_names.index(period))
-    if data.split is not None:
-        split = np.array([str(v).strip() for v in data.split], dtype=object)
-        if np.any(split == period):
-            return data.subset(split == period)
+    split = None if data.split is None else \
+        pd.Series(data.split).astype(str).str.strip().to_numpy()  # no loop over rows
+    if split is not None and np.any(split == period):
+        return data.subset(split == period)
     if data.period is None and data.split is None:
         raise FairDeskError("Choosing a rule on a period needs a period column (--period) "
                             "or a split column (--split).")
-    known = list(data.period_names) + ([] if data.split is None else
-                                       sorted({str(v).strip() for v in data.split}))
+    known = list(data.period_names) + ([] if split is None else sorted(set(np.unique(split))))
     raise FairDeskError(f"There is no period '{period}'; the periods are "
                         + ", ".join(known) + ".")
 
